@@ -1,2 +1,36 @@
+"""The `orderstream` command line: one entry point, subcommands per job.
+
+The app is built by `build_app()` when the command runs, never at import time.
+"""
+
+from __future__ import annotations
+
+
+import typer
+
+from .normalize_cli import normalize
+
+
+def build_app() -> typer.Typer:
+    """Wire every subcommand into one Typer app."""
+    from .demo import demo
+    from .devstack.cli import dev_app
+
+    app = typer.Typer(
+        name="orderstream",
+        help="Order orchestration on Kafka: normalize, dedupe, allocate, route.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+    app.command(name="normalize")(normalize)
+    app.command(name="demo")(demo)
+    app.add_typer(dev_app, name="dev")
+    return app
+
+
 def main() -> None:
-    print("hi")
+    """Console-script entry point."""
+    build_app()()
+
+

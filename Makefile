@@ -1,0 +1,45 @@
+# orderstream: two commands for a newcomer.
+#   make demo  - starts the embedded stack and runs the main job, then stops what it started
+#   make test  - lint, type-check, architecture contracts, then the whole test suite
+# Both create .venv with the project (editable, dev extras) on first use.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# mypy cannot follow setuptools' editable finder for the folder->package mapping, so it reads
+# the code through a small symlink tree that mirrors the installed namespace.
+TYPECHECK := .typecheck
+
+.PHONY: demo test lint typecheck contracts pytest install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/orderstream demo
+
+test: lint typecheck contracts pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check streams codecs state agents tests benchmarks
+
+typecheck: $(STAMP)
+	rm -rf $(TYPECHECK) && mkdir -p $(TYPECHECK)/orderstream
+	for d in streams codecs state agents; do ln -s ../../$$d $(TYPECHECK)/orderstream/$$d; done
+	cd $(TYPECHECK) && ../$(BIN)/mypy --config-file ../pyproject.toml --strict -p orderstream.streams -p orderstream.codecs -p orderstream.state
+
+contracts: $(STAMP)
+	$(BIN)/lint-imports
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) $(TYPECHECK) .mypy_cache .ruff_cache .pytest_cache

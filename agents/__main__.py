@@ -1,0 +1,5 @@
+"""`python -m orderstream.agents` runs the `orderstream` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,61 @@
+"""Carrier tracking events (PostNL, DHL, DPD, UPS... through our tracking integration).
+
+Carriers speak in their own status codes; the integration maps each carrier's code to one
+of four statuses and passes the carrier's code along in `carrier_status_code`. The parcel is
+identified by carrier and tracking number; `shipment_reference` and `order_reference` are
+the ids we printed on the label (the shipment id and the oms_order_id).
+
+Idempotency: `carrier:{carrier}:{tracking_number}:{status}:{instant(occurred_at)}`.
+Carrier feeds rarely give scans a stable id, and tracking polls overlap by design, but the
+same scan always has the same status and scan time.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+from orderstream.streams import keys
+from orderstream.streams.events import TrackingStatus, TrackingUpdated
+from orderstream.streams.normalize import never_raises, text, utc
+
+from .common import AwareDatetime, ChannelCodec, Headers, Normalized
+from .references import order_reference
+
+SOURCE = "carrier"
+
+
+class CarrierEvent(msgspec.Struct, frozen=True):
+    carrier: str
+    tracking_number: str
+    status: Literal["in_transit", "out_for_delivery", "delivered", "exception"]
+    occurred_at: AwareDatetime
+    order_reference: str
+    shipment_reference: str
+    carrier_status_code: str = ""
+    description: str = ""
+    location: str = ""
+
+
+@never_raises
+def normalize_carrier(event: CarrierEvent, headers: Headers) -> Normalized:
+    """One scan of one parcel, attributed to the order and shipment on its label."""
+    carrier = text(event.carrier, "carrier", required=True).lower()
+    tracking = text(event.tracking_number, "tracking_number", required=True)
+    return TrackingUpdated(
+        idempotency_key=keys.idempotency_key(
+            SOURCE, carrier, tracking, event.status, keys.instant(event.occurred_at)
+        ),
+        source=SOURCE,
+        occurred_at=utc(event.occurred_at),
+        oms_order_id=order_reference(event.order_reference, "order_reference"),
+        shipment_id=text(event.shipment_reference, "shipment_reference", required=True),
+        carrier=carrier,
+        tracking_number=tracking,
+        status=TrackingStatus(event.status),
+        description=text(event.description, "description"),
+    )
+
+
+CODEC = ChannelCodec(SOURCE, CarrierEvent, normalize_carrier)

@@ -1,0 +1,83 @@
+"""Fulfilment events from our warehouses' WMS and from 3PLs: picked, packed, shipped, rejected.
+
+The shape is the one our fulfilment requests ask nodes to answer with: the WMS's own event
+id, the order and shipment references we sent, the node, and per kind the lines, carrier
+and tracking number (shipped) or the reason (rejected: the node cannot fulfil after all).
+
+Idempotency: `wms:{provider}:{event_id}`. Every WMS and 3PL API we integrate numbers its
+outbound events and re-sends the same id on retry.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+from orderstream.streams import keys
+from orderstream.streams.events import FulfilmentStatus, ShipmentLine, ShipmentUpdated
+from orderstream.streams.normalize import never_raises, quantity, refuse, text, utc
+from orderstream.streams.rejections import RejectReason
+
+from .common import AwareDatetime, ChannelCodec, Headers, Normalized
+from .references import order_reference
+
+SOURCE = "wms"
+
+
+class WmsLine(msgspec.Struct, frozen=True):
+    sku: str
+    qty: int
+
+
+class WmsEvent(msgspec.Struct, frozen=True):
+    event_id: str
+    provider: str
+    type: Literal["picked", "packed", "shipped", "rejected"]
+    order_reference: str
+    shipment_id: str
+    node: str
+    occurred_at: AwareDatetime
+    lines: list[WmsLine] = []
+    carrier: str = ""
+    tracking_number: str = ""
+    reason: str = ""
+
+
+@never_raises
+def normalize_wms(event: WmsEvent, headers: Headers) -> Normalized:
+    """Shipped needs a carrier and tracking number; rejected needs a reason."""
+    status = FulfilmentStatus(event.type)
+    carrier = text(event.carrier, "carrier", required=status is FulfilmentStatus.SHIPPED)
+    tracking = text(
+        event.tracking_number, "tracking_number", required=status is FulfilmentStatus.SHIPPED
+    )
+    reason = text(event.reason, "reason", required=status is FulfilmentStatus.REJECTED)
+    lines = tuple(
+        ShipmentLine(
+            sku=text(line.sku, f"lines[{index}].sku", required=True),
+            qty=quantity(line.qty, f"lines[{index}].qty"),
+        )
+        for index, line in enumerate(event.lines)
+    )
+    if status is FulfilmentStatus.SHIPPED and not lines:
+        raise refuse(RejectReason.NO_LINES, "a shipment confirmation lists its lines", "lines")
+    provider = text(event.provider, "provider", required=True)
+    return ShipmentUpdated(
+        idempotency_key=keys.idempotency_key(
+            SOURCE, provider, text(event.event_id, "event_id", required=True)
+        ),
+        source=SOURCE,
+        occurred_at=utc(event.occurred_at),
+        oms_order_id=order_reference(event.order_reference, "order_reference"),
+        shipment_id=text(event.shipment_id, "shipment_id", required=True),
+        node=text(event.node, "node", required=True),
+        status=status,
+        lines=lines,
+        carrier=carrier,
+        tracking_number=tracking,
+        reason=reason,
+    )
+
+
+CODEC = ChannelCodec(SOURCE, WmsEvent, normalize_wms)
