@@ -5,7 +5,6 @@ The app is built by `build_app()` when the command runs, never at import time.
 
 from __future__ import annotations
 
-
 import typer
 
 from .normalize_cli import normalize
@@ -32,5 +31,3 @@ def build_app() -> typer.Typer:
 def main() -> None:
     """Console-script entry point."""
     build_app()()
-
-

@@ -27,7 +27,14 @@ from orderstream.codecs.events import decode_event, encode_event
 from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.streams.rejections import Rejected
 
-from .topics import DLQ_INGEST, INVENTORY_COMMANDS, ORDERS_EVENTS, canonical_topic, raw_topic, source_of
+from .topics import (
+    DLQ_INGEST,
+    INVENTORY_COMMANDS,
+    ORDERS_EVENTS,
+    canonical_topic,
+    raw_topic,
+    source_of,
+)
 
 MALFORMED = b'{"AmazonOrderId": "302-1234567-1234567", "PurchaseDate": '  # truncated on purpose
 SAMPLE_HEADERS: dict[Source, list[tuple[str, bytes]]] = {
@@ -45,7 +52,9 @@ async def _create_topics(bootstrap: str, names: Iterable[str]) -> None:
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [NewTopic(n, num_partitions=3, replication_factor=1) for n in names if n not in existing]
+        missing = [
+            NewTopic(n, num_partitions=3, replication_factor=1) for n in names if n not in existing
+        ]
         if missing:
             await admin.create_topics(missing)
     finally:
@@ -87,7 +96,9 @@ async def _route(producer: AIOKafkaProducer, record: object) -> None:
     value: bytes = record.value  # type: ignore[attr-defined]
     headers = [(name, bytes(raw)) for name, raw in record.headers]  # type: ignore[attr-defined]
     source = source_of(topic)
-    outcome = normalize_payload(source, value, {n: v.decode("utf-8", "replace") for n, v in headers})
+    outcome = normalize_payload(
+        source, value, {n: v.decode("utf-8", "replace") for n, v in headers}
+    )
     if isinstance(outcome, Rejected):
         letter = dead_letter(
             stage="ingest",
@@ -167,11 +178,15 @@ def demo() -> None:
 
     with DevStack() as stack:
         urls = stack.urls
-        typer.echo(f"kafka {urls.kafka_bootstrap}  postgres {urls.postgres_dsn}  redis {urls.redis_url}")
+        typer.echo(
+            f"kafka {urls.kafka_bootstrap}  postgres {urls.postgres_dsn}  redis {urls.redis_url}"
+        )
         counts = asyncio.run(run_demo(urls.kafka_bootstrap))
     expected_events = len(Source)
     got = counts[ORDERS_EVENTS] + counts[INVENTORY_COMMANDS]
     if got != expected_events or counts[DLQ_INGEST] != 1:
-        typer.echo(f"demo failed: {got}/{expected_events} events, {counts[DLQ_INGEST]} dead letters")
+        typer.echo(
+            f"demo failed: {got}/{expected_events} events, {counts[DLQ_INGEST]} dead letters"
+        )
         raise typer.Exit(1)
     typer.echo(f"\ndemo ok: {got} canonical events, 1 dead letter; stopped what was started")

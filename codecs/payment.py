@@ -27,8 +27,15 @@ from .references import order_reference
 SOURCE = "payment"
 
 PspStatus = Literal[
-    "authorized", "captured", "partially_captured", "refused", "cancelled", "refunded",
-    "partially_refunded", "chargeback", "expired",
+    "authorized",
+    "captured",
+    "partially_captured",
+    "refused",
+    "cancelled",
+    "refunded",
+    "partially_refunded",
+    "chargeback",
+    "expired",
 ]
 
 # A chargeback takes the money back like a refund; a refusal, expiry or cancellation of the

@@ -140,7 +140,9 @@ def normalize_pos(tx: PosTransaction, headers: Headers) -> Normalized:
         total=order_total(lines, currency),
         store_id=store,
     )
-    return OrderPlaced(idempotency_key=key, source=SOURCE, occurred_at=utc(tx.occurred_at), order=order)
+    return OrderPlaced(
+        idempotency_key=key, source=SOURCE, occurred_at=utc(tx.occurred_at), order=order
+    )
 
 
 def _normalize_return(tx: PosTransaction, store: str, key: str) -> Normalized:

@@ -61,18 +61,32 @@ def normalize_return(event: ReturnEvent, headers: Headers) -> Normalized:
     order_id = order_reference(event.order_reference, "order_reference")
     if event.type == "requested":
         return ReturnRequested(
-            idempotency_key=key, source=SOURCE, occurred_at=occurred_at, rma_id=rma_id,
-            oms_order_id=order_id, lines=_return_lines(event),
+            idempotency_key=key,
+            source=SOURCE,
+            occurred_at=occurred_at,
+            rma_id=rma_id,
+            oms_order_id=order_id,
+            lines=_return_lines(event),
         )
     location = text(event.location, "location", required=True)
     if event.type == "received":
         return ReturnReceived(
-            idempotency_key=key, source=SOURCE, occurred_at=occurred_at, rma_id=rma_id,
-            oms_order_id=order_id, location=location, lines=_return_lines(event),
+            idempotency_key=key,
+            source=SOURCE,
+            occurred_at=occurred_at,
+            rma_id=rma_id,
+            oms_order_id=order_id,
+            location=location,
+            lines=_return_lines(event),
         )
     return ReturnInspected(
-        idempotency_key=key, source=SOURCE, occurred_at=occurred_at, rma_id=rma_id,
-        oms_order_id=order_id, location=location, lines=_inspected_lines(event),
+        idempotency_key=key,
+        source=SOURCE,
+        occurred_at=occurred_at,
+        rma_id=rma_id,
+        oms_order_id=order_id,
+        location=location,
+        lines=_inspected_lines(event),
     )
 
 

@@ -52,4 +52,6 @@ def normalize_payload(source: Source, raw: bytes, headers: Headers | None = None
         return Rejected(RejectReason.UNDECODABLE, message, path)
     except msgspec.DecodeError as error:
         return Rejected(RejectReason.UNDECODABLE, str(error))
-    return codec.normalize(payload, {name.lower(): value for name, value in (headers or {}).items()})
+    return codec.normalize(
+        payload, {name.lower(): value for name, value in (headers or {}).items()}
+    )

@@ -15,9 +15,7 @@ import msgspec
 from .rejections import Rejected, RejectReason
 
 # ISO 4217 active codes with a minor unit other than 2.
-_EXPONENT_0 = (
-    "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
-).split()
+_EXPONENT_0 = ("BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF").split()
 _EXPONENT_3 = "BHD IQD JOD KWD LYD OMR TND".split()
 _EXPONENT_4 = "CLF UYW".split()
 # ISO 4217 active codes with two decimals (the default).
@@ -58,7 +56,7 @@ def currency_exponent(currency: str) -> int | Rejected:
     return exponent
 
 
-def to_money(
+def to_money(  # noqa: PLR0911 - one early return per refusal reads best
     amount: Decimal | str | int, currency: str, *, field: str = "", allow_negative: bool = False
 ) -> Money | Rejected:
     """Convert a decimal amount to exact minor units, refusing anything inexact.

@@ -46,7 +46,7 @@ COUNTRIES = frozenset(
 )
 
 
-class Refusal(Exception):
+class Refusal(Exception):  # noqa: N818 - control flow to a boundary, not an error
     """Carries a `Rejected` out of a helper to the nearest `never_raises` boundary."""
 
     def __init__(self, rejected: Rejected) -> None:
@@ -104,9 +104,7 @@ def total(amounts: Iterable[Money], currency: str) -> Money:
 def quantity(qty: int, field: str, *, maximum: int = MAX_LINE_QTY, minimum: int = 1) -> int:
     """`qty` if minimum <= qty <= maximum, else a refusal naming `field`."""
     if not minimum <= qty <= maximum:
-        raise refuse(
-            RejectReason.INVALID_QUANTITY, f"{qty} is outside {minimum}..{maximum}", field
-        )
+        raise refuse(RejectReason.INVALID_QUANTITY, f"{qty} is outside {minimum}..{maximum}", field)
     return qty
 
 
@@ -204,9 +202,7 @@ def order_line(
     )
 
 
-def order_total(
-    lines: Iterable[OrderLine], currency: str, shipping: Money | None = None
-) -> Money:
+def order_total(lines: Iterable[OrderLine], currency: str, shipping: Money | None = None) -> Money:
     """What the customer pays: line totals less discounts, plus shipping.
 
     Tax is assumed included in prices (EU B2C practice); a channel that adds tax on top

@@ -46,22 +46,32 @@ _O = OrderStatus
 ORDER_TRANSITIONS: Mapping[OrderStatus | None, frozenset[OrderStatus]] = {
     None: frozenset({_O.PLACED}),
     _O.PLACED: frozenset(
-        {_O.ON_HOLD, _O.ALLOCATED, _O.PARTIALLY_ALLOCATED, _O.BACKORDERED, _O.CANCELLED,
-         _O.EXCEPTION}
+        {
+            _O.ON_HOLD,
+            _O.ALLOCATED,
+            _O.PARTIALLY_ALLOCATED,
+            _O.BACKORDERED,
+            _O.CANCELLED,
+            _O.EXCEPTION,
+        }
     ),
     _O.ON_HOLD: frozenset(
         {_O.ALLOCATED, _O.PARTIALLY_ALLOCATED, _O.BACKORDERED, _O.CANCELLED, _O.EXCEPTION}
     ),
-    _O.BACKORDERED: frozenset(
-        {_O.ALLOCATED, _O.PARTIALLY_ALLOCATED, _O.ON_HOLD, _O.CANCELLED}
-    ),
+    _O.BACKORDERED: frozenset({_O.ALLOCATED, _O.PARTIALLY_ALLOCATED, _O.ON_HOLD, _O.CANCELLED}),
     _O.PARTIALLY_ALLOCATED: frozenset(
-        {_O.ALLOCATED, _O.BACKORDERED, _O.ON_HOLD, _O.PICKED, _O.PARTIALLY_SHIPPED,
-         _O.CANCELLED, _O.EXCEPTION}
+        {
+            _O.ALLOCATED,
+            _O.BACKORDERED,
+            _O.ON_HOLD,
+            _O.PICKED,
+            _O.PARTIALLY_SHIPPED,
+            _O.CANCELLED,
+            _O.EXCEPTION,
+        }
     ),
     _O.ALLOCATED: frozenset(
-        {_O.PICKED, _O.PARTIALLY_ALLOCATED, _O.BACKORDERED, _O.ON_HOLD, _O.CANCELLED,
-         _O.EXCEPTION}
+        {_O.PICKED, _O.PARTIALLY_ALLOCATED, _O.BACKORDERED, _O.ON_HOLD, _O.CANCELLED, _O.EXCEPTION}
     ),
     _O.PICKED: frozenset({_O.PACKED, _O.BACKORDERED, _O.CANCELLED, _O.EXCEPTION}),
     _O.PACKED: frozenset({_O.SHIPPED, _O.PARTIALLY_SHIPPED, _O.CANCELLED, _O.EXCEPTION}),

@@ -66,13 +66,25 @@ def test_a_stock_adjustment_moves_by_a_signed_delta_and_needs_a_reason() -> None
     event = run("stock", load("stock/adjustment"))
     assert isinstance(event, StockAdjusted)
     assert (event.delta, event.reason) == (-2, "damaged")
-    _rejected(run("stock", {**load("stock/adjustment"), "delta": 0}), RejectReason.INVALID_QUANTITY, "delta")
-    _rejected(run("stock", {**load("stock/adjustment"), "reason": ""}), RejectReason.MISSING_FIELD, "reason")
+    _rejected(
+        run("stock", {**load("stock/adjustment"), "delta": 0}),
+        RejectReason.INVALID_QUANTITY,
+        "delta",
+    )
+    _rejected(
+        run("stock", {**load("stock/adjustment"), "reason": ""}),
+        RejectReason.MISSING_FIELD,
+        "reason",
+    )
 
 
 def test_a_shipment_confirmation_needs_carrier_tracking_and_lines() -> None:
     shipped = load("wms/shipped")
-    _rejected(run("wms", {**shipped, "tracking_number": ""}), RejectReason.MISSING_FIELD, "tracking_number")
+    _rejected(
+        run("wms", {**shipped, "tracking_number": ""}),
+        RejectReason.MISSING_FIELD,
+        "tracking_number",
+    )
     _rejected(run("wms", {**shipped, "carrier": None}), RejectReason.UNDECODABLE, "$.carrier")
     _rejected(run("wms", {**shipped, "lines": []}), RejectReason.NO_LINES, "lines")
     _rejected(
@@ -83,13 +95,19 @@ def test_a_shipment_confirmation_needs_carrier_tracking_and_lines() -> None:
 
 
 def test_a_fulfilment_rejection_needs_a_reason() -> None:
-    _rejected(run("wms", {**load("wms/rejected"), "reason": " "}), RejectReason.MISSING_FIELD, "reason")
+    _rejected(
+        run("wms", {**load("wms/rejected"), "reason": " "}), RejectReason.MISSING_FIELD, "reason"
+    )
 
 
 @pytest.mark.parametrize("reference", ["", "12345", "ebay:1", "shopify:"])
 def test_events_about_orders_must_reference_one_of_our_order_ids(reference: str) -> None:
     expected = RejectReason.MISSING_FIELD if not reference else RejectReason.INVALID_REFERENCE
-    _rejected(run("wms", {**load("wms/shipped"), "order_reference": reference}), expected, "order_reference")
+    _rejected(
+        run("wms", {**load("wms/shipped"), "order_reference": reference}),
+        expected,
+        "order_reference",
+    )
     _rejected(
         run("carrier", {**load("carrier/delivered"), "order_reference": reference}),
         expected,

@@ -25,7 +25,9 @@ def test_fixture_normalizes_to_its_golden_event(fixture: Fixture) -> None:
     if UPDATE:
         fixture.golden.parent.mkdir(parents=True, exist_ok=True)
         fixture.golden.write_text(json.dumps(actual, indent=2, ensure_ascii=False) + "\n")
-    assert fixture.golden.exists(), f"no golden file for {fixture}; run with ORDERSTREAM_UPDATE_GOLDEN=1"
+    assert fixture.golden.exists(), (
+        f"no golden file for {fixture}; run with ORDERSTREAM_UPDATE_GOLDEN=1"
+    )
     assert actual == json.loads(fixture.golden.read_text())
 
 

@@ -28,8 +28,12 @@ def test_a_good_payload_prints_its_canonical_event_and_exits_0() -> None:
 
 def test_headers_reach_the_normalizer() -> None:
     code, out, _ = _invoke(
-        "normalize", "-s", "shopify", str(FIXTURES / "shopify/orders_create.json"),
-        "-H", "X-Shopify-Topic=orders/cancelled",
+        "normalize",
+        "-s",
+        "shopify",
+        str(FIXTURES / "shopify/orders_create.json"),
+        "-H",
+        "X-Shopify-Topic=orders/cancelled",
     )
     assert code == 0
     assert json.loads(out)["type"] == "order.cancelled.v1"

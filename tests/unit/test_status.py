@@ -19,43 +19,43 @@ from orderstream.streams.status import (
     transition_return,
 )
 
-O = OrderStatus
-R = ReturnStatus
+OS = OrderStatus
+RS = ReturnStatus
 
 LEGAL_ORDER = [(src, dst) for src, targets in ORDER_TRANSITIONS.items() for dst in targets]
 LEGAL_RETURN = [(src, dst) for src, targets in RETURN_TRANSITIONS.items() for dst in targets]
 
 # Illegal moves an OMS must never make, named one by one so the table cannot drift into them.
 ILLEGAL_ORDER = [
-    (None, O.ALLOCATED),  # nothing is allocated before it is placed
-    (None, O.SHIPPED),
-    (O.PLACED, O.SHIPPED),  # no shipping without allocation and picking
-    (O.PLACED, O.PICKED),
-    (O.ON_HOLD, O.PICKED),  # a held order is released through allocation
-    (O.BACKORDERED, O.PICKED),
-    (O.ALLOCATED, O.SHIPPED),  # pick and pack come first
-    (O.PICKED, O.SHIPPED),
-    (O.SHIPPED, O.CANCELLED),  # a parcel on its way is a return, not a cancellation
-    (O.IN_TRANSIT, O.CANCELLED),
-    (O.DELIVERED, O.CANCELLED),
-    (O.DELIVERED, O.IN_TRANSIT),
-    (O.CANCELLED, O.PLACED),
-    (O.CANCELLED, O.ALLOCATED),
-    (O.SHIPPED, O.PLACED),
-    (O.PLACED, O.PLACED),  # no self loops: a repeated status is a duplicate, not a move
-    (O.ALLOCATED, O.ALLOCATED),
+    (None, OS.ALLOCATED),  # nothing is allocated before it is placed
+    (None, OS.SHIPPED),
+    (OS.PLACED, OS.SHIPPED),  # no shipping without allocation and picking
+    (OS.PLACED, OS.PICKED),
+    (OS.ON_HOLD, OS.PICKED),  # a held order is released through allocation
+    (OS.BACKORDERED, OS.PICKED),
+    (OS.ALLOCATED, OS.SHIPPED),  # pick and pack come first
+    (OS.PICKED, OS.SHIPPED),
+    (OS.SHIPPED, OS.CANCELLED),  # a parcel on its way is a return, not a cancellation
+    (OS.IN_TRANSIT, OS.CANCELLED),
+    (OS.DELIVERED, OS.CANCELLED),
+    (OS.DELIVERED, OS.IN_TRANSIT),
+    (OS.CANCELLED, OS.PLACED),
+    (OS.CANCELLED, OS.ALLOCATED),
+    (OS.SHIPPED, OS.PLACED),
+    (OS.PLACED, OS.PLACED),  # no self loops: a repeated status is a duplicate, not a move
+    (OS.ALLOCATED, OS.ALLOCATED),
 ]
 
 ILLEGAL_RETURN = [
-    (None, R.RMA_RECEIVED),
-    (None, R.CREDITED),
-    (R.RMA_CREATED, R.RMA_RECEIVED),  # approval first
-    (R.RMA_CREATED, R.CREDITED),
-    (R.RMA_APPROVED, R.CREDITED),  # no credit for goods we do not hold
-    (R.RMA_RECEIVED, R.CREDITED),  # nor for goods nobody inspected
-    (R.RMA_REJECTED, R.RMA_APPROVED),
-    (R.CREDITED, R.RMA_CREATED),
-    (R.CREDITED, R.CREDITED),
+    (None, RS.RMA_RECEIVED),
+    (None, RS.CREDITED),
+    (RS.RMA_CREATED, RS.RMA_RECEIVED),  # approval first
+    (RS.RMA_CREATED, RS.CREDITED),
+    (RS.RMA_APPROVED, RS.CREDITED),  # no credit for goods we do not hold
+    (RS.RMA_RECEIVED, RS.CREDITED),  # nor for goods nobody inspected
+    (RS.RMA_REJECTED, RS.RMA_APPROVED),
+    (RS.CREDITED, RS.RMA_CREATED),
+    (RS.CREDITED, RS.CREDITED),
 ]
 
 
@@ -73,9 +73,7 @@ def test_illegal_order_transitions_are_refused(src: OrderStatus | None, dst: Ord
 
 
 @pytest.mark.parametrize(("src", "dst"), LEGAL_RETURN, ids=str)
-def test_every_listed_return_transition_moves(
-    src: ReturnStatus | None, dst: ReturnStatus
-) -> None:
+def test_every_listed_return_transition_moves(src: ReturnStatus | None, dst: ReturnStatus) -> None:
     assert transition_return(src, dst) == Moved(came_from=src, to=dst)
 
 
@@ -89,8 +87,8 @@ def test_illegal_return_transitions_are_refused(
 def test_the_tables_cover_every_status_and_only_final_ones_are_terminal() -> None:
     assert set(ORDER_TRANSITIONS) == {None, *OrderStatus}
     assert set(RETURN_TRANSITIONS) == {None, *ReturnStatus}
-    assert {s for s in OrderStatus if is_terminal_order(s)} == {O.DELIVERED, O.CANCELLED}
-    assert {s for s in ReturnStatus if is_terminal_return(s)} == {R.CREDITED, R.RMA_REJECTED}
+    assert {s for s in OrderStatus if is_terminal_order(s)} == {OS.DELIVERED, OS.CANCELLED}
+    assert {s for s in ReturnStatus if is_terminal_return(s)} == {RS.CREDITED, RS.RMA_REJECTED}
 
 
 def test_every_status_is_reachable_from_the_start() -> None:
@@ -116,6 +114,6 @@ def test_the_transition_function_agrees_with_the_table_for_every_pair() -> None:
 
 
 def test_a_refusal_from_a_terminal_status_says_so() -> None:
-    outcome = transition_order(O.DELIVERED, O.EXCEPTION)
+    outcome = transition_order(OS.DELIVERED, OS.EXCEPTION)
     assert isinstance(outcome, Refused)
     assert "terminal" in outcome.reason
