@@ -176,8 +176,7 @@ def demo() -> None:
     """Start the embedded stack, normalize one payload of every channel over real topics."""
     from .devstack import DevStack
 
-    with DevStack() as stack:
-        urls = stack.urls
+    with DevStack() as urls:
         typer.echo(
             f"kafka {urls.kafka_bootstrap}  postgres {urls.postgres_dsn}  redis {urls.redis_url}"
         )

