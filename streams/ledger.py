@@ -1,0 +1,346 @@
+"""The available-to-promise (ATP) ledger of one SKU: the only authority on its stock.
+
+One writer per SKU (the inventory agent, partitioned by SKU) applies commands to the SKU's
+value and gets back the next value and an outcome. Every command is idempotent by its own id,
+and the marker that makes it so lives in the same value as its effect, so both are written
+in one changelog record (DESIGN invariant 1):
+
+- a reservation by its `reservation_id`: active ones in `reservations`, released or
+  committed ones in `settled`, so a replayed reserve, release or commit is a `Duplicate`;
+- a restock by its `restock_id` in `settled`;
+- a stock feed record by its feed sequence per (source system, location): a record at or
+  below the last applied sequence is stale and ignored.
+
+No oversell (invariant 2): a reservation is granted only when its quantity fits the
+location's ATP, `on_hand - reserved - safety_stock`. No quantity ever goes negative: stock
+counts are clamped at zero and a count that falls below what is reserved is reported as a
+`shortage` so the order side can re-plan.
+
+`settled` markers are kept for `retention` after they were set and pruned by the time each
+command carries; a replay older than the retention is beyond any consumer-lag we support.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timedelta
+
+import msgspec
+
+DEFAULT_RETENTION = timedelta(days=7)
+
+
+class Reservation(msgspec.Struct, frozen=True):
+    """Units of the SKU promised to one order line at one location."""
+
+    oms_order_id: str
+    line_id: str
+    location: str
+    qty: int
+    expires_at: datetime | None = None
+
+
+class LocationStock(msgspec.Struct, frozen=True, omit_defaults=True):
+    """Counts at one location; `reserved` is the sum of the active reservations there."""
+
+    on_hand: int = 0
+    safety_stock: int = 0
+    inbound: int = 0
+    reserved: int = 0
+
+    @property
+    def atp(self) -> int:
+        """Available to promise: never below zero."""
+        return max(0, self.on_hand - self.reserved - self.safety_stock)
+
+
+class SkuLedger(msgspec.Struct, frozen=True, omit_defaults=True):
+    """Everything about one SKU's stock; the value of the `sku_to_ledger` table."""
+
+    sku: str
+    locations: dict[str, LocationStock] = {}
+    reservations: dict[str, Reservation] = {}
+    settled: dict[str, datetime] = {}
+    feed_sequences: dict[str, int] = {}
+
+    def atp(self, location: str) -> int:
+        return self.locations.get(location, LocationStock()).atp
+
+    @property
+    def total_atp(self) -> int:
+        return sum(stock.atp for stock in self.locations.values())
+
+
+# Commands. Tags are the wire names on `inventory.commands`.
+
+
+class _Command(msgspec.Struct, frozen=True, tag_field="type"):
+    sku: str
+    issued_at: datetime
+
+
+class SetStock(_Command, frozen=True, tag="inventory.set_stock.v1"):
+    """Absolute count from a stock feed (a snapshot)."""
+
+    location: str
+    on_hand: int
+    source_system: str
+    sequence: int
+
+
+class AdjustStock(_Command, frozen=True, tag="inventory.adjust_stock.v1"):
+    """Relative move from a stock feed (received, damaged, shrinkage...)."""
+
+    location: str
+    delta: int
+    reason: str
+    source_system: str
+    sequence: int
+
+
+class SetSafetyStock(_Command, frozen=True, tag="inventory.set_safety_stock.v1"):
+    """Units held back from promising at a location (absolute)."""
+
+    location: str
+    safety_stock: int
+    source_system: str
+    sequence: int
+
+
+class Reserve(_Command, frozen=True, tag="inventory.reserve.v1"):
+    """Promise `qty` units at `location` to an order line, if they are available."""
+
+    reservation_id: str
+    oms_order_id: str
+    line_id: str
+    location: str
+    qty: int
+    expires_at: datetime | None = None
+
+
+class Release(_Command, frozen=True, tag="inventory.release.v1"):
+    """Give a reservation's units back (cancellation, re-plan, expiry)."""
+
+    reservation_id: str
+    reason: str
+
+
+class Commit(_Command, frozen=True, tag="inventory.commit.v1"):
+    """The reserved units left the building: on hand and reserved both drop."""
+
+    reservation_id: str
+
+
+class Restock(_Command, frozen=True, tag="inventory.restock.v1"):
+    """Returned units go back on the shelf at `location`."""
+
+    restock_id: str
+    location: str
+    qty: int
+
+
+InventoryCommand = SetStock | AdjustStock | SetSafetyStock | Reserve | Release | Commit | Restock
+
+
+# Outcomes.
+
+
+class Verdict(enum.StrEnum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    STALE = "stale"
+    REFUSED = "refused"
+
+
+class LedgerOutcome(msgspec.Struct, frozen=True, omit_defaults=True):
+    """What a command did; `changed` lists locations whose ATP may have moved."""
+
+    verdict: Verdict
+    reason: str = ""
+    available: int = 0
+    changed: tuple[str, ...] = ()
+    shortage: int = 0  # units reserved beyond on hand after a count, at the changed location
+
+
+def _applied(location: str, *, shortage: int = 0) -> LedgerOutcome:
+    return LedgerOutcome(Verdict.APPLIED, changed=(location,), shortage=shortage)
+
+
+def _put(ledger: SkuLedger, location: str, stock: LocationStock) -> dict[str, LocationStock]:
+    return {**ledger.locations, location: stock}
+
+
+def _prune(
+    settled: dict[str, datetime], now: datetime, retention: timedelta
+) -> dict[str, datetime]:
+    horizon = now - retention
+    if all(at >= horizon for at in settled.values()):
+        return settled
+    return {key: at for key, at in settled.items() if at >= horizon}
+
+
+def _feed_key(source_system: str, location: str, kind: str = "") -> str:
+    return f"{source_system}|{location}{'|' + kind if kind else ''}"
+
+
+def apply(  # noqa: PLR0911 - one return per command kind
+    ledger: SkuLedger, command: InventoryCommand, *, retention: timedelta = DEFAULT_RETENTION
+) -> tuple[SkuLedger, LedgerOutcome]:
+    """Apply one command; return the next ledger value and the outcome. Never raises."""
+    if command.sku != ledger.sku:
+        return ledger, LedgerOutcome(Verdict.REFUSED, reason="wrong_sku")
+    settled = _prune(ledger.settled, command.issued_at, retention)
+    if settled is not ledger.settled:
+        ledger = msgspec.structs.replace(ledger, settled=settled)
+    match command:
+        case SetStock():
+            return _set_stock(ledger, command)
+        case AdjustStock():
+            return _adjust_stock(ledger, command)
+        case SetSafetyStock():
+            return _set_safety(ledger, command)
+        case Reserve():
+            return _reserve(ledger, command)
+        case Release():
+            return _settle(ledger, command.reservation_id, command.issued_at, commit=False)
+        case Commit():
+            return _settle(ledger, command.reservation_id, command.issued_at, commit=True)
+        case Restock():
+            return _restock(ledger, command)
+
+
+def _fresh(ledger: SkuLedger, feed: str, sequence: int) -> bool:
+    return sequence > ledger.feed_sequences.get(feed, -1)
+
+
+def _count(
+    ledger: SkuLedger, location: str, on_hand: int, feed: str, sequence: int
+) -> tuple[SkuLedger, LedgerOutcome]:
+    stock = ledger.locations.get(location, LocationStock())
+    on_hand = max(0, on_hand)
+    shortage = max(0, stock.reserved - on_hand)
+    next_ledger = msgspec.structs.replace(
+        ledger,
+        locations=_put(ledger, location, msgspec.structs.replace(stock, on_hand=on_hand)),
+        feed_sequences={**ledger.feed_sequences, feed: sequence},
+    )
+    return next_ledger, _applied(location, shortage=shortage)
+
+
+def _set_stock(ledger: SkuLedger, command: SetStock) -> tuple[SkuLedger, LedgerOutcome]:
+    feed = _feed_key(command.source_system, command.location)
+    if not _fresh(ledger, feed, command.sequence):
+        return ledger, LedgerOutcome(Verdict.STALE, reason="sequence_not_newer")
+    return _count(ledger, command.location, command.on_hand, feed, command.sequence)
+
+
+def _adjust_stock(ledger: SkuLedger, command: AdjustStock) -> tuple[SkuLedger, LedgerOutcome]:
+    feed = _feed_key(command.source_system, command.location)
+    if not _fresh(ledger, feed, command.sequence):
+        return ledger, LedgerOutcome(Verdict.STALE, reason="sequence_not_newer")
+    stock = ledger.locations.get(command.location, LocationStock())
+    return _count(ledger, command.location, stock.on_hand + command.delta, feed, command.sequence)
+
+
+def _set_safety(ledger: SkuLedger, command: SetSafetyStock) -> tuple[SkuLedger, LedgerOutcome]:
+    feed = _feed_key(command.source_system, command.location, "safety")
+    if not _fresh(ledger, feed, command.sequence):
+        return ledger, LedgerOutcome(Verdict.STALE, reason="sequence_not_newer")
+    stock = ledger.locations.get(command.location, LocationStock())
+    next_ledger = msgspec.structs.replace(
+        ledger,
+        locations=_put(
+            ledger,
+            command.location,
+            msgspec.structs.replace(stock, safety_stock=max(0, command.safety_stock)),
+        ),
+        feed_sequences={**ledger.feed_sequences, feed: command.sequence},
+    )
+    return next_ledger, _applied(command.location)
+
+
+def _reserve(ledger: SkuLedger, command: Reserve) -> tuple[SkuLedger, LedgerOutcome]:
+    rid = command.reservation_id
+    if rid in ledger.reservations or rid in ledger.settled:
+        return ledger, LedgerOutcome(Verdict.DUPLICATE)
+    stock = ledger.locations.get(command.location, LocationStock())
+    if command.qty <= 0 or command.qty > stock.atp:
+        # A refusal is remembered too: replayed after stock arrived, the same reserve would
+        # otherwise succeed behind the back of an order that has already re-planned.
+        refused = msgspec.structs.replace(
+            ledger, settled={**ledger.settled, rid: command.issued_at}
+        )
+        reason = "invalid_quantity" if command.qty <= 0 else "insufficient_stock"
+        return refused, LedgerOutcome(Verdict.REFUSED, reason=reason, available=stock.atp)
+    reservation = Reservation(
+        oms_order_id=command.oms_order_id,
+        line_id=command.line_id,
+        location=command.location,
+        qty=command.qty,
+        expires_at=command.expires_at,
+    )
+    next_ledger = msgspec.structs.replace(
+        ledger,
+        locations=_put(
+            ledger,
+            command.location,
+            msgspec.structs.replace(stock, reserved=stock.reserved + command.qty),
+        ),
+        reservations={**ledger.reservations, rid: reservation},
+    )
+    return next_ledger, _applied(command.location)
+
+
+def _settle(
+    ledger: SkuLedger, rid: str, at: datetime, *, commit: bool
+) -> tuple[SkuLedger, LedgerOutcome]:
+    if rid in ledger.settled:
+        return ledger, LedgerOutcome(Verdict.DUPLICATE)
+    reservation = ledger.reservations.get(rid)
+    settled = {**ledger.settled, rid: at}
+    if reservation is None:
+        # Settling what was never reserved leaves a marker, so a reserve that arrives late
+        # under the same id is a duplicate rather than a leak.
+        return msgspec.structs.replace(ledger, settled=settled), LedgerOutcome(
+            Verdict.APPLIED, reason="unknown_reservation"
+        )
+    stock = ledger.locations.get(reservation.location, LocationStock())
+    on_hand = max(0, stock.on_hand - reservation.qty) if commit else stock.on_hand
+    next_stock = msgspec.structs.replace(
+        stock, on_hand=on_hand, reserved=max(0, stock.reserved - reservation.qty)
+    )
+    remaining = {key: value for key, value in ledger.reservations.items() if key != rid}
+    next_ledger = msgspec.structs.replace(
+        ledger,
+        locations=_put(ledger, reservation.location, next_stock),
+        reservations=remaining,
+        settled=settled,
+    )
+    return next_ledger, _applied(reservation.location)
+
+
+def _restock(ledger: SkuLedger, command: Restock) -> tuple[SkuLedger, LedgerOutcome]:
+    if command.restock_id in ledger.settled:
+        return ledger, LedgerOutcome(Verdict.DUPLICATE)
+    if command.qty <= 0:
+        return ledger, LedgerOutcome(Verdict.REFUSED, reason="invalid_quantity")
+    stock = ledger.locations.get(command.location, LocationStock())
+    next_ledger = msgspec.structs.replace(
+        ledger,
+        locations=_put(
+            ledger,
+            command.location,
+            msgspec.structs.replace(stock, on_hand=stock.on_hand + command.qty),
+        ),
+        settled={**ledger.settled, command.restock_id: command.issued_at},
+    )
+    return next_ledger, _applied(command.location)
+
+
+def expired(ledger: SkuLedger, now: datetime) -> tuple[str, ...]:
+    """Ids of reservations whose expiry has passed at `now` (the shell releases them)."""
+    return tuple(
+        rid
+        for rid, reservation in sorted(ledger.reservations.items())
+        if reservation.expires_at is not None and reservation.expires_at <= now
+    )

