@@ -7,8 +7,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# mypy cannot follow setuptools' editable finder for the folder->package mapping, so it reads
-# the code through a small symlink tree that mirrors the installed namespace.
+# mypy and import-linter cannot follow setuptools' editable finder for the folder->package
+# mapping, so they read the code through a symlink tree that mirrors the installed namespace.
 TYPECHECK := .typecheck
 
 .PHONY: demo test lint typecheck contracts pytest install clean
@@ -30,13 +30,16 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check streams codecs state agents tests benchmarks
 
-typecheck: $(STAMP)
-	rm -rf $(TYPECHECK) && mkdir -p $(TYPECHECK)/orderstream
-	for d in streams codecs state agents; do ln -s ../../$$d $(TYPECHECK)/orderstream/$$d; done
-	cd $(TYPECHECK) && ../$(BIN)/mypy --config-file ../pyproject.toml --strict -p orderstream.streams -p orderstream.codecs -p orderstream.state
+$(TYPECHECK)/orderstream:
+	mkdir -p $(TYPECHECK)/orderstream
+	for d in streams codecs state agents; do ln -sfn ../../$$d $(TYPECHECK)/orderstream/$$d; done
 
-contracts: $(STAMP)
-	$(BIN)/lint-imports
+typecheck: $(STAMP) $(TYPECHECK)/orderstream
+	cd $(TYPECHECK) && ../$(BIN)/mypy --config-file ../pyproject.toml --strict \
+		-p orderstream.streams -p orderstream.codecs -p orderstream.state
+
+contracts: $(STAMP) $(TYPECHECK)/orderstream
+	cd $(TYPECHECK) && PYTHONPATH=. ../$(BIN)/lint-imports --config ../pyproject.toml
 
 pytest: $(STAMP)
 	$(BIN)/pytest

@@ -9,7 +9,7 @@ import msgspec
 
 from orderstream.streams.rejections import Rejected, RejectReason
 
-from . import carrier, payment, pos, returns, stock, wms
+from . import amazon, bol, carrier, payment, pos, returns, shopify, stock, wms
 from .common import ChannelCodec, Headers, Normalized
 
 
@@ -28,6 +28,9 @@ class Source(enum.StrEnum):
 
 
 CODECS: dict[Source, ChannelCodec[Any]] = {
+    Source.SHOPIFY: shopify.CODEC,
+    Source.BOL: bol.CODEC,
+    Source.AMAZON: amazon.CODEC,
     Source.POS: pos.CODEC,
     Source.STOCK: stock.CODEC,
     Source.WMS: wms.CODEC,

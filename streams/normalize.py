@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import ParamSpec, TypeVar
 
 from .model import Address, OrderLine
-from .money import Money, add, to_money, zero
+from .money import CURRENCY_EXPONENTS, Money, add, to_money, zero
 from .rejections import Rejected, RejectReason
 
 MAX_LINE_QTY = 100_000
@@ -123,6 +123,18 @@ def country(code: str | None, field: str) -> str:
     cleaned = (code or "").strip().upper()
     if cleaned not in COUNTRIES:
         raise refuse(RejectReason.INVALID_COUNTRY, f"{code!r} is not ISO 3166-1 alpha-2", field)
+    return cleaned
+
+
+def currency(code: str | None, field: str) -> str:
+    """An upper-case ISO 4217 code with a known minor unit, or a refusal naming `field`.
+
+    Checked once where the channel states its currency, so an unknown code is reported at
+    that field rather than at whichever amount happens to be converted first.
+    """
+    cleaned = (code or "").strip().upper()
+    if cleaned not in CURRENCY_EXPONENTS:
+        raise refuse(RejectReason.UNKNOWN_CURRENCY, f"{code!r} is not an ISO 4217 code", field)
     return cleaned
 
 

@@ -28,7 +28,9 @@ T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 LOCATIONS = ["WH-AMS", "WH-DUS", "STORE-AMS-01"]
 
 
-def _run(commands: list[InventoryCommand], ledger: SkuLedger | None = None) -> tuple[SkuLedger, list[LedgerOutcome]]:
+def _run(
+    commands: list[InventoryCommand], ledger: SkuLedger | None = None
+) -> tuple[SkuLedger, list[LedgerOutcome]]:
     state = ledger or SkuLedger(sku=SKU)
     outcomes = []
     for command in commands:
@@ -50,18 +52,27 @@ def commands(draw: st.DrawFn) -> list[InventoryCommand]:
     for step in range(count):
         at = _at(step)
         location = draw(st.sampled_from(LOCATIONS))
-        kind = draw(st.sampled_from(["set", "adjust", "safety", "reserve", "release", "commit", "restock"]))
+        kind = draw(
+            st.sampled_from(["set", "adjust", "safety", "reserve", "release", "commit", "restock"])
+        )
         seq = draw(st.integers(min_value=0, max_value=30))
         if kind == "set":
             out.append(SetStock(SKU, at, location, draw(st.integers(-5, 50)), "wms", seq))
         elif kind == "adjust":
-            out.append(AdjustStock(SKU, at, location, draw(st.integers(-60, 60)), "count", "wms", seq))
+            out.append(
+                AdjustStock(SKU, at, location, draw(st.integers(-60, 60)), "count", "wms", seq)
+            )
         elif kind == "safety":
             out.append(SetSafetyStock(SKU, at, location, draw(st.integers(0, 10)), "erp", seq))
         elif kind == "reserve":
             out.append(
                 Reserve(
-                    SKU, at, draw(st.sampled_from(reservation_ids)), "shopify:1", "1", location,
+                    SKU,
+                    at,
+                    draw(st.sampled_from(reservation_ids)),
+                    "shopify:1",
+                    "1",
+                    location,
                     draw(st.integers(-1, 20)),
                 )
             )
@@ -70,7 +81,9 @@ def commands(draw: st.DrawFn) -> list[InventoryCommand]:
         elif kind == "commit":
             out.append(Commit(SKU, at, draw(st.sampled_from(reservation_ids))))
         else:
-            out.append(Restock(SKU, at, f"rs{draw(st.integers(0, 3))}", location, draw(st.integers(-1, 5))))
+            out.append(
+                Restock(SKU, at, f"rs{draw(st.integers(0, 3))}", location, draw(st.integers(-1, 5)))
+            )
     return out
 
 
@@ -124,20 +137,19 @@ def test_replaying_any_command_sequence_twice_gives_the_same_state(
 
 
 @given(commands(), st.data())
-@settings(max_examples=200)
-def test_a_duplicate_anywhere_in_the_stream_changes_nothing(
+@settings(max_examples=300)
+def test_a_duplicate_delivered_later_anywhere_in_the_stream_changes_nothing(
     sequence: list[InventoryCommand], data: st.DataObject
 ) -> None:
     index = data.draw(st.integers(min_value=0, max_value=len(sequence) - 1))
     position = data.draw(st.integers(min_value=index + 1, max_value=len(sequence)))
     with_duplicate = [*sequence[:position], sequence[index], *sequence[position:]]
-    # The duplicate is re-issued later; only ids and sequences matter for dedupe.
-    assert _run(with_duplicate)[0].reservations == _run(sequence)[0].reservations or True
-    state, _ = _run(sequence[:position])
-    again, outcome = apply(state, sequence[index])
-    assert outcome.verdict is not Verdict.APPLIED or isinstance(sequence[index], (Release, Commit))
-    if outcome.verdict is not Verdict.APPLIED:
-        assert again == state
+    state_with, outcomes_with = _run(with_duplicate)
+    assert state_with == _run(sequence)[0]
+    assert (
+        outcomes_with[position].verdict is not Verdict.APPLIED
+        or outcomes_with[index].reason == "unknown_reservation"
+    )
 
 
 def test_a_reservation_is_refused_beyond_atp_and_granted_within_it() -> None:
@@ -214,7 +226,11 @@ def test_stale_feed_records_are_ignored_per_source_and_location() -> None:
         ]
     )
     assert [o.verdict for o in outcomes] == [
-        Verdict.APPLIED, Verdict.STALE, Verdict.STALE, Verdict.APPLIED, Verdict.APPLIED,
+        Verdict.APPLIED,
+        Verdict.STALE,
+        Verdict.STALE,
+        Verdict.APPLIED,
+        Verdict.APPLIED,
     ]
     assert state.locations["WH-AMS"].on_hand == 13
     assert state.locations["WH-DUS"].on_hand == 7

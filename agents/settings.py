@@ -1,0 +1,72 @@
+"""Settings: every knob from the environment (prefix `ORDERSTREAM_`), built once, frozen.
+
+`deploy/.env.example` lists each setting with its default; `load_settings()` is called by
+the composition root only, never at import time.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """The worker's configuration; see `deploy/.env.example` for each field's meaning."""
+
+    model_config = SettingsConfigDict(env_prefix="ORDERSTREAM_", frozen=True, extra="ignore")
+
+    # Services.
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    postgres_dsn: str = "postgresql://postgres@127.0.0.1:5432/orderstream"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+
+    # Worker.
+    app_id: str = "orderstream"
+    data_dir: Path = Path(".orderstream/data")
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=6066, ge=0, le=65535)
+    rules_path: Path | None = None
+
+    # Topics: names are `{topic_prefix}{name}`; counts apply when a worker creates a topic.
+    topic_prefix: str = ""
+    topic_partitions: int = Field(default=6, ge=1)
+    topic_replication_factor: int = Field(default=1, ge=1)
+
+    # Consumer group timing (seconds). Short values make a restarted worker rejoin fast.
+    session_timeout_s: float = Field(default=10.0, gt=0)
+    heartbeat_interval_s: float = Field(default=1.0, gt=0)
+    rebalance_timeout_s: float = Field(default=10.0, gt=0)
+    commit_interval_s: float = Field(default=1.0, gt=0)
+
+    # Dedupe retention per source (hours): longer than the source's retry horizon.
+    # Shopify retries a failed webhook up to 8 times over 4 hours; REST polls overlap by a
+    # day at most; marketplaces re-list open orders for days; stock feeds re-send after a
+    # restart within hours; PSPs retry notifications for up to 3 days.
+    dedupe_hours_shopify: int = Field(default=48, ge=1)
+    dedupe_hours_bol: int = Field(default=14 * 24, ge=1)
+    dedupe_hours_amazon: int = Field(default=14 * 24, ge=1)
+    dedupe_hours_pos: int = Field(default=7 * 24, ge=1)
+    dedupe_hours_stock: int = Field(default=24, ge=1)
+    dedupe_hours_wms: int = Field(default=72, ge=1)
+    dedupe_hours_carrier: int = Field(default=72, ge=1)
+    dedupe_hours_payment: int = Field(default=7 * 24, ge=1)
+    dedupe_hours_returns: int = Field(default=7 * 24, ge=1)
+
+    # Inventory.
+    reservation_ttl_minutes: int = Field(default=7 * 24 * 60, ge=1)
+    ledger_marker_retention_hours: int = Field(default=7 * 24, ge=1)
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+    def dedupe_retention(self, source: str) -> timedelta:
+        hours: int = getattr(self, f"dedupe_hours_{source}")
+        return timedelta(hours=hours)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment once; `overrides` win (tests and the CLI use them)."""
+    return Settings(**overrides)  # type: ignore[arg-type]
