@@ -132,7 +132,7 @@ async def _read_all(bootstrap: str, topic: str) -> list[bytes]:
         await consumer.seek_to_beginning()
         end = await consumer.end_offsets(partitions)
         values: list[bytes] = []
-        while any(await consumer.position(tp) < offset for tp, offset in end.items()):
+        while [tp for tp, offset in end.items() if await consumer.position(tp) < offset]:
             for records in (await consumer.getmany(timeout_ms=500)).values():
                 values.extend(r.value for r in records if r.value is not None)
         return values
