@@ -54,13 +54,22 @@ class LocationStock(msgspec.Struct, frozen=True, omit_defaults=True):
         return max(0, self.on_hand - self.reserved - self.safety_stock)
 
 
+class Marker(msgspec.Struct, frozen=True, array_like=True):
+    """A settled command id: when it settled and how, so a duplicate gets the first answer."""
+
+    at: datetime
+    verdict: str  # refused | released | committed | restocked | unknown
+    location: str = ""
+    qty: int = 0
+
+
 class SkuLedger(msgspec.Struct, frozen=True, omit_defaults=True):
     """Everything about one SKU's stock; the value of the `sku_to_ledger` table."""
 
     sku: str
     locations: dict[str, LocationStock] = {}
     reservations: dict[str, Reservation] = {}
-    settled: dict[str, datetime] = {}
+    settled: dict[str, Marker] = {}
     feed_sequences: dict[str, int] = {}
 
     def atp(self, location: str) -> int:
@@ -160,6 +169,11 @@ class LedgerOutcome(msgspec.Struct, frozen=True, omit_defaults=True):
     available: int = 0
     changed: tuple[str, ...] = ()
     shortage: int = 0  # units reserved beyond on hand after a count, at the changed location
+    # For a duplicate reservation command: what the first one got ("granted" or "refused",
+    # with its location and quantity), so a lost reply can be answered again identically.
+    original: str = ""
+    location: str = ""
+    qty: int = 0
 
 
 def _applied(location: str, *, shortage: int = 0) -> LedgerOutcome:
@@ -170,13 +184,11 @@ def _put(ledger: SkuLedger, location: str, stock: LocationStock) -> dict[str, Lo
     return {**ledger.locations, location: stock}
 
 
-def _prune(
-    settled: dict[str, datetime], now: datetime, retention: timedelta
-) -> dict[str, datetime]:
+def _prune(settled: dict[str, Marker], now: datetime, retention: timedelta) -> dict[str, Marker]:
     horizon = now - retention
-    if all(at >= horizon for at in settled.values()):
+    if all(marker.at >= horizon for marker in settled.values()):
         return settled
-    return {key: at for key, at in settled.items() if at >= horizon}
+    return {key: marker for key, marker in settled.items() if marker.at >= horizon}
 
 
 def _feed_key(source_system: str, location: str, kind: str = "") -> str:
@@ -262,14 +274,13 @@ def _set_safety(ledger: SkuLedger, command: SetSafetyStock) -> tuple[SkuLedger, 
 def _reserve(ledger: SkuLedger, command: Reserve) -> tuple[SkuLedger, LedgerOutcome]:
     rid = command.reservation_id
     if rid in ledger.reservations or rid in ledger.settled:
-        return ledger, LedgerOutcome(Verdict.DUPLICATE)
+        return ledger, _duplicate(ledger, rid)
     stock = ledger.locations.get(command.location, LocationStock())
     if command.qty <= 0 or command.qty > stock.atp:
         # A refusal is remembered too: replayed after stock arrived, the same reserve would
         # otherwise succeed behind the back of an order that has already re-planned.
-        refused = msgspec.structs.replace(
-            ledger, settled={**ledger.settled, rid: command.issued_at}
-        )
+        marker = Marker(command.issued_at, "refused", command.location, command.qty)
+        refused = msgspec.structs.replace(ledger, settled={**ledger.settled, rid: marker})
         reason = "invalid_quantity" if command.qty <= 0 else "insufficient_stock"
         return refused, LedgerOutcome(Verdict.REFUSED, reason=reason, available=stock.atp)
     reservation = Reservation(
@@ -288,22 +299,31 @@ def _reserve(ledger: SkuLedger, command: Reserve) -> tuple[SkuLedger, LedgerOutc
         ),
         reservations={**ledger.reservations, rid: reservation},
     )
-    return next_ledger, _applied(command.location)
+    granted = LedgerOutcome(
+        Verdict.APPLIED,
+        changed=(command.location,),
+        original="granted",
+        location=command.location,
+        qty=command.qty,
+    )
+    return next_ledger, granted
 
 
 def _settle(
     ledger: SkuLedger, rid: str, at: datetime, *, commit: bool
 ) -> tuple[SkuLedger, LedgerOutcome]:
     if rid in ledger.settled:
-        return ledger, LedgerOutcome(Verdict.DUPLICATE)
+        return ledger, _duplicate(ledger, rid)
     reservation = ledger.reservations.get(rid)
-    settled = {**ledger.settled, rid: at}
     if reservation is None:
+        settled = {**ledger.settled, rid: Marker(at, "unknown")}
         # Settling what was never reserved leaves a marker, so a reserve that arrives late
         # under the same id is a duplicate rather than a leak.
         return msgspec.structs.replace(ledger, settled=settled), LedgerOutcome(
             Verdict.APPLIED, reason="unknown_reservation"
         )
+    verdict = "committed" if commit else "released"
+    settled = {**ledger.settled, rid: Marker(at, verdict, reservation.location, reservation.qty)}
     stock = ledger.locations.get(reservation.location, LocationStock())
     on_hand = max(0, stock.on_hand - reservation.qty) if commit else stock.on_hand
     next_stock = msgspec.structs.replace(
@@ -321,7 +341,7 @@ def _settle(
 
 def _restock(ledger: SkuLedger, command: Restock) -> tuple[SkuLedger, LedgerOutcome]:
     if command.restock_id in ledger.settled:
-        return ledger, LedgerOutcome(Verdict.DUPLICATE)
+        return ledger, _duplicate(ledger, command.restock_id)
     if command.qty <= 0:
         return ledger, LedgerOutcome(Verdict.REFUSED, reason="invalid_quantity")
     stock = ledger.locations.get(command.location, LocationStock())
@@ -332,9 +352,31 @@ def _restock(ledger: SkuLedger, command: Restock) -> tuple[SkuLedger, LedgerOutc
             command.location,
             msgspec.structs.replace(stock, on_hand=stock.on_hand + command.qty),
         ),
-        settled={**ledger.settled, command.restock_id: command.issued_at},
+        settled={
+            **ledger.settled,
+            command.restock_id: Marker(
+                command.issued_at, "restocked", command.location, command.qty
+            ),
+        },
     )
     return next_ledger, _applied(command.location)
+
+
+def _duplicate(ledger: SkuLedger, command_id: str) -> LedgerOutcome:
+    """A duplicate's outcome repeats what the first command got."""
+    active = ledger.reservations.get(command_id)
+    if active is not None:
+        return LedgerOutcome(
+            Verdict.DUPLICATE, original="granted", location=active.location, qty=active.qty
+        )
+    marker = ledger.settled[command_id]
+    # A released or committed reservation was granted first; a refusal stays a refusal.
+    original = "refused" if marker.verdict == "refused" else "granted"
+    if marker.verdict in ("unknown", "restocked"):
+        original = marker.verdict
+    return LedgerOutcome(
+        Verdict.DUPLICATE, original=original, location=marker.location, qty=marker.qty
+    )
 
 
 def expired(ledger: SkuLedger, now: datetime) -> tuple[str, ...]:

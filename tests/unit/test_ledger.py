@@ -257,3 +257,18 @@ def test_a_command_for_another_sku_is_refused() -> None:
     after, outcome = apply(state, SetStock("OTHER", _at(0), "WH-AMS", 1, "wms", 1))
     assert outcome.verdict is Verdict.REFUSED
     assert after == state
+
+
+def test_a_duplicate_reserve_repeats_the_first_answer_after_any_later_change() -> None:
+    granted = Reserve(SKU, _at(1), "r1", "shopify:1", "1", "WH-AMS", 4)
+    refused = Reserve(SKU, _at(2), "r2", "shopify:2", "1", "WH-AMS", 40)
+    state, _ = _run([SetStock(SKU, _at(0), "WH-AMS", 10, "wms", 1), granted, refused])
+    for command in (granted, refused):
+        _, outcome = apply(state, command)
+        assert outcome.verdict is Verdict.DUPLICATE
+    assert apply(state, granted)[1].original == "granted"
+    assert apply(state, granted)[1].location == "WH-AMS"
+    assert apply(state, refused)[1].original == "refused"
+    released, _ = apply(state, Release(SKU, _at(3), "r1", "cancelled"))
+    again = apply(released, granted)[1]
+    assert (again.verdict, again.original, again.qty) == (Verdict.DUPLICATE, "granted", 4)
