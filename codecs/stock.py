@@ -64,6 +64,7 @@ def normalize_stock(record: StockRecord, headers: Headers) -> Normalized:
             location=location,
             on_hand=on_hand,
             sequence=sequence,
+            source_system=system,
         )
     delta = record.delta if record.delta is not None else 0
     quantity(abs(delta), "delta", minimum=1, maximum=MAX_STOCK_QTY)
@@ -76,6 +77,7 @@ def normalize_stock(record: StockRecord, headers: Headers) -> Normalized:
         delta=delta,
         reason=text(record.reason, "reason", required=True),
         sequence=sequence,
+        source_system=system,
     )
 
 

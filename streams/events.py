@@ -75,6 +75,7 @@ class StockSnapshotted(_Event, frozen=True, tag="stock.snapshotted.v1"):
     location: str
     on_hand: int
     sequence: int
+    source_system: str = ""  # whose counter `sequence` is
 
     @property
     def key(self) -> str:
@@ -89,6 +90,7 @@ class StockAdjusted(_Event, frozen=True, tag="stock.adjusted.v1"):
     delta: int
     reason: str
     sequence: int
+    source_system: str = ""  # whose counter `sequence` is
 
     @property
     def key(self) -> str:
