@@ -14,6 +14,7 @@ def build_app() -> typer.Typer:
     """Wire every subcommand into one Typer app."""
     from .demo import demo
     from .devstack.cli import dev_app
+    from .rules_cli import rules_app
 
     app = typer.Typer(
         name="orderstream",
@@ -25,6 +26,7 @@ def build_app() -> typer.Typer:
     app.command(name="normalize")(normalize)
     app.command(name="demo")(demo)
     app.add_typer(dev_app, name="dev")
+    app.add_typer(rules_app, name="rules")
     return app
 
 

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 import msgspec
 
 from .model import Address, FulfilmentMode, Order, PaymentState, ServiceLevel
+from .routing import RuleSet
 
 
 class HoldReason(enum.StrEnum):
@@ -102,3 +103,12 @@ def validate(order: Order, served: frozenset[str]) -> Hold | None:
     if needs_address(order):
         return check_address(order.customer.shipping_address, served)
     return None
+
+
+def served_countries(rules: RuleSet) -> frozenset[str]:
+    """Every country some node of the network delivers to (zones expanded)."""
+    countries: set[str] = set()
+    for node in rules.nodes:
+        for target in node.serves:
+            countries.update(rules.zones.get(target, (target,)))
+    return frozenset(countries)

@@ -1,0 +1,81 @@
+"""What the order process publishes: status changes and fulfilment requests.
+
+`StatusChanged.event_id` is `{oms_order_id}:{seq}`: deterministic, so a consumer drops the
+duplicates at-least-once delivery allows, and a re-emitted event is byte-for-byte the one
+first sent (its content comes from the order's state, never from a clock).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import msgspec
+
+from .model import Address, ServiceLevel
+from .planning import Explanation
+from .status import OrderStatus
+
+
+class LineQty(msgspec.Struct, frozen=True):
+    line_id: str
+    sku: str
+    qty: int
+
+
+class AllocatedShipment(msgspec.Struct, frozen=True, omit_defaults=True):
+    """Units of the order one node ships (or hands over) as one parcel."""
+
+    shipment_id: str
+    node: str
+    lines: tuple[LineQty, ...]
+    carrier: str = ""
+    ship_date: date | None = None
+    eta: date | None = None
+    bundle_key: str = ""
+    external: bool = False  # shipped by the marketplace or handed over at a till: no reservation
+
+
+class StatusChanged(
+    msgspec.Struct, frozen=True, omit_defaults=True, tag="order.status_changed.v1", tag_field="type"
+):
+    """One step of an order's lifecycle, with what decided it."""
+
+    event_id: str
+    oms_order_id: str
+    seq: int
+    status: OrderStatus
+    occurred_at: datetime
+    caused_by: str
+    channel: str
+    previous: OrderStatus | None = None
+    reason: str = ""
+    shipments: tuple[AllocatedShipment, ...] = ()
+    backordered: tuple[LineQty, ...] = ()
+    held: tuple[LineQty, ...] = ()
+    explanation: Explanation | None = None
+
+    @property
+    def key(self) -> str:
+        return self.oms_order_id
+
+
+class FulfilmentRequested(
+    msgspec.Struct, frozen=True, omit_defaults=True, tag="fulfilment.requested.v1", tag_field="type"
+):
+    """Pick, pack and ship one shipment: sent to the node's WMS or 3PL."""
+
+    request_id: str
+    oms_order_id: str
+    node: str
+    lines: tuple[LineQty, ...]
+    service_level: ServiceLevel
+    requested_at: datetime
+    carrier: str = ""
+    ship_date: date | None = None
+    eta: date | None = None
+    bundle_key: str = ""
+    address: Address | None = None
+
+    @property
+    def key(self) -> str:
+        return self.oms_order_id

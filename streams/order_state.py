@@ -1,0 +1,70 @@
+"""The value of the `order_id_to_state` table: everything the order process knows of one order.
+
+The dedupe markers (`seen`) and the outputs each input caused (`outbox`) live in the same
+value as the effect, so one changelog record carries all three (DESIGN invariant 1).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import msgspec
+
+from .ledger import Commit, Release, Reserve
+from .model import Order
+from .order_messages import FulfilmentRequested, LineQty, StatusChanged
+from .planning import Explanation
+from .status import OrderStatus
+from .validation import Hold
+
+
+class LineState(enum.StrEnum):
+    PENDING = "pending"  # reserve sent, no answer yet
+    GRANTED = "granted"
+    REFUSED = "refused"
+    RELEASED = "released"
+    COMMITTED = "committed"
+
+
+class Reservation(msgspec.Struct, frozen=True, omit_defaults=True):
+    """Units of one line asked of one node in one planning attempt."""
+
+    line_id: str
+    sku: str
+    node: str
+    qty: int
+    attempt: int
+    state: LineState = LineState.PENDING
+    carrier: str = ""
+    ship_date: str = ""
+    eta: str = ""
+    bundle_key: str = ""
+    shipment_id: str = ""
+
+
+class Seen(msgspec.Struct, frozen=True, array_like=True):
+    at: datetime
+    source: str
+
+
+Output = StatusChanged | FulfilmentRequested | Reserve | Release | Commit
+
+
+class OrderState(msgspec.Struct, frozen=True, omit_defaults=True):
+    oms_order_id: str
+    order: Order | None = None
+    status: OrderStatus | None = None
+    seq: int = 0
+    hold: Hold | None = None
+    attempt: int = 0
+    reservations: dict[str, Reservation] = {}
+    backordered: tuple[LineQty, ...] = ()  # units waiting for stock
+    held: tuple[LineQty, ...] = ()  # units waiting for a person
+    external: tuple[LineQty, ...] = ()  # units the marketplace or a till hands over
+    explanation: Explanation | None = None
+    shipments: dict[str, str] = {}  # shipment id -> its last fulfilment status
+    cancelled_lines: tuple[str, ...] = ()
+    early_payment: str = ""  # a payment state that arrived before the order
+    seen: dict[str, Seen] = {}
+    outbox: dict[str, tuple[Output, ...]] = {}

@@ -1,0 +1,116 @@
+"""An in-memory run of the pure core: order process and SKU ledgers talking by messages.
+
+No broker, no Faust: the same `decide` and `step` the agents call, wired by a queue. Tests
+use it to check the invariants on many orders, and that replaying inputs changes nothing.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from orderstream.codecs.rules import load_rules
+from orderstream.streams.inventory import ReservationAnswered, step
+from orderstream.streams.ledger import (
+    Commit,
+    InventoryCommand,
+    Release,
+    Reserve,
+    SetStock,
+    SkuLedger,
+)
+from orderstream.streams.order_messages import FulfilmentRequested, StatusChanged
+from orderstream.streams.order_process import Context, OrderInput, decide, order_id_of
+from orderstream.streams.order_state import OrderState
+from orderstream.streams.routing import RuleSet
+from orderstream.streams.validation import served_countries
+
+
+def sample_rules() -> RuleSet:
+    raw = (
+        importlib.resources.files("orderstream.agents.samples").joinpath("rules.yaml").read_bytes()
+    )
+    rules = load_rules(raw, "rules.yaml")
+    assert isinstance(rules, RuleSet), rules
+    return rules
+
+
+@dataclass
+class Simulation:
+    rules: RuleSet
+    now: datetime
+    orders: dict[str, OrderState] = field(default_factory=dict)
+    ledgers: dict[str, SkuLedger] = field(default_factory=dict)
+    statuses: list[StatusChanged] = field(default_factory=list)
+    requests: list[FulfilmentRequested] = field(default_factory=list)
+    commands: list[InventoryCommand] = field(default_factory=list)
+    answers: list[ReservationAnswered] = field(default_factory=list)
+    duplicates: int = 0
+
+    def publish(self, event: StatusChanged) -> None:
+        """Keep each event id once, as a consumer would; a re-emission must be identical."""
+        first = next((s for s in self.statuses if s.event_id == event.event_id), None)
+        if first is None:
+            self.statuses.append(event)
+        else:
+            assert first == event, f"two different events share {event.event_id}"
+
+    def atp(self) -> dict[str, dict[str, int]]:
+        return {
+            sku: {loc: stock.atp for loc, stock in ledger.locations.items()}
+            for sku, ledger in self.ledgers.items()
+        }
+
+    def stock(self, sku: str, location: str, on_hand: int, sequence: int = 1) -> None:
+        self.inventory(SetStock(sku, self.now, location, on_hand, "wms", sequence))
+
+    def inventory(self, command: InventoryCommand) -> list[ReservationAnswered]:
+        self.commands.append(command)
+        ledger = self.ledgers.get(command.sku, SkuLedger(sku=command.sku))
+        result = step(ledger, command)
+        self.ledgers[command.sku] = result.ledger
+        self.answers.extend(result.answers)
+        return list(result.answers)
+
+    def send(self, messages: Iterable[OrderInput], *, stale_replica: bool = False) -> None:
+        """Deliver order inputs and everything they cause, until the system is quiet.
+
+        With `stale_replica`, every decision plans on the ATP as it was when `send` began, as
+        a replica lagging behind the ledgers would: orders then contend, and the ledgers'
+        refusals and the re-plans they cause are exercised.
+        """
+        queue: deque[OrderInput] = deque(messages)
+        frozen = self.atp()
+        context = Context(
+            now=self.now, rules=self.rules, atp={}, served=served_countries(self.rules)
+        )
+        while queue:
+            message = queue.popleft()
+            order_id = order_id_of(message)
+            state = self.orders.get(order_id, OrderState(oms_order_id=order_id))
+            replica = frozen if stale_replica else self.atp()
+            decision = decide(state, message, _with_atp(context, replica))
+            self.orders[order_id] = decision.state
+            if decision.verdict == "duplicate":
+                self.duplicates += 1
+            for output in decision.outputs:
+                if isinstance(output, StatusChanged):
+                    self.publish(output)
+                elif isinstance(output, FulfilmentRequested):
+                    self.requests.append(output)
+                elif isinstance(output, (Reserve, Release, Commit)):
+                    queue.extend(self.inventory(output))
+
+
+def _with_atp(context: Context, atp: dict[str, dict[str, int]]) -> Context:
+    return Context(
+        now=context.now,
+        rules=context.rules,
+        atp=atp,
+        served=context.served,
+        retention=context.retention,
+        max_attempts=context.max_attempts,
+    )

@@ -1,0 +1,101 @@
+"""Invariants over many orders competing for stock, in memory (DESIGN invariants 1, 2, 4)."""
+
+from __future__ import annotations
+
+import msgspec
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from orderstream.streams.events import OrderPlaced
+from orderstream.streams.model import Address, OrderLine
+from orderstream.streams.money import Money
+from orderstream.streams.status import ORDER_TRANSITIONS, OrderStatus
+from tests.unit.pipeline_sim import Simulation
+from tests.unit.test_order_process import NOW, RULES, shopify_order
+
+SKUS = ["TSHIRT-BLK-M", "SOCKS-3PK", "MUG-STONE-GRN", "BEANIE-WOOL-RED", "GLOVES-LTHR-L"]
+NODES = ["WH-AMS", "WH-DUS", "3PL-ANR"]
+ADDRESSES = [
+    Address(country="NL", line1="Prinsengracht 263", postcode="1016 GV", city="Amsterdam"),
+    Address(country="DE", line1="Königsallee 1", postcode="40212", city="Düsseldorf"),
+    Address(country="BE", line1="Meir 50", postcode="2000", city="Antwerpen"),
+]
+OUTCOMES = {
+    OrderStatus.ALLOCATED,
+    OrderStatus.PARTIALLY_ALLOCATED,
+    OrderStatus.BACKORDERED,
+    OrderStatus.ON_HOLD,
+}
+
+TEMPLATE = shopify_order()
+
+
+@st.composite
+def orders(draw: st.DrawFn, number: int) -> OrderPlaced:
+    count = draw(st.integers(1, 3))
+    skus = draw(st.lists(st.sampled_from(SKUS), min_size=count, max_size=count, unique=True))
+    price = Money(1000, "EUR")
+    lines = tuple(
+        OrderLine(
+            str(i), sku, draw(st.integers(1, 4)), price, price, Money(0, "EUR"), Money(0, "EUR")
+        )
+        for i, sku in enumerate(skus)
+    )
+    address = draw(st.sampled_from(ADDRESSES))
+    order_id = f"shopify:{number}"
+    order = msgspec.structs.replace(
+        TEMPLATE.order,
+        oms_order_id=order_id,
+        channel_order_id=str(number),
+        lines=lines,
+        customer=msgspec.structs.replace(TEMPLATE.order.customer, shipping_address=address),
+    )
+    return msgspec.structs.replace(TEMPLATE, idempotency_key=f"{order_id}:v1", order=order)
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> tuple[dict[tuple[str, str], int], list[OrderPlaced]]:
+    stock = {(sku, node): draw(st.integers(0, 6)) for sku in SKUS for node in NODES}
+    placed = [draw(orders(number)) for number in range(draw(st.integers(1, 25)))]
+    return stock, placed
+
+
+@given(scenarios())
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_contested_stock_is_never_oversold_and_every_line_gets_one_outcome(
+    scenario: tuple[dict[tuple[str, str], int], list[OrderPlaced]],
+) -> None:
+    stock, placed = scenario
+    sim = Simulation(RULES, NOW)
+    for (sku, node), qty in stock.items():
+        sim.stock(sku, node, qty)
+    sim.send(placed, stale_replica=True)
+    snapshot = dict(sim.orders)
+    sim.send(placed, stale_replica=True)  # every order delivered again: nothing may change
+    assert sim.orders == snapshot
+    for ledger in sim.ledgers.values():
+        for stock_at in ledger.locations.values():
+            assert 0 <= stock_at.reserved <= stock_at.on_hand - stock_at.safety_stock
+    for event in placed:
+        order_id = event.order.oms_order_id
+        history = [s for s in sim.statuses if s.oms_order_id == order_id]
+        previous = None
+        for change in history:
+            assert change.status in ORDER_TRANSITIONS[previous]
+            previous = change.status
+        outcomes = [s for s in history if s.status in OUTCOMES]
+        assert len(outcomes) == 1, [s.status for s in history]
+        final = outcomes[0]
+        covered: dict[str, int] = {}
+        for line in (
+            *final.backordered,
+            *final.held,
+            *(ln for sh in final.shipments for ln in sh.lines),
+        ):
+            covered[line.line_id] = covered.get(line.line_id, 0) + line.qty
+        assert covered == {ln.line_id: ln.qty for ln in event.order.lines}
+    reserved = sum(s.reserved for ledger in sim.ledgers.values() for s in ledger.locations.values())
+    allocated = sum(
+        ln.qty for s in sim.statuses for sh in s.shipments if not sh.external for ln in sh.lines
+    )
+    assert reserved == allocated

@@ -1,0 +1,288 @@
+"""The order process, end to end in memory: validation, planning, reservations, outcomes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import msgspec
+import pytest
+
+from orderstream.codecs.sources import Source, normalize_payload
+from orderstream.streams.events import (
+    FulfilmentStatus,
+    OrderCancelled,
+    OrderPlaced,
+    OrderUpdated,
+    PaymentUpdated,
+    ShipmentUpdated,
+)
+from orderstream.streams.inventory import ReservationAnswered
+from orderstream.streams.ledger import Commit, Release, Reserve
+from orderstream.streams.model import Address, PaymentState, Risk
+from orderstream.streams.order_process import Context, decide
+from orderstream.streams.order_state import LineState, OrderState
+from orderstream.streams.status import OrderStatus
+from orderstream.streams.validation import served_countries
+from tests.unit.feeds import FIXTURES
+from tests.unit.pipeline_sim import Simulation, sample_rules
+
+NOW = datetime(2026, 11, 27, 9, 15, tzinfo=UTC)  # a Friday morning, before every cut-off
+RULES = sample_rules()
+S = OrderStatus
+
+
+def shopify_order(**changes: object) -> OrderPlaced:
+    raw = (FIXTURES / "shopify/orders_create.json").read_bytes()
+    event = normalize_payload(Source.SHOPIFY, raw, {"x-shopify-topic": "orders/create"})
+    assert isinstance(event, OrderPlaced)
+    if changes:
+        event = msgspec.structs.replace(
+            event, order=msgspec.structs.replace(event.order, **changes)
+        )
+    return event
+
+
+def sim_with_stock(**stock: dict[str, int]) -> Simulation:
+    sim = Simulation(RULES, NOW)
+    for sku, places in stock.items():
+        for location, qty in places.items():
+            sim.stock(sku.replace("_", "-"), location, qty)
+    return sim
+
+
+def statuses(sim: Simulation, order_id: str) -> list[OrderStatus]:
+    return [s.status for s in sim.statuses if s.oms_order_id == order_id]
+
+
+STOCKED = {"JKT_WOOL_NAVY_M": {"WH-DUS": 4}, "SCARF_MERINO_GRY": {"WH-DUS": 12, "WH-AMS": 30}}
+
+
+def test_a_paid_order_with_stock_is_placed_reserved_and_allocated_in_one_shipment() -> None:
+    sim = sim_with_stock(**STOCKED)
+    placed = shopify_order()
+    sim.send([placed])
+    order_id = placed.order.oms_order_id
+    assert statuses(sim, order_id) == [S.PLACED, S.ALLOCATED]
+    allocated = sim.statuses[-1]
+    assert [s.event_id for s in sim.statuses] == [f"{order_id}:1", f"{order_id}:2"]
+    assert [(sh.node, [ln.qty for ln in sh.lines]) for sh in allocated.shipments] == [
+        ("WH-DUS", [1, 2])
+    ]
+    assert allocated.explanation is not None
+    assert [r.node for r in sim.requests] == ["WH-DUS"]
+    assert sim.ledgers["JKT-WOOL-NAVY-M"].locations["WH-DUS"].reserved == 1
+    assert sim.ledgers["SCARF-MERINO-GRY"].locations["WH-DUS"].reserved == 2
+
+
+def test_a_duplicate_input_changes_nothing_and_repeats_its_first_outputs() -> None:
+    sim = sim_with_stock(**STOCKED)
+    placed = shopify_order()
+    sim.send([placed])
+    order_id = placed.order.oms_order_id
+    before = sim.orders[order_id]
+    context = Context(now=NOW, rules=RULES, atp=sim.atp(), served=served_countries(RULES))
+    again = decide(before, placed, context)
+    assert again.verdict == "duplicate"
+    assert again.state == before
+    first = decide(OrderState(oms_order_id=order_id), placed, context)
+    assert again.outputs[0] == first.outputs[0]  # the PLACED event, byte for byte
+    assert any(isinstance(o, Reserve) for o in again.outputs)
+
+
+def test_an_unpaid_order_waits_on_hold_and_is_planned_when_the_payment_arrives() -> None:
+    sim = sim_with_stock(**STOCKED)
+    placed = shopify_order(payment_state=PaymentState.PENDING)
+    order_id = placed.order.oms_order_id
+    sim.send([placed])
+    assert statuses(sim, order_id) == [S.PLACED, S.ON_HOLD]
+    assert "awaiting_payment" in sim.statuses[-1].reason
+    assert not any(isinstance(c, Reserve) for c in sim.commands)
+    sim.send([PaymentUpdated("payment:adyen:1", "payment", NOW, order_id, PaymentState.PAID)])
+    assert statuses(sim, order_id) == [S.PLACED, S.ON_HOLD, S.ALLOCATED]
+
+
+def test_a_stale_replica_refusal_makes_the_order_replan_at_another_node() -> None:
+    sim = sim_with_stock(**STOCKED)
+    placed = shopify_order()
+    order_id = placed.order.oms_order_id
+    # Another order takes the jacket at WH-DUS; the replica is read before the ledger answers.
+    sim.stock("JKT-WOOL-NAVY-M", "WH-AMS", 5)
+    sim.inventory(Reserve("JKT-WOOL-NAVY-M", NOW, "other|1|1|0", "other:1", "1", "WH-DUS", 4))
+    stale = {"JKT-WOOL-NAVY-M": {"WH-DUS": 4, "WH-AMS": 0}, "SCARF-MERINO-GRY": {"WH-DUS": 12}}
+    context = Context(now=NOW, rules=RULES, atp=stale, served=served_countries(RULES))
+    decision = decide(OrderState(oms_order_id=order_id), placed, context)
+    state, outputs = decision.state, list(decision.outputs)
+    for _round in range(4):
+        answers = [a for o in outputs if isinstance(o, Reserve) for a in sim.inventory(o)]
+        if not answers:
+            break
+        outputs = []
+        for answer in answers:
+            decision = decide(
+                state, answer, Context(NOW, RULES, sim.atp(), served_countries(RULES))
+            )
+            state = decision.state
+            outputs += decision.outputs
+    assert state.status is S.ALLOCATED
+    assert state.attempt == 2
+    nodes = {r.line_id: r.node for r in state.reservations.values() if r.state is LineState.GRANTED}
+    assert nodes["14123456789001"] == "WH-AMS"
+
+
+@pytest.mark.parametrize(
+    ("channel_fixture", "expected"),
+    [("shopify", S.BACKORDERED), ("bol", S.ON_HOLD)],
+)
+def test_an_order_no_node_can_supply_is_backordered_or_held_as_its_channel_rules_say(
+    channel_fixture: str, expected: OrderStatus
+) -> None:
+    sim = Simulation(RULES, NOW)
+    if channel_fixture == "shopify":
+        placed = shopify_order()
+    else:
+        event = normalize_payload(Source.BOL, (FIXTURES / "bol/order.json").read_bytes(), {})
+        assert isinstance(event, OrderPlaced)
+        placed = event
+    sim.send([placed])
+    final = [s for s in sim.statuses if s.oms_order_id == placed.order.oms_order_id][-1]
+    assert final.status in (expected, S.PARTIALLY_ALLOCATED)
+    short = {ln.line_id for ln in (*final.backordered, *final.held)}
+    allocated = {ln.line_id for sh in final.shipments for ln in sh.lines}
+    assert short | allocated == {ln.line_id for ln in placed.order.lines}
+    assert not short & allocated
+
+
+def test_a_cancellation_releases_every_reservation_once() -> None:
+    sim = sim_with_stock(**STOCKED)
+    placed = shopify_order()
+    order_id = placed.order.oms_order_id
+    cancel = OrderCancelled("shopify:x:cancel", "shopify", NOW, order_id, "customer")
+    sim.send([placed])
+    sim.send([cancel, cancel])
+    assert statuses(sim, order_id) == [S.PLACED, S.ALLOCATED, S.CANCELLED]
+    released = {c.reservation_id for c in sim.commands if isinstance(c, Release)}
+    assert len(released) == 2
+    assert sim.ledgers["JKT-WOOL-NAVY-M"].locations["WH-DUS"].reserved == 0
+    assert sim.duplicates == 1
+
+
+def test_a_cancellation_while_reserves_are_in_flight_releases_them_too() -> None:
+    sim = sim_with_stock(**STOCKED)
+    placed = shopify_order()
+    order_id = placed.order.oms_order_id
+    cancel = OrderCancelled("shopify:x:cancel", "shopify", NOW, order_id, "customer")
+    sim.send([placed, cancel])  # the answers queue up behind the cancellation
+    assert statuses(sim, order_id) == [S.PLACED, S.CANCELLED]
+    assert sim.ledgers["JKT-WOOL-NAVY-M"].locations["WH-DUS"].reserved == 0
+    assert sim.ledgers["SCARF-MERINO-GRY"].locations["WH-DUS"].reserved == 0
+
+
+def test_a_shipment_confirmation_alone_walks_pick_pack_ship_and_commits_stock() -> None:
+    sim = sim_with_stock(**STOCKED)
+    placed = shopify_order()
+    order_id = placed.order.oms_order_id
+    sim.send([placed])
+    shipment_id = sim.requests[0].request_id
+    shipped = ShipmentUpdated(
+        "wms:dus:1",
+        "wms",
+        NOW,
+        order_id,
+        shipment_id,
+        "WH-DUS",
+        FulfilmentStatus.SHIPPED,
+        carrier="dhl",
+        tracking_number="JJD0001",
+    )
+    sim.send([shipped])
+    assert statuses(sim, order_id) == [S.PLACED, S.ALLOCATED, S.PICKED, S.PACKED, S.SHIPPED]
+    assert sum(isinstance(c, Commit) for c in sim.commands) == 2
+    jacket = sim.ledgers["JKT-WOOL-NAVY-M"].locations["WH-DUS"]
+    assert (jacket.on_hand, jacket.reserved) == (3, 0)
+
+
+def test_a_rejected_shipment_is_an_exception_then_replanned_elsewhere() -> None:
+    sim = sim_with_stock(
+        JKT_WOOL_NAVY_M={"WH-DUS": 4, "WH-AMS": 2}, SCARF_MERINO_GRY={"WH-DUS": 12, "WH-AMS": 30}
+    )
+    placed = shopify_order()
+    order_id = placed.order.oms_order_id
+    sim.send([placed])
+    first = sim.requests[0]
+    rejected = ShipmentUpdated(
+        "wms:x:9",
+        "wms",
+        NOW,
+        order_id,
+        first.request_id,
+        first.node,
+        FulfilmentStatus.REJECTED,
+        reason="damaged_in_location",
+    )
+    sim.send([rejected])
+    assert statuses(sim, order_id)[-2:] == [S.EXCEPTION, S.ALLOCATED]
+    assert sim.requests[-1].node != first.node
+    assert sim.ledgers["JKT-WOOL-NAVY-M"].locations[first.node].reserved == 0
+
+
+def test_a_fraud_flag_is_a_hard_stop_that_updates_do_not_lift() -> None:
+    sim = sim_with_stock(**STOCKED)
+    placed = shopify_order(risk=Risk(hard_stop=True, reasons=("chargeback history",)))
+    order_id = placed.order.oms_order_id
+    update = OrderUpdated("shopify:x:2", "shopify", NOW, placed.order)
+    sim.send([placed, update])
+    assert statuses(sim, order_id) == [S.PLACED, S.ON_HOLD]
+    assert sim.orders[order_id].hold is not None
+    assert sim.orders[order_id].hold.hard_stop
+    assert not sim.requests
+
+
+def test_a_bad_postcode_holds_until_the_channel_sends_a_corrected_address() -> None:
+    sim = sim_with_stock(**STOCKED)
+    placed = shopify_order()
+    good = placed.order.customer.shipping_address
+    assert good is not None
+    bad = msgspec.structs.replace(good, postcode="ABC")
+    broken = msgspec.structs.replace(
+        placed,
+        order=msgspec.structs.replace(
+            placed.order,
+            customer=msgspec.structs.replace(placed.order.customer, shipping_address=bad),
+        ),
+    )
+    order_id = placed.order.oms_order_id
+    sim.send([broken])
+    assert statuses(sim, order_id) == [S.PLACED, S.ON_HOLD]
+    assert "postcode_format" in sim.statuses[-1].reason
+    sim.send([OrderUpdated("shopify:fix", "shopify", NOW, placed.order)])
+    assert statuses(sim, order_id) == [S.PLACED, S.ON_HOLD, S.ALLOCATED]
+
+
+def test_a_country_no_node_serves_is_held() -> None:
+    sim = sim_with_stock(**STOCKED)
+    placed = shopify_order()
+    far = Address(country="JP", line1="1-1 Marunouchi", postcode="100-0005", city="Tokyo")
+    order = msgspec.structs.replace(
+        placed.order, customer=msgspec.structs.replace(placed.order.customer, shipping_address=far)
+    )
+    sim.send([msgspec.structs.replace(placed, order=order)])
+    assert "unsupported_country" in sim.statuses[-1].reason
+
+
+def test_a_till_sale_is_allocated_at_its_store_without_touching_the_ledger() -> None:
+    sim = Simulation(RULES, NOW)
+    event = normalize_payload(Source.POS, (FIXTURES / "pos/sale.json").read_bytes(), {})
+    assert isinstance(event, OrderPlaced)
+    sim.send([event])
+    final = sim.statuses[-1]
+    assert final.status is S.ALLOCATED
+    assert [(sh.node, sh.external) for sh in final.shipments] == [("STORE-AMS-01", True)]
+    assert not sim.commands
+
+
+def test_a_granted_answer_for_an_unknown_reservation_is_released() -> None:
+    order_id = "shopify:1"
+    answer = ReservationAnswered("shopify:1|1|9|0", order_id, "9", "SKU", "WH-AMS", 2, True)
+    context = Context(now=NOW, rules=RULES, atp={}, served=served_countries(RULES))
+    decision = decide(OrderState(oms_order_id=order_id), answer, context)
+    assert [type(o) for o in decision.outputs] == [Release]
