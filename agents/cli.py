@@ -15,6 +15,7 @@ def build_app() -> typer.Typer:
     from .demo import demo
     from .devstack.cli import dev_app
     from .rules_cli import rules_app
+    from .worker import worker
 
     app = typer.Typer(
         name="orderstream",
@@ -25,6 +26,7 @@ def build_app() -> typer.Typer:
     )
     app.command(name="normalize")(normalize)
     app.command(name="demo")(demo)
+    app.command(name="worker")(worker)
     app.add_typer(dev_app, name="dev")
     app.add_typer(rules_app, name="rules")
     return app

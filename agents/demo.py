@@ -27,6 +27,7 @@ from orderstream.codecs.events import decode_event, encode_event
 from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.streams.rejections import Rejected
 
+from .kafka_admin import partitions_of
 from .topics import (
     DLQ_INGEST,
     INVENTORY_COMMANDS,
@@ -122,12 +123,7 @@ async def _read_all(bootstrap: str, topic: str) -> list[bytes]:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="earliest")
     await consumer.start()
     try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        if not partitions:
-            await consumer.client.force_metadata_update()
-            partitions = [
-                TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()
-            ]
+        partitions = [TopicPartition(topic, p) for p in await partitions_of(bootstrap, topic)]
         consumer.assign(partitions)
         await consumer.seek_to_beginning()
         end = await consumer.end_offsets(partitions)

@@ -1,24 +1,59 @@
-"""Topic names of the flow in DESIGN.md (settings-driven names arrive with the pipeline)."""
+"""Topic names of the flow (DESIGN.md), from settings: `{topic_prefix}{name}`."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from orderstream.codecs.sources import Source
 
 ORDERS_EVENTS = "orders.events"
 INVENTORY_COMMANDS = "inventory.commands"
+INVENTORY_REPLIES = "inventory.replies"
+INVENTORY_AVAILABILITY = "inventory.availability"
+ORDERS_STATUS = "orders.status"
+FULFILMENT_REQUESTS = "fulfilment.requests"
 DLQ_INGEST = "dlq.ingest"
+DLQ_INVENTORY = "dlq.inventory"
+DLQ_ORDERS = "dlq.orders"
 
 
-def raw_topic(source: Source) -> str:
+def raw_topic(source: Source, prefix: str = "") -> str:
     """`raw.<source>`: where a channel's payloads land untouched."""
-    return f"raw.{source.value}"
+    return f"{prefix}raw.{source.value}"
 
 
-def source_of(topic: str) -> Source:
+def source_of(topic: str, prefix: str = "") -> Source:
     """The source whose raw topic this is."""
-    return Source(topic.removeprefix("raw."))
+    return Source(topic.removeprefix(prefix).removeprefix("raw."))
 
 
 def canonical_topic(source: Source) -> str:
     """Stock feeds go to the SKU-keyed ledger; everything else to the order-keyed stream."""
     return INVENTORY_COMMANDS if source is Source.STOCK else ORDERS_EVENTS
+
+
+@dataclass(frozen=True)
+class TopicNames:
+    """Every topic the pipeline reads or writes, with the deployment's prefix applied."""
+
+    prefix: str = ""
+
+    def name(self, base: str) -> str:
+        return f"{self.prefix}{base}"
+
+    def raw(self, source: Source) -> str:
+        return raw_topic(source, self.prefix)
+
+    def all(self) -> list[str]:
+        fixed = [
+            ORDERS_EVENTS,
+            INVENTORY_COMMANDS,
+            INVENTORY_REPLIES,
+            INVENTORY_AVAILABILITY,
+            ORDERS_STATUS,
+            FULFILMENT_REQUESTS,
+            DLQ_INGEST,
+            DLQ_INVENTORY,
+            DLQ_ORDERS,
+        ]
+        return [self.raw(source) for source in Source] + [self.name(base) for base in fixed]

@@ -5,9 +5,11 @@ on a business case and never reads a clock: `context.now` is the input record's 
 so a replayed input is decided exactly as the first time.
 
 Idempotency: every input has a key (its idempotency key; `answer:{reservation id}` for a
-ledger answer). A key already in `state.seen` is a duplicate: nothing changes, and the
-outputs the first delivery caused are returned again (they carry deterministic ids, so
-downstream drops them if they did arrive; if a crash lost them, they arrive now).
+ledger answer). A key already in `state.seen` changes nothing. If it comes from the same
+record position as the first delivery, it is a replay after a crash: the outputs the first
+delivery caused are returned again (they carry deterministic ids, so downstream drops them
+if they did arrive; if the crash lost them, they arrive now). From another position it is a
+duplicate sent again by a channel or an upstream stage: dropped and counted.
 
 Reservations are asked of the SKU owner for every planned unit; the ledger's answer, not
 the possibly stale replica, decides what is allocated. Reservation ids are
@@ -78,6 +80,7 @@ class Context:
     default_retention: timedelta = timedelta(days=14)
     max_attempts: int = 3
     reservation_ttl: timedelta = timedelta(days=7)
+    position: str = ""  # "{topic}:{partition}:{offset}" of the input record
 
 
 class Allocation(msgspec.Struct, frozen=True):
@@ -92,7 +95,7 @@ class Allocation(msgspec.Struct, frozen=True):
 class Decision(msgspec.Struct, frozen=True):
     state: OrderState
     outputs: tuple[Output, ...]
-    verdict: str  # applied | duplicate
+    verdict: str  # applied | duplicate | replay
     notes: tuple[str, ...] = ()
 
 
@@ -112,8 +115,11 @@ def order_id_of(message: OrderInput) -> str:
 def decide(state: OrderState, message: OrderInput, context: Context) -> Decision:
     """Apply one input to one order's state."""
     key, source = input_key(message)
-    if key in state.seen:
-        return Decision(state, state.outbox.get(key, ()), "duplicate")
+    seen = state.seen.get(key)
+    if seen is not None:
+        if context.position and seen.position == context.position:
+            return Decision(state, state.outbox.get(key, ()), "replay")
+        return Decision(state, (), "duplicate")
     work = _Work(state, context, key)
     match message:
         case OrderPlaced() | OrderUpdated():
@@ -201,7 +207,7 @@ class _Work:
     def finish(self, key: str, source: str) -> Decision:
         horizon = self.ctx.now - self.ctx.retention.get(source, self.ctx.default_retention)
         seen = {k: v for k, v in self.state.seen.items() if v.at >= horizon}
-        seen[key] = Seen(self.ctx.now, source)
+        seen[key] = Seen(self.ctx.now, source, self.ctx.position)
         outbox = dict(self.state.outbox)
         if self.outputs:
             outbox[key] = tuple(self.outputs)

@@ -44,8 +44,11 @@ class Reservation(msgspec.Struct, frozen=True, omit_defaults=True):
 
 
 class Seen(msgspec.Struct, frozen=True, array_like=True):
+    """An applied input: when, from which source, and at which record position it came."""
+
     at: datetime
     source: str
+    position: str = ""
 
 
 Output = StatusChanged | FulfilmentRequested | Reserve | Release | Commit

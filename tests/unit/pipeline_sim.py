@@ -48,7 +48,10 @@ class Simulation:
     requests: list[FulfilmentRequested] = field(default_factory=list)
     commands: list[InventoryCommand] = field(default_factory=list)
     answers: list[ReservationAnswered] = field(default_factory=list)
+    positions: dict[int, str] = field(default_factory=dict)
     duplicates: int = 0
+    replays: int = 0
+    delivered: int = 0
 
     def publish(self, event: StatusChanged) -> None:
         """Keep each event id once, as a consumer would; a re-emission must be identical."""
@@ -75,12 +78,15 @@ class Simulation:
         self.answers.extend(result.answers)
         return list(result.answers)
 
-    def send(self, messages: Iterable[OrderInput], *, stale_replica: bool = False) -> None:
+    def send(
+        self, messages: Iterable[OrderInput], *, stale_replica: bool = False, replay: bool = False
+    ) -> None:
         """Deliver order inputs and everything they cause, until the system is quiet.
 
         With `stale_replica`, every decision plans on the ATP as it was when `send` began, as
         a replica lagging behind the ledgers would: orders then contend, and the ledgers'
-        refusals and the re-plans they cause are exercised.
+        refusals and the re-plans they cause are exercised. With `replay`, the messages are
+        redelivered from the positions of the first `send` (as after a crash), not re-sent.
         """
         queue: deque[OrderInput] = deque(messages)
         frozen = self.atp()
@@ -92,10 +98,17 @@ class Simulation:
             order_id = order_id_of(message)
             state = self.orders.get(order_id, OrderState(oms_order_id=order_id))
             replica = frozen if stale_replica else self.atp()
-            decision = decide(state, message, _with_atp(context, replica))
+            position = self.positions.get(id(message)) if replay else None
+            if position is None:
+                self.delivered += 1
+                position = f"sim:0:{self.delivered}"
+                self.positions[id(message)] = position
+            decision = decide(state, message, _with_atp(context, replica, position))
             self.orders[order_id] = decision.state
             if decision.verdict == "duplicate":
                 self.duplicates += 1
+            if decision.verdict == "replay":
+                self.replays += 1
             for output in decision.outputs:
                 if isinstance(output, StatusChanged):
                     self.publish(output)
@@ -105,7 +118,7 @@ class Simulation:
                     queue.extend(self.inventory(output))
 
 
-def _with_atp(context: Context, atp: dict[str, dict[str, int]]) -> Context:
+def _with_atp(context: Context, atp: dict[str, dict[str, int]], position: str) -> Context:
     return Context(
         now=context.now,
         rules=context.rules,
@@ -113,4 +126,5 @@ def _with_atp(context: Context, atp: dict[str, dict[str, int]]) -> Context:
         served=context.served,
         retention=context.retention,
         max_attempts=context.max_attempts,
+        position=position,
     )

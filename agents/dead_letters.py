@@ -1,0 +1,31 @@
+"""The dead-letter policy: a record a stage cannot use goes to `dlq.<stage>`, whole.
+
+No agent crash-loops on a bad record (DESIGN invariant 3): decoding failures, refusals and
+even bugs in a decision are turned into a dead letter carrying the original bytes, headers,
+reason and position, and the stream moves on.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from orderstream.codecs.deadletter import dead_letter, encode_dead_letter
+from orderstream.streams.rejections import Rejected
+
+
+async def send_dead_letter(topic: Any, stage: str, message: Any, rejected: Rejected) -> None:
+    """Publish the record behind Faust `message` to the stage's dead-letter topic."""
+    headers = [(name, bytes(value)) for name, value in (message.headers or [])]
+    letter = dead_letter(
+        stage=stage,
+        rejected=rejected,
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        value=message.value or b"",
+        key=message.key,
+        headers=headers,
+        now=datetime.now(UTC),
+    )
+    await topic.send(key=message.key, value=encode_dead_letter(letter))

@@ -1,0 +1,70 @@
+"""The ATP ledger agent: the single writer of each SKU's stock (`inventory.commands` by SKU).
+
+Gather the SKU's ledger from `sku_to_ledger`, decide with `streams.inventory.step`, apply:
+answers to `inventory.replies` (keyed by the asking order), new ATP per changed location to
+`inventory.availability` (keyed by SKU), and the next ledger value to the table. Outputs are
+sent before the table is written: a crash in between replays the command, which the ledger
+recognises as a duplicate and answers again with its first verdict.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from orderstream.codecs import internal
+from orderstream.streams.inventory import step
+from orderstream.streams.ledger import SkuLedger
+from orderstream.streams.rejections import Rejected, RejectReason
+
+from .dead_letters import send_dead_letter
+from .topics import DLQ_INVENTORY, INVENTORY_AVAILABILITY, INVENTORY_COMMANDS, INVENTORY_REPLIES
+
+if TYPE_CHECKING:
+    from .pipeline import Pipeline
+
+STAGE = "inventory"
+
+
+def register(pipeline: Pipeline) -> None:
+    app, metrics = pipeline.app, pipeline.metrics
+    retention = timedelta(hours=pipeline.settings.ledger_marker_retention_hours)
+    ledgers = app.Table(
+        "sku_to_ledger",
+        key_type=bytes,
+        value_type=bytes,
+        partitions=pipeline.settings.topic_partitions,
+    )
+    replies = pipeline.topic(INVENTORY_REPLIES)
+    availability = pipeline.topic(INVENTORY_AVAILABILITY)
+    dlq = pipeline.topic(DLQ_INVENTORY)
+
+    @app.agent(pipeline.topic(INVENTORY_COMMANDS), name="apply_inventory_commands")
+    async def apply_inventory_commands(stream: Any) -> None:
+        async for event in stream.events():
+            message = event.message
+            try:
+                command = internal.inventory_command.decode(message.value or b"")
+            except internal.DecodeFailure as error:
+                await send_dead_letter(
+                    dlq, STAGE, message, Rejected(RejectReason.UNDECODABLE, str(error))
+                )
+                metrics.count(STAGE, "dead_letter")
+                continue
+            key = command.sku.encode()
+            stored = ledgers.get(key)
+            ledger = internal.sku_ledger.decode(stored) if stored else SkuLedger(sku=command.sku)
+            started = time.perf_counter()
+            result = step(ledger, command, retention=retention)
+            metrics.decide_seconds.labels(stage=STAGE).observe(time.perf_counter() - started)
+            for answer in result.answers:
+                await replies.send(key=answer.key.encode(), value=internal.encode(answer))
+                metrics.reservations.labels(
+                    verdict="granted" if answer.granted else "refused"
+                ).inc()
+            for change in result.availability:
+                await availability.send(key=key, value=internal.encode(change))
+            if result.ledger != ledger:
+                ledgers[key] = internal.encode(result.ledger)
+            metrics.count(STAGE, result.outcome.verdict.value)

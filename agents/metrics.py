@@ -1,0 +1,50 @@
+"""Prometheus metrics of one worker, in a registry of its own (served on `/metrics`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+
+@dataclass
+class Metrics:
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        self.records = Counter(
+            "orderstream_records_total",
+            "Records handled, by stage and outcome (applied, duplicate, dead_letter, ...).",
+            ["stage", "outcome"],
+            registry=self.registry,
+        )
+        self.statuses = Counter(
+            "orderstream_order_status_total",
+            "Order status changes published, by status.",
+            ["status"],
+            registry=self.registry,
+        )
+        self.reservations = Counter(
+            "orderstream_reservations_total",
+            "Reservation answers by the SKU owners, by verdict.",
+            ["verdict"],
+            registry=self.registry,
+        )
+        self.decide_seconds = Histogram(
+            "orderstream_decide_seconds",
+            "Time spent in the pure decision of one record, by stage.",
+            ["stage"],
+            registry=self.registry,
+            buckets=(0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1),
+        )
+        self.replica_rows = Gauge(
+            "orderstream_atp_replica_rows",
+            "SKU x location rows in this worker's planning replica.",
+            registry=self.registry,
+        )
+
+    def count(self, stage: str, outcome: str) -> None:
+        self.records.labels(stage=stage, outcome=outcome).inc()
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,113 @@
+"""The order agent: the single writer of each order (`orders.events` + `inventory.replies`,
+both keyed by `oms_order_id`, so one partition number holds all of an order's inputs).
+
+Gather the order's state from `order_id_to_state` and the planning replica; decide with
+`streams.order_process.decide` at the input record's own timestamp (so a replay decides the
+same); apply: status changes to `orders.status`, fulfilment requests to
+`fulfilment.requests`, reservation commands to `inventory.commands` (keyed by SKU), then the
+next state. A duplicate input re-sends the outputs its first delivery caused.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from orderstream.codecs import internal
+from orderstream.codecs.sources import Source
+from orderstream.streams.ledger import Commit, Release, Reserve
+from orderstream.streams.order_messages import FulfilmentRequested, StatusChanged
+from orderstream.streams.order_process import Context, decide, order_id_of
+from orderstream.streams.order_state import OrderState, Output
+from orderstream.streams.rejections import Rejected, RejectReason
+
+from .dead_letters import send_dead_letter
+from .topics import (
+    DLQ_ORDERS,
+    FULFILMENT_REQUESTS,
+    INVENTORY_COMMANDS,
+    INVENTORY_REPLIES,
+    ORDERS_EVENTS,
+    ORDERS_STATUS,
+)
+
+if TYPE_CHECKING:
+    from .pipeline import Pipeline
+
+log = logging.getLogger(__name__)
+STAGE = "orders"
+
+
+def register(pipeline: Pipeline) -> None:
+    app, metrics, settings = pipeline.app, pipeline.metrics, pipeline.settings
+    states = app.Table(
+        "order_id_to_state", key_type=bytes, value_type=bytes, partitions=settings.topic_partitions
+    )
+    inputs = app.topic(
+        pipeline.names.name(ORDERS_EVENTS),
+        pipeline.names.name(INVENTORY_REPLIES),
+        key_type=bytes,
+        value_type=bytes,
+    )
+    status_topic = pipeline.topic(ORDERS_STATUS)
+    fulfilment_topic = pipeline.topic(FULFILMENT_REQUESTS)
+    commands_topic = pipeline.topic(INVENTORY_COMMANDS)
+    dlq = pipeline.topic(DLQ_ORDERS)
+    retention = {source.value: settings.dedupe_retention(source.value) for source in Source}
+
+    async def publish(output: Output) -> None:
+        if isinstance(output, StatusChanged):
+            await status_topic.send(key=output.key.encode(), value=internal.encode(output))
+            metrics.statuses.labels(status=output.status.value).inc()
+        elif isinstance(output, FulfilmentRequested):
+            await fulfilment_topic.send(key=output.key.encode(), value=internal.encode(output))
+        elif isinstance(output, (Reserve, Release, Commit)):
+            await commands_topic.send(key=output.sku.encode(), value=internal.encode(output))
+
+    @app.agent(inputs, name="process_orders")
+    async def process_orders(stream: Any) -> None:
+        async for event in stream.events():
+            message = event.message
+            try:
+                inbound = internal.order_inbound.decode(message.value or b"")
+            except internal.DecodeFailure as error:
+                await send_dead_letter(
+                    dlq, STAGE, message, Rejected(RejectReason.UNDECODABLE, str(error))
+                )
+                metrics.count(STAGE, "dead_letter")
+                continue
+            order_id = order_id_of(inbound)
+            key = order_id.encode()
+            stored = states.get(key)
+            state = (
+                internal.order_state.decode(stored) if stored else OrderState(oms_order_id=order_id)
+            )
+            context = Context(
+                now=datetime.fromtimestamp(message.timestamp, UTC),
+                rules=pipeline.rules,
+                atp=pipeline.replica.snapshot(),
+                served=pipeline.served,
+                retention=retention,
+                position=f"{message.topic}:{message.partition}:{message.offset}",
+            )
+            started = time.perf_counter()
+            try:
+                decision = decide(state, inbound, context)
+            except Exception as error:  # a bug: never crash-loop on one order
+                log.exception("decision failed for %s", order_id)
+                await send_dead_letter(
+                    dlq,
+                    STAGE,
+                    message,
+                    Rejected(RejectReason.UNSUPPORTED_EVENT, f"internal error: {error!r}"),
+                )
+                metrics.count(STAGE, "internal_error")
+                continue
+            metrics.decide_seconds.labels(stage=STAGE).observe(time.perf_counter() - started)
+            for output in decision.outputs:
+                await publish(output)
+            if decision.state is not state:
+                states[key] = internal.encode(decision.state)
+            metrics.count(STAGE, decision.verdict)

@@ -1,0 +1,82 @@
+"""Wires the flows onto one Faust app: topics, tables, agents, the replica, `/metrics`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import faust
+
+from orderstream.streams.routing import RuleSet
+from orderstream.streams.validation import served_countries
+
+from . import ingest, inventory, orders
+from .metrics import Metrics
+from .replica import AtpReplica
+from .settings import Settings
+from .topics import (
+    DLQ_INGEST,
+    DLQ_INVENTORY,
+    DLQ_ORDERS,
+    FULFILMENT_REQUESTS,
+    INVENTORY_AVAILABILITY,
+    INVENTORY_COMMANDS,
+    INVENTORY_REPLIES,
+    ORDERS_EVENTS,
+    ORDERS_STATUS,
+    TopicNames,
+)
+
+
+@dataclass
+class Pipeline:
+    """Everything the agents share; built once by `build_pipeline`."""
+
+    app: faust.App
+    settings: Settings
+    rules: RuleSet
+    metrics: Metrics
+    replica: AtpReplica
+    names: TopicNames
+    served: frozenset[str] = frozenset()
+    topics: dict[str, Any] = field(default_factory=dict)
+
+    def topic(self, base: str) -> Any:
+        """The Faust topic for a base name (prefix applied), created on first use."""
+        if base not in self.topics:
+            self.topics[base] = self.app.topic(
+                self.names.name(base), key_type=bytes, value_type=bytes
+            )
+        return self.topics[base]
+
+
+def build_pipeline(app: faust.App, settings: Settings, rules: RuleSet) -> Pipeline:
+    names = TopicNames(settings.topic_prefix)
+    metrics = Metrics()
+    replica = AtpReplica(settings.kafka_bootstrap, names.name(INVENTORY_AVAILABILITY), metrics)
+    pipeline = Pipeline(app, settings, rules, metrics, replica, names, served_countries(rules))
+    for base in (
+        ORDERS_EVENTS,
+        INVENTORY_COMMANDS,
+        INVENTORY_REPLIES,
+        INVENTORY_AVAILABILITY,
+        ORDERS_STATUS,
+        FULFILMENT_REQUESTS,
+        DLQ_INGEST,
+        DLQ_INVENTORY,
+        DLQ_ORDERS,
+    ):
+        pipeline.topic(base)
+    ingest.register(pipeline)
+    inventory.register(pipeline)
+    orders.register(pipeline)
+
+    @app.task
+    async def follow_availability() -> None:
+        await replica.run()
+
+    @app.page("/metrics")
+    async def metrics_page(web: Any, request: Any) -> Any:
+        return web.bytes(metrics.exposition(), content_type="text/plain; version=0.0.4")
+
+    return pipeline

@@ -1,0 +1,47 @@
+"""Encoders and decoders for the internal topics of the pipeline, built once.
+
+| topic                   | key            | value                                            |
+|-------------------------|----------------|--------------------------------------------------|
+| orders.events           | oms_order_id   | a canonical order event (`CanonicalEvent`)        |
+| inventory.commands      | sku            | `InventoryCommand` (stock feed, reserve, ...)     |
+| inventory.replies       | oms_order_id   | `ReservationAnswered`                             |
+| inventory.availability  | sku            | `AvailabilityChanged`                             |
+| orders.status           | oms_order_id   | `StatusChanged`                                   |
+| fulfilment.requests     | oms_order_id   | `FulfilmentRequested`                             |
+
+Table values (`order_id_to_state`, `sku_to_ledger`) use the same encoder.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from orderstream.streams.events import CanonicalEvent
+from orderstream.streams.inventory import AvailabilityChanged
+from orderstream.streams.ledger import InventoryCommand, SkuLedger
+from orderstream.streams.order_messages import FulfilmentRequested, StatusChanged
+from orderstream.streams.order_process import OrderInput
+from orderstream.streams.order_state import OrderState
+
+encode = msgspec.json.Encoder().encode
+"""One encoder for every internal value: compact JSON."""
+
+canonical_event: msgspec.json.Decoder[CanonicalEvent] = msgspec.json.Decoder(CanonicalEvent)
+order_inbound: msgspec.json.Decoder[OrderInput] = msgspec.json.Decoder(OrderInput)
+inventory_command: msgspec.json.Decoder[InventoryCommand] = msgspec.json.Decoder(InventoryCommand)
+availability: msgspec.json.Decoder[AvailabilityChanged] = msgspec.json.Decoder(AvailabilityChanged)
+status_changed: msgspec.json.Decoder[StatusChanged] = msgspec.json.Decoder(StatusChanged)
+fulfilment_requested: msgspec.json.Decoder[FulfilmentRequested] = msgspec.json.Decoder(
+    FulfilmentRequested
+)
+order_state: msgspec.json.Decoder[OrderState] = msgspec.json.Decoder(OrderState)
+sku_ledger: msgspec.json.Decoder[SkuLedger] = msgspec.json.Decoder(SkuLedger)
+
+DecodeFailure = (msgspec.DecodeError, msgspec.ValidationError)
+"""What a decoder raises on bytes it cannot read; the shell dead-letters them."""
+
+
+def describe(error: Any) -> str:
+    return f"undecodable: {error}"
