@@ -20,14 +20,13 @@ import msgspec
 import typer
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.structs import TopicPartition
 
 from orderstream.codecs.deadletter import dead_letter, decode_dead_letter, encode_dead_letter
 from orderstream.codecs.events import decode_event, encode_event
 from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.streams.rejections import Rejected
 
-from .kafka_admin import partitions_of
+from .topic_reader import read_values
 from .topics import (
     DLQ_INGEST,
     INVENTORY_COMMANDS,
@@ -119,23 +118,6 @@ async def _route(producer: AIOKafkaProducer, record: object) -> None:
     )
 
 
-async def _read_all(bootstrap: str, topic: str) -> list[bytes]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="earliest")
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(topic, p) for p in await partitions_of(bootstrap, topic)]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning()
-        end = await consumer.end_offsets(partitions)
-        values: list[bytes] = []
-        while [tp for tp, offset in end.items() if await consumer.position(tp) < offset]:
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                values.extend(r.value for r in records if r.value is not None)
-        return values
-    finally:
-        await consumer.stop()
-
-
 async def run_demo(bootstrap: str) -> dict[str, int]:
     """Send the samples through the normalize stage; print and count what comes out."""
     samples = _samples()
@@ -152,12 +134,12 @@ async def run_demo(bootstrap: str) -> dict[str, int]:
         await producer.stop()
     counts: dict[str, int] = {}
     for topic in (ORDERS_EVENTS, INVENTORY_COMMANDS):
-        events = [decode_event(raw) for raw in await _read_all(bootstrap, topic)]
+        events = [decode_event(raw) for raw in await read_values(bootstrap, topic)]
         counts[topic] = len(events)
         typer.echo(f"\n== {topic}: {len(events)} canonical events")
         for event in events:
             typer.echo(json.dumps(msgspec.to_builtins(event), indent=2, ensure_ascii=False))
-    letters = [decode_dead_letter(raw) for raw in await _read_all(bootstrap, DLQ_INGEST)]
+    letters = [decode_dead_letter(raw) for raw in await read_values(bootstrap, DLQ_INGEST)]
     counts[DLQ_INGEST] = len(letters)
     typer.echo(f"\n== {DLQ_INGEST}: {len(letters)} dead letters")
     for letter in letters:
