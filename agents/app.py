@@ -30,6 +30,7 @@ def create_app(settings: Settings) -> faust.App:
         broker_heartbeat_interval=settings.heartbeat_interval_s,
         broker_rebalance_timeout=settings.rebalance_timeout_s,
         broker_commit_interval=settings.commit_interval_s,
+        producer_max_batch_size=settings.producer_max_batch_size,
         web_enabled=True,
         web_host=settings.web_host,
         web_port=settings.web_port,

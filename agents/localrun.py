@@ -25,6 +25,10 @@ FAST_GROUP = {
     "ORDERSTREAM_COMMIT_INTERVAL_S": "0.5",
 }
 
+# tansu reports a partition's end as its last batch's first offset + 1: one record per batch
+# keeps end offsets (and so Faust's changelog recovery) right.
+TANSU_SAFE_BATCH = 1
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -84,6 +88,7 @@ class Run:
             "ORDERSTREAM_TOPIC_PREFIX": self.prefix,
             "ORDERSTREAM_APP_ID": self.app_id,
             "ORDERSTREAM_TOPIC_PARTITIONS": str(self.partitions),
+            "ORDERSTREAM_PRODUCER_MAX_BATCH_SIZE": str(TANSU_SAFE_BATCH),
         }
 
     def start_worker(self, name: str) -> Worker:

@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     rebalance_timeout_s: float = Field(default=10.0, gt=0)
     commit_interval_s: float = Field(default=1.0, gt=0)
 
+    # Producer batch size (bytes). The embedded tansu broker reports a partition's end offset
+    # as the first offset of its last batch + 1, so there every batch must hold one record
+    # (set 1): Faust's table recovery reads changelogs up to that end offset.
+    producer_max_batch_size: int = Field(default=16384, ge=1)
+
     # Dedupe retention per source (hours): longer than the source's retry horizon.
     # Shopify retries a failed webhook up to 8 times over 4 hours; REST polls overlap by a
     # day at most; marketplaces re-list open orders for days; stock feeds re-send after a

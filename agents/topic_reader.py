@@ -9,7 +9,10 @@ from .kafka_admin import partitions_of
 
 
 async def read_topic(bootstrap: str, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
-    """Every record from the beginning to the end offsets seen at the start, all partitions."""
+    """Every record from the beginning until the end offsets are reached and a poll is idle.
+
+    The idle poll matters on tansu, whose end offset can lag the last record of a batch.
+    """
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
     )
