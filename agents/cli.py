@@ -14,6 +14,7 @@ def build_app() -> typer.Typer:
     """Wire every subcommand into one Typer app."""
     from .demo import demo
     from .devstack.cli import dev_app
+    from .loadgen.cli import loadgen_app
     from .rules_cli import rules_app
     from .worker import worker
 
@@ -29,6 +30,7 @@ def build_app() -> typer.Typer:
     app.command(name="worker")(worker)
     app.add_typer(dev_app, name="dev")
     app.add_typer(rules_app, name="rules")
+    app.add_typer(loadgen_app, name="loadgen")
     return app
 
 

@@ -63,7 +63,7 @@ def test_negative_amounts_pass_only_when_allowed() -> None:
 
 @given(
     currency=st.sampled_from(CURRENCIES),
-    minor=st.integers(min_value=0, max_value=10**17),
+    minor=st.integers(min_value=0, max_value=10**15),  # to_money refuses beyond 10**15 major
 )
 def test_every_minor_amount_round_trips_through_its_decimal_string(
     currency: str, minor: int

@@ -1,0 +1,70 @@
+"""The network a load runs against: its nodes, its till stores, its countries, its SKUs.
+
+Taken from the sample network by default (`agents/samples/rules.yaml` for the nodes,
+`agents/samples/atp.json` for the SKUs), so generated orders ask for what the sample rules
+can route and stock feeds count what the ledger will be asked to reserve.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from orderstream.codecs.rules import RuleSetInvalid, load_rules
+from orderstream.streams.model import Channel
+from orderstream.streams.routing import NodeKind, RuleSet
+from orderstream.streams.validation import served_countries
+
+_FEED_PREFIX = {NodeKind.WAREHOUSE: "wms", NodeKind.THIRD_PARTY: "3pl", NodeKind.STORE: "pos"}
+"""Which system counts a node's stock, by node kind; it numbers its own feed records."""
+
+
+@dataclass(frozen=True)
+class FeedNode:
+    """A node of the network and the stock feed that counts it."""
+
+    id: str
+    kind: NodeKind
+    source_system: str
+    reservable: bool = True
+    """Orders reserve stock here; False for a till-only store, whose units leave at the till."""
+
+
+@dataclass(frozen=True)
+class Network:
+    nodes: tuple[FeedNode, ...]
+    stores: tuple[str, ...]
+    """Nodes that sell at a till (they list the `pos` channel)."""
+    served: frozenset[str]
+    """Every destination country some node delivers to."""
+    skus: tuple[str, ...]
+    """The network's own SKUs, in the order its stock file lists them."""
+
+
+def network_from(rules: RuleSet, stock: Mapping[str, object]) -> Network:
+    """The network of a rule set, with the SKUs of an ATP file (`{"SKU": {...}}`)."""
+    nodes = tuple(
+        FeedNode(
+            node.id,
+            node.kind,
+            f"{_FEED_PREFIX.get(node.kind, 'erp')}-{node.id.lower()}",
+            reservable=any(channel is not Channel.POS for channel in node.channels),
+        )
+        for node in rules.nodes
+    )
+    stores = tuple(node.id for node in rules.nodes if Channel.POS in node.channels)
+    return Network(nodes, stores, served_countries(rules), tuple(stock))
+
+
+def sample_network() -> Network:
+    """The sample network shipped in `orderstream.agents.samples`."""
+    folder = importlib.resources.files("orderstream.agents.samples")
+    rules = load_rules(folder.joinpath("rules.yaml").read_bytes(), "rules.yaml")
+    if isinstance(rules, RuleSetInvalid):
+        raise ValueError("the sample rule set is invalid: " + "; ".join(rules.describe()))
+    stock = json.loads(folder.joinpath("atp.json").read_bytes())
+    if not isinstance(stock, dict):
+        raise ValueError("the sample ATP file is not an object of SKUs")
+    return network_from(rules, stock)

@@ -1,0 +1,478 @@
+"""The demo's summary: what the pipeline made of a load, and whether the invariants held.
+
+Pure: the caller gathers what was produced (raw records with their produce time), what was
+consumed from `orders.status` (each `StatusChanged` with its consumption time), the dead
+letters, the worker's duplicate counter and the final ledger view; `summarize` computes,
+`render` prints. Times are epoch milliseconds from the caller; nothing here reads a clock.
+
+Definitions (the invariants of DESIGN.md, read off the outputs):
+- An order is *accepted* when a PLACED status for it was consumed.
+- Its *outcome* is the status of its last (highest `seq`) ALLOCATED, PARTIALLY_ALLOCATED,
+  BACKORDERED, ON_HOLD or CANCELLED event; later fulfilment steps do not change it.
+- A line has *exactly one outcome* when the order was cancelled, or held whole (ON_HOLD
+  naming no lines: payment, address, fraud), or when the units of its distinct allocated
+  shipments plus the units the last outcome backorders or holds equal its quantity.
+  Sent orders (non-duplicate, non-malformed `order` records) are checked, so an order that
+  never came out counts against `lines_without_outcome` too.
+- *Oversold*: at some SKU x location, reserved > on_hand - safety_stock, or a count < 0.
+- *Double reservation*: one `event_id` consumed with two different contents, or a line
+  whose distinct allocated shipments carry more units than it ordered.
+- *Latency*: from the produce time of an order's first raw record to the first consumption
+  of its first ALLOCATED or PARTIALLY_ALLOCATED status; percentiles by nearest rank.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Protocol
+
+import msgspec
+
+from orderstream.codecs.deadletter import DeadLetter
+from orderstream.codecs.sources import Source, normalize_payload
+from orderstream.streams.events import OrderPlaced, OrderUpdated
+from orderstream.streams.order_messages import LineQty, StatusChanged
+from orderstream.streams.status import OrderStatus
+
+OUTCOMES = (
+    OrderStatus.ALLOCATED,
+    OrderStatus.PARTIALLY_ALLOCATED,
+    OrderStatus.BACKORDERED,
+    OrderStatus.ON_HOLD,
+    OrderStatus.CANCELLED,
+)
+_ALLOCATING = frozenset({OrderStatus.ALLOCATED, OrderStatus.PARTIALLY_ALLOCATED})
+_OUTCOME_SET = frozenset(OUTCOMES)
+DETAIL_LIMIT = 20
+"""Findings listed one by one, at most; the counts are always complete."""
+
+LedgerView = Mapping[str, Mapping[str, tuple[int, int, int]]]
+"""SKU -> location -> (on_hand, reserved, safety_stock), as the ledger ended."""
+
+
+class ProducedRecord(Protocol):
+    """A raw record as produced (`orderstream.agents.loadgen.RawRecord` is one)."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def value(self) -> bytes: ...
+    @property
+    def headers(self) -> Sequence[tuple[str, bytes]]: ...
+    @property
+    def kind(self) -> str: ...
+
+
+class Latency(msgspec.Struct, frozen=True):
+    p50: int | None
+    p95: int | None
+    p99: int | None
+    count: int
+
+
+class Shortfall(msgspec.Struct, frozen=True):
+    orders: int = 0
+    lines: int = 0
+    units: int = 0
+
+
+class NodeAllocation(msgspec.Struct, frozen=True):
+    shipments: int = 0
+    units: int = 0
+    external_units: int = 0
+    """Units handed over outside our shipping (at a till, by a marketplace)."""
+
+
+class OversoldLocation(msgspec.Struct, frozen=True):
+    sku: str
+    location: str
+    on_hand: int
+    reserved: int
+    safety_stock: int
+    reason: str
+
+
+class DoubleReservation(msgspec.Struct, frozen=True, omit_defaults=True):
+    oms_order_id: str
+    kind: str
+    """`conflicting_event` (one event id, two contents) or `over_allocated` (a line)."""
+    detail: str
+    event_id: str = ""
+    line_id: str = ""
+
+
+class LineWithoutOutcome(msgspec.Struct, frozen=True):
+    oms_order_id: str
+    line_id: str
+    qty: int
+    accounted: int
+    """Units the outcomes account for: allocated + backordered + held."""
+    detail: str
+
+
+class Summary(msgspec.Struct, frozen=True):
+    """The demo's numbers; the key names are stable for scripts and tests."""
+
+    orders: int
+    """Distinct orders accepted (a PLACED status was consumed)."""
+    orders_sent: int
+    outcomes: dict[str, int]
+    """Accepted orders by outcome status; every outcome status is a key."""
+    orders_without_outcome: int
+    sent: dict[str, int]
+    """Produced records by kind."""
+    duplicates_sent: int
+    duplicates_dropped: int
+    malformed_sent: int
+    dead_letters: int
+    dead_letter_reasons: dict[str, int]
+    allocations_per_node: dict[str, NodeAllocation]
+    backorders: Shortfall
+    holds: Shortfall
+    """Lines the rules held for a person when stock ran short (not payment holds)."""
+    oversold_skus: tuple[OversoldLocation, ...]
+    double_reservations: tuple[DoubleReservation, ...]
+    latency_ms: Latency
+    lines_without_outcome: int
+    lines_without_outcome_detail: tuple[LineWithoutOutcome, ...]
+    """The first `DETAIL_LIMIT` of them."""
+    status_events: int
+    """Status events consumed, redeliveries included."""
+    redelivered_events: int
+    """Consumed again with the same event id and content (at-least-once, harmless)."""
+
+    @property
+    def invariants_hold(self) -> bool:
+        return not (self.oversold_skus or self.double_reservations or self.lines_without_outcome)
+
+
+# Gathering.
+
+
+class _SentOrder(msgspec.Struct):
+    lines: dict[str, int]
+    produced_at: int
+
+
+def _sent_orders(
+    produced: Iterable[tuple[ProducedRecord, int]],
+) -> tuple[dict[str, _SentOrder], dict[str, int]]:
+    """Orders by id (from their first `order` record, normalized) and record counts by kind."""
+    orders: dict[str, _SentOrder] = {}
+    kinds: dict[str, int] = {}
+    for record, produced_at in produced:
+        kinds[record.kind] = kinds.get(record.kind, 0) + 1
+        if record.kind != "order":
+            continue
+        headers = {name.lower(): raw.decode("utf-8", "replace") for name, raw in record.headers}
+        try:
+            source = Source(record.topic.rsplit(".", 1)[-1])
+        except ValueError:
+            continue
+        event = normalize_payload(source, record.value, headers)
+        if isinstance(event, (OrderPlaced, OrderUpdated)):
+            order = event.order
+            if order.oms_order_id not in orders:
+                lines = {line.line_id: line.qty for line in order.lines}
+                orders[order.oms_order_id] = _SentOrder(lines, produced_at)
+    return orders, dict(sorted(kinds.items()))
+
+
+class _History(msgspec.Struct):
+    """One order's distinct status events, by event id, with their first consumption."""
+
+    events: dict[str, tuple[StatusChanged, int]] = {}
+
+    def ordered(self) -> list[tuple[StatusChanged, int]]:
+        return sorted(self.events.values(), key=lambda pair: pair[0].seq)
+
+
+def _histories(
+    consumed: Iterable[tuple[StatusChanged, int]],
+) -> tuple[dict[str, _History], list[DoubleReservation], int, int]:
+    histories: dict[str, _History] = {}
+    conflicts: list[DoubleReservation] = []
+    conflicting: set[str] = set()
+    total = redelivered = 0
+    for event, consumed_at in consumed:
+        total += 1
+        history = histories.setdefault(event.oms_order_id, _History(events={}))
+        first = history.events.get(event.event_id)
+        if first is None:
+            history.events[event.event_id] = (event, consumed_at)
+            continue
+        if first[0] != event:
+            if event.event_id not in conflicting:
+                conflicting.add(event.event_id)
+                conflicts.append(
+                    DoubleReservation(
+                        oms_order_id=event.oms_order_id,
+                        kind="conflicting_event",
+                        detail=f"{first[0].status} and {event.status} share one event id",
+                        event_id=event.event_id,
+                    )
+                )
+        else:
+            redelivered += 1
+        if consumed_at < first[1]:
+            history.events[event.event_id] = (first[0], consumed_at)
+    return histories, conflicts, total, redelivered
+
+
+# Deciding.
+
+
+def _add(counts: dict[str, int], lines: Iterable[LineQty]) -> None:
+    for line in lines:
+        counts[line.line_id] = counts.get(line.line_id, 0) + line.qty
+
+
+class _OrderView(msgspec.Struct):
+    """What one order's history says: outcome, allocated units, first allocation time."""
+
+    accepted: bool = False
+    final: StatusChanged | None = None
+    allocated: dict[str, int] = {}
+    first_allocated_at: int | None = None
+
+
+def _view(history: _History, per_node: dict[str, dict[str, int]]) -> _OrderView:
+    view = _OrderView(allocated={})
+    shipments: set[str] = set()
+    for event, consumed_at in history.ordered():
+        if event.status is OrderStatus.PLACED:
+            view.accepted = True
+        if event.status in _OUTCOME_SET:
+            view.final = event
+        if event.status not in _ALLOCATING:
+            continue
+        if view.first_allocated_at is None:
+            view.first_allocated_at = consumed_at
+        for shipment in event.shipments:
+            if shipment.shipment_id in shipments:
+                continue
+            shipments.add(shipment.shipment_id)
+            units = sum(line.qty for line in shipment.lines)
+            node = per_node.setdefault(shipment.node, {})
+            if shipment.external:
+                node["external_units"] = node.get("external_units", 0) + units
+            else:
+                node["shipments"] = node.get("shipments", 0) + 1
+                node["units"] = node.get("units", 0) + units
+            _add(view.allocated, shipment.lines)
+    return view
+
+
+def _line_findings(
+    oms_order_id: str, sent: _SentOrder | None, view: _OrderView
+) -> tuple[list[LineWithoutOutcome], list[DoubleReservation]]:
+    missing: list[LineWithoutOutcome] = []
+    over = [
+        DoubleReservation(
+            oms_order_id=oms_order_id,
+            kind="over_allocated",
+            detail=f"{units} units allocated of {sent.lines[line_id]} ordered",
+            line_id=line_id,
+        )
+        for line_id, units in sorted(view.allocated.items())
+        if sent is not None and units > sent.lines.get(line_id, units)
+    ]
+    if sent is None:
+        return missing, over
+    final = view.final
+    if final is None:
+        detail = "accepted, no allocation outcome" if view.accepted else "never accepted"
+        missing = [
+            LineWithoutOutcome(oms_order_id, line_id, qty, 0, detail)
+            for line_id, qty in sent.lines.items()
+        ]
+        return missing, over
+    if final.status is OrderStatus.CANCELLED:
+        return missing, over
+    accounted = dict(view.allocated)
+    whole_hold = final.status is OrderStatus.ON_HOLD and not (final.held or final.backordered)
+    if whole_hold:
+        for line_id, qty in sent.lines.items():
+            accounted[line_id] = accounted.get(line_id, 0) + qty
+    _add(accounted, final.backordered)
+    _add(accounted, final.held)
+    for line_id, qty in sent.lines.items():
+        got = accounted.get(line_id, 0)
+        if got != qty:
+            detail = "units unaccounted for" if got < qty else "units with two outcomes"
+            missing.append(LineWithoutOutcome(oms_order_id, line_id, qty, got, detail))
+    return missing, over
+
+
+def _shortfall(events: Iterable[tuple[LineQty, ...]]) -> Shortfall:
+    orders = lines = units = 0
+    for short in events:
+        if short:
+            orders += 1
+            lines += len(short)
+            units += sum(line.qty for line in short)
+    return Shortfall(orders, lines, units)
+
+
+def _oversold(ledger: LedgerView) -> list[OversoldLocation]:
+    found: list[OversoldLocation] = []
+    for sku in sorted(ledger):
+        for location in sorted(ledger[sku]):
+            on_hand, reserved, safety = ledger[sku][location]
+            if min(on_hand, reserved, safety) < 0:
+                reason = "a quantity is negative"
+            elif reserved > on_hand - safety:
+                reason = "reserved exceeds on hand less safety stock"
+            else:
+                continue
+            found.append(OversoldLocation(sku, location, on_hand, reserved, safety, reason))
+    return found
+
+
+def percentile(values: Sequence[int], p: int) -> int | None:
+    """The nearest-rank `p`th percentile (0 < p <= 100) of `values`; None when empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, (p * len(ordered) + 99) // 100)
+    return ordered[rank - 1]
+
+
+def summarize(
+    *,
+    produced: Iterable[tuple[ProducedRecord, int]],
+    consumed: Iterable[tuple[StatusChanged, int]],
+    dead_letters: Iterable[DeadLetter],
+    ledger: LedgerView,
+    duplicates_dropped: int,
+) -> Summary:
+    """The summary of one run (see the module doc for every definition)."""
+    sent, kinds = _sent_orders(produced)
+    histories, double, status_events, redelivered = _histories(consumed)
+    per_node: dict[str, dict[str, int]] = {}
+    outcomes = {status.value: 0 for status in OUTCOMES}
+    views: dict[str, _OrderView] = {}
+    for oms_order_id in sorted(histories):
+        views[oms_order_id] = view = _view(histories[oms_order_id], per_node)
+        if view.accepted and view.final is not None:
+            outcomes[view.final.status.value] += 1
+    missing: list[LineWithoutOutcome] = []
+    for oms_order_id in sorted(set(sent) | set(views)):
+        lines, over = _line_findings(
+            oms_order_id, sent.get(oms_order_id), views.get(oms_order_id, _OrderView(allocated={}))
+        )
+        missing += lines
+        double += over
+    live = [v.final for v in views.values() if v.accepted and v.final is not None]
+    live = [f for f in live if f.status is not OrderStatus.CANCELLED]
+    latencies = [
+        view.first_allocated_at - sent[oms_order_id].produced_at
+        for oms_order_id, view in views.items()
+        if view.first_allocated_at is not None and oms_order_id in sent
+    ]
+    reasons: dict[str, int] = {}
+    for letter in dead_letters:
+        reasons[letter.reason] = reasons.get(letter.reason, 0) + 1
+    accepted = sum(1 for view in views.values() if view.accepted)
+    return Summary(
+        orders=accepted,
+        orders_sent=len(sent),
+        outcomes=outcomes,
+        orders_without_outcome=sum(
+            1 for view in views.values() if view.accepted and view.final is None
+        ),
+        sent=kinds,
+        duplicates_sent=kinds.get("duplicate", 0),
+        duplicates_dropped=duplicates_dropped,
+        malformed_sent=kinds.get("malformed", 0),
+        dead_letters=sum(reasons.values()),
+        dead_letter_reasons=dict(sorted(reasons.items())),
+        allocations_per_node={
+            node: NodeAllocation(**counts) for node, counts in sorted(per_node.items())
+        },
+        backorders=_shortfall(f.backordered for f in live),
+        holds=_shortfall(f.held for f in live),
+        oversold_skus=tuple(_oversold(ledger)),
+        double_reservations=tuple(double),
+        latency_ms=Latency(
+            p50=percentile(latencies, 50),
+            p95=percentile(latencies, 95),
+            p99=percentile(latencies, 99),
+            count=len(latencies),
+        ),
+        lines_without_outcome=len(missing),
+        lines_without_outcome_detail=tuple(missing[:DETAIL_LIMIT]),
+        status_events=status_events,
+        redelivered_events=redelivered,
+    )
+
+
+# Rendering.
+
+
+def _n(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"
+
+
+def _check(count: int) -> str:
+    return "ok" if count == 0 else "FAIL"
+
+
+def render(summary: Summary) -> str:
+    """The summary as a table for people: one number per row, right-aligned, then notes."""
+    rows: list[str] = []
+
+    def row(label: str, value: int | str | None, note: str = "") -> None:
+        shown = value if isinstance(value, str) else _n(value)
+        rows.append(f"  {label:<36}{shown:>10}  {note}".rstrip())
+
+    rows.append("Orders")
+    row("accepted", summary.orders, f"of {_n(summary.orders_sent)} sent")
+    for status, count in summary.outcomes.items():
+        row(f"  {status}", count)
+    row("  without an outcome", summary.orders_without_outcome)
+    rows.append("Input")
+    row("duplicates sent", summary.duplicates_sent, f"{_n(summary.duplicates_dropped)} dropped")
+    reasons = ", ".join(f"{r} {_n(c)}" for r, c in summary.dead_letter_reasons.items())
+    row("malformed sent", summary.malformed_sent)
+    row("dead letters", summary.dead_letters, reasons)
+    row(
+        "status events consumed",
+        summary.status_events,
+        f"{_n(summary.redelivered_events)} redelivered",
+    )
+    rows.append("Allocations per node")
+    row("node", "shipments", f"{'units':>10}{'external':>10}")
+    for node, counts in summary.allocations_per_node.items():
+        row(f"  {node}", counts.shipments, f"{counts.units:>10,}{counts.external_units:>10,}")
+    rows.append("Short (orders)")
+    for label, short in (("backordered", summary.backorders), ("held for stock", summary.holds)):
+        row(label, short.orders, f"{_n(short.lines)} lines, {_n(short.units)} units")
+    latency = summary.latency_ms
+    rows.append("Latency: raw order produced -> first allocation consumed (ms)")
+    for name, value in (("p50", latency.p50), ("p95", latency.p95), ("p99", latency.p99)):
+        row(name, value)
+    row("orders measured", latency.count)
+    rows.append("Invariants")
+    checks = (
+        ("oversold SKU x locations", len(summary.oversold_skus)),
+        ("double reservations", len(summary.double_reservations)),
+        ("lines without exactly one outcome", summary.lines_without_outcome),
+    )
+    for label, count in checks:
+        row(label, count, _check(count))
+    rows += [
+        f"    oversold {o.sku} @ {o.location}: on hand {o.on_hand}, reserved {o.reserved}, "
+        f"safety {o.safety_stock} ({o.reason})"
+        for o in summary.oversold_skus[:DETAIL_LIMIT]
+    ]
+    rows += [
+        f"    double {d.oms_order_id} {d.event_id or d.line_id}: {d.kind}, {d.detail}"
+        for d in summary.double_reservations[:DETAIL_LIMIT]
+    ]
+    rows += [
+        f"    no outcome {m.oms_order_id} line {m.line_id}: {m.accounted} of {m.qty} units "
+        f"accounted ({m.detail})"
+        for m in summary.lines_without_outcome_detail
+    ]
+    return "\n".join(rows) + "\n"
