@@ -1,0 +1,140 @@
+"""Drive a local pipeline run: produce a generated load, wait for outcomes, collect results.
+
+Shared by `orderstream demo`, the end-to-end tests and the chaos campaign, so each checks the
+invariants the same way (`agents.summary`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaProducer
+
+from orderstream.codecs import internal
+from orderstream.codecs.deadletter import DeadLetter, decode_dead_letter
+from orderstream.streams.order_messages import StatusChanged
+
+from .loadgen import RawRecord
+from .localrun import TANSU_SAFE_BATCH, Run
+from .summary import OUTCOMES, LedgerView
+from .topic_reader import read_topic
+from .topics import DLQ_INGEST, DLQ_INVENTORY, DLQ_ORDERS, INVENTORY_AVAILABILITY, ORDERS_STATUS
+
+Produced = list[tuple[RawRecord, int]]
+
+_RECORDS = re.compile(r"^orderstream_records_total\{([^}]*)\} ([0-9.e+]+)$", re.M)
+
+
+async def produce(
+    run: Run,
+    records: Sequence[RawRecord],
+    *,
+    rate: float | None = None,
+    on_sent: Callable[[int], None] | None = None,
+) -> Produced:
+    """Send records to the run's raw topics, paced at `rate` records/s (None: flat out)."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=run.bootstrap, acks="all", linger_ms=2, max_batch_size=TANSU_SAFE_BATCH
+    )
+    await producer.start()
+    produced: Produced = []
+    started = time.monotonic()
+    try:
+        for index, record in enumerate(records):
+            if rate:
+                delay = started + index / rate - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            await producer.send(
+                run.topic(record.topic), record.value, key=record.key, headers=record.headers
+            )
+            produced.append((record, int(time.time() * 1000)))
+            if on_sent is not None and index % 200 == 0:
+                on_sent(index)
+        await producer.flush()
+    finally:
+        await producer.stop()
+    if on_sent is not None:
+        on_sent(len(records))
+    return produced
+
+
+async def statuses(run: Run) -> list[tuple[StatusChanged, int]]:
+    """Every status event with its record timestamp (ms), in partition order."""
+    records = await read_topic(run.bootstrap, run.topic(ORDERS_STATUS))
+    return [(internal.status_changed.decode(r.value), r.timestamp) for r in records if r.value]
+
+
+async def dead_letters(run: Run) -> list[DeadLetter]:
+    letters: list[DeadLetter] = []
+    for base in (DLQ_INGEST, DLQ_INVENTORY, DLQ_ORDERS):
+        records = await read_topic(run.bootstrap, run.topic(base))
+        letters += [decode_dead_letter(r.value) for r in records if r.value]
+    return letters
+
+
+async def ledger_view(run: Run) -> LedgerView:
+    """The last published counts per SKU and location (a SKU's changes share a partition)."""
+    view: dict[str, dict[str, tuple[int, int, int]]] = {}
+    for record in await read_topic(run.bootstrap, run.topic(INVENTORY_AVAILABILITY)):
+        if record.value:
+            change = internal.availability.decode(record.value)
+            view.setdefault(change.sku, {})[change.location] = (
+                change.on_hand,
+                change.reserved,
+                change.safety_stock,
+            )
+    return view
+
+
+def orders_with_outcome(events: Sequence[tuple[StatusChanged, int]]) -> set[str]:
+    return {event.oms_order_id for event, _ in events if event.status in OUTCOMES}
+
+
+def wait_for_outcomes(
+    run: Run,
+    expected: set[str],
+    timeout: float,
+    on_progress: Callable[[int], None] | None = None,
+) -> bool:
+    """Poll `orders.status` until every expected order has an outcome, or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done = orders_with_outcome(asyncio.run(statuses(run))) & expected
+        if on_progress is not None:
+            on_progress(len(done))
+        if done == expected:
+            return True
+        time.sleep(1.0)
+    return False
+
+
+def duplicates_counted(run: Run) -> int:
+    """Duplicates the order agents dropped, from the live workers' `/metrics`."""
+    total = 0
+    for worker in run.workers:
+        if not worker.alive:
+            continue
+        url = f"http://127.0.0.1:{worker.web_port}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            text = answer.read().decode()
+        for labels, value in _RECORDS.findall(text):
+            if {'stage="orders"', 'outcome="duplicate"'} <= set(labels.split(",")):
+                total += int(float(value))
+    return total
+
+
+@dataclass(frozen=True)
+class Collected:
+    statuses: list[tuple[StatusChanged, int]]
+    dead_letters: list[DeadLetter]
+    ledger: LedgerView
+
+
+async def collect(run: Run) -> Collected:
+    return Collected(await statuses(run), await dead_letters(run), await ledger_view(run))
