@@ -1,169 +1,96 @@
-"""`orderstream demo`: one payload of every channel through its normalizer over real topics.
+"""`orderstream demo`: the real pipeline on the embedded stack, under a peak-season load.
 
-Starts the embedded stack (or uses the services it finds), writes one sample payload per
-source to `raw.<source>` plus one malformed payload, runs a normalize stage that consumes
-the raw topics and writes canonical events to `orders.events` / `inventory.commands` and
-rejects to `dlq.ingest`, then reads those topics back, prints what they hold and stops
-everything it started. The streaming pipeline (dedupe, ATP, allocation) replaces the
-normalize stage in a later step.
+Starts (or finds) the broker, PostgreSQL and Redis; starts one worker process with the sample
+network's routing rules; sends a stock snapshot and a few thousand generated orders across
+the four channels (with duplicates, malformed payloads, payment holds and cancellations);
+shows live progress; waits until every order has its outcome; prints the summary (and
+writes it as JSON); stops everything it started. Exit 0 only when every invariant held.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib.resources
-import json
-from collections.abc import Iterable
+import shutil
+import tempfile
+import time
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
 
 import msgspec
 import typer
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from orderstream.codecs.deadletter import dead_letter, decode_dead_letter, encode_dead_letter
-from orderstream.codecs.events import decode_event, encode_event
-from orderstream.codecs.sources import Source, normalize_payload
-from orderstream.streams.rejections import Rejected
-
-from .topic_reader import read_values
-from .topics import (
-    DLQ_INGEST,
-    INVENTORY_COMMANDS,
-    ORDERS_EVENTS,
-    canonical_topic,
-    raw_topic,
-    source_of,
-)
-
-MALFORMED = b'{"AmazonOrderId": "302-1234567-1234567", "PurchaseDate": '  # truncated on purpose
-SAMPLE_HEADERS: dict[Source, list[tuple[str, bytes]]] = {
-    Source.SHOPIFY: [("x-shopify-topic", b"orders/create")],
-}
+from .drive import collect, duplicates_counted, produce, wait_for_outcomes
+from .loadgen import Mix, generate
+from .localrun import Run
+from .summary import Summary, render, summarize
 
 
-def _samples() -> list[tuple[Source, bytes]]:
-    folder = importlib.resources.files("orderstream.agents.samples")
-    return [(source, folder.joinpath(f"{source.value}.json").read_bytes()) for source in Source]
-
-
-async def _create_topics(bootstrap: str, names: Iterable[str]) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
+def run_demo(bootstrap: str, orders: int, seed: int, rate: float | None, timeout: float) -> Summary:
+    """One demo run against `bootstrap`; returns the summary."""
+    records, expected = generate(Mix(orders=orders), seed=seed, start=datetime.now(UTC))
+    wanted = {oid for ids in expected.order_ids.values() for oid in ids}
+    root = Path(tempfile.mkdtemp(prefix="orderstream-demo-"))
+    run = Run(bootstrap, root)
     try:
-        existing = set(await admin.list_topics())
-        missing = [
-            NewTopic(n, num_partitions=3, replication_factor=1) for n in names if n not in existing
-        ]
-        if missing:
-            await admin.create_topics(missing)
-    finally:
-        await admin.close()
-
-
-async def _produce_samples(producer: AIOKafkaProducer, samples: list[tuple[Source, bytes]]) -> int:
-    for source, raw in samples:
-        await producer.send_and_wait(raw_topic(source), raw, headers=SAMPLE_HEADERS.get(source, []))
-    await producer.send_and_wait(raw_topic(Source.AMAZON), MALFORMED)
-    return len(samples) + 1
-
-
-async def _normalize_stage(bootstrap: str, producer: AIOKafkaProducer, expected: int) -> None:
-    """Consume the raw topics, normalize, and route each outcome to its topic."""
-    consumer = AIOKafkaConsumer(
-        *(raw_topic(source) for source in Source),
-        bootstrap_servers=bootstrap,
-        group_id="orderstream-demo-normalize",
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    try:
-        handled = 0
-        while handled < expected:
-            batches = await consumer.getmany(timeout_ms=1000)
-            for records in batches.values():
-                for record in records:
-                    await _route(producer, record)
-                    handled += 1
-            await consumer.commit()
-    finally:
-        await consumer.stop()
-
-
-async def _route(producer: AIOKafkaProducer, record: object) -> None:
-    topic: str = record.topic  # type: ignore[attr-defined]
-    value: bytes = record.value  # type: ignore[attr-defined]
-    headers = [(name, bytes(raw)) for name, raw in record.headers]  # type: ignore[attr-defined]
-    source = source_of(topic)
-    outcome = normalize_payload(
-        source, value, {n: v.decode("utf-8", "replace") for n, v in headers}
-    )
-    if isinstance(outcome, Rejected):
-        letter = dead_letter(
-            stage="ingest",
-            rejected=outcome,
-            topic=topic,
-            partition=record.partition,  # type: ignore[attr-defined]
-            offset=record.offset,  # type: ignore[attr-defined]
-            value=value,
-            key=record.key,  # type: ignore[attr-defined]
-            headers=headers,
-            now=datetime.now(UTC),
+        run.start_worker("worker-1")
+        with Progress(
+            TextColumn("{task.description:<28}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        ) as progress:
+            sent = progress.add_task("raw records sent", total=len(records))
+            done = progress.add_task("orders with an outcome", total=len(wanted))
+            produced = asyncio.run(
+                produce(
+                    run, records, rate=rate, on_sent=lambda n: progress.update(sent, completed=n)
+                )
+            )
+            finished = wait_for_outcomes(
+                run, wanted, timeout, on_progress=lambda n: progress.update(done, completed=n)
+            )
+        if not finished:
+            typer.echo(f"not every order reached an outcome within {timeout:.0f}s", err=True)
+        time.sleep(2)  # trailing answers and availability changes
+        collected = asyncio.run(collect(run))
+        return summarize(
+            produced=produced,
+            consumed=collected.statuses,
+            dead_letters=collected.dead_letters,
+            ledger=collected.ledger,
+            duplicates_dropped=duplicates_counted(run),
         )
-        await producer.send_and_wait(DLQ_INGEST, encode_dead_letter(letter))
-        return
-    await producer.send_and_wait(
-        canonical_topic(source), encode_event(outcome), key=outcome.key.encode()
-    )
-
-
-async def run_demo(bootstrap: str) -> dict[str, int]:
-    """Send the samples through the normalize stage; print and count what comes out."""
-    samples = _samples()
-    await _create_topics(
-        bootstrap, [*(raw_topic(s) for s in Source), ORDERS_EVENTS, INVENTORY_COMMANDS, DLQ_INGEST]
-    )
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    try:
-        sent = await _produce_samples(producer, samples)
-        typer.echo(f"sent {sent} raw payloads ({len(samples)} sources + 1 malformed)")
-        await _normalize_stage(bootstrap, producer, sent)
     finally:
-        await producer.stop()
-    counts: dict[str, int] = {}
-    for topic in (ORDERS_EVENTS, INVENTORY_COMMANDS):
-        events = [decode_event(raw) for raw in await read_values(bootstrap, topic)]
-        counts[topic] = len(events)
-        typer.echo(f"\n== {topic}: {len(events)} canonical events")
-        for event in events:
-            typer.echo(json.dumps(msgspec.to_builtins(event), indent=2, ensure_ascii=False))
-    letters = [decode_dead_letter(raw) for raw in await read_values(bootstrap, DLQ_INGEST)]
-    counts[DLQ_INGEST] = len(letters)
-    typer.echo(f"\n== {DLQ_INGEST}: {len(letters)} dead letters")
-    for letter in letters:
-        typer.echo(
-            f"{letter.source_topic}[{letter.partition}]@{letter.offset}: {letter.reason} "
-            f"{letter.detail} ({len(letter.original)} original bytes kept)"
-        )
-    return counts
+        run.stop_all()
+        shutil.rmtree(root, ignore_errors=True)
 
 
-def demo() -> None:
-    """Start the embedded stack, normalize one payload of every channel over real topics."""
+def demo(
+    orders: Annotated[int, typer.Option(help="Distinct orders to generate.", min=1)] = 3000,
+    seed: Annotated[int, typer.Option(help="Seed of the generated load.")] = 2026,
+    rate: Annotated[
+        float | None, typer.Option(help="Raw records per second (default: as fast as it can).")
+    ] = None,
+    summary_json: Annotated[
+        Path | None, typer.Option("--summary-json", help="Write the summary here as JSON.")
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for every outcome.")] = 600,
+) -> None:
+    """Run the pipeline on the embedded stack under a generated peak-season load."""
     from .devstack import DevStack
 
     with DevStack() as urls:
         typer.echo(
             f"kafka {urls.kafka_bootstrap}  postgres {urls.postgres_dsn}  redis {urls.redis_url}"
         )
-        counts = asyncio.run(run_demo(urls.kafka_bootstrap))
-    expected_events = len(Source)
-    got = counts[ORDERS_EVENTS] + counts[INVENTORY_COMMANDS]
-    if got != expected_events or counts[DLQ_INGEST] != 1:
-        typer.echo(
-            f"demo failed: {got}/{expected_events} events, {counts[DLQ_INGEST]} dead letters"
-        )
+        summary = run_demo(urls.kafka_bootstrap, orders, seed, rate, timeout)
+    typer.echo(render(summary))
+    if summary_json is not None:
+        summary_json.write_bytes(msgspec.json.format(msgspec.json.encode(summary)) + b"\n")
+        typer.echo(f"summary written to {summary_json}")
+    if not summary.invariants_hold:
+        typer.echo("demo failed: an invariant did not hold", err=True)
         raise typer.Exit(1)
-    typer.echo(f"\ndemo ok: {got} canonical events, 1 dead letter; stopped what was started")
+    typer.echo("demo ok: every invariant held; stopped what was started")

@@ -1,40 +1,43 @@
-"""The demo's normalize stage over a real broker: one event per source, one dead letter."""
+"""`orderstream demo` end to end on the session's broker: summary keys and invariants."""
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Iterator
+import json
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
-from orderstream.agents.demo import run_demo
-from orderstream.agents.devstack import start_broker
-from orderstream.agents.topics import DLQ_INGEST, INVENTORY_COMMANDS, ORDERS_EVENTS
-from orderstream.codecs.sources import Source
+from orderstream.agents.cli import build_app
 
-
-@pytest.fixture
-def fresh_broker() -> Iterator[str]:
-    """A broker of its own: the demo uses fixed topic names and reads them from the start."""
-    service = start_broker(Path(tempfile.mkdtemp(prefix="orderstream-demo-")))
-    try:
-        yield service.url
-    finally:
-        service.stop()
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
-async def test_every_source_reaches_its_canonical_topic_and_the_malformed_one_the_dlq(
-    fresh_broker: str, capsys: pytest.CaptureFixture[str]
+def test_the_demo_runs_the_pipeline_and_writes_a_summary_with_stable_keys(
+    kafka_bootstrap: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    counts = await run_demo(fresh_broker)
-    assert counts == {
-        ORDERS_EVENTS: len(Source) - 1,  # every source but stock is about orders
-        INVENTORY_COMMANDS: 1,
-        DLQ_INGEST: 1,
-    }
-    printed = capsys.readouterr().out
-    for source in Source:
-        assert f'"source": "{source.value}"' in printed
-    assert "raw.amazon" in printed
-    assert "undecodable" in printed
+    monkeypatch.setenv("ORDERSTREAM_KAFKA_BOOTSTRAP", kafka_bootstrap)
+    target = tmp_path / "summary.json"
+    result = CliRunner().invoke(
+        build_app(), ["demo", "--orders", "200", "--seed", "5", "--summary-json", str(target)]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(target.read_text())
+    for key in (
+        "orders",
+        "outcomes",
+        "duplicates_dropped",
+        "dead_letters",
+        "oversold_skus",
+        "double_reservations",
+        "latency_ms",
+    ):
+        assert key in summary
+    assert set(summary["latency_ms"]) >= {"p50", "p95", "p99"}
+    assert summary["orders"] == 200
+    assert summary["oversold_skus"] == []
+    assert summary["double_reservations"] == []
+    assert summary["lines_without_outcome"] == 0
+    assert summary["dead_letters"] == summary["malformed_sent"]
+    assert summary["duplicates_dropped"] >= summary["duplicates_sent"]
+    assert "demo ok" in result.output

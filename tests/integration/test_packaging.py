@@ -33,7 +33,7 @@ def test_the_wheel_holds_each_folder_under_orderstream_and_the_samples(tmp_path:
     for folder in ("streams", "codecs", "state", "agents"):
         for init in (ROOT / folder).rglob("__init__.py"):
             assert f"orderstream/{init.relative_to(ROOT).as_posix()}" in names
-    assert "orderstream/agents/samples/shopify.json" in names
+    assert "orderstream/agents/samples/rules.yaml" in names
     assert "orderstream/agents/devstack/cli.py" in names
     assert not any(name.startswith(("streams/", "codecs/", "tests/")) for name in names)
     # A top-level `codecs` package would shadow the standard library's; there is none.

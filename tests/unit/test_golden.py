@@ -34,17 +34,3 @@ def test_fixture_normalizes_to_its_golden_event(fixture: Fixture) -> None:
 def test_every_source_has_a_fixture() -> None:
     covered = {fixture.source for fixture in fixtures()}
     assert covered == {source.value for source in Source}
-
-
-def test_every_packaged_demo_sample_normalizes_to_a_canonical_event() -> None:
-    import importlib.resources
-
-    from orderstream.agents.demo import SAMPLE_HEADERS
-    from orderstream.streams.rejections import Rejected
-
-    folder = importlib.resources.files("orderstream.agents.samples")
-    for source in Source:
-        raw = folder.joinpath(f"{source.value}.json").read_bytes()
-        headers = {name: value.decode() for name, value in SAMPLE_HEADERS.get(source, [])}
-        outcome = normalize_payload(source, raw, headers)
-        assert not isinstance(outcome, Rejected), f"{source}: {outcome}"
