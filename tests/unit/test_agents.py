@@ -1,0 +1,121 @@
+"""The agents on Faust's test context: in-memory channels and tables, sends captured.
+
+What each agent publishes for what it reads, and that a bad record becomes a dead letter
+instead of a crash. The same agents run against the real broker in tests/e2e.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from unittest import mock
+
+import pytest
+
+from orderstream.agents.app import create_app
+from orderstream.agents.pipeline import Pipeline, build_pipeline
+from orderstream.agents.settings import load_settings
+from orderstream.agents.worker import read_rules
+from orderstream.codecs import internal
+from orderstream.codecs.sources import Source, normalize_payload
+from orderstream.streams.inventory import ReservationAnswered
+from orderstream.streams.ledger import Reserve, SetStock
+from tests.unit.feeds import FIXTURES
+
+NOW = datetime(2026, 11, 27, 9, 15, tzinfo=UTC)
+
+
+@dataclass
+class Harness:
+    pipeline: Pipeline
+    sent: list[tuple[str, bytes | None, dict[str, Any]]] = field(default_factory=list)
+
+    def on(self, topic: str) -> list[dict[str, Any]]:
+        return [value for name, _, value in self.sent if name == topic]
+
+
+@pytest.fixture
+async def harness() -> AsyncIterator[Harness]:
+    settings = load_settings(kafka_bootstrap="127.0.0.1:1", topic_partitions=1)
+    app = create_app(settings)
+    app.conf.store = "memory://"
+    box = Harness(build_pipeline(app, settings, read_rules(None)))
+    app.finalize()
+
+    async def capture(
+        topic: Any, key: bytes | None = None, value: bytes | None = None, **_: Any
+    ) -> None:
+        box.sent.append((topic.get_topic_name(), key, json.loads(value or b"null")))
+
+    with mock.patch("faust.topics.Topic.send", capture):
+        yield box
+
+
+async def test_the_ledger_agent_answers_reserves_publishes_atp_and_never_oversells(
+    harness: Harness,
+) -> None:
+    agent = harness.pipeline.app.agents["apply_inventory_commands"]
+    async with agent.test_context() as ctx:
+        await ctx.put(internal.encode(SetStock("A", NOW, "WH-AMS", 5, "wms", 1)), key=b"A")
+        for rid in ("r1", "r2", "r1"):
+            await ctx.put(
+                internal.encode(Reserve("A", NOW, rid, f"o:{rid}", "1", "WH-AMS", 3)), key=b"A"
+            )
+    answers = harness.on("inventory.replies")
+    assert [(a["reservation_id"], a["granted"]) for a in answers] == [
+        ("r1", True),
+        ("r2", False),
+        ("r1", True),  # the duplicate repeats the first answer
+    ]
+    atp = [(c["atp"], c["reserved"]) for c in harness.on("inventory.availability")]
+    assert atp == [(5, 0), (2, 3)]
+
+
+async def test_the_ledger_agent_dead_letters_what_it_cannot_decode(harness: Harness) -> None:
+    agent = harness.pipeline.app.agents["apply_inventory_commands"]
+    async with agent.test_context() as ctx:
+        await ctx.put(b'{"type": "inventory.teleport.v1"}', key=b"A")
+        await ctx.put(internal.encode(SetStock("A", NOW, "WH-AMS", 5, "wms", 1)), key=b"A")
+    (letter,) = harness.on("dlq.inventory")
+    assert letter["reason"] == "undecodable"
+    assert letter["stage"] == "inventory"
+    assert len(harness.on("inventory.availability")) == 1  # the stream went on
+
+
+async def test_the_order_agent_places_reserves_and_allocates_on_the_answers(
+    harness: Harness,
+) -> None:
+    harness.pipeline.replica.view.update(
+        {"JKT-WOOL-NAVY-M": {"WH-DUS": 4}, "SCARF-MERINO-GRY": {"WH-DUS": 12}}
+    )
+    raw = (FIXTURES / "shopify/orders_create.json").read_bytes()
+    placed = normalize_payload(Source.SHOPIFY, raw, {"x-shopify-topic": "orders/create"})
+    agent = harness.pipeline.app.agents["process_orders"]
+    async with agent.test_context() as ctx:
+        await ctx.put(internal.encode(placed), key=b"shopify:5874123456789")
+        reserves = harness.on("inventory.commands")
+        assert [r["location"] for r in reserves] == ["WH-DUS", "WH-DUS"]
+        for reserve in reserves:
+            answer = ReservationAnswered(
+                reserve["reservation_id"],
+                reserve["oms_order_id"],
+                reserve["line_id"],
+                reserve["sku"],
+                reserve["location"],
+                reserve["qty"],
+                granted=True,
+            )
+            await ctx.put(internal.encode(answer), key=b"shopify:5874123456789")
+        await ctx.put(internal.encode(placed), key=b"shopify:5874123456789")  # a re-send
+        await ctx.put(b"not json", key=b"shopify:5874123456789")
+    statuses = [(s["event_id"], s["status"]) for s in harness.on("orders.status")]
+    assert statuses == [
+        ("shopify:5874123456789:1", "PLACED"),
+        ("shopify:5874123456789:2", "ALLOCATED"),
+    ]
+    (request,) = harness.on("fulfilment.requests")
+    assert request["node"] == "WH-DUS"
+    assert [d["reason"] for d in harness.on("dlq.orders")] == ["undecodable"]
