@@ -8,10 +8,17 @@ reason and position, and the stream moves on.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
+import msgspec
+
+from orderstream.codecs import internal
 from orderstream.codecs.deadletter import dead_letter, encode_dead_letter
-from orderstream.streams.rejections import Rejected
+from orderstream.streams.rejections import Rejected, RejectReason
+
+from .metrics import Metrics
+
+T = TypeVar("T")
 
 
 async def send_dead_letter(topic: Any, stage: str, message: Any, rejected: Rejected) -> None:
@@ -29,3 +36,16 @@ async def send_dead_letter(topic: Any, stage: str, message: Any, rejected: Rejec
         now=datetime.now(UTC),
     )
     await topic.send(key=message.key, value=encode_dead_letter(letter))
+
+
+async def decode_or_dead_letter(
+    decoder: msgspec.json.Decoder[T], message: Any, dlq: Any, stage: str, metrics: Metrics
+) -> T | None:
+    """The decoded value, or None after the record went to the stage's dead-letter topic."""
+    try:
+        return decoder.decode(message.value or b"")
+    except internal.DecodeFailure as error:
+        rejected = Rejected(RejectReason.UNDECODABLE, str(error))
+        await send_dead_letter(dlq, stage, message, rejected)
+        metrics.count(stage, "dead_letter")
+        return None

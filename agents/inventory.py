@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING, Any
 from orderstream.codecs import internal
 from orderstream.streams.inventory import step
 from orderstream.streams.ledger import SkuLedger
-from orderstream.streams.rejections import Rejected, RejectReason
 
-from .dead_letters import send_dead_letter
+from .dead_letters import decode_or_dead_letter
 from .topics import DLQ_INVENTORY, INVENTORY_AVAILABILITY, INVENTORY_COMMANDS, INVENTORY_REPLIES
 
 if TYPE_CHECKING:
@@ -44,13 +43,10 @@ def register(pipeline: Pipeline) -> None:
     async def apply_inventory_commands(stream: Any) -> None:
         async for event in stream.events():
             message = event.message
-            try:
-                command = internal.inventory_command.decode(message.value or b"")
-            except internal.DecodeFailure as error:
-                await send_dead_letter(
-                    dlq, STAGE, message, Rejected(RejectReason.UNDECODABLE, str(error))
-                )
-                metrics.count(STAGE, "dead_letter")
+            command = await decode_or_dead_letter(
+                internal.inventory_command, message, dlq, STAGE, metrics
+            )
+            if command is None:
                 continue
             key = command.sku.encode()
             stored = ledgers.get(key)

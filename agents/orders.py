@@ -23,7 +23,7 @@ from orderstream.streams.order_process import Context, decide, order_id_of
 from orderstream.streams.order_state import OrderState, Output
 from orderstream.streams.rejections import Rejected, RejectReason
 
-from .dead_letters import send_dead_letter
+from .dead_letters import decode_or_dead_letter, send_dead_letter
 from .topics import (
     DLQ_ORDERS,
     FULFILMENT_REQUESTS,
@@ -70,13 +70,10 @@ def register(pipeline: Pipeline) -> None:
     async def process_orders(stream: Any) -> None:
         async for event in stream.events():
             message = event.message
-            try:
-                inbound = internal.order_inbound.decode(message.value or b"")
-            except internal.DecodeFailure as error:
-                await send_dead_letter(
-                    dlq, STAGE, message, Rejected(RejectReason.UNDECODABLE, str(error))
-                )
-                metrics.count(STAGE, "dead_letter")
+            inbound = await decode_or_dead_letter(
+                internal.order_inbound, message, dlq, STAGE, metrics
+            )
+            if inbound is None:
                 continue
             order_id = order_id_of(inbound)
             key = order_id.encode()
@@ -101,7 +98,7 @@ def register(pipeline: Pipeline) -> None:
                     dlq,
                     STAGE,
                     message,
-                    Rejected(RejectReason.UNSUPPORTED_EVENT, f"internal error: {error!r}"),
+                    Rejected(RejectReason.INTERNAL_ERROR, repr(error)),
                 )
                 metrics.count(STAGE, "internal_error")
                 continue

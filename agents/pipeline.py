@@ -14,18 +14,7 @@ from . import ingest, inventory, orders
 from .metrics import Metrics
 from .replica import AtpReplica
 from .settings import Settings
-from .topics import (
-    DLQ_INGEST,
-    DLQ_INVENTORY,
-    DLQ_ORDERS,
-    FULFILMENT_REQUESTS,
-    INVENTORY_AVAILABILITY,
-    INVENTORY_COMMANDS,
-    INVENTORY_REPLIES,
-    ORDERS_EVENTS,
-    ORDERS_STATUS,
-    TopicNames,
-)
+from .topics import INTERNAL_TOPICS, INVENTORY_AVAILABILITY, TopicNames
 
 
 @dataclass
@@ -55,17 +44,7 @@ def build_pipeline(app: faust.App, settings: Settings, rules: RuleSet) -> Pipeli
     metrics = Metrics()
     replica = AtpReplica(settings.kafka_bootstrap, names.name(INVENTORY_AVAILABILITY), metrics)
     pipeline = Pipeline(app, settings, rules, metrics, replica, names, served_countries(rules))
-    for base in (
-        ORDERS_EVENTS,
-        INVENTORY_COMMANDS,
-        INVENTORY_REPLIES,
-        INVENTORY_AVAILABILITY,
-        ORDERS_STATUS,
-        FULFILMENT_REQUESTS,
-        DLQ_INGEST,
-        DLQ_INVENTORY,
-        DLQ_ORDERS,
-    ):
+    for base in INTERNAL_TOPICS:
         pipeline.topic(base)
     ingest.register(pipeline)
     inventory.register(pipeline)

@@ -17,6 +17,20 @@ DLQ_INVENTORY = "dlq.inventory"
 DLQ_ORDERS = "dlq.orders"
 
 
+INTERNAL_TOPICS = (
+    ORDERS_EVENTS,
+    INVENTORY_COMMANDS,
+    INVENTORY_REPLIES,
+    INVENTORY_AVAILABILITY,
+    ORDERS_STATUS,
+    FULFILMENT_REQUESTS,
+    DLQ_INGEST,
+    DLQ_INVENTORY,
+    DLQ_ORDERS,
+)
+"""Every topic of the flow but the raw ones, as base names."""
+
+
 def raw_topic(source: Source, prefix: str = "") -> str:
     """`raw.<source>`: where a channel's payloads land untouched."""
     return f"{prefix}raw.{source.value}"
@@ -45,15 +59,5 @@ class TopicNames:
         return raw_topic(source, self.prefix)
 
     def all(self) -> list[str]:
-        fixed = [
-            ORDERS_EVENTS,
-            INVENTORY_COMMANDS,
-            INVENTORY_REPLIES,
-            INVENTORY_AVAILABILITY,
-            ORDERS_STATUS,
-            FULFILMENT_REQUESTS,
-            DLQ_INGEST,
-            DLQ_INVENTORY,
-            DLQ_ORDERS,
-        ]
-        return [self.raw(source) for source in Source] + [self.name(base) for base in fixed]
+        raw = [self.raw(source) for source in Source]
+        return raw + [self.name(base) for base in INTERNAL_TOPICS]

@@ -25,6 +25,7 @@ class RejectReason(enum.StrEnum):
     NO_LINES = "no_lines"
     UNSUPPORTED_EVENT = "unsupported_event"
     INVALID_REFERENCE = "invalid_reference"
+    INTERNAL_ERROR = "internal_error"  # a bug in a decision; the record is kept, not retried
 
 
 class Rejected(msgspec.Struct, frozen=True, tag="rejected.v1"):
