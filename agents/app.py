@@ -2,9 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import faust
 
 from .settings import Settings
+
+
+def _set_fetch_max_wait(milliseconds: int) -> None:
+    """Faust builds its aiokafka consumer with a fixed `fetch_max_wait_ms=1500`; set ours.
+
+    On a broker that holds a fetch for the full wait even when data arrives (tansu), that
+    wait is added to every hop. The consumer reads the value when it starts its fetcher.
+    """
+    from faust.transport.drivers import aiokafka as driver
+
+    thread = driver.AIOKafkaConsumerThread
+    original = getattr(thread, "_orderstream_original_create", thread._create_worker_consumer)
+
+    def create(self: Any, transport: Any) -> Any:
+        consumer = original(self, transport)
+        consumer._fetch_max_wait_ms = milliseconds
+        return consumer
+
+    thread._orderstream_original_create = original  # type: ignore[attr-defined]
+    thread._create_worker_consumer = create  # type: ignore[method-assign]
 
 
 def create_app(settings: Settings) -> faust.App:
@@ -13,6 +35,7 @@ def create_app(settings: Settings) -> faust.App:
     Exactly-once is deliberately off: it needs Kafka transactions, which the embedded broker
     does not honour; every effect is idempotent instead (DESIGN invariant 1).
     """
+    _set_fetch_max_wait(settings.consumer_fetch_max_wait_ms)
     return faust.App(
         settings.app_id,
         broker=f"kafka://{settings.kafka_bootstrap}",

@@ -28,6 +28,8 @@ FAST_GROUP = {
 # tansu reports a partition's end as its last batch's first offset + 1: one record per batch
 # keeps end offsets (and so Faust's changelog recovery) right.
 TANSU_SAFE_BATCH = 1
+# tansu holds a fetch for its full max wait even when data arrives: keep the wait short.
+TANSU_FETCH_WAIT_MS = 10
 
 
 def free_port() -> int:
@@ -89,6 +91,7 @@ class Run:
             "ORDERSTREAM_APP_ID": self.app_id,
             "ORDERSTREAM_TOPIC_PARTITIONS": str(self.partitions),
             "ORDERSTREAM_PRODUCER_MAX_BATCH_SIZE": str(TANSU_SAFE_BATCH),
+            "ORDERSTREAM_CONSUMER_FETCH_MAX_WAIT_MS": str(TANSU_FETCH_WAIT_MS),
         }
 
     def start_worker(self, name: str) -> Worker:

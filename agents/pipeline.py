@@ -42,7 +42,12 @@ class Pipeline:
 def build_pipeline(app: faust.App, settings: Settings, rules: RuleSet) -> Pipeline:
     names = TopicNames(settings.topic_prefix)
     metrics = Metrics()
-    replica = AtpReplica(settings.kafka_bootstrap, names.name(INVENTORY_AVAILABILITY), metrics)
+    replica = AtpReplica(
+        settings.kafka_bootstrap,
+        names.name(INVENTORY_AVAILABILITY),
+        metrics,
+        settings.consumer_fetch_max_wait_ms,
+    )
     pipeline = Pipeline(app, settings, rules, metrics, replica, names, served_countries(rules))
     for base in INTERNAL_TOPICS:
         pipeline.topic(base)

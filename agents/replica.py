@@ -24,8 +24,11 @@ log = logging.getLogger(__name__)
 class AtpReplica:
     """`view` maps SKU -> location -> units available to promise."""
 
-    def __init__(self, bootstrap: str, topic: str, metrics: Metrics) -> None:
+    def __init__(
+        self, bootstrap: str, topic: str, metrics: Metrics, fetch_max_wait_ms: int = 500
+    ) -> None:
         self.bootstrap = bootstrap
+        self.fetch_max_wait_ms = fetch_max_wait_ms
         self.topic = topic
         self.metrics = metrics
         self.view: dict[str, dict[str, int]] = {}
@@ -41,7 +44,10 @@ class AtpReplica:
     async def run(self) -> None:
         """Follow the topic forever; a bad record is logged and skipped (it is derived data)."""
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+            bootstrap_servers=self.bootstrap,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=self.fetch_max_wait_ms,
         )
         await consumer.start()
         try:
