@@ -18,7 +18,7 @@ from orderstream.streams.inventory import command_for
 from orderstream.streams.rejections import Rejected
 
 from .dead_letters import send_dead_letter
-from .topics import DLQ_INGEST, INVENTORY_COMMANDS, ORDERS_EVENTS
+from .topics import DLQ_INGEST, INVENTORY_COMMANDS, ORDERS_EVENTS, source_of
 
 if TYPE_CHECKING:
     from .pipeline import Pipeline
@@ -38,7 +38,7 @@ def register(pipeline: Pipeline) -> None:
     async def normalize_raw_events(stream: Any) -> None:
         async for event in stream.events():
             message = event.message
-            source = Source(message.topic.removeprefix(prefix).removeprefix("raw."))
+            source = source_of(message.topic, prefix)
             headers = {
                 name.lower(): bytes(value).decode("utf-8", "replace")
                 for name, value in (message.headers or [])

@@ -41,11 +41,6 @@ def source_of(topic: str, prefix: str = "") -> Source:
     return Source(topic.removeprefix(prefix).removeprefix("raw."))
 
 
-def canonical_topic(source: Source) -> str:
-    """Stock feeds go to the SKU-keyed ledger; everything else to the order-keyed stream."""
-    return INVENTORY_COMMANDS if source is Source.STOCK else ORDERS_EVENTS
-
-
 @dataclass(frozen=True)
 class TopicNames:
     """Every topic the pipeline reads or writes, with the deployment's prefix applied."""

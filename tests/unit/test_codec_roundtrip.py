@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from orderstream.codecs.events import decode_event, encode_event
+from orderstream.codecs import internal
 from orderstream.codecs.sources import CODECS, Source, normalize_payload
 from orderstream.streams.rejections import Rejected
 from tests.golden import Fixture, fixtures
@@ -15,9 +15,9 @@ from tests.golden import Fixture, fixtures
 def test_a_canonical_event_decodes_to_itself(fixture: Fixture) -> None:
     event = normalize_payload(Source(fixture.source), fixture.raw, fixture.headers)
     assert not isinstance(event, Rejected)
-    raw = encode_event(event)
-    assert decode_event(raw) == event
-    assert encode_event(decode_event(raw)) == raw
+    raw = internal.encode(event)
+    assert internal.canonical_event.decode(raw) == event
+    assert internal.encode(internal.canonical_event.decode(raw)) == raw
 
 
 @pytest.mark.parametrize("fixture", fixtures(), ids=str)
@@ -29,4 +29,4 @@ def test_an_inbound_payload_struct_round_trips(fixture: Fixture) -> None:
 
 def test_an_unknown_event_tag_is_a_validation_error() -> None:
     with pytest.raises(msgspec.ValidationError):
-        decode_event(b'{"type": "order.teleported.v1"}')
+        internal.canonical_event.decode(b'{"type": "order.teleported.v1"}')
