@@ -29,7 +29,7 @@ FAST_GROUP = {
 # keeps end offsets (and so Faust's changelog recovery) right.
 TANSU_SAFE_BATCH = 1
 # tansu holds a fetch for its full max wait even when data arrives: keep the wait short.
-TANSU_FETCH_WAIT_MS = 10
+TANSU_FETCH_WAIT_MS = 100
 
 
 def free_port() -> int:
