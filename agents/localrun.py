@@ -29,6 +29,8 @@ FAST_GROUP = {
 # keeps end offsets (and so Faust's changelog recovery) right.
 TANSU_SAFE_BATCH = 1
 # tansu holds a fetch for its full max wait even when data arrives: keep the wait short.
+# Measured at 150 raw records/s: p50 raw->ALLOCATED 171 ms at 100 ms, 723 ms at 10 ms (tansu
+# then spends itself on fetches), 1,838 ms at Faust's fixed 1,500 ms.
 TANSU_FETCH_WAIT_MS = 100
 
 
