@@ -48,7 +48,7 @@ class Settings(BaseSettings):
 
     # How long a fetch may wait at the broker for data (ms). Kafka answers as soon as data
     # arrives; tansu waits the full time (measured: 615 ms median delivery delay per hop at
-    # Faust's fixed 1,500 ms, 1.8 ms at 10 ms), so the local runner sets 10.
+    # Faust's fixed 1,500 ms, 1.8 ms at 10 ms), so the local runner sets 100 (10 overloads tansu).
     consumer_fetch_max_wait_ms: int = Field(default=500, ge=1)
 
     # Dedupe retention per source (hours): longer than the source's retry horizon.
