@@ -23,6 +23,16 @@ class _Event(msgspec.Struct, frozen=True, tag_field="type", omit_defaults=True):
     occurred_at: datetime
 
 
+class _AboutOrder(_Event, frozen=True):
+    """An event about one order, keyed (and partitioned) by its `oms_order_id`."""
+
+    oms_order_id: str
+
+    @property
+    def key(self) -> str:
+        return self.oms_order_id
+
+
 class OrderPlaced(_Event, frozen=True, tag="order.placed.v1"):
     """A channel accepted a new order."""
 
@@ -43,29 +53,19 @@ class OrderUpdated(_Event, frozen=True, tag="order.updated.v1"):
         return self.order.oms_order_id
 
 
-class OrderCancelled(_Event, frozen=True, tag="order.cancelled.v1"):
+class OrderCancelled(_AboutOrder, frozen=True, tag="order.cancelled.v1"):
     """The channel or customer cancelled the order, or the lines named in `line_ids`."""
 
-    oms_order_id: str
     reason: str
     line_ids: tuple[str, ...] = ()  # empty: the whole order
 
-    @property
-    def key(self) -> str:
-        return self.oms_order_id
 
-
-class PaymentUpdated(_Event, frozen=True, tag="payment.updated.v1"):
+class PaymentUpdated(_AboutOrder, frozen=True, tag="payment.updated.v1"):
     """The payment provider moved the order's payment to `payment_state`."""
 
-    oms_order_id: str
     payment_state: PaymentState
     amount: Money | None = None
     provider_reference: str = ""
-
-    @property
-    def key(self) -> str:
-        return self.oms_order_id
 
 
 class StockSnapshotted(_Event, frozen=True, tag="stock.snapshotted.v1"):
@@ -109,10 +109,9 @@ class ShipmentLine(msgspec.Struct, frozen=True):
     qty: int
 
 
-class ShipmentUpdated(_Event, frozen=True, tag="shipment.updated.v1"):
+class ShipmentUpdated(_AboutOrder, frozen=True, tag="shipment.updated.v1"):
     """A warehouse, 3PL or store reported progress on one shipment of an order."""
 
-    oms_order_id: str
     shipment_id: str
     node: str
     status: FulfilmentStatus
@@ -120,10 +119,6 @@ class ShipmentUpdated(_Event, frozen=True, tag="shipment.updated.v1"):
     carrier: str = ""
     tracking_number: str = ""
     reason: str = ""
-
-    @property
-    def key(self) -> str:
-        return self.oms_order_id
 
 
 class TrackingStatus(enum.StrEnum):
@@ -133,19 +128,14 @@ class TrackingStatus(enum.StrEnum):
     EXCEPTION = "exception"
 
 
-class TrackingUpdated(_Event, frozen=True, tag="tracking.updated.v1"):
+class TrackingUpdated(_AboutOrder, frozen=True, tag="tracking.updated.v1"):
     """A carrier scanned a parcel of an order's shipment."""
 
-    oms_order_id: str
     shipment_id: str
     carrier: str
     tracking_number: str
     status: TrackingStatus
     description: str = ""
-
-    @property
-    def key(self) -> str:
-        return self.oms_order_id
 
 
 class ReturnLine(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -170,42 +160,27 @@ class InspectedLine(msgspec.Struct, frozen=True, omit_defaults=True):
     note: str = ""
 
 
-class ReturnRequested(_Event, frozen=True, tag="return.requested.v1"):
+class ReturnRequested(_AboutOrder, frozen=True, tag="return.requested.v1"):
     """A customer asked to return lines of an order; `rma_id` names the return."""
 
     rma_id: str
-    oms_order_id: str
     lines: tuple[ReturnLine, ...]
 
-    @property
-    def key(self) -> str:
-        return self.oms_order_id
 
-
-class ReturnReceived(_Event, frozen=True, tag="return.received.v1"):
+class ReturnReceived(_AboutOrder, frozen=True, tag="return.received.v1"):
     """Returned units arrived at `location` (a warehouse dock or a store till)."""
 
     rma_id: str
-    oms_order_id: str
     location: str
     lines: tuple[ReturnLine, ...]
 
-    @property
-    def key(self) -> str:
-        return self.oms_order_id
 
-
-class ReturnInspected(_Event, frozen=True, tag="return.inspected.v1"):
+class ReturnInspected(_AboutOrder, frozen=True, tag="return.inspected.v1"):
     """Returned units were graded; the disposition decides restock and credit."""
 
     rma_id: str
-    oms_order_id: str
     location: str
     lines: tuple[InspectedLine, ...]
-
-    @property
-    def key(self) -> str:
-        return self.oms_order_id
 
 
 CanonicalEvent = (
