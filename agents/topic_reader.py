@@ -31,7 +31,3 @@ async def read_topic(bootstrap: str, topic: str) -> list[ConsumerRecord[bytes, b
         return records
     finally:
         await consumer.stop()
-
-
-async def read_values(bootstrap: str, topic: str) -> list[bytes]:
-    return [r.value for r in await read_topic(bootstrap, topic) if r.value is not None]

@@ -14,8 +14,6 @@ Table values (`order_id_to_state`, `sku_to_ledger`) use the same encoder.
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
 
 from orderstream.streams.events import CanonicalEvent
@@ -41,7 +39,3 @@ sku_ledger: msgspec.json.Decoder[SkuLedger] = msgspec.json.Decoder(SkuLedger)
 
 DecodeFailure = (msgspec.DecodeError, msgspec.ValidationError)
 """What a decoder raises on bytes it cannot read; the shell dead-letters them."""
-
-
-def describe(error: Any) -> str:
-    return f"undecodable: {error}"

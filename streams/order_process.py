@@ -46,7 +46,7 @@ from .order_state import LineState, OrderState, Output, Reservation, Seen
 from .planning import Atp, Explanation, plan
 from .routing import PartialAllocation, RuleSet, ShortageAction
 from .status import Moved, OrderStatus, transition_order
-from .validation import Hold, HoldReason, validate
+from .validation import HoldReason, validate
 
 OrderInput = (
     OrderPlaced
@@ -567,10 +567,3 @@ class _Work:
 
 def _date(text: str) -> date | None:
     return date.fromisoformat(text) if text else None
-
-
-def new_state(oms_order_id: str) -> OrderState:
-    return OrderState(oms_order_id=oms_order_id)
-
-
-__all__ = ["Context", "Decision", "Hold", "OrderInput", "decide", "input_key", "new_state"]
