@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from orderstream.codecs import internal
@@ -56,6 +56,7 @@ def register(pipeline: Pipeline) -> None:
     commands_topic = pipeline.topic(INVENTORY_COMMANDS)
     dlq = pipeline.topic(DLQ_ORDERS)
     retention = {source.value: settings.dedupe_retention(source.value) for source in Source}
+    reservation_ttl = timedelta(minutes=settings.reservation_ttl_minutes)
 
     async def publish(output: Output) -> None:
         if isinstance(output, StatusChanged):
@@ -87,6 +88,7 @@ def register(pipeline: Pipeline) -> None:
                 atp=pipeline.replica.snapshot(),
                 served=pipeline.served,
                 retention=retention,
+                reservation_ttl=reservation_ttl,
                 position=f"{message.topic}:{message.partition}:{message.offset}",
             )
             started = time.perf_counter()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest import mock
 
@@ -39,7 +39,9 @@ class Harness:
 
 @pytest.fixture
 async def harness() -> AsyncIterator[Harness]:
-    settings = load_settings(kafka_bootstrap="127.0.0.1:1", topic_partitions=1)
+    settings = load_settings(
+        kafka_bootstrap="127.0.0.1:1", topic_partitions=1, reservation_ttl_minutes=90
+    )
     app = create_app(settings)
     app.conf.store = "memory://"
     box = Harness(build_pipeline(app, settings, read_rules(None)))
@@ -98,6 +100,9 @@ async def test_the_order_agent_places_reserves_and_allocates_on_the_answers(
         await ctx.put(internal.encode(placed), key=b"shopify:5874123456789")
         reserves = harness.on("inventory.commands")
         assert [r["location"] for r in reserves] == ["WH-DUS", "WH-DUS"]
+        for reserve in reserves:  # ORDERSTREAM_RESERVATION_TTL_MINUTES reaches the reservation
+            issued = datetime.fromisoformat(reserve["issued_at"])
+            assert datetime.fromisoformat(reserve["expires_at"]) - issued == timedelta(minutes=90)
         for reserve in reserves:
             answer = ReservationAnswered(
                 reserve["reservation_id"],
