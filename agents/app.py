@@ -6,6 +6,7 @@ from typing import Any
 
 import faust
 
+from . import faust_fixes
 from .settings import Settings
 
 
@@ -35,6 +36,7 @@ def create_app(settings: Settings) -> faust.App:
     Exactly-once is deliberately off: it needs Kafka transactions, which the embedded broker
     does not honour; every effect is idempotent instead (DESIGN invariant 1).
     """
+    faust_fixes.apply()
     _set_fetch_max_wait(settings.consumer_fetch_max_wait_ms)
     return faust.App(
         settings.app_id,

@@ -1,0 +1,265 @@
+"""Fixes to faust-streaming's offset bookkeeping that at-least-once delivery depends on.
+
+Measured on the embedded broker with a worker SIGKILLed and restarted mid-stream (see
+`tests/e2e/test_pipeline.py` and the README's "Delivery guarantees"): Faust committed the
+offsets of records no agent had processed, so those records were never processed at all.
+Four mechanisms in `faust.transport.consumer` combine to do it:
+
+1. **Dropping re-fetched records.** The fetch loop drops any record below the last offset it
+   handed on. After a rebalance Faust resumes the stream partitions and only then seeks them
+   back to their committed offsets, so a record fetched before the seek can arrive after it,
+   and the re-fetched records behind it are dropped.
+2. **Gap filling.** When the next record's offset jumps past the read position, Faust marks
+   the offsets in between as acknowledged (meant for compacted topics and transaction
+   markers). After a seek back, unprocessed records fall into such a "gap" and are committed.
+3. **Acks of skipped records.** A stream skips records fetched before a rebalance (older
+   generation, or flow stopped) and acknowledges them as if processed.
+4. **Committing past a hole.** The next commit is the end of the first run of consecutive
+   acknowledged offsets, taken even when that run starts after the committed offset (an
+   off-by-one, and no check at all before a partition's first commit).
+5. **Hand-overs cancelled by a rebalance.** The fetch loop cancels handing a record to the
+   streams when the flow stops; the record is neither processed nor acknowledged, and
+   nothing fetches it again unless a seek back follows.
+6. Records fetched but never acknowledged by any route above were still seen (two workers,
+   one leaving): a partition's commit stopped for good behind them.
+
+The fixes: every fetched record is delivered (a re-fetched one is a duplicate, which every
+agent handles); gaps are not filled (our inputs are never compacted and we use no
+transactions, so offsets are contiguous); a skipped record's ack does not count, and its
+partition is fetched again from that record on; a commit only advances over
+offsets acknowledged from the committed offset on (or, before the first commit, from the
+first offset fetched in this assignment); a record whose hand-over was cancelled is fetched
+again; and a partition whose commit has not moved for `STALL_SECONDS` while later records
+were fetched is fetched again from its committed offset.
+
+Applied once per process, before the first app is built. When faust-streaming fixes these
+upstream, this module should go.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+_APPLIED = "_orderstream_fixes_applied"
+_FIRST_FETCHED = "_orderstream_first_fetched"
+_REFETCH = "_orderstream_refetch"
+_LAST_FETCHED = "_orderstream_last_fetched"
+_PROGRESS = "_orderstream_progress"
+
+STALL_SECONDS = 10.0
+"""A partition whose committed offset has not moved for this long, although records past it
+were fetched, is fetched again from that offset (fix 6)."""
+
+
+class _NoReadPosition(defaultdict[Any, Any]):
+    """Faust's `_read_offset`, made inert: no record is ever dropped as already read."""
+
+    def __init__(self) -> None:
+        super().__init__(lambda: None)
+
+    def __getitem__(self, key: Any) -> None:
+        return None
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        return None
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def apply() -> None:
+    from faust import streams
+    from faust.transport import consumer as module
+
+    consumer_class = module.Consumer
+    if getattr(consumer_class, _APPLIED, False):
+        return
+    # The compiled stream iterator acknowledges records inline, bypassing `Consumer.ack`;
+    # the pure-Python one calls it, so fix 3 applies.
+    streams._CStreamIterator = None  # type: ignore[attr-defined]
+    _deliver_every_fetched_record(consumer_class)
+    _no_gap_filling(consumer_class)
+    _skipped_records_are_not_acked(consumer_class)
+    _commit_only_contiguous_acks(consumer_class)
+    setattr(consumer_class, _APPLIED, True)
+
+
+def _per_partition(consumer: Any, name: str) -> dict[Any, int]:
+    offsets: dict[Any, int] | None = consumer.__dict__.get(name)
+    if offsets is None:
+        offsets = consumer.__dict__[name] = {}
+    return offsets
+
+
+def _first_fetched(consumer: Any) -> dict[Any, int]:
+    return _per_partition(consumer, _FIRST_FETCHED)
+
+
+def _refetch(consumer: Any) -> dict[Any, int]:
+    """Per partition, the lowest offset a stream skipped, to fetch again."""
+    return _per_partition(consumer, _REFETCH)
+
+
+def _deliver_every_fetched_record(consumer_class: Any) -> None:
+    """No read position (fix 1); remember each partition's first fetched offset (for 4)."""
+    init = consumer_class.__init__
+    getmany = consumer_class.getmany
+    on_partitions_revoked = consumer_class.on_partitions_revoked
+
+    def init_without_read_position(self: Any, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        self._read_offset = _NoReadPosition()
+        self.callback = _refetch_when_cancelled(self, self.callback)
+
+    async def noting_first(self: Any, timeout: float) -> AsyncIterator[tuple[Any, Any]]:
+        _notice_stalls(self, time.monotonic())
+        await _fetch_skipped_again(self)
+        first = _first_fetched(self)
+        last = _per_partition(self, _LAST_FETCHED)
+        async for tp, message in getmany(self, timeout):
+            first.setdefault(tp, message.offset)
+            last[tp] = max(message.offset, last.get(tp, message.offset))
+            yield tp, message
+
+    async def forgetting_revoked(self: Any, revoked: set[Any]) -> None:
+        for offsets in (
+            _first_fetched(self),
+            _refetch(self),
+            _per_partition(self, _LAST_FETCHED),
+            _per_partition(self, _PROGRESS),
+        ):
+            for tp in revoked:
+                offsets.pop(tp, None)
+        await on_partitions_revoked(self, revoked)
+
+    consumer_class.__init__ = init_without_read_position
+    consumer_class.getmany = noting_first
+    consumer_class.on_partitions_revoked = forgetting_revoked
+
+
+def _fetch_again(consumer: Any, message: Any) -> None:
+    refetch = _refetch(consumer)
+    tp = message.tp
+    refetch[tp] = min(message.offset, refetch.get(tp, message.offset))
+
+
+def _refetch_when_cancelled(consumer: Any, callback: Any) -> Any:
+    """Fix 5: the fetch loop hands a record on, but cancels the hand-over when the flow stops
+    (a rebalance starts); that record never reaches a stream, so fetch it again."""
+
+    def hand_on(message: Any) -> asyncio.Future[None]:
+        # A task, not a coroutine: cancelled before its first step, a coroutine would run
+        # no handler at all, but a task's done-callback still runs.
+        task: asyncio.Future[None] = asyncio.ensure_future(callback(message))
+
+        def on_done(done: asyncio.Future[None]) -> None:
+            if done.cancelled():
+                _fetch_again(consumer, message)
+
+        task.add_done_callback(on_done)
+        return task
+
+    return hand_on
+
+
+def _notice_stalls(consumer: Any, now: float) -> None:
+    """Fix 6, the safety net: whatever else loses a fetched record before a stream acks it,
+    its partition's commit stops moving while later records are fetched; fetch it again."""
+    progress: dict[Any, Any] = _per_partition(consumer, _PROGRESS)
+    first = _first_fetched(consumer)
+    committed = consumer._committed_offset
+    for tp, last in _per_partition(consumer, _LAST_FETCHED).items():
+        start = committed.get(tp)
+        if start is None:
+            start = first.get(tp)
+        seen = progress.get(tp)
+        if start is None or last < start or seen is None or seen[0] != start:
+            progress[tp] = (start, now)
+        elif now - seen[1] >= STALL_SECONDS:
+            refetch = _refetch(consumer)
+            refetch[tp] = min(start, refetch.get(tp, start))
+            progress[tp] = (start, now)
+
+
+async def _fetch_skipped_again(consumer: Any) -> None:
+    """Seek each partition back to the first record a stream skipped (fix 3).
+
+    While the flow is stopped Faust itself seeks back to the committed offsets, which are
+    never past a skipped record (fix 4); afterwards, nothing else would fetch it again.
+    """
+    refetch = _refetch(consumer)
+    if not refetch or not consumer.app.flow_control.is_active():
+        return
+    assigned = consumer.assignment()
+    pending = dict(refetch)
+    refetch.clear()
+    for tp, offset in pending.items():
+        if tp in assigned:
+            await consumer._seek(tp, offset)
+
+
+def _no_gap_filling(consumer_class: Any) -> None:
+    async def add_no_gap(self: Any, tp: Any, offset_from: int, offset_to: int) -> None:
+        return None
+
+    consumer_class._add_gap = add_no_gap
+
+
+def _skipped_records_are_not_acked(consumer_class: Any) -> None:
+    ack = consumer_class.ack
+
+    def ack_if_processed(self: Any, message: Any) -> bool:
+        app = self.app
+        generation = getattr(message, "generation_id", None)
+        stale = generation is not None and generation != app.consumer_generation_id
+        if stale or not app.flow_control.is_active():
+            message.acked = True  # this delivery is finished; the re-fetched copy is not
+            _fetch_again(self, message)
+            return False
+        result: bool = ack(self, message)
+        return result
+
+    consumer_class.ack = ack_if_processed
+
+
+def next_commit(start: int | None, acked: list[int]) -> tuple[int | None, int]:
+    """The offset to commit and how many of the sorted `acked` offsets it consumes.
+
+    `start` is the next offset to process (the committed offset); offsets below it are
+    already committed and are consumed without moving the commit. A hole at `start` means
+    no commit.
+    """
+    if start is None:
+        return None, 0
+    expected = start
+    used = 0
+    for offset in acked:
+        if offset > expected:
+            break
+        if offset == expected:
+            expected += 1
+        used += 1
+    return (expected if expected > start else None), used
+
+
+def _commit_only_contiguous_acks(consumer_class: Any) -> None:
+    def new_offset(self: Any, tp: Any) -> int | None:
+        acked: list[int] = self._acked[tp]
+        if not acked:
+            return None
+        acked.sort()
+        start = self._committed_offset[tp]
+        if start is None:
+            start = _first_fetched(self).get(tp)
+        offset, used = next_commit(start, acked)
+        if used:
+            done: Iterable[int] = acked[:used]
+            self._acked_index[tp].difference_update(done)
+            del acked[:used]
+        return offset
+
+    consumer_class._new_offset = new_offset
