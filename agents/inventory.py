@@ -61,6 +61,8 @@ def register(pipeline: Pipeline) -> None:
                 ).inc()
             for change in result.availability:
                 await availability.send(key=key, value=internal.encode(change))
+            for arrived in result.arrivals:
+                await replies.send(key=arrived.key.encode(), value=internal.encode(arrived))
             if result.ledger != ledger:
                 ledgers[key] = internal.encode(result.ledger)
             metrics.count(STAGE, result.outcome.verdict.value)

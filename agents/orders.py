@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from orderstream.codecs import internal
 from orderstream.codecs.sources import Source
-from orderstream.streams.ledger import Commit, Release, Reserve
+from orderstream.streams.ledger import AwaitStock, Commit, Release, Reserve
 from orderstream.streams.order_messages import FulfilmentRequested, StatusChanged
 from orderstream.streams.order_process import Context, decide, order_id_of
 from orderstream.streams.order_state import OrderState, Output
@@ -64,7 +64,7 @@ def register(pipeline: Pipeline) -> None:
             metrics.statuses.labels(status=output.status.value).inc()
         elif isinstance(output, FulfilmentRequested):
             await fulfilment_topic.send(key=output.key.encode(), value=internal.encode(output))
-        elif isinstance(output, (Reserve, Release, Commit)):
+        elif isinstance(output, (Reserve, Release, Commit, AwaitStock)):
             await commands_topic.send(key=output.sku.encode(), value=internal.encode(output))
 
     @app.agent(inputs, name="process_orders")

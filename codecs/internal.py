@@ -4,7 +4,7 @@
 |-------------------------|----------------|--------------------------------------------------|
 | orders.events           | oms_order_id   | a canonical order event (`CanonicalEvent`)        |
 | inventory.commands      | sku            | `InventoryCommand` (stock feed, reserve, ...)     |
-| inventory.replies       | oms_order_id   | `ReservationAnswered`                             |
+| inventory.replies       | oms_order_id   | `ReservationAnswered`, `StockArrived`             |
 | inventory.availability  | sku            | `AvailabilityChanged`                             |
 | orders.status           | oms_order_id   | `StatusChanged`                                   |
 | fulfilment.requests     | oms_order_id   | `FulfilmentRequested`                             |

@@ -16,6 +16,7 @@ from .events import StockAdjusted, StockSnapshotted
 from .ledger import (
     DEFAULT_RETENTION,
     AdjustStock,
+    AwaitStock,
     InventoryCommand,
     LedgerOutcome,
     Reserve,
@@ -63,11 +64,29 @@ class AvailabilityChanged(
         return self.sku
 
 
+class StockArrived(msgspec.Struct, frozen=True, tag="inventory.stock_arrived.v1", tag_field="type"):
+    """Stock to promise appeared for a SKU a backordered order waits for; keyed by the order.
+
+    `atp` is the SKU's ATP per location at that moment, so the order re-plans on the ledger's
+    numbers rather than on a replica that may not have caught up yet.
+    """
+
+    oms_order_id: str
+    sku: str
+    notice: int
+    atp: dict[str, int]
+
+    @property
+    def key(self) -> str:
+        return self.oms_order_id
+
+
 class StepResult(msgspec.Struct, frozen=True):
     ledger: SkuLedger
     outcome: LedgerOutcome
     answers: tuple[ReservationAnswered, ...]
     availability: tuple[AvailabilityChanged, ...]
+    arrivals: tuple[StockArrived, ...] = ()
 
 
 def command_for(event: StockSnapshotted | StockAdjusted) -> InventoryCommand:
@@ -135,4 +154,38 @@ def step(
         for location in outcome.changed
         if location in next_ledger.locations
     )
-    return StepResult(next_ledger, outcome, answers, availability)
+    next_ledger, arrivals = _notify_waiting(ledger, next_ledger, command)
+    return StepResult(next_ledger, outcome, answers, availability, arrivals)
+
+
+def _notify_waiting(
+    before: SkuLedger, after: SkuLedger, command: InventoryCommand
+) -> tuple[SkuLedger, tuple[StockArrived, ...]]:
+    """Backorder replenishment first: when ATP rises, the waiting orders hear of it in the
+    order they started waiting, as many as the new ATP covers (at least the first). An
+    order that starts waiting while its units are already there hears at once."""
+    if not after.waiting or after.total_atp <= 0:
+        return after, ()
+    if isinstance(command, AwaitStock):
+        if command.wait_id not in after.settled or command.wait_id in before.settled:
+            return after, ()
+        wanted = after.waiting.get(command.oms_order_id, 0)
+        if not command.now_if_available or after.total_atp < wanted:
+            return after, ()
+        chosen = [command.oms_order_id]
+    elif after.total_atp > before.total_atp:
+        chosen, budget = [], after.total_atp
+        for order, qty in after.waiting.items():
+            if chosen and qty > budget:
+                break
+            chosen.append(order)
+            budget -= qty
+            if budget <= 0:
+                break
+    else:
+        return after, ()
+    notice = after.notices + 1
+    atp = {location: stock.atp for location, stock in after.locations.items() if stock.atp > 0}
+    arrivals = tuple(StockArrived(order, after.sku, notice, atp) for order in chosen)
+    waiting = {order: qty for order, qty in after.waiting.items() if order not in chosen}
+    return msgspec.structs.replace(after, waiting=waiting, notices=notice), arrivals

@@ -71,6 +71,10 @@ class SkuLedger(msgspec.Struct, frozen=True, omit_defaults=True):
     reservations: dict[str, Reservation] = {}
     settled: dict[str, Marker] = {}
     feed_sequences: dict[str, int] = {}
+    waiting: dict[str, int] = {}
+    """Backordered orders waiting for this SKU (order id -> units), first come first."""
+    notices: int = 0
+    """How many stock-arrived notices were sent; numbers the next one deterministically."""
 
     def atp(self, location: str) -> int:
         return self.locations.get(location, LocationStock()).atp
@@ -148,7 +152,23 @@ class Restock(_Command, frozen=True, tag="inventory.restock.v1"):
     qty: int
 
 
-InventoryCommand = SetStock | AdjustStock | SetSafetyStock | Reserve | Release | Commit | Restock
+class AwaitStock(_Command, frozen=True, tag="inventory.await_stock.v1"):
+    """An order backordered `qty` units of this SKU: tell it when stock arrives.
+
+    With `now_if_available`, an order whose units are already there hears at once (stock
+    came in between its plan and this command). An order that just re-planned on such news
+    and still waits sends it off, so a plan the rules cannot meet does not loop.
+    """
+
+    wait_id: str
+    oms_order_id: str
+    qty: int
+    now_if_available: bool = True
+
+
+InventoryCommand = (
+    SetStock | AdjustStock | SetSafetyStock | Reserve | Release | Commit | Restock | AwaitStock
+)
 
 
 # Outcomes.
@@ -219,6 +239,8 @@ def apply(  # noqa: PLR0911 - one return per command kind
             return _settle(ledger, command.reservation_id, command.issued_at, commit=True)
         case Restock():
             return _restock(ledger, command)
+        case AwaitStock():
+            return _await(ledger, command)
 
 
 def _fresh(ledger: SkuLedger, feed: str, sequence: int) -> bool:
@@ -360,6 +382,18 @@ def _restock(ledger: SkuLedger, command: Restock) -> tuple[SkuLedger, LedgerOutc
         },
     )
     return next_ledger, _applied(command.location)
+
+
+def _await(ledger: SkuLedger, command: AwaitStock) -> tuple[SkuLedger, LedgerOutcome]:
+    if command.wait_id in ledger.settled:
+        # A replay: the order may have heard and stopped waiting since; do not re-enlist it.
+        return ledger, LedgerOutcome(Verdict.DUPLICATE, original="waited")
+    next_ledger = msgspec.structs.replace(
+        ledger,
+        waiting={**ledger.waiting, command.oms_order_id: max(1, command.qty)},
+        settled={**ledger.settled, command.wait_id: Marker(command.issued_at, "waited")},
+    )
+    return next_ledger, LedgerOutcome(Verdict.APPLIED)
 
 
 def _duplicate(ledger: SkuLedger, command_id: str) -> LedgerOutcome:

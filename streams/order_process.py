@@ -38,8 +38,8 @@ from .events import (
     TrackingStatus,
     TrackingUpdated,
 )
-from .inventory import ReservationAnswered
-from .ledger import Commit, Release, Reserve
+from .inventory import ReservationAnswered, StockArrived
+from .ledger import AwaitStock, Commit, Release, Reserve
 from .model import Order, PaymentState, ServiceLevel
 from .order_messages import AllocatedShipment, FulfilmentRequested, LineQty, StatusChanged
 from .order_state import LineState, OrderState, Output, Reservation, Seen
@@ -59,6 +59,7 @@ OrderInput = (
     | ReturnReceived
     | ReturnInspected
     | ReservationAnswered
+    | StockArrived
 )
 
 MAX_OUTBOX_CAUSES = 8
@@ -103,6 +104,8 @@ def input_key(message: OrderInput) -> tuple[str, str]:
     """The input's idempotency key and its source."""
     if isinstance(message, ReservationAnswered):
         return f"answer:{message.reservation_id}", "inventory"
+    if isinstance(message, StockArrived):
+        return f"arrived:{message.sku}:{message.notice}", "inventory"
     return message.idempotency_key, message.source
 
 
@@ -130,6 +133,8 @@ def decide(state: OrderState, message: OrderInput, context: Context) -> Decision
             work.payment(message.payment_state)
         case ReservationAnswered():
             work.answer(message)
+        case StockArrived():
+            work.stock_arrived(message)
         case ShipmentUpdated():
             work.shipment(message)
         case TrackingUpdated():
@@ -161,6 +166,7 @@ class _Work:
         self.early_payment = state.early_payment
         self.outputs: list[Output] = []
         self.notes: list[str] = []
+        self.replanned_on_arrival = False
 
     # -- bookkeeping -------------------------------------------------------------------
 
@@ -383,6 +389,20 @@ class _Work:
             self.shortfall(LineQty(r.line_id, r.sku, r.qty))
         self.finalize()
 
+    def stock_arrived(self, arrived: StockArrived) -> None:
+        """Re-plan the units backordered for the SKU, on the ledger's own ATP figures."""
+        waiting = [line for line in self.backordered if line.sku == arrived.sku]
+        if self.status not in (_S.BACKORDERED, _S.PARTIALLY_ALLOCATED) or not waiting:
+            self.note(f"stock arrived for {arrived.sku}; nothing of it is backordered")
+            return
+        if self.pending():
+            self.note("stock arrived while reservations are pending; re-planned after them")
+            return
+        self.backordered = [line for line in self.backordered if line.sku != arrived.sku]
+        self.replanned_on_arrival = True
+        atp = {**self.ctx.atp, arrived.sku: arrived.atp}
+        self.plan(waiting, atp)
+
     def shortfall(self, line: LineQty) -> None:
         assert self.order is not None
         action = self.ctx.rules.backorders.action_for(self.order.channel)
@@ -415,6 +435,7 @@ class _Work:
         outcome = Allocation(
             tuple(shipments), tuple(self.backordered), tuple(self.held), self.explanation
         )
+        self.await_stock()
         if not self.backordered and not self.held:
             self.move(_S.ALLOCATED, outcome=outcome)
         elif granted_any or self.external:
@@ -423,6 +444,23 @@ class _Work:
             self.move(_S.ON_HOLD, "no stock to promise", outcome=outcome)
         else:
             self.move(_S.BACKORDERED, "no stock to promise", outcome=outcome)
+
+    def await_stock(self) -> None:
+        """Ask each backordered SKU's owner to say when stock arrives."""
+        units: dict[str, int] = {}
+        for line in self.backordered:
+            units[line.sku] = units.get(line.sku, 0) + line.qty
+        for sku, qty in sorted(units.items()):
+            self.outputs.append(
+                AwaitStock(
+                    sku=sku,
+                    issued_at=self.ctx.now,
+                    wait_id=f"{self.oms_order_id}|wait|{self.attempt}",
+                    oms_order_id=self.oms_order_id,
+                    qty=qty,
+                    now_if_available=not self.replanned_on_arrival,
+                )
+            )
 
     def make_shipments(self, granted: Iterable[tuple[str, Reservation]]) -> list[AllocatedShipment]:
         assert self.order is not None

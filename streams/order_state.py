@@ -11,7 +11,7 @@ from datetime import datetime
 
 import msgspec
 
-from .ledger import Commit, Release, Reserve
+from .ledger import AwaitStock, Commit, Release, Reserve
 from .model import Order
 from .order_messages import FulfilmentRequested, LineQty, StatusChanged
 from .planning import Explanation
@@ -51,7 +51,7 @@ class Seen(msgspec.Struct, frozen=True, array_like=True):
     position: str = ""
 
 
-Output = StatusChanged | FulfilmentRequested | Reserve | Release | Commit
+Output = StatusChanged | FulfilmentRequested | Reserve | Release | Commit | AwaitStock
 
 
 class OrderState(msgspec.Struct, frozen=True, omit_defaults=True):

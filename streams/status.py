@@ -62,6 +62,7 @@ ORDER_TRANSITIONS: Mapping[OrderStatus | None, frozenset[OrderStatus]] = {
     _O.PARTIALLY_ALLOCATED: frozenset(
         {
             _O.ALLOCATED,
+            _O.PARTIALLY_ALLOCATED,  # more of it allocated when backordered stock arrived
             _O.BACKORDERED,
             _O.ON_HOLD,
             _O.PICKED,

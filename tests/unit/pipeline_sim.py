@@ -15,6 +15,7 @@ from datetime import datetime
 from orderstream.codecs.rules import load_rules
 from orderstream.streams.inventory import ReservationAnswered, step
 from orderstream.streams.ledger import (
+    AwaitStock,
     Commit,
     InventoryCommand,
     Release,
@@ -68,15 +69,19 @@ class Simulation:
         }
 
     def stock(self, sku: str, location: str, on_hand: int, sequence: int = 1) -> None:
-        self.inventory(SetStock(sku, self.now, location, on_hand, "wms", sequence))
+        """A stock feed count; orders waiting for the SKU hear of it and re-plan."""
+        replies = self.inventory(SetStock(sku, self.now, location, on_hand, "wms", sequence))
+        if replies:
+            self.send(replies)
 
-    def inventory(self, command: InventoryCommand) -> list[ReservationAnswered]:
+    def inventory(self, command: InventoryCommand) -> list[OrderInput]:
+        """Apply a command at its SKU owner; return the replies it sends to orders."""
         self.commands.append(command)
         ledger = self.ledgers.get(command.sku, SkuLedger(sku=command.sku))
         result = step(ledger, command)
         self.ledgers[command.sku] = result.ledger
         self.answers.extend(result.answers)
-        return list(result.answers)
+        return [*result.answers, *result.arrivals]
 
     def send(
         self, messages: Iterable[OrderInput], *, stale_replica: bool = False, replay: bool = False
@@ -114,7 +119,7 @@ class Simulation:
                     self.publish(output)
                 elif isinstance(output, FulfilmentRequested):
                     self.requests.append(output)
-                elif isinstance(output, (Reserve, Release, Commit)):
+                elif isinstance(output, (Reserve, Release, Commit, AwaitStock)):
                     queue.extend(self.inventory(output))
 
 

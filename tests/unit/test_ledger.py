@@ -7,8 +7,11 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from orderstream.streams.inventory import StepResult
+from orderstream.streams.inventory import step as inventory_step
 from orderstream.streams.ledger import (
     AdjustStock,
+    AwaitStock,
     Commit,
     InventoryCommand,
     LedgerOutcome,
@@ -272,3 +275,49 @@ def test_a_duplicate_reserve_repeats_the_first_answer_after_any_later_change() -
     released, _ = apply(state, Release(SKU, _at(3), "r1", "cancelled"))
     again = apply(released, granted)[1]
     assert (again.verdict, again.original, again.qty) == (Verdict.DUPLICATE, "granted", 4)
+
+
+def _wait(ledger: SkuLedger, order: str, qty: int, at: datetime) -> StepResult:
+    return inventory_step(
+        ledger,
+        AwaitStock(
+            sku=ledger.sku, issued_at=at, wait_id=f"{order}|{qty}", oms_order_id=order, qty=qty
+        ),
+    )
+
+
+def test_waiting_orders_hear_of_arriving_stock_first_come_first_as_far_as_it_covers() -> None:
+    at = datetime(2026, 11, 27, 9, tzinfo=UTC)
+    ledger = SkuLedger(sku="SKU-1")
+    for order, qty in (("o1", 2), ("o2", 3), ("o3", 1)):
+        result = _wait(ledger, order, qty, at)
+        assert result.arrivals == ()  # nothing there yet
+        ledger = result.ledger
+    arrived = inventory_step(ledger, SetStock("SKU-1", at, "WH-A", 4, "wms", 1))
+    assert [a.oms_order_id for a in arrived.arrivals] == ["o1"]  # o2's 3 would not fit too
+    assert arrived.arrivals[0].atp == {"WH-A": 4}
+    assert arrived.ledger.waiting == {"o2": 3, "o3": 1}
+    more = inventory_step(arrived.ledger, AdjustStock("SKU-1", at, "WH-A", 6, "received", "wms", 2))
+    assert [a.oms_order_id for a in more.arrivals] == ["o2", "o3"]
+    assert [a.notice for a in more.arrivals] == [2, 2]  # numbered per SKU, deterministic
+    assert more.ledger.waiting == {}
+
+
+def test_an_order_that_starts_waiting_when_its_units_are_there_hears_at_once() -> None:
+    at = datetime(2026, 11, 27, 9, tzinfo=UTC)
+    ledger = inventory_step(
+        SkuLedger(sku="SKU-1"), SetStock("SKU-1", at, "WH-A", 3, "wms", 1)
+    ).ledger
+    assert _wait(ledger, "o1", 5, at).arrivals == ()
+    heard = _wait(ledger, "o1", 2, at)
+    assert [a.oms_order_id for a in heard.arrivals] == ["o1"]
+    assert heard.ledger.waiting == {}
+
+
+def test_a_falling_count_notifies_nobody() -> None:
+    at = datetime(2026, 11, 27, 9, tzinfo=UTC)
+    ledger = inventory_step(
+        SkuLedger(sku="SKU-1"), SetStock("SKU-1", at, "WH-A", 3, "wms", 1)
+    ).ledger
+    ledger = _wait(ledger, "o1", 5, at).ledger
+    assert inventory_step(ledger, SetStock("SKU-1", at, "WH-A", 1, "wms", 2)).arrivals == ()

@@ -17,7 +17,7 @@ from orderstream.streams.events import (
     ShipmentUpdated,
 )
 from orderstream.streams.inventory import ReservationAnswered
-from orderstream.streams.ledger import Commit, Release, Reserve
+from orderstream.streams.ledger import AwaitStock, Commit, Release, Reserve
 from orderstream.streams.model import Address, PaymentState, Risk
 from orderstream.streams.order_process import Context, decide
 from orderstream.streams.order_state import LineState, OrderState
@@ -309,3 +309,38 @@ def test_a_granted_answer_for_an_unknown_reservation_is_released() -> None:
     context = Context(now=NOW, rules=RULES, atp={}, served=served_countries(RULES))
     decision = decide(OrderState(oms_order_id=order_id), answer, context)
     assert [type(o) for o in decision.outputs] == [Release]
+
+
+def test_a_backordered_order_is_replanned_and_allocated_when_stock_arrives() -> None:
+    sim = Simulation(RULES, NOW)
+    placed = shopify_order()
+    order_id = placed.order.oms_order_id
+    sim.send([placed])
+    assert statuses(sim, order_id) == [S.PLACED, S.BACKORDERED]
+    waits = {c.sku: c.qty for c in sim.commands if isinstance(c, AwaitStock)}
+    assert waits == {"JKT-WOOL-NAVY-M": 1, "SCARF-MERINO-GRY": 2}
+
+    sim.stock("JKT-WOOL-NAVY-M", "WH-DUS", 5)  # one SKU back: the order is partly allocated
+    assert statuses(sim, order_id)[-1] is S.PARTIALLY_ALLOCATED
+    sim.stock("SCARF-MERINO-GRY", "WH-DUS", 5)  # the other: allocated in full
+    history = [s for s in sim.statuses if s.oms_order_id == order_id]
+    assert [s.status for s in history] == [
+        S.PLACED,
+        S.BACKORDERED,
+        S.PARTIALLY_ALLOCATED,
+        S.ALLOCATED,
+    ]
+    assert history[-1].backordered == ()
+    shipped = {ln.sku: ln.qty for s in history for sh in s.shipments for ln in sh.lines}
+    assert shipped == {"JKT-WOOL-NAVY-M": 1, "SCARF-MERINO-GRY": 2}
+    assert sim.ledgers["SCARF-MERINO-GRY"].waiting == {}
+    assert len(sim.requests) == 2  # one fulfilment request per shipment
+
+
+def test_stock_that_arrives_for_nobody_waiting_changes_no_order() -> None:
+    sim = sim_with_stock(**STOCKED)
+    placed = shopify_order()
+    sim.send([placed])
+    before = list(sim.statuses)
+    sim.stock("SCARF-MERINO-GRY", "WH-AMS", 50, sequence=2)
+    assert sim.statuses == before
