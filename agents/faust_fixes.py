@@ -39,10 +39,13 @@ upstream, this module should go.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 _APPLIED = "_orderstream_fixes_applied"
 _FIRST_FETCHED = "_orderstream_first_fetched"
@@ -180,6 +183,14 @@ def _notice_stalls(consumer: Any, now: float) -> None:
         if start is None or last < start or seen is None or seen[0] != start:
             progress[tp] = (start, now)
         elif now - seen[1] >= STALL_SECONDS:
+            log.warning(
+                "%s[%s]: no commit past %s for %.0f s although %s was fetched; fetching again",
+                tp.topic,
+                tp.partition,
+                start,
+                now - seen[1],
+                last,
+            )
             refetch = _refetch(consumer)
             refetch[tp] = min(start, refetch.get(tp, start))
             progress[tp] = (start, now)
@@ -199,6 +210,7 @@ async def _fetch_skipped_again(consumer: Any) -> None:
     refetch.clear()
     for tp, offset in pending.items():
         if tp in assigned:
+            log.info("%s[%s]: fetching again from %s", tp.topic, tp.partition, offset)
             await consumer._seek(tp, offset)
 
 

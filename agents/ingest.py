@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from orderstream.codecs import internal
 from orderstream.codecs.sources import Source, normalize_payload
-from orderstream.streams.events import StockAdjusted, StockSnapshotted
-from orderstream.streams.inventory import command_for
+from orderstream.streams.inventory import StockFeedEvent, command_for
 from orderstream.streams.rejections import Rejected
 
 from .dead_letters import send_dead_letter
@@ -48,7 +47,7 @@ def register(pipeline: Pipeline) -> None:
                 await send_dead_letter(dlq, STAGE, message, outcome)
                 metrics.count(STAGE, "dead_letter")
                 continue
-            if isinstance(outcome, (StockSnapshotted, StockAdjusted)):
+            if isinstance(outcome, StockFeedEvent):
                 command = command_for(outcome)
                 await inventory_commands.send(
                     key=command.sku.encode(), value=internal.encode(command)

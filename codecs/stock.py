@@ -1,10 +1,12 @@
-"""Stock feeds from WMS, ERP and store POS: absolute snapshots and relative adjustments.
+"""Stock feeds from WMS, ERP and store POS: absolute snapshots, relative adjustments, and
+inbound supply (units expected at a location: open purchase orders and shipping notices).
 
 One message per SKU x location, the grain the ATP ledger keeps (a batch file is split at the
 edge so each record can be keyed by SKU). `sequence` is the feed's own counter per
 `source_system` and location; it orders the records and identifies them.
 
-Idempotency: `stock:{source_system}:{location}:{sequence}`. A feed that re-sends a record
+Idempotency: `stock:{source_system}:{location}:{sequence}` (inbound:
+`stock:{source_system}:{location}:inbound:{sequence}`). A feed that re-sends a record
 (after its own restart or an overlapping export window) re-sends the same sequence.
 """
 
@@ -15,7 +17,7 @@ from typing import Literal
 import msgspec
 
 from orderstream.streams import keys
-from orderstream.streams.events import StockAdjusted, StockSnapshotted
+from orderstream.streams.events import InboundExpected, StockAdjusted, StockSnapshotted
 from orderstream.streams.normalize import (
     MAX_STOCK_QTY,
     never_raises,
@@ -30,7 +32,7 @@ SOURCE = "stock"
 
 
 class StockRecord(msgspec.Struct, frozen=True):
-    type: Literal["snapshot", "adjustment"]
+    type: Literal["snapshot", "adjustment", "inbound"]
     source_system: str
     location: str
     sku: str
@@ -39,6 +41,8 @@ class StockRecord(msgspec.Struct, frozen=True):
     on_hand: int | None = None  # snapshot: the counted quantity
     delta: int | None = None  # adjustment: units added (+) or removed (-)
     reason: str = ""  # adjustment: received, damaged, cycle_count, shrinkage, transfer...
+    inbound: int | None = None  # inbound: units expected (open POs and ASNs), absolute
+    expected_at: AwareDatetime | None = None  # inbound: when the first of them is due
 
 
 @never_raises
@@ -65,6 +69,24 @@ def normalize_stock(record: StockRecord, headers: Headers) -> Normalized:
             on_hand=on_hand,
             sequence=sequence,
             source_system=system,
+        )
+    if record.type == "inbound":
+        # Inbound is its own feed with its own counter: keep its keys apart from the counts'.
+        return InboundExpected(
+            idempotency_key=keys.idempotency_key(SOURCE, system, location, "inbound", sequence),
+            source=SOURCE,
+            occurred_at=utc(record.occurred_at),
+            sku=sku,
+            location=location,
+            inbound=quantity(
+                record.inbound if record.inbound is not None else -1,
+                "inbound",
+                minimum=0,
+                maximum=MAX_STOCK_QTY,
+            ),
+            sequence=sequence,
+            source_system=system,
+            expected_at=utc(record.expected_at) if record.expected_at is not None else None,
         )
     delta = record.delta if record.delta is not None else 0
     quantity(abs(delta), "delta", minimum=1, maximum=MAX_STOCK_QTY)

@@ -97,6 +97,22 @@ class StockAdjusted(_Event, frozen=True, tag="stock.adjusted.v1"):
         return self.sku
 
 
+class InboundExpected(_Event, frozen=True, tag="stock.inbound_expected.v1"):
+    """An ERP or WMS expects `inbound` units of `sku` at `location` (absolute: the open
+    purchase orders and advance shipping notices), the first of them by `expected_at`."""
+
+    sku: str
+    location: str
+    inbound: int
+    sequence: int
+    source_system: str = ""  # whose counter `sequence` is
+    expected_at: datetime | None = None
+
+    @property
+    def key(self) -> str:
+        return self.sku
+
+
 class FulfilmentStatus(enum.StrEnum):
     PICKED = "picked"
     PACKED = "packed"
@@ -190,6 +206,7 @@ CanonicalEvent = (
     | PaymentUpdated
     | StockSnapshotted
     | StockAdjusted
+    | InboundExpected
     | ShipmentUpdated
     | TrackingUpdated
     | ReturnRequested

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import msgspec
 
-from .events import StockAdjusted, StockSnapshotted
+from .events import InboundExpected, StockAdjusted, StockSnapshotted
 from .ledger import (
     DEFAULT_RETENTION,
     AdjustStock,
@@ -20,6 +20,7 @@ from .ledger import (
     InventoryCommand,
     LedgerOutcome,
     Reserve,
+    SetInbound,
     SetStock,
     SkuLedger,
     Verdict,
@@ -58,6 +59,7 @@ class AvailabilityChanged(
     on_hand: int
     reserved: int
     safety_stock: int
+    inbound: int = 0
 
     @property
     def key(self) -> str:
@@ -89,8 +91,20 @@ class StepResult(msgspec.Struct, frozen=True):
     arrivals: tuple[StockArrived, ...] = ()
 
 
-def command_for(event: StockSnapshotted | StockAdjusted) -> InventoryCommand:
+StockFeedEvent = StockSnapshotted | StockAdjusted | InboundExpected
+
+
+def command_for(event: StockFeedEvent) -> InventoryCommand:
     """The ledger command a canonical stock feed event asks for."""
+    if isinstance(event, InboundExpected):
+        return SetInbound(
+            sku=event.sku,
+            issued_at=event.occurred_at,
+            location=event.location,
+            inbound=event.inbound,
+            source_system=event.source_system,
+            sequence=event.sequence,
+        )
     if isinstance(event, StockSnapshotted):
         return SetStock(
             sku=event.sku,
@@ -120,6 +134,7 @@ def availability_of(ledger: SkuLedger, location: str) -> AvailabilityChanged:
         on_hand=stock.on_hand,
         reserved=stock.reserved,
         safety_stock=stock.safety_stock,
+        inbound=stock.inbound,
     )
 
 

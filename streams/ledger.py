@@ -45,7 +45,7 @@ class LocationStock(msgspec.Struct, frozen=True, omit_defaults=True):
 
     on_hand: int = 0
     safety_stock: int = 0
-    inbound: int = 0
+    inbound: int = 0  # units on the way (open POs, ASNs): shown, never promised
     reserved: int = 0
 
     @property
@@ -120,6 +120,15 @@ class SetSafetyStock(_Command, frozen=True, tag="inventory.set_safety_stock.v1")
     sequence: int
 
 
+class SetInbound(_Command, frozen=True, tag="inventory.set_inbound.v1"):
+    """Units expected at a location (absolute), from an ERP or WMS inbound feed."""
+
+    location: str
+    inbound: int
+    source_system: str
+    sequence: int
+
+
 class Reserve(_Command, frozen=True, tag="inventory.reserve.v1"):
     """Promise `qty` units at `location` to an order line, if they are available."""
 
@@ -167,7 +176,15 @@ class AwaitStock(_Command, frozen=True, tag="inventory.await_stock.v1"):
 
 
 InventoryCommand = (
-    SetStock | AdjustStock | SetSafetyStock | Reserve | Release | Commit | Restock | AwaitStock
+    SetStock
+    | AdjustStock
+    | SetSafetyStock
+    | SetInbound
+    | Reserve
+    | Release
+    | Commit
+    | Restock
+    | AwaitStock
 )
 
 
@@ -231,6 +248,8 @@ def apply(  # noqa: PLR0911 - one return per command kind
             return _adjust_stock(ledger, command)
         case SetSafetyStock():
             return _set_safety(ledger, command)
+        case SetInbound():
+            return _set_inbound(ledger, command)
         case Reserve():
             return _reserve(ledger, command)
         case Release():
@@ -287,6 +306,23 @@ def _set_safety(ledger: SkuLedger, command: SetSafetyStock) -> tuple[SkuLedger, 
             ledger,
             command.location,
             msgspec.structs.replace(stock, safety_stock=max(0, command.safety_stock)),
+        ),
+        feed_sequences={**ledger.feed_sequences, feed: command.sequence},
+    )
+    return next_ledger, _applied(command.location)
+
+
+def _set_inbound(ledger: SkuLedger, command: SetInbound) -> tuple[SkuLedger, LedgerOutcome]:
+    feed = _feed_key(command.source_system, command.location, "inbound")
+    if not _fresh(ledger, feed, command.sequence):
+        return ledger, LedgerOutcome(Verdict.STALE, reason="sequence_not_newer")
+    stock = ledger.locations.get(command.location, LocationStock())
+    next_ledger = msgspec.structs.replace(
+        ledger,
+        locations=_put(
+            ledger,
+            command.location,
+            msgspec.structs.replace(stock, inbound=max(0, command.inbound)),
         ),
         feed_sequences={**ledger.feed_sequences, feed: command.sequence},
     )

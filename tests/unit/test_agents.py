@@ -22,7 +22,7 @@ from orderstream.agents.worker import read_rules
 from orderstream.codecs import internal
 from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.streams.inventory import ReservationAnswered
-from orderstream.streams.ledger import Reserve, SetStock
+from orderstream.streams.ledger import Reserve, SetInbound, SetStock
 from tests.unit.feeds import FIXTURES
 
 NOW = datetime(2026, 11, 27, 9, 15, tzinfo=UTC)
@@ -74,6 +74,17 @@ async def test_the_ledger_agent_answers_reserves_publishes_atp_and_never_oversel
     ]
     atp = [(c["atp"], c["reserved"]) for c in harness.on("inventory.availability")]
     assert atp == [(5, 0), (2, 3)]
+
+
+async def test_the_ledger_agent_publishes_inbound_supply_without_promising_it(
+    harness: Harness,
+) -> None:
+    agent = harness.pipeline.app.agents["apply_inventory_commands"]
+    async with agent.test_context() as ctx:
+        await ctx.put(internal.encode(SetStock("A", NOW, "WH-AMS", 5, "wms", 1)), key=b"A")
+        await ctx.put(internal.encode(SetInbound("A", NOW, "WH-AMS", 240, "erp", 1)), key=b"A")
+    changes = [(c["atp"], c.get("inbound", 0)) for c in harness.on("inventory.availability")]
+    assert changes == [(5, 0), (5, 240)]
 
 
 async def test_the_ledger_agent_dead_letters_what_it_cannot_decode(harness: Harness) -> None:

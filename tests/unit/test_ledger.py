@@ -18,6 +18,7 @@ from orderstream.streams.ledger import (
     Release,
     Reserve,
     Restock,
+    SetInbound,
     SetSafetyStock,
     SetStock,
     SkuLedger,
@@ -321,3 +322,16 @@ def test_a_falling_count_notifies_nobody() -> None:
     ).ledger
     ledger = _wait(ledger, "o1", 5, at).ledger
     assert inventory_step(ledger, SetStock("SKU-1", at, "WH-A", 1, "wms", 2)).arrivals == ()
+
+
+def test_inbound_supply_is_kept_per_location_and_never_promised() -> None:
+    at = datetime(2026, 11, 27, 9, tzinfo=UTC)
+    ledger = apply(SkuLedger(sku="SKU-1"), SetStock("SKU-1", at, "WH-A", 3, "wms", 1))[0]
+    expect = SetInbound("SKU-1", at, "WH-A", 240, "erp", 7)
+    ledger, outcome = apply(ledger, expect)
+    assert outcome.verdict is Verdict.APPLIED
+    assert ledger.locations["WH-A"].inbound == 240
+    assert ledger.atp("WH-A") == 3  # on the way is not on hand
+    assert apply(ledger, expect)[1].verdict is Verdict.STALE  # its feed's sequence, replayed
+    # the count feed and the inbound feed keep separate sequences
+    assert apply(ledger, SetStock("SKU-1", at, "WH-A", 5, "erp", 7))[1].verdict is Verdict.APPLIED
