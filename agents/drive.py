@@ -10,8 +10,9 @@ import asyncio
 import re
 import time
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from aiokafka import AIOKafkaProducer
 
@@ -30,14 +31,34 @@ Produced = list[tuple[RawRecord, int]]
 _RECORDS = re.compile(r"^orderstream_records_total\{([^}]*)\} ([0-9.e+]+)$", re.M)
 
 
+class Destination(Protocol):
+    """Where raw records go: a broker and the run's topic names (a `Run` is one)."""
+
+    @property
+    def bootstrap(self) -> str: ...
+
+    def topic(self, base: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class Topics:
+    """A broker and a topic prefix, for producing outside a local `Run` (`loadgen`)."""
+
+    bootstrap: str
+    prefix: str = ""
+
+    def topic(self, base: str) -> str:
+        return f"{self.prefix}{base}"
+
+
 async def produce(
-    run: Run,
-    records: Sequence[RawRecord],
+    run: Destination,
+    records: Iterable[RawRecord],
     *,
     rate: float | None = None,
     on_sent: Callable[[int], None] | None = None,
 ) -> Produced:
-    """Send records to the run's raw topics, paced at `rate` records/s (None: flat out)."""
+    """Send records to the raw topics, paced at `rate` records/s (None: flat out)."""
     producer = AIOKafkaProducer(
         bootstrap_servers=run.bootstrap, acks="all", linger_ms=2, max_batch_size=TANSU_SAFE_BATCH
     )
@@ -60,7 +81,7 @@ async def produce(
     finally:
         await producer.stop()
     if on_sent is not None:
-        on_sent(len(records))
+        on_sent(len(produced))
     return produced
 
 

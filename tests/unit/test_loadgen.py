@@ -525,3 +525,19 @@ def test_the_command_refuses_an_impossible_rate_with_exit_2(tmp_path: Path) -> N
     )
     assert result.exit_code == 2
     assert "malformed_rate" in result.output
+
+
+def test_every_knob_is_an_option_and_weights_are_name_weight_lists(tmp_path: Path) -> None:
+    app = typer.Typer()
+    app.add_typer(loadgen_app, name="loadgen")
+    args = ["loadgen", "--orders", "200", "--out", str(tmp_path)]
+    knobs = ["--channel-shares", "bol=1", "--countries", "NL=1", "--lines-mean", "1.5"]
+    result = CliRunner().invoke(app, [*args, *knobs, "--zipf", "1.3"])
+    assert result.exit_code == 0, result.output
+    expected = json.loads((tmp_path / "expected.json").read_text())
+    assert {channel for channel, ids in expected["order_ids"].items() if ids} == {"bol"}
+    bad = CliRunner().invoke(app, [*args, "--channel-shares", "bol"])
+    assert bad.exit_code == 2
+    assert "--channel-shares: expected name=weight" in bad.output
+    neither = CliRunner().invoke(app, ["loadgen", "--orders", "5"])
+    assert neither.exit_code == 2
