@@ -26,6 +26,7 @@ from orderstream.streams.rejections import Rejected, RejectReason
 from .dead_letters import decode_or_dead_letter, send_dead_letter
 from .topics import (
     DLQ_ORDERS,
+    FULFILMENT_BUNDLING,
     FULFILMENT_REQUESTS,
     INVENTORY_COMMANDS,
     INVENTORY_REPLIES,
@@ -53,6 +54,7 @@ def register(pipeline: Pipeline) -> None:
     )
     status_topic = pipeline.topic(ORDERS_STATUS)
     fulfilment_topic = pipeline.topic(FULFILMENT_REQUESTS)
+    bundling_topic = pipeline.topic(FULFILMENT_BUNDLING)
     commands_topic = pipeline.topic(INVENTORY_COMMANDS)
     dlq = pipeline.topic(DLQ_ORDERS)
     retention = {source.value: settings.dedupe_retention(source.value) for source in Source}
@@ -63,7 +65,10 @@ def register(pipeline: Pipeline) -> None:
             await status_topic.send(key=output.key.encode(), value=internal.encode(output))
             metrics.statuses.labels(status=output.status.value).inc()
         elif isinstance(output, FulfilmentRequested):
-            await fulfilment_topic.send(key=output.key.encode(), value=internal.encode(output))
+            value = internal.encode(output)
+            await fulfilment_topic.send(key=output.key.encode(), value=value)
+            if output.bundle_key:
+                await bundling_topic.send(key=output.bundle_key.encode(), value=value)
         elif isinstance(output, (Reserve, Release, Commit, AwaitStock)):
             await commands_topic.send(key=output.sku.encode(), value=internal.encode(output))
 

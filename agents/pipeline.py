@@ -10,7 +10,7 @@ import faust
 from orderstream.streams.routing import RuleSet
 from orderstream.streams.validation import served_countries
 
-from . import ingest, inventory, orders
+from . import bundling, ingest, inventory, orders
 from .metrics import Metrics
 from .replica import AtpReplica
 from .settings import Settings
@@ -54,6 +54,7 @@ def build_pipeline(app: faust.App, settings: Settings, rules: RuleSet) -> Pipeli
     ingest.register(pipeline)
     inventory.register(pipeline)
     orders.register(pipeline)
+    bundling.register(pipeline)
 
     @app.task
     async def follow_availability() -> None:

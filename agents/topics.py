@@ -12,6 +12,8 @@ INVENTORY_REPLIES = "inventory.replies"
 INVENTORY_AVAILABILITY = "inventory.availability"
 ORDERS_STATUS = "orders.status"
 FULFILMENT_REQUESTS = "fulfilment.requests"
+FULFILMENT_BUNDLING = "fulfilment.bundling"
+FULFILMENT_BUNDLES = "fulfilment.bundles"
 DLQ_INGEST = "dlq.ingest"
 DLQ_INVENTORY = "dlq.inventory"
 DLQ_ORDERS = "dlq.orders"
@@ -24,6 +26,8 @@ INTERNAL_TOPICS = (
     INVENTORY_AVAILABILITY,
     ORDERS_STATUS,
     FULFILMENT_REQUESTS,
+    FULFILMENT_BUNDLING,
+    FULFILMENT_BUNDLES,
     DLQ_INGEST,
     DLQ_INVENTORY,
     DLQ_ORDERS,

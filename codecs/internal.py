@@ -8,14 +8,18 @@
 | inventory.availability  | sku            | `AvailabilityChanged`                             |
 | orders.status           | oms_order_id   | `StatusChanged`                                   |
 | fulfilment.requests     | oms_order_id   | `FulfilmentRequested`                             |
+| fulfilment.bundling     | bundle_key     | `FulfilmentRequested` (those with a bundle key)   |
+| fulfilment.bundles      | bundle_key     | `ShipmentsBundled`                                |
 
-Table values (`order_id_to_state`, `sku_to_ledger`) use the same encoder.
+Table values (`order_id_to_state`, `sku_to_ledger`, `bundle_key_to_bundle`) use the same
+encoder.
 """
 
 from __future__ import annotations
 
 import msgspec
 
+from orderstream.streams.bundling import Bundle, ShipmentsBundled
 from orderstream.streams.events import CanonicalEvent
 from orderstream.streams.inventory import AvailabilityChanged
 from orderstream.streams.ledger import InventoryCommand, SkuLedger
@@ -36,6 +40,8 @@ fulfilment_requested: msgspec.json.Decoder[FulfilmentRequested] = msgspec.json.D
 )
 order_state: msgspec.json.Decoder[OrderState] = msgspec.json.Decoder(OrderState)
 sku_ledger: msgspec.json.Decoder[SkuLedger] = msgspec.json.Decoder(SkuLedger)
+bundle: msgspec.json.Decoder[Bundle] = msgspec.json.Decoder(Bundle)
+shipments_bundled: msgspec.json.Decoder[ShipmentsBundled] = msgspec.json.Decoder(ShipmentsBundled)
 
 DecodeFailure = (msgspec.DecodeError, msgspec.ValidationError)
 """What a decoder raises on bytes it cannot read; the shell dead-letters them."""

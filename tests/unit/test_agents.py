@@ -24,6 +24,7 @@ from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.streams.inventory import ReservationAnswered
 from orderstream.streams.ledger import Reserve, SetInbound, SetStock
 from tests.unit.feeds import FIXTURES
+from tests.unit.test_bundling import request as bundling_request
 
 NOW = datetime(2026, 11, 27, 9, 15, tzinfo=UTC)
 
@@ -85,6 +86,16 @@ async def test_the_ledger_agent_publishes_inbound_supply_without_promising_it(
         await ctx.put(internal.encode(SetInbound("A", NOW, "WH-AMS", 240, "erp", 1)), key=b"A")
     changes = [(c["atp"], c.get("inbound", 0)) for c in harness.on("inventory.availability")]
     assert changes == [(5, 0), (5, 240)]
+
+
+async def test_the_bundling_agent_bundles_two_orders_once(harness: Harness) -> None:
+    agent = harness.pipeline.app.agents["bundle_shipments"]
+    requests = [bundling_request("o1"), bundling_request("o2"), bundling_request("o2")]
+    async with agent.test_context() as ctx:
+        for one in requests:
+            await ctx.put(internal.encode(one), key=b"k1")
+    bundled = harness.on("fulfilment.bundles")
+    assert [(b["event_id"], b["oms_order_ids"]) for b in bundled] == [("k1:2", ["o1", "o2"])]
 
 
 async def test_the_ledger_agent_dead_letters_what_it_cannot_decode(harness: Harness) -> None:

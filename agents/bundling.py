@@ -1,0 +1,54 @@
+"""The bundling agent: the single writer of each bundle (`fulfilment.bundling` by bundle key).
+
+The order agent sends every fulfilment request that carries a `bundle_key` here too, keyed
+by that key, so one partition sees all of a customer's shipments from one node on one ship
+date. Gather the bundle from `bundle_key_to_bundle`, decide with `streams.bundling.join`,
+apply: the instruction to ship the members as one parcel to `fulfilment.bundles` (keyed by
+bundle key), then the bundle value. A replayed request is a member already: no output.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from orderstream.codecs import internal
+from orderstream.streams.bundling import join
+
+from .dead_letters import decode_or_dead_letter
+from .topics import DLQ_ORDERS, FULFILMENT_BUNDLES, FULFILMENT_BUNDLING
+
+if TYPE_CHECKING:
+    from .pipeline import Pipeline
+
+STAGE = "bundling"
+
+
+def register(pipeline: Pipeline) -> None:
+    app, metrics = pipeline.app, pipeline.metrics
+    bundles = app.Table(
+        "bundle_key_to_bundle",
+        key_type=bytes,
+        value_type=bytes,
+        partitions=pipeline.settings.topic_partitions,
+    )
+    instructions = pipeline.topic(FULFILMENT_BUNDLES)
+    dlq = pipeline.topic(DLQ_ORDERS)
+
+    @app.agent(pipeline.topic(FULFILMENT_BUNDLING), name="bundle_shipments")
+    async def bundle_shipments(stream: Any) -> None:
+        async for event in stream.events():
+            message = event.message
+            request = await decode_or_dead_letter(
+                internal.fulfilment_requested, message, dlq, STAGE, metrics
+            )
+            if request is None or not request.bundle_key:
+                continue
+            key = request.bundle_key.encode()
+            stored = bundles.get(key)
+            current = internal.bundle.decode(stored) if stored else None
+            bundle, bundled = join(current, request)
+            if bundled is not None:
+                await instructions.send(key=key, value=internal.encode(bundled))
+                metrics.count(STAGE, "bundled")
+            if bundle != current:
+                bundles[key] = internal.encode(bundle)
