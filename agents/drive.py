@@ -136,7 +136,7 @@ def wait_for_outcomes(
 
 
 def duplicates_counted(run: Run) -> int:
-    """Duplicates the order agents dropped, from the live workers' `/metrics`."""
+    """Duplicates ingest and the order agents dropped, from the live workers' `/metrics`."""
     total = 0
     for worker in run.workers:
         if not worker.alive:
@@ -145,7 +145,8 @@ def duplicates_counted(run: Run) -> int:
         with urllib.request.urlopen(url, timeout=5) as answer:
             text = answer.read().decode()
         for labels, value in _RECORDS.findall(text):
-            if {'stage="orders"', 'outcome="duplicate"'} <= set(labels.split(",")):
+            parts = set(labels.split(","))
+            if 'outcome="duplicate"' in parts and parts & {'stage="orders"', 'stage="ingest"'}:
                 total += int(float(value))
     return total
 

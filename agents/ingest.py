@@ -1,18 +1,23 @@
 """Ingest: raw channel payloads in, canonical events out (or a dead letter).
 
-Gather the raw record, decide with the channel's normalizer, apply by routing the outcome:
-order events to `orders.events` keyed by `oms_order_id`, stock feed records to
-`inventory.commands` keyed by SKU, refusals to `dlq.ingest`. Stateless: duplicates are
-dropped where their effect would be recorded, by the order and SKU owners, whose table
-values hold the idempotency markers next to the effect (one changelog record for both).
+Gather the raw record, decide with the channel's normalizer and `streams.dedupe.check`,
+apply by routing the outcome: order events to `orders.events` keyed by `oms_order_id`,
+stock feed records to `inventory.commands` keyed by SKU, refusals to `dlq.ingest`, a
+channel's re-send dropped and counted; then the key's first sighting to the
+`idempotency_key_to_first_seen` table (RocksDB), kept per source for
+`ORDERSTREAM_DEDUPE_HOURS_<SOURCE>`. A re-send only meets its first sighting when the
+channel keys it the same way (same raw partition); the order and SKU owners dedupe again
+next to their effects, so one that slips through here changes nothing either.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from orderstream.codecs import internal
 from orderstream.codecs.sources import Source, normalize_payload
+from orderstream.streams.dedupe import FirstSeen, Seen, check
 from orderstream.streams.inventory import StockFeedEvent, command_for
 from orderstream.streams.rejections import Rejected
 
@@ -32,6 +37,13 @@ def register(pipeline: Pipeline) -> None:
     inventory_commands = pipeline.topic(INVENTORY_COMMANDS)
     dlq = pipeline.topic(DLQ_INGEST)
     prefix = names.prefix
+    first_seen = app.Table(
+        "idempotency_key_to_first_seen",
+        key_type=bytes,
+        value_type=bytes,
+        partitions=pipeline.settings.topic_partitions,
+    )
+    retention = {source: pipeline.settings.dedupe_retention(source.value) for source in Source}
 
     @app.agent(raw, name="normalize_raw_events")
     async def normalize_raw_events(stream: Any) -> None:
@@ -47,6 +59,15 @@ def register(pipeline: Pipeline) -> None:
                 await send_dead_letter(dlq, STAGE, message, outcome)
                 metrics.count(STAGE, "dead_letter")
                 continue
+            key = outcome.idempotency_key.encode()
+            stored = first_seen.get(key)
+            now = datetime.fromtimestamp(message.timestamp, UTC)
+            position = f"{message.topic}:{message.partition}:{message.offset}"
+            earlier = internal.first_seen.decode(stored) if stored else None
+            seen = check(earlier, now, position, retention[source])
+            if seen is Seen.DUPLICATE:
+                metrics.count(STAGE, "duplicate")
+                continue
             if isinstance(outcome, StockFeedEvent):
                 command = command_for(outcome)
                 await inventory_commands.send(
@@ -54,4 +75,6 @@ def register(pipeline: Pipeline) -> None:
                 )
             else:
                 await orders_events.send(key=outcome.key.encode(), value=internal.encode(outcome))
+            if seen is Seen.NEW:
+                first_seen[key] = internal.encode(FirstSeen(now, position))
             metrics.count(STAGE, "normalized")

@@ -11,8 +11,8 @@
 | fulfilment.bundling     | bundle_key     | `FulfilmentRequested` (those with a bundle key)   |
 | fulfilment.bundles      | bundle_key     | `ShipmentsBundled`                                |
 
-Table values (`order_id_to_state`, `sku_to_ledger`, `bundle_key_to_bundle`) use the same
-encoder.
+Table values (`idempotency_key_to_first_seen`, `order_id_to_state`, `sku_to_ledger`,
+`bundle_key_to_bundle`) use the same encoder.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import msgspec
 
 from orderstream.streams.bundling import Bundle, ShipmentsBundled
+from orderstream.streams.dedupe import FirstSeen
 from orderstream.streams.events import CanonicalEvent
 from orderstream.streams.inventory import AvailabilityChanged
 from orderstream.streams.ledger import InventoryCommand, SkuLedger
@@ -41,6 +42,7 @@ fulfilment_requested: msgspec.json.Decoder[FulfilmentRequested] = msgspec.json.D
 order_state: msgspec.json.Decoder[OrderState] = msgspec.json.Decoder(OrderState)
 sku_ledger: msgspec.json.Decoder[SkuLedger] = msgspec.json.Decoder(SkuLedger)
 bundle: msgspec.json.Decoder[Bundle] = msgspec.json.Decoder(Bundle)
+first_seen: msgspec.json.Decoder[FirstSeen] = msgspec.json.Decoder(FirstSeen)
 shipments_bundled: msgspec.json.Decoder[ShipmentsBundled] = msgspec.json.Decoder(ShipmentsBundled)
 
 DecodeFailure = (msgspec.DecodeError, msgspec.ValidationError)
