@@ -125,6 +125,7 @@ class Summary(msgspec.Struct, frozen=True):
     duplicates_dropped: int
     malformed_sent: int
     dead_letters: int
+    """Distinct records dead-lettered (a redelivered record's second letter is not counted)."""
     dead_letter_reasons: dict[str, int]
     allocations_per_node: dict[str, NodeAllocation]
     backorders: Shortfall
@@ -371,7 +372,9 @@ def summarize(
         if view.first_allocated_at is not None and oms_order_id in sent
     ]
     reasons: dict[str, int] = {}
-    for letter in dead_letters:
+    # A record redelivered after a crash is dead-lettered again: one record, one letter.
+    distinct = {(d.stage, d.source_topic, d.partition, d.offset): d for d in dead_letters}
+    for letter in distinct.values():
         reasons[letter.reason] = reasons.get(letter.reason, 0) + 1
     accepted = sum(1 for view in views.values() if view.accepted)
     return Summary(

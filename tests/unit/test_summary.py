@@ -231,7 +231,8 @@ def test_duplicates_malformed_records_and_dead_letters_are_counted() -> None:
         (sale("1", {"1": 1}, "duplicate"), 2),
         (RawRecord("raw.pos", None, b"{", [], "malformed"), 3),
     ]
-    summary = run(produced, [], dead_letters=[letter], duplicates_dropped=2)
+    redelivered = msgspec.structs.replace(letter, dead_lettered_at=T + timedelta(seconds=9))
+    summary = run(produced, [], dead_letters=[letter, redelivered], duplicates_dropped=2)
     assert (summary.orders_sent, summary.duplicates_sent, summary.duplicates_dropped) == (1, 2, 2)
     assert (summary.malformed_sent, summary.dead_letters) == (1, 1)
     assert summary.dead_letter_reasons == {"undecodable": 1}
