@@ -22,6 +22,12 @@ Four mechanisms in `faust.transport.consumer` combine to do it:
    nothing fetches it again unless a seek back follows.
 6. Records fetched but never acknowledged by any route above were still seen (two workers,
    one leaving): a partition's commit stopped for good behind them.
+7. **Committing before table writes are sent.** Table changelog records wait in a producer
+   buffer; before a commit Faust "flushes" it, but the flush gives up after 0.1 s without
+   progress, and does not wait for the record being handed over. A commit could then cover
+   a record whose table write a SIGKILL lost: measured as two different PLACED events with
+   one event id (the order's state was gone, its input committed, and a re-sent copy
+   decided afresh at another time).
 
 The fixes: every fetched record is delivered (a re-fetched one is a duplicate, which every
 agent handles); gaps are not filled (our inputs are never compacted and we use no
@@ -30,7 +36,8 @@ partition is fetched again from that record on; a commit only advances over
 offsets acknowledged from the committed offset on (or, before the first commit, from the
 first offset fetched in this assignment); a record whose hand-over was cancelled is fetched
 again; and a partition whose commit has not moved for `STALL_SECONDS` while later records
-were fetched is fetched again from its committed offset.
+were fetched is fetched again from its committed offset; and the buffer flush before a
+commit waits until every buffered table write is with the Kafka producer.
 
 Applied once per process, before the first app is built. When faust-streaming fixes these
 upstream, this module should go.
@@ -88,6 +95,7 @@ def apply() -> None:
     _no_gap_filling(consumer_class)
     _skipped_records_are_not_acked(consumer_class)
     _commit_only_contiguous_acks(consumer_class)
+    _flush_drains_the_buffer()
     setattr(consumer_class, _APPLIED, True)
 
 
@@ -275,3 +283,31 @@ def _commit_only_contiguous_acks(consumer_class: Any) -> None:
         return offset
 
     consumer_class._new_offset = new_offset
+
+
+_IN_FLIGHT = "_orderstream_in_flight"
+
+
+def _flush_drains_the_buffer() -> None:
+    """Fix 7: flush waits for every buffered record, including the one being handed over."""
+    from faust.transport.producer import ProducerBuffer
+
+    send_pending = ProducerBuffer._send_pending
+    flush_atmost = ProducerBuffer.flush_atmost
+
+    async def counted_send(self: Any, fut: Any) -> None:
+        self.__dict__[_IN_FLIGHT] = self.__dict__.get(_IN_FLIGHT, 0) + 1
+        try:
+            await send_pending(self, fut)
+        finally:
+            self.__dict__[_IN_FLIGHT] -= 1
+
+    async def drain(self: Any) -> None:
+        while self.size or self.__dict__.get(_IN_FLIGHT, 0):
+            if self.should_stop and not self.size:
+                return
+            if not await flush_atmost(self, None):
+                await asyncio.sleep(0.001)
+
+    ProducerBuffer._send_pending = counted_send  # type: ignore[method-assign]
+    ProducerBuffer.flush = drain  # type: ignore[method-assign]
