@@ -25,12 +25,7 @@ STAGE = "bundling"
 
 def register(pipeline: Pipeline) -> None:
     app, metrics = pipeline.app, pipeline.metrics
-    bundles = app.Table(
-        "bundle_key_to_bundle",
-        key_type=bytes,
-        value_type=bytes,
-        partitions=pipeline.settings.topic_partitions,
-    )
+    bundles = pipeline.table("bundle_key_to_bundle")
     instructions = pipeline.topic(FULFILMENT_BUNDLES)
     dlq = pipeline.topic(DLQ_ORDERS)
 

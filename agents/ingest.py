@@ -37,13 +37,8 @@ def register(pipeline: Pipeline) -> None:
     inventory_commands = pipeline.topic(INVENTORY_COMMANDS)
     dlq = pipeline.topic(DLQ_INGEST)
     prefix = names.prefix
-    first_seen = app.Table(
-        "idempotency_key_to_first_seen",
-        key_type=bytes,
-        value_type=bytes,
-        partitions=pipeline.settings.topic_partitions,
-    )
-    retention = {source: pipeline.settings.dedupe_retention(source.value) for source in Source}
+    first_seen = pipeline.table("idempotency_key_to_first_seen")
+    retention = pipeline.dedupe_retention
 
     @app.agent(raw, name="normalize_raw_events")
     async def normalize_raw_events(stream: Any) -> None:

@@ -29,12 +29,7 @@ STAGE = "inventory"
 def register(pipeline: Pipeline) -> None:
     app, metrics = pipeline.app, pipeline.metrics
     retention = timedelta(hours=pipeline.settings.ledger_marker_retention_hours)
-    ledgers = app.Table(
-        "sku_to_ledger",
-        key_type=bytes,
-        value_type=bytes,
-        partitions=pipeline.settings.topic_partitions,
-    )
+    ledgers = pipeline.table("sku_to_ledger")
     replies = pipeline.topic(INVENTORY_REPLIES)
     availability = pipeline.topic(INVENTORY_AVAILABILITY)
     dlq = pipeline.topic(DLQ_INVENTORY)

@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from orderstream.codecs import internal
-from orderstream.codecs.sources import Source
 from orderstream.streams.ledger import AwaitStock, Commit, Release, Reserve
 from orderstream.streams.order_messages import FulfilmentRequested, StatusChanged
 from orderstream.streams.order_process import Context, decide, order_id_of
@@ -43,9 +42,7 @@ STAGE = "orders"
 
 def register(pipeline: Pipeline) -> None:
     app, metrics, settings = pipeline.app, pipeline.metrics, pipeline.settings
-    states = app.Table(
-        "order_id_to_state", key_type=bytes, value_type=bytes, partitions=settings.topic_partitions
-    )
+    states = pipeline.table("order_id_to_state")
     inputs = app.topic(
         pipeline.names.name(ORDERS_EVENTS),
         pipeline.names.name(INVENTORY_REPLIES),
@@ -57,7 +54,6 @@ def register(pipeline: Pipeline) -> None:
     bundling_topic = pipeline.topic(FULFILMENT_BUNDLING)
     commands_topic = pipeline.topic(INVENTORY_COMMANDS)
     dlq = pipeline.topic(DLQ_ORDERS)
-    retention = {source.value: settings.dedupe_retention(source.value) for source in Source}
     reservation_ttl = timedelta(minutes=settings.reservation_ttl_minutes)
 
     async def publish(output: Output) -> None:
@@ -92,7 +88,7 @@ def register(pipeline: Pipeline) -> None:
                 rules=pipeline.rules,
                 atp=pipeline.replica.snapshot(),
                 served=pipeline.served,
-                retention=retention,
+                retention=pipeline.dedupe_retention,
                 reservation_ttl=reservation_ttl,
                 position=f"{message.topic}:{message.partition}:{message.offset}",
             )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import faust
 
+from orderstream.codecs.sources import Source
 from orderstream.streams.routing import RuleSet
 from orderstream.streams.validation import served_countries
 
@@ -28,6 +30,8 @@ class Pipeline:
     replica: AtpReplica
     names: TopicNames
     served: frozenset[str] = frozenset()
+    dedupe_retention: dict[str, timedelta] = field(default_factory=dict)
+    """Per source: how long an idempotency key is remembered."""
     topics: dict[str, Any] = field(default_factory=dict)
 
     def topic(self, base: str) -> Any:
@@ -37,6 +41,12 @@ class Pipeline:
                 self.names.name(base), key_type=bytes, value_type=bytes
             )
         return self.topics[base]
+
+    def table(self, name: str) -> Any:
+        """A RocksDB-backed table of raw bytes, partitioned like the topics."""
+        return self.app.Table(
+            name, key_type=bytes, value_type=bytes, partitions=self.settings.topic_partitions
+        )
 
 
 def build_pipeline(app: faust.App, settings: Settings, rules: RuleSet) -> Pipeline:
@@ -48,7 +58,10 @@ def build_pipeline(app: faust.App, settings: Settings, rules: RuleSet) -> Pipeli
         metrics,
         settings.consumer_fetch_max_wait_ms,
     )
-    pipeline = Pipeline(app, settings, rules, metrics, replica, names, served_countries(rules))
+    retention = {source.value: settings.dedupe_retention(source.value) for source in Source}
+    pipeline = Pipeline(
+        app, settings, rules, metrics, replica, names, served_countries(rules), retention
+    )
     for base in INTERNAL_TOPICS:
         pipeline.topic(base)
     ingest.register(pipeline)
