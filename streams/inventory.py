@@ -169,12 +169,12 @@ def step(
         for location in outcome.changed
         if location in next_ledger.locations
     )
-    next_ledger, arrivals = _notify_waiting(ledger, next_ledger, command)
+    next_ledger, arrivals = _notify_waiting(ledger, next_ledger, command, outcome)
     return StepResult(next_ledger, outcome, answers, availability, arrivals)
 
 
 def _notify_waiting(
-    before: SkuLedger, after: SkuLedger, command: InventoryCommand
+    before: SkuLedger, after: SkuLedger, command: InventoryCommand, outcome: LedgerOutcome
 ) -> tuple[SkuLedger, tuple[StockArrived, ...]]:
     """Backorder replenishment first: when ATP rises, the waiting orders hear of it in the
     order they started waiting, as many as the new ATP covers (at least the first). An
@@ -182,7 +182,7 @@ def _notify_waiting(
     if not after.waiting or after.total_atp <= 0:
         return after, ()
     if isinstance(command, AwaitStock):
-        if command.wait_id not in after.settled or command.wait_id in before.settled:
+        if outcome.verdict is not Verdict.APPLIED:  # a replayed registration
             return after, ()
         wanted = after.waiting.get(command.oms_order_id, 0)
         if not command.now_if_available or after.total_atp < wanted:

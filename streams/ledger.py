@@ -296,34 +296,24 @@ def _adjust_stock(ledger: SkuLedger, command: AdjustStock) -> tuple[SkuLedger, L
 
 
 def _set_safety(ledger: SkuLedger, command: SetSafetyStock) -> tuple[SkuLedger, LedgerOutcome]:
-    feed = _feed_key(command.source_system, command.location, "safety")
-    if not _fresh(ledger, feed, command.sequence):
-        return ledger, LedgerOutcome(Verdict.STALE, reason="sequence_not_newer")
-    stock = ledger.locations.get(command.location, LocationStock())
-    next_ledger = msgspec.structs.replace(
-        ledger,
-        locations=_put(
-            ledger,
-            command.location,
-            msgspec.structs.replace(stock, safety_stock=max(0, command.safety_stock)),
-        ),
-        feed_sequences={**ledger.feed_sequences, feed: command.sequence},
-    )
-    return next_ledger, _applied(command.location)
+    return _set_level(ledger, command, "safety", safety_stock=max(0, command.safety_stock))
 
 
 def _set_inbound(ledger: SkuLedger, command: SetInbound) -> tuple[SkuLedger, LedgerOutcome]:
-    feed = _feed_key(command.source_system, command.location, "inbound")
+    return _set_level(ledger, command, "inbound", inbound=max(0, command.inbound))
+
+
+def _set_level(
+    ledger: SkuLedger, command: SetSafetyStock | SetInbound, kind: str, **level: int
+) -> tuple[SkuLedger, LedgerOutcome]:
+    """An absolute level from its own feed (its sequence kept apart from the counts')."""
+    feed = _feed_key(command.source_system, command.location, kind)
     if not _fresh(ledger, feed, command.sequence):
         return ledger, LedgerOutcome(Verdict.STALE, reason="sequence_not_newer")
     stock = ledger.locations.get(command.location, LocationStock())
     next_ledger = msgspec.structs.replace(
         ledger,
-        locations=_put(
-            ledger,
-            command.location,
-            msgspec.structs.replace(stock, inbound=max(0, command.inbound)),
-        ),
+        locations=_put(ledger, command.location, msgspec.structs.replace(stock, **level)),
         feed_sequences={**ledger.feed_sequences, feed: command.sequence},
     )
     return next_ledger, _applied(command.location)
