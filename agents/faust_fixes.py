@@ -128,7 +128,7 @@ def _deliver_every_fetched_record(consumer_class: Any) -> None:
 
     async def noting_first(self: Any, timeout: float) -> AsyncIterator[tuple[Any, Any]]:
         _notice_stalls(self, time.monotonic())
-        await _fetch_skipped_again(self)
+        await _fetch_noted_again(self)
         first = _first_fetched(self)
         last = _per_partition(self, _LAST_FETCHED)
         async for tp, message in getmany(self, timeout):
@@ -152,10 +152,10 @@ def _deliver_every_fetched_record(consumer_class: Any) -> None:
     consumer_class.on_partitions_revoked = forgetting_revoked
 
 
-def _fetch_again(consumer: Any, message: Any) -> None:
+def _fetch_again(consumer: Any, tp: Any, offset: int) -> None:
+    """Note that `tp` must be fetched again from `offset` (done by `_fetch_noted_again`)."""
     refetch = _refetch(consumer)
-    tp = message.tp
-    refetch[tp] = min(message.offset, refetch.get(tp, message.offset))
+    refetch[tp] = min(offset, refetch.get(tp, offset))
 
 
 def _refetch_when_cancelled(consumer: Any, callback: Any) -> Any:
@@ -169,7 +169,7 @@ def _refetch_when_cancelled(consumer: Any, callback: Any) -> Any:
 
         def on_done(done: asyncio.Future[None]) -> None:
             if done.cancelled():
-                _fetch_again(consumer, message)
+                _fetch_again(consumer, message.tp, message.offset)
 
         task.add_done_callback(on_done)
         return task
@@ -199,16 +199,16 @@ def _notice_stalls(consumer: Any, now: float) -> None:
                 now - seen[1],
                 last,
             )
-            refetch = _refetch(consumer)
-            refetch[tp] = min(start, refetch.get(tp, start))
+            _fetch_again(consumer, tp, start)
             progress[tp] = (start, now)
 
 
-async def _fetch_skipped_again(consumer: Any) -> None:
-    """Seek each partition back to the first record a stream skipped (fix 3).
+async def _fetch_noted_again(consumer: Any) -> None:
+    """Seek each noted partition back: to a record a stream skipped (fix 3) or whose
+    hand-over was cancelled (fix 5), or to a stalled commit (fix 6).
 
-    While the flow is stopped Faust itself seeks back to the committed offsets, which are
-    never past a skipped record (fix 4); afterwards, nothing else would fetch it again.
+    Only while the flow runs: while it is stopped Faust itself seeks back to the committed
+    offsets, which are never past such a record (fix 4); the note waits until then.
     """
     refetch = _refetch(consumer)
     if not refetch or not consumer.app.flow_control.is_active():
@@ -238,7 +238,7 @@ def _skipped_records_are_not_acked(consumer_class: Any) -> None:
         stale = generation is not None and generation != app.consumer_generation_id
         if stale or not app.flow_control.is_active():
             message.acked = True  # this delivery is finished; the re-fetched copy is not
-            _fetch_again(self, message)
+            _fetch_again(self, message.tp, message.offset)
             return False
         result: bool = ack(self, message)
         return result
