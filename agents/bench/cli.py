@@ -1,0 +1,204 @@
+"""`orderstream bench`: the three contenders, one after the other, on one broker and one load.
+
+Per contender: start it; warm up (the stock snapshot and a few orders, until their outcomes
+are out, so group joins and first fetches are not timed); an offered phase at a fixed order
+rate (latency); a saturation phase sent flat out (throughput, CPU per order); its peak RSS;
+stop it. Then the ratios, the JSON and the chart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import shutil
+import tempfile
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import psutil
+import typer
+
+from ..drive import Topics
+from ..kafka_admin import ensure_topics
+from ..loadgen import Mix
+from ..topics import TopicNames
+from .contenders import Contender, Limit, Orderstream, Peer
+from .load import BenchLoad, build_load
+from .measure import CpuClock, Watcher, broker_pids, peak_rss_mb, run_phase
+from .report import (
+    BenchResult,
+    ContenderResult,
+    contender_result,
+    ratios,
+    render,
+    write_chart,
+    write_json,
+)
+
+CONTENDERS = ("limit", "peer", "orderstream")
+
+
+def _contender(name: str, bootstrap: str, root: Path, load: BenchLoad) -> Contender:
+    prefix = f"bench{uuid.uuid4().hex[:6]}.{name}."
+    if name == "limit":
+        return Limit(bootstrap, root, prefix, order_at=load.order_at)
+    if name == "peer":
+        return Peer(bootstrap, root, prefix)
+    return Orderstream(bootstrap, root, prefix)
+
+
+def bench_one(
+    contender: Contender, bootstrap: str, load: BenchLoad, offered_rate: float, timeout: float
+) -> ContenderResult:
+    topics = [*TopicNames(contender.prefix).all(), contender.status_topic]
+    asyncio.run(ensure_topics(bootstrap, topics, 4, 1))
+    pid = contender.start()
+    watcher = Watcher(bootstrap, contender)
+    watcher.start()
+    destination = Topics(bootstrap, contender.prefix)
+    cpu, broker = CpuClock([pid]), CpuClock(broker_pids())
+    try:
+        phases = load.phases
+
+        def phase(name: str, rate: float | None) -> object:
+            result = run_phase(
+                destination,
+                phases[name],
+                watcher,
+                orders_per_s=rate,
+                cpu=cpu,
+                broker=broker,
+                timeout=timeout,
+            )
+            typer.echo(
+                f"  {contender.name:<12} {name:<10} {result.orders_done}/{result.orders} orders "
+                f"in {result.seconds:.1f}s ({result.orders_per_s:.0f}/s), "
+                f"latency {dict(result.latency_ms)}"
+            )
+            return result
+
+        phase("warmup", None)
+        offered = phase("offered", offered_rate)
+        saturation = phase("saturation", None)
+        rss = peak_rss_mb(pid)
+    finally:
+        contender.stop()
+        watcher.stop()
+    return contender_result(offered, saturation, offered_rate, rss)  # type: ignore[arg-type]
+
+
+def run_bench(
+    bootstrap: str,
+    *,
+    names: list[str],
+    sizes: dict[str, int],
+    offered_rate: float,
+    seed: int,
+    timeout: float,
+) -> BenchResult:
+    started = datetime.now(UTC)
+    load = build_load(sizes, seed=seed, start=started, mix=Mix())
+    typer.echo(
+        f"load: {load.orders} orders, {load.lines_per_order:.2f} lines per order, "
+        + ", ".join(f"{p.name} {len(p.records)} records" for p in load.phases.values())
+    )
+    root = Path(tempfile.mkdtemp(prefix="orderstream-bench-"))
+    results: dict[str, ContenderResult] = {}
+    try:
+        for name in names:
+            contender = _contender(name, bootstrap, root, load)
+            results[name] = bench_one(contender, bootstrap, load, offered_rate, timeout)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return BenchResult(
+        started_at=started.isoformat(timespec="seconds"),
+        machine={
+            "cpus": os.cpu_count() or 0,
+            "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        load={
+            "seed": seed,
+            "orders": load.orders,
+            "lines_per_order": round(load.lines_per_order, 2),
+            "offered_orders_per_s": offered_rate,
+            **{f"{name}_orders": len(p.orders) for name, p in load.phases.items()},
+        },
+        contenders=results,
+        ratios=ratios(results),
+    )
+
+
+def bench(
+    *,
+    quick: Annotated[bool, typer.Option("--quick", help="A run under two minutes.")] = False,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Results file (default benchmarks/results/).")
+    ] = None,
+    chart: Annotated[
+        Path | None, typer.Option("--chart", help="PNG chart (default: beside the JSON).")
+    ] = None,
+    contenders: Annotated[
+        str, typer.Option(help="Comma-separated, from limit, peer, orderstream.")
+    ] = ",".join(CONTENDERS),
+    offered_rate: Annotated[
+        float, typer.Option("--offered-rate", help="Orders/s of the latency phase.", min=1)
+    ] = 1000,
+    offered_seconds: Annotated[
+        float | None, typer.Option(help="Length of the latency phase (default 10, quick 2).")
+    ] = None,
+    saturation_orders: Annotated[
+        int | None, typer.Option(help="Orders sent flat out (default 6000, quick 800).")
+    ] = None,
+    warmup_orders: Annotated[int, typer.Option(help="Orders before timing.", min=1)] = 50,
+    seed: Annotated[int, typer.Option(help="Seed of the generated load.")] = 2026,
+    bootstrap: Annotated[
+        str | None, typer.Option(help="Use this broker (default: start the embedded stack).")
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for a phase's outcomes.")] = 300,
+) -> None:
+    """Benchmark orderstream against the stack's limit and a plain Faust peer."""
+    names = [name.strip() for name in contenders.split(",") if name.strip()]
+    unknown = sorted(set(names) - set(CONTENDERS))
+    if unknown:
+        raise typer.BadParameter(f"unknown contender(s): {', '.join(unknown)}")
+    seconds = offered_seconds if offered_seconds is not None else (2 if quick else 10)
+    sizes = {
+        "warmup": warmup_orders,
+        "offered": max(1, int(offered_rate * seconds)),
+        "saturation": saturation_orders or (800 if quick else 6000),
+    }
+    if bootstrap is None:
+        from ..devstack import DevStack
+
+        with DevStack() as urls:
+            result = run_bench(
+                urls.kafka_bootstrap,
+                names=names,
+                sizes=sizes,
+                offered_rate=offered_rate,
+                seed=seed,
+                timeout=timeout,
+            )
+    else:
+        result = run_bench(
+            bootstrap,
+            names=names,
+            sizes=sizes,
+            offered_rate=offered_rate,
+            seed=seed,
+            timeout=timeout,
+        )
+    typer.echo(render(result))
+    stamp = result.started_at.replace(":", "").replace("+0000", "Z")
+    path = (
+        json_path or Path("benchmarks/results") / f"bench-{'quick-' if quick else ''}{stamp}.json"
+    )
+    write_json(result, path)
+    chart_path = chart or path.with_suffix(".png")
+    write_chart(result, chart_path)
+    typer.echo(f"results written to {path} and {chart_path}")

@@ -1,0 +1,151 @@
+"""The three contenders: how each starts, where its outcomes land, how to read one.
+
+Each runs as its own process (so its CPU time and peak RSS are its own) on its own topic
+prefix of the shared broker, and is stopped with SIGTERM.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import msgspec
+from aiokafka.structs import ConsumerRecord
+
+from orderstream.codecs import internal
+
+from ..localrun import Run
+from ..topics import ORDERS_STATUS
+from . import limit, peer
+from .load import SEQ_HEADER
+
+Outcome = tuple[str, str]
+"""(oms_order_id, status) read off a contender's status topic."""
+
+
+class Contender(Protocol):
+    name: str
+    prefix: str
+
+    @property
+    def status_topic(self) -> str: ...
+
+    def start(self) -> int:
+        """Start the process; its pid."""
+        ...
+
+    def stop(self) -> None: ...
+
+    def read(self, record: ConsumerRecord[bytes, bytes]) -> Outcome | None: ...
+
+
+@dataclass
+class Orderstream:
+    """orderstream's worker, exactly as the demo and the e2e tests run it."""
+
+    bootstrap: str
+    root: Path
+    prefix: str
+    name: str = "orderstream"
+    run: Run | None = None
+
+    @property
+    def status_topic(self) -> str:
+        return f"{self.prefix}{ORDERS_STATUS}"
+
+    def start(self) -> int:
+        self.run = Run(self.bootstrap, self.root / self.name, prefix=self.prefix)
+        return self.run.start_worker("bench").process.pid
+
+    def stop(self) -> None:
+        if self.run is not None:
+            self.run.stop_all()
+
+    def read(self, record: ConsumerRecord[bytes, bytes]) -> Outcome | None:
+        if not record.value:
+            return None
+        event = internal.status_changed.decode(record.value)
+        return event.oms_order_id, event.status.value
+
+
+@dataclass
+class _Module:
+    """A contender that is a module run with `python -m`, configured by `BENCH_*`."""
+
+    bootstrap: str
+    root: Path
+    prefix: str
+    module: str = ""
+    process: subprocess.Popen[bytes] | None = None
+    log: Path = field(init=False)
+
+    def start(self) -> int:
+        data = self.root / self.module.rsplit(".", 1)[-1]
+        data.mkdir(parents=True, exist_ok=True)
+        self.log = data / "process.log"
+        env = {
+            **_environ(),
+            "BENCH_BOOTSTRAP": self.bootstrap,
+            "BENCH_PREFIX": self.prefix,
+            "BENCH_DATA_DIR": str(data),
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", self.module],
+            env=env,
+            stdout=self.log.open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+        return self.process.pid
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+@dataclass
+class Peer(_Module):
+    name: str = "peer"
+    module: str = peer.__name__
+
+    @property
+    def status_topic(self) -> str:
+        return f"{self.prefix}{peer.STATUS_TOPIC}"
+
+    def read(self, record: ConsumerRecord[bytes, bytes]) -> Outcome | None:
+        status = msgspec.json.decode(record.value or b"{}")
+        if not isinstance(status, dict) or "order_id" not in status:
+            return None
+        return str(status["order_id"]), str(status["status"])
+
+
+@dataclass
+class Limit(_Module):
+    """Passes each record through; an order's first record coming out is its outcome."""
+
+    order_at: dict[int, str] = field(default_factory=dict)
+    name: str = "limit"
+    module: str = limit.__name__
+
+    @property
+    def status_topic(self) -> str:
+        return f"{self.prefix}{limit.STATUS_TOPIC}"
+
+    def read(self, record: ConsumerRecord[bytes, bytes]) -> Outcome | None:
+        for name, value in record.headers:
+            if name == SEQ_HEADER:
+                order_id = self.order_at.get(int(value))
+                return (order_id, "ALLOCATED") if order_id else None
+        return None
+
+
+def _environ() -> dict[str, str]:
+    import os
+
+    return dict(os.environ)

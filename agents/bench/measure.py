@@ -1,0 +1,185 @@
+"""Timing one contender: pace a phase's records in, watch its outcomes come out, count CPU.
+
+Latency is from the produce time of an order's first raw record to the first consumption
+of its ALLOCATED or PARTIALLY_ALLOCATED status (orders that end otherwise are not timed);
+an order is *done* at its first outcome of any kind. Throughput over a phase is its orders
+divided by the time from its first record produced to its last order done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from ..drive import Topics, produce
+from ..kafka_admin import partitions_of
+from .contenders import Contender
+from .load import Phase
+
+ALLOCATING = frozenset({"ALLOCATED", "PARTIALLY_ALLOCATED"})
+DONE = ALLOCATING | {"BACKORDERED", "ON_HOLD", "CANCELLED"}
+WATCH_FETCH_WAIT_MS = 20
+"""The watcher's own fetch wait: tansu holds a fetch this long, so it bounds what it adds."""
+
+
+@dataclass
+class Watcher:
+    """Consumes a contender's status topic on a thread of its own; first times per order."""
+
+    bootstrap: str
+    contender: Contender
+    done_at: dict[str, int] = field(default_factory=dict)
+    allocated_at: dict[str, int] = field(default_factory=dict)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._watch()), daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+
+    async def _watch(self) -> None:
+        topic = self.contender.status_topic
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            enable_auto_commit=False,
+            fetch_max_wait_ms=WATCH_FETCH_WAIT_MS,
+        )
+        await consumer.start()
+        try:
+            partitions = [
+                TopicPartition(topic, p) for p in await partitions_of(self.bootstrap, topic)
+            ]
+            consumer.assign(partitions)
+            await consumer.seek_to_beginning(*partitions)
+            while not self._stop.is_set():
+                batches = await consumer.getmany(timeout_ms=200)
+                now = int(time.time() * 1000)
+                for records in batches.values():
+                    for record in records:
+                        outcome = self.contender.read(record)
+                        if outcome is None:
+                            continue
+                        order_id, status = outcome
+                        if status in DONE:
+                            self.done_at.setdefault(order_id, now)
+                        if status in ALLOCATING:
+                            self.allocated_at.setdefault(order_id, now)
+        finally:
+            await consumer.stop()
+
+    def missing(self, orders: dict[str, int]) -> int:
+        done = self.done_at
+        return sum(1 for order_id in orders if order_id not in done)
+
+
+class Percentiles(dict[str, int | None]):
+    """p50/p95/p99 by nearest rank, in milliseconds."""
+
+    @classmethod
+    def of(cls, samples: list[int]) -> Percentiles:
+        ordered = sorted(samples)
+
+        def rank(q: float) -> int | None:
+            if not ordered:
+                return None
+            return ordered[min(len(ordered) - 1, max(0, int(q * len(ordered) + 0.999999) - 1))]
+
+        return cls(p50=rank(0.50), p95=rank(0.95), p99=rank(0.99))
+
+
+@dataclass(frozen=True)
+class PhaseResult:
+    orders: int
+    orders_done: int
+    records: int
+    seconds: float
+    latency_ms: Percentiles
+    cpu_s: float
+    broker_cpu_s: float
+
+    @property
+    def orders_per_s(self) -> float:
+        return self.orders_done / self.seconds if self.seconds else 0.0
+
+    @property
+    def events_per_s(self) -> float:
+        return self.records / self.seconds if self.seconds else 0.0
+
+
+class CpuClock:
+    """CPU seconds (user + system, children included) of a set of processes."""
+
+    def __init__(self, pids: list[int]) -> None:
+        self.processes = [psutil.Process(pid) for pid in pids]
+
+    def seconds(self) -> float:
+        total = 0.0
+        for process in self.processes:
+            try:
+                times = process.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += times.user + times.system + times.children_user + times.children_system
+        return total
+
+
+def broker_pids() -> list[int]:
+    """The tansu broker's process, when it runs on this machine (its CPU is reported apart)."""
+    return [p.pid for p in psutil.process_iter(["name"]) if "tansu" in (p.info["name"] or "")]
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The process's high-water resident set (Linux `VmHWM`), else its current RSS."""
+    status = Path(f"/proc/{pid}/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float(psutil.Process(pid).memory_info().rss / 2**20)
+
+
+def run_phase(
+    destination: Topics,
+    phase: Phase,
+    watcher: Watcher,
+    *,
+    orders_per_s: float | None,
+    cpu: CpuClock,
+    broker: CpuClock,
+    timeout: float,
+) -> PhaseResult:
+    """Produce the phase (at `orders_per_s`, or flat out) and wait for its orders' outcomes."""
+    rate = orders_per_s * len(phase.records) / len(phase.orders) if orders_per_s else None
+    cpu_before, broker_before = cpu.seconds(), broker.seconds()
+    started = time.time()
+    produced = asyncio.run(produce(destination, phase.records, rate=rate))
+    deadline = time.monotonic() + timeout
+    while watcher.missing(phase.orders) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    done = [watcher.done_at[o] for o in phase.orders if o in watcher.done_at]
+    finished = max(done) / 1000 if done else time.time()
+    latencies = [
+        watcher.allocated_at[order_id] - produced[index][1]
+        for order_id, index in phase.orders.items()
+        if order_id in watcher.allocated_at
+    ]
+    return PhaseResult(
+        orders=len(phase.orders),
+        orders_done=len(done),
+        records=len(phase.records),
+        seconds=max(finished - started, 1e-6),
+        latency_ms=Percentiles.of(latencies),
+        cpu_s=cpu.seconds() - cpu_before,
+        broker_cpu_s=broker.seconds() - broker_before,
+    )
