@@ -13,6 +13,7 @@ from .normalize_cli import normalize
 def build_app() -> typer.Typer:
     """Wire every subcommand into one Typer app."""
     from .bench.cli import bench
+    from .chaos import chaos
     from .demo import demo
     from .devstack.cli import dev_app
     from .loadgen.cli import loadgen_app
@@ -29,6 +30,7 @@ def build_app() -> typer.Typer:
     app.command(name="normalize")(normalize)
     app.command(name="demo")(demo)
     app.command(name="bench")(bench)
+    app.command(name="chaos")(chaos)
     app.command(name="worker")(worker)
     app.add_typer(dev_app, name="dev")
     app.add_typer(rules_app, name="rules")

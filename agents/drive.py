@@ -21,7 +21,7 @@ from orderstream.codecs.deadletter import DeadLetter, decode_dead_letter
 from orderstream.streams.order_messages import StatusChanged
 
 from .loadgen import RawRecord
-from .localrun import TANSU_SAFE_BATCH, Run
+from .localrun import Run
 from .summary import OUTCOMES, LedgerView
 from .topic_reader import read_topic
 from .topics import DLQ_INGEST, DLQ_INVENTORY, DLQ_ORDERS, INVENTORY_AVAILABILITY, ORDERS_STATUS
@@ -59,9 +59,7 @@ async def produce(
     on_sent: Callable[[int], None] | None = None,
 ) -> Produced:
     """Send records to the raw topics, paced at `rate` records/s (None: flat out)."""
-    producer = AIOKafkaProducer(
-        bootstrap_servers=run.bootstrap, acks="all", linger_ms=2, max_batch_size=TANSU_SAFE_BATCH
-    )
+    producer = AIOKafkaProducer(bootstrap_servers=run.bootstrap, acks="all", linger_ms=2)
     await producer.start()
     produced: Produced = []
     started = time.monotonic()

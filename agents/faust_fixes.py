@@ -28,6 +28,11 @@ Four mechanisms in `faust.transport.consumer` combine to do it:
    a record whose table write a SIGKILL lost: measured as two different PLACED events with
    one event id (the order's state was gone, its input committed, and a re-sent copy
    decided afresh at another time).
+8. **Recovering tables to a short end.** Changelog recovery reads up to the end offsets the
+   broker lists; tansu lists a partition's end as its last batch's first offset + 1, so a
+   restarted worker recovered without the rest of that batch (and so with the producer's
+   batching on, lost table writes). Recovery now takes each end from a fetch's high
+   watermark (`topic_reader.true_end_offsets`).
 
 The fixes: every fetched record is delivered (a re-fetched one is a duplicate, which every
 agent handles); gaps are not filled (our inputs are never compacted and we use no
@@ -37,7 +42,8 @@ offsets acknowledged from the committed offset on (or, before the first commit, 
 first offset fetched in this assignment); a record whose hand-over was cancelled is fetched
 again; and a partition whose commit has not moved for `STALL_SECONDS` while later records
 were fetched is fetched again from its committed offset; and the buffer flush before a
-commit waits until every buffered table write is with the Kafka producer.
+commit waits until every buffered table write is with the Kafka producer; recovery reads to
+the true end of each changelog partition.
 
 Applied once per process, before the first app is built. When faust-streaming fixes these
 upstream, this module should go.
@@ -96,6 +102,7 @@ def apply() -> None:
     _skipped_records_are_not_acked(consumer_class)
     _commit_only_contiguous_acks(consumer_class)
     _flush_drains_the_buffer()
+    _recover_to_the_true_end()
     setattr(consumer_class, _APPLIED, True)
 
 
@@ -311,3 +318,24 @@ def _flush_drains_the_buffer() -> None:
 
     ProducerBuffer._send_pending = counted_send  # type: ignore[method-assign]
     ProducerBuffer.flush = drain  # type: ignore[method-assign]
+
+
+def _recover_to_the_true_end() -> None:
+    """Fix 8: the end offsets recovery reads up to come from a fetch's high watermark."""
+    from aiokafka.structs import TopicPartition
+    from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+
+    from .topic_reader import true_end_offsets
+
+    listed = AIOKafkaConsumerThread._highwaters
+
+    async def highwaters(self: Any, partitions: list[Any]) -> Any:
+        ends = await listed(self, partitions)
+        if self.consumer.in_transaction:
+            return ends
+        bootstrap = self._ensure_consumer()._client._bootstrap_servers
+        reported = {TopicPartition(tp.topic, tp.partition): end for tp, end in ends.items()}
+        true = await true_end_offsets(bootstrap, reported)
+        return {tp: true[TopicPartition(tp.topic, tp.partition)] for tp in ends}
+
+    AIOKafkaConsumerThread._highwaters = highwaters  # type: ignore[method-assign]

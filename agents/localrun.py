@@ -25,9 +25,6 @@ FAST_GROUP = {
     "ORDERSTREAM_COMMIT_INTERVAL_S": "0.5",
 }
 
-# tansu reports a partition's end as its last batch's first offset + 1: one record per batch
-# keeps end offsets (and so Faust's changelog recovery) right.
-TANSU_SAFE_BATCH = 1
 # tansu holds a fetch for its full max wait even when data arrives: keep the wait short.
 # Measured at 150 raw records/s: p50 raw->ALLOCATED 171 ms at 100 ms, 723 ms at 10 ms (tansu
 # then spends itself on fetches), 1,838 ms at Faust's fixed 1,500 ms.
@@ -92,7 +89,6 @@ class Run:
             "ORDERSTREAM_TOPIC_PREFIX": self.prefix,
             "ORDERSTREAM_APP_ID": self.app_id,
             "ORDERSTREAM_TOPIC_PARTITIONS": str(self.partitions),
-            "ORDERSTREAM_PRODUCER_MAX_BATCH_SIZE": str(TANSU_SAFE_BATCH),
             "ORDERSTREAM_CONSUMER_FETCH_MAX_WAIT_MS": str(TANSU_FETCH_WAIT_MS),
         }
 

@@ -41,9 +41,8 @@ class Settings(BaseSettings):
     rebalance_timeout_s: float = Field(default=10.0, gt=0)
     commit_interval_s: float = Field(default=1.0, gt=0)
 
-    # Producer batch size (bytes). The embedded tansu broker reports a partition's end offset
-    # as the first offset of its last batch + 1, so there every batch must hold one record
-    # (set 1): Faust's table recovery reads changelogs up to that end offset.
+    # Producer batch size (bytes). tansu lists a partition's end offset short of a multi-record
+    # last batch; table recovery takes its ends from fetches instead (faust_fixes, fix 8).
     producer_max_batch_size: int = Field(default=16384, ge=1)
 
     # How long a fetch may wait at the broker for data (ms). Kafka answers as soon as data

@@ -2,26 +2,69 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Mapping
+
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from .kafka_admin import partitions_of
 
+_FETCH_WAIT_MS = 10
+_TRUE_END_TIMEOUT_S = 30
+
+
+async def true_end_offsets(
+    bootstrap: str, reported: Mapping[TopicPartition, int]
+) -> dict[TopicPartition, int]:
+    """Each partition's end offset, from a fetch's high watermark.
+
+    tansu answers ListOffsets (latest) with its last batch's first offset + 1, short of the
+    end whenever that batch holds more than one record; the high watermark of a fetch
+    response is right. `reported` is what ListOffsets said; a partition it calls empty is.
+    """
+    ends = dict(reported)
+    wanted = [tp for tp, end in reported.items() if end > 0]
+    if not wanted:
+        return ends
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=_FETCH_WAIT_MS
+    )
+    await consumer.start()
+    try:
+        consumer.assign(wanted)
+        for tp in wanted:
+            consumer.seek(tp, reported[tp] - 1)
+        pending = set(wanted)
+        deadline = asyncio.get_running_loop().time() + _TRUE_END_TIMEOUT_S
+        while pending:
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"no fetch answered for {sorted(pending)}")
+            await consumer.getmany(*pending, timeout_ms=200, max_records=1)
+            for tp in list(pending):
+                highwater = consumer.highwater(tp)
+                if highwater is not None:
+                    ends[tp] = max(ends[tp], highwater)
+                    pending.discard(tp)
+        return ends
+    finally:
+        await consumer.stop()
+
 
 async def read_topic(bootstrap: str, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
-    """Every record from the beginning until the end offsets are reached and a poll is idle.
-
-    The idle poll matters on tansu, whose end offset can lag the last record of a batch.
-    """
+    """Every record from the beginning up to each partition's end as it was when asked."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        fetch_max_wait_ms=_FETCH_WAIT_MS,
     )
     await consumer.start()
     try:
         partitions = [TopicPartition(topic, p) for p in await partitions_of(bootstrap, topic)]
+        end = await true_end_offsets(bootstrap, await consumer.end_offsets(partitions))
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
-        end = await consumer.end_offsets(partitions)
         records: list[ConsumerRecord[bytes, bytes]] = []
         while [tp for tp, offset in end.items() if await consumer.position(tp) < offset]:
             for batch in (await consumer.getmany(timeout_ms=500, max_records=10_000)).values():

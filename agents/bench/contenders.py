@@ -6,6 +6,7 @@ prefix of the shared broker, and is stopped with SIGTERM.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -87,7 +88,7 @@ class _Module:
         data.mkdir(parents=True, exist_ok=True)
         self.log = data / "process.log"
         env = {
-            **_environ(),
+            **os.environ,
             "BENCH_BOOTSTRAP": self.bootstrap,
             "BENCH_PREFIX": self.prefix,
             "BENCH_DATA_DIR": str(data),
@@ -143,9 +144,3 @@ class Limit(_Module):
                 order_id = self.order_at.get(int(value))
                 return (order_id, "ALLOCATED") if order_id else None
         return None
-
-
-def _environ() -> dict[str, str]:
-    import os
-
-    return dict(os.environ)

@@ -22,7 +22,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from orderstream.codecs.sources import Source
 
-from ..localrun import TANSU_FETCH_WAIT_MS, TANSU_SAFE_BATCH
+from ..localrun import TANSU_FETCH_WAIT_MS
 
 HOPS = ("limit.events", "limit.commands", "limit.replies")
 STATUS_TOPIC = "limit.status"
@@ -70,9 +70,7 @@ async def hop(
 
 
 async def run(bootstrap: str, prefix: str) -> None:
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", max_batch_size=TANSU_SAFE_BATCH
-    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
     raw = [f"{prefix}raw.{source.value}" for source in Source]
     chain = [raw, *([f"{prefix}{name}"] for name in HOPS)]

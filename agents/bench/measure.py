@@ -11,15 +11,17 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import ConsumerRecord
 
 from ..drive import Topics, produce
 from ..kafka_admin import partitions_of
-from .contenders import Contender
+from .contenders import Outcome
 from .load import Phase
 
 ALLOCATING = frozenset({"ALLOCATED", "PARTIALLY_ALLOCATED"})
@@ -30,10 +32,12 @@ WATCH_FETCH_WAIT_MS = 20
 
 @dataclass
 class Watcher:
-    """Consumes a contender's status topic on a thread of its own; first times per order."""
+    """Consumes a status topic on a thread of its own; the first times each order was done
+    and allocated (`read` turns a record into an order id and status, or None)."""
 
     bootstrap: str
-    contender: Contender
+    topic: str
+    read: Callable[[ConsumerRecord[bytes, bytes]], Outcome | None]
     done_at: dict[str, int] = field(default_factory=dict)
     allocated_at: dict[str, int] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -49,7 +53,7 @@ class Watcher:
             self._thread.join(10)
 
     async def _watch(self) -> None:
-        topic = self.contender.status_topic
+        topic = self.topic
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap,
             enable_auto_commit=False,
@@ -67,7 +71,7 @@ class Watcher:
                 now = int(time.time() * 1000)
                 for records in batches.values():
                     for record in records:
-                        outcome = self.contender.read(record)
+                        outcome = self.read(record)
                         if outcome is None:
                             continue
                         order_id, status = outcome

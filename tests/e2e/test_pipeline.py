@@ -4,22 +4,20 @@ SIGKILL and rebalance: DESIGN's four invariants, read off the output topics."""
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from datetime import UTC, datetime
 
 import pytest
 
+from orderstream.agents.chaos import Schedule, run_chaos
 from orderstream.agents.drive import (
     collect,
     duplicates_counted,
-    orders_with_outcome,
     produce,
-    statuses,
     wait_for_outcomes,
 )
 from orderstream.agents.loadgen import Expected, Mix, RawRecord, generate
-from orderstream.agents.localrun import Run, wait_until
+from orderstream.agents.localrun import Run
 from orderstream.agents.summary import Summary, render, summarize
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -61,19 +59,6 @@ def assert_invariants(summary: Summary, expected: Expected) -> None:
     assert sum(summary.outcomes.values()) == expected.orders
 
 
-def produce_in_background(
-    run: Run, records: list[RawRecord], rate: float
-) -> tuple[threading.Thread, list]:
-    box: list = []
-
-    def target() -> None:
-        box.append(asyncio.run(produce(run, records, rate=rate)))
-
-    thread = threading.Thread(target=target, daemon=True)
-    thread.start()
-    return thread, box
-
-
 def test_orders_from_every_channel_get_one_outcome_per_line_and_bad_payloads_are_dead_lettered(
     run: Run,
 ) -> None:
@@ -87,36 +72,16 @@ def test_orders_from_every_channel_get_one_outcome_per_line_and_bad_payloads_are
     assert worker.alive
 
 
-def outcomes_so_far(run: Run) -> int:
-    return len(orders_with_outcome(asyncio.run(statuses(run))))
-
-
-def test_sigkill_mid_stream_and_restart_applies_nothing_twice_and_loses_nothing(run: Run) -> None:
-    records, expected = load(600, seed=12)
-    run.start_worker("w1")
-    thread, box = produce_in_background(run, records, rate=120)
-    # First kill while the worker is still joining and recovering, then two while it is
-    # publishing outcomes; each restart reuses the worker's data dir (its RocksDB tables).
-    time.sleep(3)
-    run.workers[-1].kill()
-    run.start_worker("w1")
-    for _ in range(2):
-        before = outcomes_so_far(run)
-        assert wait_until(lambda b=before: outcomes_so_far(run) > b + 20, 60), run.logs()
-        run.workers[-1].kill()
-        run.start_worker("w1")
-    thread.join(60)
-    summary = finish(run, box[0], expected, 0)
-    assert_invariants(summary, expected)
-
-
-def test_two_workers_in_one_group_survive_one_of_them_stopping_mid_run(run: Run) -> None:
-    records, expected = load(600, seed=13)
-    first = run.start_worker("w1")
-    run.start_worker("w2")
-    thread, box = produce_in_background(run, records, rate=120)
-    time.sleep(5)
-    first.stop()
-    thread.join(60)
-    summary = finish(run, box[0], expected, 0)
-    assert_invariants(summary, expected)
+def test_short_chaos_campaign_kills_and_a_stop_in_rebalance_change_no_count(
+    kafka_bootstrap: str,
+) -> None:
+    """`orderstream chaos` in small: two workers, four SIGKILLs at random moments (the first
+    may land while the workers still join), one worker stopped during a rebalance."""
+    report = run_chaos(
+        kafka_bootstrap, orders=500, schedule=Schedule(kills=4), seed=12, rate=100, timeout=180
+    )
+    assert report.kills == 4
+    assert report.stops_in_rebalance == 1
+    assert report.orders == 500
+    assert report.duplicates > 0 and report.dead_letters > 0
+    assert report.violations == 0, report.details

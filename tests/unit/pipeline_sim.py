@@ -10,10 +10,14 @@ import importlib.resources
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from orderstream.agents.loadgen import RawRecord
+from orderstream.codecs.deadletter import DeadLetter, dead_letter
 from orderstream.codecs.rules import load_rules
-from orderstream.streams.inventory import ReservationAnswered, step
+from orderstream.codecs.sources import Source, normalize_payload
+from orderstream.streams.events import StockAdjusted, StockSnapshotted
+from orderstream.streams.inventory import ReservationAnswered, command_for, step
 from orderstream.streams.ledger import (
     AwaitStock,
     Commit,
@@ -26,6 +30,7 @@ from orderstream.streams.ledger import (
 from orderstream.streams.order_messages import FulfilmentRequested, StatusChanged
 from orderstream.streams.order_process import Context, OrderInput, decide, order_id_of
 from orderstream.streams.order_state import OrderState
+from orderstream.streams.rejections import Rejected
 from orderstream.streams.routing import RuleSet
 from orderstream.streams.validation import served_countries
 
@@ -133,3 +138,51 @@ def _with_atp(context: Context, atp: dict[str, dict[str, int]], position: str) -
         max_attempts=context.max_attempts,
         position=position,
     )
+
+
+@dataclass(frozen=True)
+class SimulatedRun:
+    """What a load made of the core: statuses as consumed (3 ms after each input), dead
+    letters for what no normalizer accepted, the ledgers' final counts."""
+
+    sim: Simulation
+    consumed: list[tuple[StatusChanged, int]]
+    dead_letters: list[DeadLetter]
+    ledger: dict[str, dict[str, tuple[int, int, int]]]
+
+
+def simulate(records: Iterable[RawRecord], start: datetime) -> SimulatedRun:
+    """Every raw record through the normalizers and the core, in order."""
+    sim = Simulation(sample_rules(), start)
+    consumed: list[tuple[StatusChanged, int]] = []
+    letters: list[DeadLetter] = []
+    for offset, record in enumerate(records):
+        headers = {name: value.decode() for name, value in record.headers}
+        event = normalize_payload(Source(record.topic.removeprefix("raw.")), record.value, headers)
+        sim.now = start + timedelta(milliseconds=record.offset_ms)
+        if isinstance(event, Rejected):
+            letters.append(
+                dead_letter(
+                    stage="ingest",
+                    rejected=event,
+                    topic=record.topic,
+                    partition=0,
+                    offset=offset,
+                    value=record.value,
+                    key=record.key,
+                    headers=record.headers,
+                    now=sim.now,
+                )
+            )
+            continue
+        if isinstance(event, (StockSnapshotted, StockAdjusted)):
+            sim.inventory(command_for(event))
+            continue
+        known = len(sim.statuses)
+        sim.send([event])
+        consumed += [(s, record.offset_ms + 3) for s in sim.statuses[known:]]
+    ledger = {
+        sku: {loc: (s.on_hand, s.reserved, s.safety_stock) for loc, s in book.locations.items()}
+        for sku, book in sim.ledgers.items()
+    }
+    return SimulatedRun(sim, consumed, letters, ledger)

@@ -10,13 +10,10 @@ import msgspec
 from orderstream.agents.loadgen import Kind, Mix, RawRecord, generate, sample_network
 from orderstream.agents.summary import Summary, percentile, render, summarize
 from orderstream.codecs.deadletter import DeadLetter, dead_letter
-from orderstream.codecs.sources import Source, normalize_payload
-from orderstream.streams.events import StockAdjusted, StockSnapshotted
-from orderstream.streams.inventory import command_for
 from orderstream.streams.order_messages import AllocatedShipment, LineQty, StatusChanged
 from orderstream.streams.rejections import Rejected, RejectReason
 from orderstream.streams.status import OrderStatus
-from tests.unit.pipeline_sim import Simulation, sample_rules
+from tests.unit.pipeline_sim import simulate
 
 T = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 S = OrderStatus
@@ -366,30 +363,13 @@ def test_render_shows_the_numbers_and_flags_a_broken_invariant() -> None:
 def test_a_simulated_run_of_the_core_over_a_generated_load_keeps_every_invariant() -> None:
     start = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
     records, expected = generate(Mix(orders=300), seed=42, start=start, network=sample_network())
-    sim = Simulation(sample_rules(), start)
-    consumed: list[tuple[StatusChanged, int]] = []
-    for record in records:
-        headers = {name: value.decode() for name, value in record.headers}
-        event = normalize_payload(Source(record.topic.removeprefix("raw.")), record.value, headers)
-        if isinstance(event, Rejected):
-            continue
-        sim.now = start + timedelta(milliseconds=record.offset_ms)
-        if isinstance(event, (StockSnapshotted, StockAdjusted)):
-            sim.inventory(command_for(event))
-            continue
-        known = len(sim.statuses)
-        sim.send([event])
-        consumed += [(s, record.offset_ms + 3) for s in sim.statuses[known:]]
-    ledger = {
-        sku: {loc: (s.on_hand, s.reserved, s.safety_stock) for loc, s in book.locations.items()}
-        for sku, book in sim.ledgers.items()
-    }
+    simulated = simulate(records, start)
     summary = summarize(
         produced=[(record, record.offset_ms) for record in records],
-        consumed=consumed,
-        dead_letters=[],
-        ledger=ledger,
-        duplicates_dropped=sim.duplicates,
+        consumed=simulated.consumed,
+        dead_letters=simulated.dead_letters,
+        ledger=simulated.ledger,
+        duplicates_dropped=simulated.sim.duplicates,
     )
     assert summary.orders == summary.orders_sent == expected.orders == 300
     assert sum(summary.outcomes.values()) + summary.orders_without_outcome == 300

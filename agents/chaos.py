@@ -1,0 +1,214 @@
+"""`orderstream chaos`: a long load with duplicates, while worker processes die.
+
+Two workers share one consumer group. While a generated load streams in, a seeded schedule
+SIGKILLs a random worker every few seconds and restarts it on its own data dir (RocksDB
+tables kept, nothing flushed or committed); halfway, while the group is still rebalancing
+after a kill, the other worker is stopped (SIGTERM) and started again a little later. Then
+it waits for every order's outcome, reads the output topics and checks the invariants
+(`chaos_verdict`), prints the counts and writes them as JSON. Exit 1 on any violation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import msgspec
+import typer
+from aiokafka.structs import ConsumerRecord
+
+from orderstream.codecs import internal
+
+from .bench.contenders import Outcome
+from .bench.measure import Watcher
+from .chaos_verdict import ChaosReport, violations
+from .drive import Produced, collect, produce
+from .loadgen import Mix, generate
+from .localrun import Run, Worker
+from .summary import summarize
+from .topics import ORDERS_STATUS
+
+NAMES = ("w1", "w2")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    kills: int
+    gap_s: tuple[float, float] = (3.0, 10.0)
+    """Seconds between kills, drawn uniformly."""
+    rebalance_stop_after_s: tuple[float, float] = (0.5, 2.5)
+    """How long after the middle kill's restart the other worker is stopped."""
+    stopped_for_s: float = 8.0
+
+
+def _read_status(record: ConsumerRecord[bytes, bytes]) -> Outcome | None:
+    if not record.value:
+        return None
+    event = internal.status_changed.decode(record.value)
+    return event.oms_order_id, event.status.value
+
+
+def _live(run: Run, name: str) -> Worker | None:
+    for worker in reversed(run.workers):
+        if worker.name == name and worker.alive:
+            return worker
+    return None
+
+
+def _restart(run: Run, name: str) -> None:
+    if _live(run, name) is None:
+        run.start_worker(name)
+
+
+def inflict(
+    run: Run, schedule: Schedule, rng: random.Random, say: Callable[[str], None]
+) -> tuple[int, int]:
+    """Kill and restart workers per `schedule`; (kills, stops during a rebalance)."""
+    kills = stops = 0
+    stopped: str | None = None
+    stopped_at = 0.0
+    while kills < schedule.kills:
+        time.sleep(rng.uniform(*schedule.gap_s))
+        if stopped is not None and time.monotonic() - stopped_at >= schedule.stopped_for_s:
+            _restart(run, stopped)
+            say(f"  restarted {stopped}")
+            stopped = None
+        candidates = [name for name in NAMES if _live(run, name) is not None]
+        name = rng.choice(candidates)
+        victim = _live(run, name)
+        assert victim is not None
+        victim.kill()
+        run.start_worker(name)
+        kills += 1
+        say(f"  kill {kills}: SIGKILL {name} (pid {victim.process.pid}), restarted")
+        if kills == (schedule.kills + 1) // 2 and stopped is None:
+            time.sleep(rng.uniform(*schedule.rebalance_stop_after_s))
+            other = next(n for n in NAMES if n != name)
+            worker = _live(run, other)
+            if worker is not None:
+                worker.stop()
+                stops += 1
+                stopped, stopped_at = other, time.monotonic()
+                say(f"  stopped {other} (SIGTERM) while the group rebalanced")
+    if stopped is not None:
+        _restart(run, stopped)
+    return kills, stops
+
+
+def run_chaos(
+    bootstrap: str,
+    *,
+    orders: int,
+    schedule: Schedule,
+    seed: int,
+    rate: float | None,
+    timeout: float,
+    say: Callable[[str], None] = typer.echo,
+) -> ChaosReport:
+    started = time.monotonic()
+    records, expected = generate(Mix(orders=orders), seed=seed, start=datetime.now(UTC))
+    wanted = {oid for ids in expected.order_ids.values() for oid in ids}
+    root = Path(tempfile.mkdtemp(prefix="orderstream-chaos-"))
+    run = Run(bootstrap, root)
+    watcher = Watcher(bootstrap, run.topic(ORDERS_STATUS), _read_status)
+    try:
+        for name in NAMES:
+            run.start_worker(name)
+        box: list[Produced] = []
+        sender = threading.Thread(
+            target=lambda: box.append(asyncio.run(produce(run, records, rate=rate))), daemon=True
+        )
+        sender.start()
+        say(f"sending {len(records)} records ({orders} orders); two workers")
+        kills, stops = inflict(run, schedule, random.Random(seed), say)
+        sender.join()
+        watcher.start()
+        deadline = time.monotonic() + timeout
+        while watcher.missing(dict.fromkeys(wanted, 0)) and time.monotonic() < deadline:
+            time.sleep(1.0)
+        say(f"{len(wanted) - watcher.missing(dict.fromkeys(wanted, 0))}/{len(wanted)} orders done")
+        time.sleep(3)  # trailing answers and availability changes
+        collected = asyncio.run(collect(run))
+        summary = summarize(
+            produced=box[0],
+            consumed=collected.statuses,
+            dead_letters=collected.dead_letters,
+            ledger=collected.ledger,
+            duplicates_dropped=0,
+        )
+        found, details = violations(
+            summary=summary,
+            expected=expected,
+            records=records,
+            consumed=collected.statuses,
+            ledger=collected.ledger,
+        )
+    finally:
+        watcher.stop()
+        run.stop_all()
+        shutil.rmtree(root, ignore_errors=True)
+    return ChaosReport(
+        inputs=len(records),
+        kills=kills,
+        stops_in_rebalance=stops,
+        duplicates=expected.duplicates,
+        dead_letters=summary.dead_letters,
+        violations=sum(found.values()),
+        violations_by_kind=found,
+        orders=summary.orders,
+        outcomes=summary.outcomes,
+        seconds=round(time.monotonic() - started, 1),
+        details=details,
+    )
+
+
+def chaos(
+    *,
+    orders: Annotated[int, typer.Option(help="Distinct orders.", min=1)] = 100_000,
+    kills: Annotated[int, typer.Option(help="SIGKILLs (each followed by a restart).", min=0)] = 12,
+    rate: Annotated[
+        float | None, typer.Option(help="Raw records/s (default: as fast as it can).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the load and of the kill schedule.")] = 7,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write the counts here.")] = None,
+    bootstrap: Annotated[
+        str | None, typer.Option(help="Use this broker (default: start the embedded stack).")
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for outcomes.")] = 3600,
+) -> None:
+    """Kill workers while a long load runs; check that every input counted exactly once."""
+    schedule = Schedule(kills=kills)
+    if bootstrap is None:
+        from .devstack import DevStack
+
+        with DevStack() as urls:
+            report = run_chaos(
+                urls.kafka_bootstrap,
+                orders=orders,
+                schedule=schedule,
+                seed=seed,
+                rate=rate,
+                timeout=timeout,
+            )
+    else:
+        report = run_chaos(
+            bootstrap, orders=orders, schedule=schedule, seed=seed, rate=rate, timeout=timeout
+        )
+    encoded = msgspec.json.format(msgspec.json.encode(report))
+    typer.echo(encoded.decode())
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_bytes(encoded + b"\n")
+    if report.violations:
+        typer.echo(f"chaos failed: {report.violations} violation(s)", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"chaos ok: {report.kills} kills, every input counted once")

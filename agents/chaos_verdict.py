@@ -1,0 +1,154 @@
+"""The crash campaign's verdict: did every input count exactly once, whatever was killed?
+
+Pure: the caller hands in what was sent (the generated records and their `Expected`), the
+demo summary of the outputs, the status events consumed and the ledger's final counts.
+Each check is one kind in `violations_by_kind`; `violations` is their sum, 0 when all held.
+
+- `oversold`: a SKU x location with reserved > on hand - safety stock, or a count below 0.
+- `reservation_applied_twice`: a line whose distinct allocated shipments exceed its quantity.
+- `conflicting_event_id`: two different status events with one `event_id`.
+- `line_without_outcome` / `order_without_outcome`: a sent order (not a duplicate, not
+  malformed) whose lines its outcomes do not cover exactly once, or with no outcome at all.
+- `orders_accepted_mismatch`: distinct orders placed differ from distinct orders sent.
+- `dead_letter_mismatch`: distinct dead letters differ from malformed records sent.
+- `stock_not_applied_once`: a SKU x location whose final on hand differs from the stock feed
+  applied exactly once in order (a lost or a doubled adjustment).
+- `cancellation_not_applied` / `payment_not_applied`: a cancelled order not ending
+  CANCELLED, or a captured payment's order still ON_HOLD.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import msgspec
+
+from orderstream.codecs.sources import Source, normalize_payload
+from orderstream.streams.events import StockAdjusted, StockSnapshotted
+from orderstream.streams.order_messages import StatusChanged
+from orderstream.streams.status import OrderStatus
+
+from .loadgen import Expected, RawRecord
+from .summary import OUTCOMES, LedgerView, Summary
+
+KINDS = (
+    "oversold",
+    "reservation_applied_twice",
+    "conflicting_event_id",
+    "line_without_outcome",
+    "order_without_outcome",
+    "orders_accepted_mismatch",
+    "dead_letter_mismatch",
+    "stock_not_applied_once",
+    "cancellation_not_applied",
+    "payment_not_applied",
+)
+
+
+class ChaosReport(msgspec.Struct, frozen=True):
+    """What `orderstream chaos` prints and writes; the key names are stable."""
+
+    inputs: int
+    """Raw records sent, of every kind."""
+    kills: int
+    """Worker processes SIGKILLed (each restarted on its own data dir)."""
+    stops_in_rebalance: int
+    """Workers stopped (SIGTERM) while the group was rebalancing after a kill."""
+    duplicates: int
+    """Duplicate records sent (webhook retries, overlapping polls); each must change nothing."""
+    dead_letters: int
+    violations: int
+    violations_by_kind: dict[str, int]
+    orders: int
+    outcomes: dict[str, int]
+    seconds: float
+    details: list[str]
+    """The first findings, one line each."""
+
+
+def stock_on_hand(records: Iterable[RawRecord]) -> dict[tuple[str, str], int]:
+    """SKU x location -> on hand after the stock feed, each record applied once in order.
+
+    A record at or below its feed's (source system, location) last sequence is stale; counts
+    never go below 0: the ledger's rules, restated so a lost or doubled record shows.
+    """
+    on_hand: dict[tuple[str, str], int] = {}
+    sequences: dict[tuple[str, str, str], int] = {}
+    for record in records:
+        if record.kind not in {"stock", "adjustment"}:
+            continue
+        headers = {k.lower(): v.decode("utf-8", "replace") for k, v in record.headers}
+        event = normalize_payload(Source(record.topic.removeprefix("raw.")), record.value, headers)
+        if not isinstance(event, (StockSnapshotted, StockAdjusted)):
+            continue
+        feed = (event.sku, event.source_system, event.location)
+        if event.sequence <= sequences.get(feed, -1):
+            continue
+        sequences[feed] = event.sequence
+        where = (event.sku, event.location)
+        level = (
+            event.on_hand
+            if isinstance(event, StockSnapshotted)
+            else on_hand.get(where, 0) + event.delta
+        )
+        on_hand[where] = max(0, level)
+    return on_hand
+
+
+def final_outcomes(consumed: Iterable[tuple[StatusChanged, int]]) -> dict[str, OrderStatus]:
+    """Each order's last outcome status (by `seq`)."""
+    last: dict[str, StatusChanged] = {}
+    for event, _ in consumed:
+        if event.status not in OUTCOMES:
+            continue
+        seen = last.get(event.oms_order_id)
+        if seen is None or event.seq > seen.seq:
+            last[event.oms_order_id] = event
+    return {order_id: event.status for order_id, event in last.items()}
+
+
+def violations(
+    *,
+    summary: Summary,
+    expected: Expected,
+    records: Sequence[RawRecord],
+    consumed: Sequence[tuple[StatusChanged, int]],
+    ledger: LedgerView,
+) -> tuple[dict[str, int], list[str]]:
+    found = dict.fromkeys(KINDS, 0)
+    details: list[str] = []
+
+    def note(kind: str, detail: str) -> None:
+        found[kind] += 1
+        if len(details) < 20:
+            details.append(f"{kind}: {detail}")
+
+    for oversold in summary.oversold_skus:
+        note("oversold", f"{oversold.sku}@{oversold.location} {oversold.reason}")
+    for double in summary.double_reservations:
+        kind = (
+            "conflicting_event_id"
+            if double.kind == "conflicting_event"
+            else "reservation_applied_twice"
+        )
+        note(kind, f"{double.oms_order_id} {double.detail}")
+    for line in summary.lines_without_outcome_detail:
+        details.append(f"line_without_outcome: {line.oms_order_id}/{line.line_id} {line.detail}")
+    found["line_without_outcome"] = summary.lines_without_outcome
+    found["order_without_outcome"] = summary.orders_without_outcome
+    if summary.orders != expected.orders:
+        note("orders_accepted_mismatch", f"{summary.orders} placed, {expected.orders} sent")
+    if summary.dead_letters != expected.malformed:
+        note("dead_letter_mismatch", f"{summary.dead_letters} letters, {expected.malformed} bad")
+    for (sku, location), units in sorted(stock_on_hand(records).items()):
+        actual = ledger.get(sku, {}).get(location)
+        if actual is None or actual[0] != units:
+            note("stock_not_applied_once", f"{sku}@{location} {actual and actual[0]} != {units}")
+    final = final_outcomes(consumed)
+    for order_id in expected.cancellations:
+        if final.get(order_id) is not OrderStatus.CANCELLED:
+            note("cancellation_not_applied", f"{order_id} ended {final.get(order_id)}")
+    for order_id in expected.payments:
+        if final.get(order_id) is OrderStatus.ON_HOLD:
+            note("payment_not_applied", f"{order_id} still ON_HOLD")
+    return found, details
