@@ -43,11 +43,15 @@ NAMES = ("w1", "w2")
 @dataclass(frozen=True)
 class Schedule:
     kills: int
-    gap_s: tuple[float, float] = (3.0, 10.0)
-    """Seconds between kills, drawn uniformly."""
+    spread: tuple[float, float] = (0.02, 0.9)
+    """Kills land when the share of orders done first passes random points in this range,
+    so they fall at random moments of the processing, however long it takes."""
     rebalance_stop_after_s: tuple[float, float] = (0.5, 2.5)
     """How long after the middle kill's restart the other worker is stopped."""
     stopped_for_s: float = 8.0
+
+    def moments(self, rng: random.Random) -> list[float]:
+        return sorted(rng.uniform(*self.spread) for _ in range(self.kills))
 
 
 def _read_status(record: ConsumerRecord[bytes, bytes]) -> Outcome | None:
@@ -70,26 +74,33 @@ def _restart(run: Run, name: str) -> None:
 
 
 def inflict(
-    run: Run, schedule: Schedule, rng: random.Random, say: Callable[[str], None]
+    run: Run,
+    schedule: Schedule,
+    rng: random.Random,
+    *,
+    progress: Callable[[], float],
+    say: Callable[[str], None],
+    deadline: float,
 ) -> tuple[int, int]:
-    """Kill and restart workers per `schedule`; (kills, stops during a rebalance)."""
+    """Kill and restart workers as `progress` (share of orders done) passes the schedule's
+    moments; (kills, stops during a rebalance)."""
     kills = stops = 0
     stopped: str | None = None
     stopped_at = 0.0
-    while kills < schedule.kills:
-        time.sleep(rng.uniform(*schedule.gap_s))
-        if stopped is not None and time.monotonic() - stopped_at >= schedule.stopped_for_s:
-            _restart(run, stopped)
-            say(f"  restarted {stopped}")
-            stopped = None
-        candidates = [name for name in NAMES if _live(run, name) is not None]
-        name = rng.choice(candidates)
+    for moment in schedule.moments(rng):
+        while progress() < moment and time.monotonic() < deadline:
+            time.sleep(0.2)
+            if stopped is not None and time.monotonic() - stopped_at >= schedule.stopped_for_s:
+                _restart(run, stopped)
+                say(f"  restarted {stopped}")
+                stopped = None
+        name = rng.choice([name for name in NAMES if _live(run, name) is not None])
         victim = _live(run, name)
         assert victim is not None
         victim.kill()
         run.start_worker(name)
         kills += 1
-        say(f"  kill {kills}: SIGKILL {name} (pid {victim.process.pid}), restarted")
+        say(f"  kill {kills} at {progress():.0%} done: SIGKILL {name}, restarted")
         if kills == (schedule.kills + 1) // 2 and stopped is None:
             time.sleep(rng.uniform(*schedule.rebalance_stop_after_s))
             other = next(n for n in NAMES if n != name)
@@ -129,13 +140,20 @@ def run_chaos(
         )
         sender.start()
         say(f"sending {len(records)} records ({orders} orders); two workers")
-        kills, stops = inflict(run, schedule, random.Random(seed), say)
-        sender.join()
         watcher.start()
+        pending = dict.fromkeys(wanted, 0)
+
+        def progress() -> float:
+            return 1 - watcher.missing(pending) / len(pending)
+
         deadline = time.monotonic() + timeout
-        while watcher.missing(dict.fromkeys(wanted, 0)) and time.monotonic() < deadline:
+        kills, stops = inflict(
+            run, schedule, random.Random(seed), progress=progress, say=say, deadline=deadline
+        )
+        sender.join()
+        while watcher.missing(pending) and time.monotonic() < deadline:
             time.sleep(1.0)
-        say(f"{len(wanted) - watcher.missing(dict.fromkeys(wanted, 0))}/{len(wanted)} orders done")
+        say(f"{len(wanted) - watcher.missing(pending)}/{len(wanted)} orders done")
         time.sleep(3)  # trailing answers and availability changes
         collected = asyncio.run(collect(run))
         summary = summarize(
