@@ -55,7 +55,7 @@ from orderstream.streams.normalize import (
 )
 from orderstream.streams.rejections import RejectReason
 
-from .common import AwareDatetime, ChannelCodec, Headers, Normalized
+from .common import AwareDatetime, ChannelCodec, Headers, Identifier, Normalized
 
 SOURCE = "amazon"
 CANCEL_REASON = "cancelled"
@@ -145,7 +145,7 @@ class AmazonBuyerInfo(msgspec.Struct, frozen=True, rename="pascal"):
 class AmazonOrder(msgspec.Struct, frozen=True, rename="pascal"):
     """The Orders API v0 `Order` object (`getOrder` payload)."""
 
-    amazon_order_id: str
+    amazon_order_id: Identifier
     purchase_date: AwareDatetime
     last_update_date: AwareDatetime
     order_status: str
@@ -154,7 +154,7 @@ class AmazonOrder(msgspec.Struct, frozen=True, rename="pascal"):
     ship_service_level: str | None = None
     shipment_service_level_category: str | None = None
     order_total: AmazonMoney | None = None
-    marketplace_id: str | None = None
+    marketplace_id: Identifier | None = None
     is_prime: bool = False
     is_premium_order: bool = False
     is_business_order: bool = False
@@ -175,10 +175,10 @@ class AmazonBuyerRequestedCancel(msgspec.Struct, frozen=True, rename="pascal"):
 class AmazonOrderItem(msgspec.Struct, frozen=True, rename="pascal"):
     """The Orders API v0 `OrderItem` object; a Pending order's items carry no money yet."""
 
-    asin: str = msgspec.field(name="ASIN")
-    order_item_id: str
+    asin: Identifier = msgspec.field(name="ASIN")
+    order_item_id: Identifier
     quantity_ordered: int
-    seller_sku: str | None = msgspec.field(name="SellerSKU", default=None)
+    seller_sku: Identifier | None = msgspec.field(name="SellerSKU", default=None)
     title: str | None = None
     quantity_shipped: int | None = None
     item_price: AmazonMoney | None = None
@@ -194,7 +194,7 @@ class AmazonOrderItems(msgspec.Struct, frozen=True, rename="pascal"):
     """The `getOrderItems` payload object."""
 
     order_items: list[AmazonOrderItem]
-    amazon_order_id: str | None = None
+    amazon_order_id: Identifier | None = None
     next_token: str | None = None
 
 

@@ -55,7 +55,7 @@ from orderstream.streams.normalize import (
 )
 from orderstream.streams.rejections import RejectReason
 
-from .common import AwareDatetime, ChannelCodec, Headers, Normalized
+from .common import AwareDatetime, ChannelCodec, Headers, Identifier, Normalized
 
 SOURCE = "bol"
 CURRENCY = "EUR"
@@ -98,17 +98,17 @@ class BolFulfilment(msgspec.Struct, frozen=True, rename="camel"):
 
 
 class BolOffer(msgspec.Struct, frozen=True, rename="camel"):
-    offer_id: str | None = None
-    reference: str | None = None
+    offer_id: Identifier | None = None
+    reference: Identifier | None = None
 
 
 class BolProduct(msgspec.Struct, frozen=True, rename="camel"):
-    ean: str
+    ean: Identifier
     title: str | None = None
 
 
 class BolOrderItem(msgspec.Struct, frozen=True, rename="camel"):
-    order_item_id: str
+    order_item_id: Identifier
     fulfilment: BolFulfilment
     product: BolProduct
     quantity: int
@@ -127,7 +127,7 @@ class BolOrderItem(msgspec.Struct, frozen=True, rename="camel"):
 class BolOrder(msgspec.Struct, frozen=True, rename="camel"):
     """The Retailer API v10 order detail."""
 
-    order_id: str
+    order_id: Identifier
     order_placed_date_time: AwareDatetime
     order_items: list[BolOrderItem]
     pickup_point: bool = False

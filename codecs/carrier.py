@@ -20,19 +20,19 @@ from orderstream.streams import keys
 from orderstream.streams.events import TrackingStatus, TrackingUpdated
 from orderstream.streams.normalize import never_raises, text, utc
 
-from .common import AwareDatetime, ChannelCodec, Headers, Normalized
+from .common import AwareDatetime, ChannelCodec, Headers, Identifier, Normalized
 from .references import order_reference
 
 SOURCE = "carrier"
 
 
 class CarrierEvent(msgspec.Struct, frozen=True):
-    carrier: str
-    tracking_number: str
+    carrier: Identifier
+    tracking_number: Identifier
     status: Literal["in_transit", "out_for_delivery", "delivered", "exception"]
     occurred_at: AwareDatetime
-    order_reference: str
-    shipment_reference: str
+    order_reference: Identifier
+    shipment_reference: Identifier
     carrier_status_code: str = ""
     description: str = ""
     location: str = ""

@@ -15,6 +15,13 @@ from orderstream.streams.rejections import Rejected
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
 """A timestamp that must carry an offset: a naive time is ambiguous across a network."""
 
+Identifier = Annotated[str, msgspec.Meta(pattern=r"\A[^\x00-\x1f\x7f]*\Z")]
+"""An id, reference or SKU: text without C0 control characters or DEL, checked when decoding.
+
+Ids end up in keys, topics and PostgreSQL text, which cannot hold NUL; a control character in
+an id is corruption, never data. Free text (titles, notes) is not restricted.
+"""
+
 T = TypeVar("T")
 
 Headers = Mapping[str, str]

@@ -21,7 +21,7 @@ from orderstream.streams.events import PaymentUpdated
 from orderstream.streams.model import PaymentState
 from orderstream.streams.normalize import money, never_raises, text, utc
 
-from .common import AwareDatetime, ChannelCodec, Headers, Normalized
+from .common import AwareDatetime, ChannelCodec, Headers, Identifier, Normalized
 from .references import order_reference
 
 SOURCE = "payment"
@@ -59,13 +59,13 @@ class PspAmount(msgspec.Struct, frozen=True):
 
 
 class PaymentEvent(msgspec.Struct, frozen=True):
-    provider: str
-    event_id: str
-    merchant_reference: str
+    provider: Identifier
+    event_id: Identifier
+    merchant_reference: Identifier
     status: PspStatus
     occurred_at: AwareDatetime
     amount: PspAmount | None = None
-    psp_reference: str = ""
+    psp_reference: Identifier = ""
     payment_method: str = ""
 
 

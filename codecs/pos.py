@@ -40,7 +40,7 @@ from orderstream.streams.normalize import (
 )
 from orderstream.streams.rejections import RejectReason
 
-from .common import AwareDatetime, ChannelCodec, Headers, Normalized
+from .common import AwareDatetime, ChannelCodec, Headers, Identifier, Normalized
 from .references import order_reference
 
 SOURCE = "pos"
@@ -48,10 +48,10 @@ SOURCE = "pos"
 
 class PosLine(msgspec.Struct, frozen=True):
     line_no: int
-    sku: str
+    sku: Identifier
     qty: int
     unit_price: Decimal
-    ean: str = ""
+    ean: Identifier = ""
     description: str = ""
     discount: Decimal = Decimal(0)
     tax: Decimal = Decimal(0)
@@ -64,15 +64,15 @@ class PosPayment(msgspec.Struct, frozen=True):
 
 
 class PosCustomer(msgspec.Struct, frozen=True):
-    loyalty_id: str = ""
+    loyalty_id: Identifier = ""
     email: str = ""
     phone: str = ""
 
 
 class PosTransaction(msgspec.Struct, frozen=True):
-    store_id: str
-    register_id: str
-    transaction_id: str
+    store_id: Identifier
+    register_id: Identifier
+    transaction_id: Identifier
     type: Literal["sale", "return"]
     occurred_at: AwareDatetime
     currency: str
@@ -83,8 +83,8 @@ class PosTransaction(msgspec.Struct, frozen=True):
     # A return names what it returns: a receipt of any store (`original_transaction`, as
     # "{store}:{register}:{transaction}") or a web/marketplace order (`original_order_id`,
     # an oms_order_id such as "shopify:4523").
-    original_transaction: str = ""
-    original_order_id: str = ""
+    original_transaction: Identifier = ""
+    original_order_id: Identifier = ""
 
 
 def _channel_order_id(tx: PosTransaction) -> str:
@@ -95,6 +95,8 @@ def _channel_order_id(tx: PosTransaction) -> str:
 def normalize_pos(tx: PosTransaction, headers: Headers) -> Normalized:
     """A sale becomes an order handed over at the till; a return becomes units received."""
     store = text(tx.store_id, "store_id", required=True)
+    text(tx.register_id, "register_id", required=True)
+    text(tx.transaction_id, "transaction_id", required=True)
     channel_order_id = _channel_order_id(tx)
     key = keys.idempotency_key(SOURCE, channel_order_id)
     if tx.type == "return":

@@ -26,14 +26,14 @@ from orderstream.streams.events import (
 from orderstream.streams.normalize import lines_present, never_raises, quantity, refuse, text, utc
 from orderstream.streams.rejections import RejectReason
 
-from .common import AwareDatetime, ChannelCodec, Headers, Normalized
+from .common import AwareDatetime, ChannelCodec, Headers, Identifier, Normalized
 from .references import order_reference
 
 SOURCE = "returns"
 
 
 class ReturnEventLine(msgspec.Struct, frozen=True):
-    sku: str
+    sku: Identifier
     qty: int
     reason: str = ""
     disposition: Literal["restock", "refurbish", "scrap", "return_to_customer"] | None = None
@@ -42,12 +42,12 @@ class ReturnEventLine(msgspec.Struct, frozen=True):
 
 class ReturnEvent(msgspec.Struct, frozen=True):
     type: Literal["requested", "received", "inspected"]
-    event_id: str
-    rma_id: str
-    order_reference: str
+    event_id: Identifier
+    rma_id: Identifier
+    order_reference: Identifier
     occurred_at: AwareDatetime
     lines: list[ReturnEventLine]
-    location: str = ""
+    location: Identifier = ""
 
 
 @never_raises

@@ -59,7 +59,7 @@ from orderstream.streams.normalize import (
 )
 from orderstream.streams.rejections import RejectReason
 
-from .common import AwareDatetime, ChannelCodec, Headers, Normalized
+from .common import AwareDatetime, ChannelCodec, Headers, Identifier, Normalized
 
 SOURCE = "shopify"
 
@@ -145,7 +145,7 @@ class ShopifyLineItem(msgspec.Struct, frozen=True):
     price: str
     title: str = ""
     name: str | None = None
-    sku: str | None = None
+    sku: Identifier | None = None
     variant_id: int | None = None
     product_id: int | None = None
     variant_title: str | None = None

@@ -40,12 +40,25 @@ CODECS: dict[Source, ChannelCodec[Any]] = {
 }
 
 
+MAX_PAYLOAD_BYTES = 512 * 1024
+"""Largest raw payload decoded. A real order, even with hundreds of lines, is a few tens of KB;
+anything larger is a broken export or an attack, and decoding it would stall the stage."""
+
+
 def normalize_payload(source: Source, raw: bytes, headers: Headers | None = None) -> Normalized:
     """Decode `raw` with the source's codec and normalize it; never raises on bad input.
 
-    Undecodable bytes (bad JSON, wrong types, missing fields, naive timestamps) are
-    `Rejected(UNDECODABLE)` with msgspec's message and the JSON path of the offending field.
+    A body over `MAX_PAYLOAD_BYTES` is `Rejected(OVERSIZE)` before it is decoded. Undecodable
+    bytes (bad JSON or UTF-8, wrong types, missing fields, naive timestamps, control characters
+    in ids) are `Rejected(UNDECODABLE)` with msgspec's message and the JSON path of the
+    offending field. A timestamp with no UTC equivalent (year 1 ahead of UTC, year 9999 behind
+    it) is `Rejected(INVALID_TIMESTAMP)`.
     """
+    if len(raw) > MAX_PAYLOAD_BYTES:
+        return Rejected(
+            RejectReason.OVERSIZE,
+            f"payload of {len(raw)} bytes exceeds the limit of {MAX_PAYLOAD_BYTES} bytes",
+        )
     codec = CODECS[source]
     try:
         payload = codec.decoder.decode(raw)
@@ -55,6 +68,14 @@ def normalize_payload(source: Source, raw: bytes, headers: Headers | None = None
         return Rejected(RejectReason.UNDECODABLE, message, path)
     except msgspec.DecodeError as error:
         return Rejected(RejectReason.UNDECODABLE, str(error))
-    return codec.normalize(
-        payload, {name.lower(): value for name, value in (headers or {}).items()}
-    )
+    except UnicodeDecodeError as error:  # msgspec decodes the text of a string field lazily
+        return Rejected(RejectReason.UNDECODABLE, f"a string is not UTF-8: {error}")
+    lowered = {name.lower(): value for name, value in (headers or {}).items()}
+    try:
+        return codec.normalize(payload, lowered)
+    except OverflowError as error:
+        # The only arithmetic a normalizer does that can overflow is moving a decoded aware
+        # datetime to UTC (money refuses huge amounts before scaling).
+        return Rejected(
+            RejectReason.INVALID_TIMESTAMP, f"a timestamp has no UTC equivalent: {error}"
+        )

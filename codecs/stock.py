@@ -26,16 +26,16 @@ from orderstream.streams.normalize import (
     utc,
 )
 
-from .common import AwareDatetime, ChannelCodec, Headers, Normalized
+from .common import AwareDatetime, ChannelCodec, Headers, Identifier, Normalized
 
 SOURCE = "stock"
 
 
 class StockRecord(msgspec.Struct, frozen=True):
     type: Literal["snapshot", "adjustment", "inbound"]
-    source_system: str
-    location: str
-    sku: str
+    source_system: Identifier
+    location: Identifier
+    sku: Identifier
     sequence: int
     occurred_at: AwareDatetime
     on_hand: int | None = None  # snapshot: the counted quantity

@@ -19,28 +19,28 @@ from orderstream.streams.events import FulfilmentStatus, ShipmentLine, ShipmentU
 from orderstream.streams.normalize import never_raises, quantity, refuse, text, utc
 from orderstream.streams.rejections import RejectReason
 
-from .common import AwareDatetime, ChannelCodec, Headers, Normalized
+from .common import AwareDatetime, ChannelCodec, Headers, Identifier, Normalized
 from .references import order_reference
 
 SOURCE = "wms"
 
 
 class WmsLine(msgspec.Struct, frozen=True):
-    sku: str
+    sku: Identifier
     qty: int
 
 
 class WmsEvent(msgspec.Struct, frozen=True):
-    event_id: str
-    provider: str
+    event_id: Identifier
+    provider: Identifier
     type: Literal["picked", "packed", "shipped", "rejected"]
-    order_reference: str
-    shipment_id: str
-    node: str
+    order_reference: Identifier
+    shipment_id: Identifier
+    node: Identifier
     occurred_at: AwareDatetime
     lines: list[WmsLine] = []
-    carrier: str = ""
-    tracking_number: str = ""
+    carrier: Identifier = ""
+    tracking_number: Identifier = ""
     reason: str = ""
 
 

@@ -25,6 +25,7 @@ class RejectReason(enum.StrEnum):
     NO_LINES = "no_lines"
     UNSUPPORTED_EVENT = "unsupported_event"
     INVALID_REFERENCE = "invalid_reference"
+    OVERSIZE = "oversize"  # the raw payload is larger than the ingest stage decodes
     INTERNAL_ERROR = "internal_error"  # a bug in a decision; the record is kept, not retried
 
 

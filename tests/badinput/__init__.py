@@ -1,0 +1,1 @@
+"""Malformed raw payloads every source must refuse (see `tests.badinput.corpus`)."""
