@@ -24,16 +24,13 @@ from typing import Annotated
 
 import msgspec
 import typer
-from aiokafka.structs import ConsumerRecord
 
-from orderstream.codecs import internal
-
-from .bench.contenders import Outcome
+from .bench.contenders import read_status
 from .bench.measure import Watcher
 from .chaos_verdict import ChaosReport, violations
 from .drive import Produced, collect, produce
 from .loadgen import Mix, generate
-from .localrun import Run, Worker
+from .localrun import Run, Worker, broker
 from .summary import summarize
 from .topics import ORDERS_STATUS
 
@@ -52,13 +49,6 @@ class Schedule:
 
     def moments(self, rng: random.Random) -> list[float]:
         return sorted(rng.uniform(*self.spread) for _ in range(self.kills))
-
-
-def _read_status(record: ConsumerRecord[bytes, bytes]) -> Outcome | None:
-    if not record.value:
-        return None
-    event = internal.status_changed.decode(record.value)
-    return event.oms_order_id, event.status.value
 
 
 def _live(run: Run, name: str) -> Worker | None:
@@ -130,7 +120,7 @@ def run_chaos(
     wanted = {oid for ids in expected.order_ids.values() for oid in ids}
     root = Path(tempfile.mkdtemp(prefix="orderstream-chaos-"))
     run = Run(bootstrap, root)
-    watcher = Watcher(bootstrap, run.topic(ORDERS_STATUS), _read_status)
+    watcher = Watcher(bootstrap, run.topic(ORDERS_STATUS), read_status)
     try:
         for name in NAMES:
             run.start_worker(name)
@@ -205,21 +195,9 @@ def chaos(
 ) -> None:
     """Kill workers while a long load runs; check that every input counted exactly once."""
     schedule = Schedule(kills=kills)
-    if bootstrap is None:
-        from .devstack import DevStack
-
-        with DevStack() as urls:
-            report = run_chaos(
-                urls.kafka_bootstrap,
-                orders=orders,
-                schedule=schedule,
-                seed=seed,
-                rate=rate,
-                timeout=timeout,
-            )
-    else:
+    with broker(bootstrap) as kafka:
         report = run_chaos(
-            bootstrap, orders=orders, schedule=schedule, seed=seed, rate=rate, timeout=timeout
+            kafka, orders=orders, schedule=schedule, seed=seed, rate=rate, timeout=timeout
         )
     encoded = msgspec.json.format(msgspec.json.encode(report))
     typer.echo(encoded.decode())

@@ -13,7 +13,8 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -134,3 +135,16 @@ def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 
             return True
         time.sleep(interval)
     return False
+
+
+@contextmanager
+def broker(bootstrap: str | None) -> Iterator[str]:
+    """`bootstrap` when given, else the embedded stack's broker (started here if need be, and
+    stopped again on exit); `ORDERSTREAM_KAFKA_BOOTSTRAP` is honoured by the stack."""
+    if bootstrap is not None:
+        yield bootstrap
+        return
+    from .devstack import DevStack
+
+    with DevStack() as urls:
+        yield urls.kafka_bootstrap

@@ -18,12 +18,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
+import msgspec
 import psutil
 import typer
 
 from ..drive import Topics
 from ..kafka_admin import ensure_topics
 from ..loadgen import Mix
+from ..localrun import Run, broker
 from ..topics import TopicNames
 from .contenders import Contender, Limit, Orderstream, Peer
 from .load import BenchLoad, build_load
@@ -31,14 +33,17 @@ from .measure import CpuClock, Watcher, broker_pids, peak_rss_mb, run_phase
 from .report import (
     BenchResult,
     ContenderResult,
+    Restart,
     contender_result,
     ratios,
     render,
     write_chart,
     write_json,
 )
+from .stock import restart_phase, stock_phase
 
 CONTENDERS = ("limit", "peer", "orderstream")
+WARMUP_ROWS = 100
 
 
 def _contender(name: str, bootstrap: str, root: Path, load: BenchLoad) -> Contender:
@@ -90,6 +95,30 @@ def bench_one(
     return contender_result(offered, saturation, offered_rate, rss)  # type: ignore[arg-type]
 
 
+def bench_stock(
+    bootstrap: str, root: Path, events: int, restart_rows: int, timeout: float
+) -> tuple[float, Restart | None]:
+    """orderstream's stock feed rate (after a warm-up), then optionally the restart."""
+    run = Run(bootstrap, root / "stock")
+    run.start_worker("stock")
+    try:
+        stock_phase(run, WARMUP_ROWS, timeout)
+        measured = stock_phase(run, events, timeout, first=WARMUP_ROWS)
+        typer.echo(
+            f"  orderstream  stock      {measured.applied}/{events} snapshots in "
+            f"{measured.seconds:.1f}s ({measured.events_per_s:.0f}/s)"
+        )
+        restart = None
+        if restart_rows:
+            done = WARMUP_ROWS + events
+            if restart_rows > done:
+                stock_phase(run, restart_rows - done, timeout * 10, first=done)
+            restart = restart_phase(run, max(restart_rows, done), timeout)
+        return measured.events_per_s, restart
+    finally:
+        run.stop_all()
+
+
 def run_bench(
     bootstrap: str,
     *,
@@ -98,6 +127,8 @@ def run_bench(
     offered_rate: float,
     seed: int,
     timeout: float,
+    stock_events: int = 0,
+    restart_rows: int = 0,
 ) -> BenchResult:
     started = datetime.now(UTC)
     load = build_load(sizes, seed=seed, start=started, mix=Mix())
@@ -111,6 +142,12 @@ def run_bench(
         for name in names:
             contender = _contender(name, bootstrap, root, load)
             results[name] = bench_one(contender, bootstrap, load, offered_rate, timeout)
+        restart = None
+        if "orderstream" in results and (stock_events or restart_rows):
+            rate, restart = bench_stock(bootstrap, root, stock_events, restart_rows, timeout)
+            results["orderstream"] = msgspec.structs.replace(
+                results["orderstream"], stock_events_per_s=round(rate, 1)
+            )
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return BenchResult(
@@ -130,6 +167,7 @@ def run_bench(
         },
         contenders=results,
         ratios=ratios(results),
+        restart=restart,
     )
 
 
@@ -155,6 +193,13 @@ def bench(
         int | None, typer.Option(help="Orders sent flat out (default 6000, quick 800).")
     ] = None,
     warmup_orders: Annotated[int, typer.Option(help="Orders before timing.", min=1)] = 50,
+    stock_events: Annotated[
+        int | None, typer.Option(help="Stock snapshots sent flat out (default 20000, quick 5000).")
+    ] = None,
+    restart_rows: Annotated[
+        int,
+        typer.Option(help="Then grow the state to this many SKU x location rows and restart."),
+    ] = 0,
     seed: Annotated[int, typer.Option(help="Seed of the generated load.")] = 2026,
     bootstrap: Annotated[
         str | None, typer.Option(help="Use this broker (default: start the embedded stack).")
@@ -172,26 +217,17 @@ def bench(
         "offered": max(1, int(offered_rate * seconds)),
         "saturation": saturation_orders or (800 if quick else 6000),
     }
-    if bootstrap is None:
-        from ..devstack import DevStack
-
-        with DevStack() as urls:
-            result = run_bench(
-                urls.kafka_bootstrap,
-                names=names,
-                sizes=sizes,
-                offered_rate=offered_rate,
-                seed=seed,
-                timeout=timeout,
-            )
-    else:
+    stock = stock_events if stock_events is not None else (5000 if quick else 20000)
+    with broker(bootstrap) as kafka:
         result = run_bench(
-            bootstrap,
+            kafka,
             names=names,
             sizes=sizes,
             offered_rate=offered_rate,
             seed=seed,
             timeout=timeout,
+            stock_events=stock,
+            restart_rows=restart_rows,
         )
     typer.echo(render(result))
     stamp = result.started_at.replace(":", "").replace("+0000", "Z")

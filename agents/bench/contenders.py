@@ -43,6 +43,14 @@ class Contender(Protocol):
     def read(self, record: ConsumerRecord[bytes, bytes]) -> Outcome | None: ...
 
 
+def read_status(record: ConsumerRecord[bytes, bytes]) -> Outcome | None:
+    """An order id and status from an `orders.status` record of orderstream's."""
+    if not record.value:
+        return None
+    event = internal.status_changed.decode(record.value)
+    return event.oms_order_id, event.status.value
+
+
 @dataclass
 class Orderstream:
     """orderstream's worker, exactly as the demo and the e2e tests run it."""
@@ -66,10 +74,7 @@ class Orderstream:
             self.run.stop_all()
 
     def read(self, record: ConsumerRecord[bytes, bytes]) -> Outcome | None:
-        if not record.value:
-            return None
-        event = internal.status_changed.decode(record.value)
-        return event.oms_order_id, event.status.value
+        return read_status(record)
 
 
 @dataclass

@@ -32,6 +32,19 @@ class ContenderResult(msgspec.Struct, frozen=True):
     peak_rss_mb: float
     orders: int
     orders_done: int
+    stock_events_per_s: float | None = None
+    """Snapshots of distinct SKU x locations through the ATP ledger (orderstream only)."""
+
+
+class Restart(msgspec.Struct, frozen=True):
+    rows: int
+    """SKU x location rows in the ledger table (one dedupe key each, too)."""
+    ready_s: float
+    """SIGTERM'd worker started again -> the first order sent after the start has an outcome."""
+    peak_rss_mb: float
+    """Of the restarted process, when ready."""
+    rss_before_mb: float
+    """Peak of the worker that built the state."""
 
 
 class Ratios(msgspec.Struct, frozen=True):
@@ -47,6 +60,7 @@ class BenchResult(msgspec.Struct, frozen=True):
     load: dict[str, str | int | float]
     contenders: dict[str, ContenderResult]
     ratios: Ratios
+    restart: Restart | None = None
 
 
 def contender_result(
@@ -95,6 +109,16 @@ def render(result: BenchResult) -> str:
         f"orders/s at saturation; ratios: vs limit {result.ratios.vs_limit}, "
         f"vs peer {result.ratios.vs_peer}"
     )
+    stock = result.contenders.get("orderstream")
+    if stock is not None and stock.stock_events_per_s is not None:
+        rows.append(f"stock events through the ATP ledger: {stock.stock_events_per_s:.0f}/s")
+    if result.restart is not None:
+        r = result.restart
+        rows.append(
+            f"restart with {r.rows:,} SKU x location rows and as many dedupe keys: ready in "
+            f"{r.ready_s} s, peak RSS {r.peak_rss_mb} MB (the worker that built it: "
+            f"{r.rss_before_mb} MB)"
+        )
     return "\n".join(rows)
 
 

@@ -1,0 +1,136 @@
+"""Stock feed throughput through the ATP ledger, and a worker restart on a big state.
+
+`stock_phase`: distinct SKU x location snapshots sent flat out to `raw.stock`; each one is
+normalized, deduplicated (a first-sighting row in `idempotency_key_to_first_seen`), applied
+by its SKU's ledger (`sku_to_ledger`) and published as one `inventory.availability` change.
+Stock events/s = snapshots / (first sent -> last change consumed).
+
+`restart_phase`: after a stock phase of a million rows, the worker is stopped and started
+on its data dir; *ready* is when an order sent right after the start has its outcome, and
+the restarted process's peak RSS is read then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import msgspec
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from ..drive import produce
+from ..kafka_admin import partitions_of
+from ..loadgen import Mix, RawRecord, generate, sample_network
+from ..loadgen import payloads as p
+from ..localrun import Run
+from ..topics import INVENTORY_AVAILABILITY, ORDERS_STATUS
+from .contenders import read_status
+from .measure import Watcher, peak_rss_mb
+from .report import Restart
+
+
+def snapshots(rows: int, at: datetime, first: int = 0) -> Iterator[RawRecord]:
+    """Snapshots `first` to `first + rows`, one per SKU x node of the sample network (each
+    feed message has its own sequence: it is part of the idempotency key)."""
+    encode = msgspec.json.Encoder().encode
+    nodes = [(node.source_system, node.id) for node in sample_network().nodes]
+    for row in range(first, first + rows):
+        sku = f"BENCH-{row // len(nodes):07d}"
+        system, location = nodes[row % len(nodes)]
+        value = p.stock_snapshot(
+            system=system, location=location, sku=sku, sequence=row + 1, on_hand=100, at=at
+        )
+        yield RawRecord("raw.stock", sku.encode(), encode(value), [], "stock")
+
+
+@dataclass
+class Counter:
+    """Counts a topic's records on a thread of its own; when the count reached `target`."""
+
+    bootstrap: str
+    topic: str
+    target: int
+    count: int = 0
+    reached_at: float | None = None
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def start(self) -> threading.Thread:
+        thread = threading.Thread(target=lambda: asyncio.run(self._count()), daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def _count(self) -> None:
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, fetch_max_wait_ms=20)
+        await consumer.start()
+        try:
+            tps = [
+                TopicPartition(self.topic, n)
+                for n in await partitions_of(self.bootstrap, self.topic)
+            ]
+            consumer.assign(tps)
+            await consumer.seek_to_beginning(*tps)
+            while not self._stop.is_set() and self.reached_at is None:
+                batches = await consumer.getmany(timeout_ms=200, max_records=50_000)
+                self.count += sum(len(records) for records in batches.values())
+                if self.count >= self.target:
+                    self.reached_at = time.time()
+        finally:
+            await consumer.stop()
+
+
+@dataclass(frozen=True)
+class StockResult:
+    rows: int
+    seconds: float
+    applied: int
+
+    @property
+    def events_per_s(self) -> float:
+        return self.applied / self.seconds if self.seconds else 0.0
+
+
+def stock_phase(run: Run, rows: int, timeout: float, first: int = 0) -> StockResult:
+    """Send snapshots `first`.. flat out; wait for as many availability changes (the run's
+    earlier snapshots made one each, so the count goes on from `first`)."""
+    counter = Counter(run.bootstrap, run.topic(INVENTORY_AVAILABILITY), first + rows)
+    thread = counter.start()
+    started = time.time()
+    asyncio.run(produce(run, snapshots(rows, datetime.now(UTC), first)))
+    thread.join(timeout)
+    counter.stop()
+    finished = counter.reached_at or time.time()
+    return StockResult(rows, finished - started, min(counter.count - first, rows))
+
+
+def restart_phase(run: Run, rows: int, timeout: float) -> Restart:
+    """Stop the run's worker, start it on its data dir, time an order through."""
+    worker = run.workers[-1]
+    before = peak_rss_mb(worker.process.pid)
+    worker.stop()
+    records, expected = generate(Mix(orders=1, catalogue_size=5), seed=1, start=datetime.now(UTC))
+    (order_id,) = (oid for ids in expected.order_ids.values() for oid in ids)
+    started = time.time()
+    restarted = run.start_worker(worker.name)
+    watcher = Watcher(run.bootstrap, run.topic(ORDERS_STATUS), read_status)
+    watcher.start()
+    try:
+        asyncio.run(produce(run, records))
+        deadline = time.monotonic() + timeout
+        while order_id not in watcher.done_at and time.monotonic() < deadline:
+            time.sleep(0.1)
+        ready = watcher.done_at.get(order_id)
+        return Restart(
+            rows=rows,
+            ready_s=round(ready / 1000 - started, 1) if ready else float("inf"),
+            peak_rss_mb=round(peak_rss_mb(restarted.process.pid), 1),
+            rss_before_mb=round(before, 1),
+        )
+    finally:
+        watcher.stop()
