@@ -8,6 +8,7 @@ import faust
 
 from . import faust_fixes
 from .settings import Settings
+from .topics import DEAD_LETTER_MAX_BYTES
 
 
 def _set_fetch_max_wait(milliseconds: int) -> None:
@@ -56,6 +57,7 @@ def create_app(settings: Settings) -> faust.App:
         broker_rebalance_timeout=settings.rebalance_timeout_s,
         broker_commit_interval=settings.commit_interval_s,
         producer_max_batch_size=settings.producer_max_batch_size,
+        producer_max_request_size=DEAD_LETTER_MAX_BYTES,
         web_enabled=True,
         web_host=settings.web_host,
         web_port=settings.web_port,

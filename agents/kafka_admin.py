@@ -9,23 +9,33 @@ partition.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 
 async def ensure_topics(
-    bootstrap: str, names: Iterable[str], partitions: int, replication_factor: int
+    bootstrap: str,
+    names: Iterable[str],
+    partitions: int,
+    replication_factor: int,
+    configs: Mapping[str, Mapping[str, str]] | None = None,
 ) -> dict[str, int]:
-    """Create each missing topic; return every topic's partition count (existing ones kept)."""
+    """Create each missing topic (with its `configs`, if any); return every topic's partition
+    count (existing ones kept)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
         wanted = list(dict.fromkeys(names))
         existing = set(await admin.list_topics())
         missing = [
-            NewTopic(name, num_partitions=partitions, replication_factor=replication_factor)
+            NewTopic(
+                name,
+                num_partitions=partitions,
+                replication_factor=replication_factor,
+                topic_configs=dict((configs or {}).get(name, {})),
+            )
             for name in wanted
             if name not in existing
         ]

@@ -19,6 +19,11 @@ DLQ_INVENTORY = "dlq.inventory"
 DLQ_ORDERS = "dlq.orders"
 
 
+DEAD_LETTER_MAX_BYTES = 3 * 1024 * 1024
+"""Largest dead letter: a raw record as big as a broker takes by default (1 MiB) grows by a
+third in the letter's base64, plus its headers and reason. Producers allow this size, and the
+dead-letter topics are created to take it, so an oversize record cannot stop its stage."""
+
 INTERNAL_TOPICS = (
     ORDERS_EVENTS,
     INVENTORY_COMMANDS,
@@ -60,3 +65,8 @@ class TopicNames:
     def all(self) -> list[str]:
         raw = [self.raw(source) for source in Source]
         return raw + [self.name(base) for base in INTERNAL_TOPICS]
+
+    def configs(self) -> dict[str, dict[str, str]]:
+        """Topic settings beyond the broker's defaults: the dead-letter topics' size."""
+        size = {"max.message.bytes": str(DEAD_LETTER_MAX_BYTES)}
+        return {self.name(base): size for base in (DLQ_INGEST, DLQ_INVENTORY, DLQ_ORDERS)}

@@ -43,6 +43,7 @@ def run_worker(settings: Settings, rules: RuleSet, loglevel: str = "info") -> No
             TopicNames(settings.topic_prefix).all(),
             settings.topic_partitions,
             settings.topic_replication_factor,
+            TopicNames(settings.topic_prefix).configs(),
         )
     )
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
