@@ -114,12 +114,13 @@ def run_chaos(
     rate: float | None,
     timeout: float,
     say: Callable[[str], None] = typer.echo,
+    settings: dict[str, str] | None = None,
 ) -> ChaosReport:
     started = time.monotonic()
     records, expected = generate(Mix(orders=orders), seed=seed, start=datetime.now(UTC))
     wanted = {oid for ids in expected.order_ids.values() for oid in ids}
     root = Path(tempfile.mkdtemp(prefix="orderstream-chaos-"))
-    run = Run(bootstrap, root)
+    run = Run(bootstrap, root, settings=dict(settings or {}))
     watcher = Watcher(bootstrap, run.topic(ORDERS_STATUS), read_status)
     try:
         for name in NAMES:

@@ -1,10 +1,11 @@
 """The ATP ledger agent: the single writer of each SKU's stock (`inventory.commands` by SKU).
 
-Gather the SKU's ledger from `sku_to_ledger`, decide with `streams.inventory.step`, apply:
+Gather the SKU's ledger head from `sku_to_ledger` (with the one spilled row the command is
+about, `streams.ledger_rows`), decide with `streams.inventory.step`, apply:
 answers to `inventory.replies` (keyed by the asking order), new ATP per changed location to
-`inventory.availability` (keyed by SKU), and the next ledger value to the table. Outputs are
-sent before the table is written: a crash in between replays the command, which the ledger
-recognises as a duplicate and answers again with its first verdict.
+`inventory.availability` (keyed by SKU), then the rows the head spills and the next head.
+Outputs are sent before the table is written: a crash in between replays the command, which
+the ledger recognises as a duplicate and answers again with its first verdict.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from orderstream.codecs import internal
 from orderstream.streams.inventory import step
 from orderstream.streams.ledger import SkuLedger
+from orderstream.streams.ledger_rows import StoredRow, in_head, row_id, spill, with_row
 
 from .dead_letters import decode_or_dead_letter
 from .topics import DLQ_INVENTORY, INVENTORY_AVAILABILITY, INVENTORY_COMMANDS, INVENTORY_REPLIES
@@ -24,11 +26,14 @@ if TYPE_CHECKING:
     from .pipeline import Pipeline
 
 STAGE = "inventory"
+ROW_SEPARATOR = b"\x00"
+"""Between the SKU and a spilled row's id in a `sku_to_ledger` key (neither holds a NUL)."""
 
 
 def register(pipeline: Pipeline) -> None:
     app, metrics = pipeline.app, pipeline.metrics
     retention = timedelta(hours=pipeline.settings.ledger_marker_retention_hours)
+    head_rows = pipeline.settings.ledger_head_rows
     ledgers = pipeline.table("sku_to_ledger")
     replies = pipeline.topic(INVENTORY_REPLIES)
     availability = pipeline.topic(INVENTORY_AVAILABILITY)
@@ -45,7 +50,14 @@ def register(pipeline: Pipeline) -> None:
                 continue
             key = command.sku.encode()
             stored = ledgers.get(key)
-            ledger = internal.sku_ledger.decode(stored) if stored else SkuLedger(sku=command.sku)
+            head = internal.sku_ledger.decode(stored) if stored else SkuLedger(sku=command.sku)
+            ledger, read_back = head, {}
+            rid = row_id(command)
+            if rid is not None and not in_head(head, rid):
+                row = ledgers.get(key + ROW_SEPARATOR + rid.encode())
+                if row is not None:
+                    read_back = {rid: internal.ledger_row.decode(row).row}
+                    ledger = with_row(head, rid, read_back[rid])
             started = time.perf_counter()
             result = step(ledger, command, retention=retention)
             metrics.decide_seconds.labels(stage=STAGE).observe(time.perf_counter() - started)
@@ -58,6 +70,9 @@ def register(pipeline: Pipeline) -> None:
                 await availability.send(key=key, value=internal.encode(change))
             for arrived in result.arrivals:
                 await replies.send(key=arrived.key.encode(), value=internal.encode(arrived))
-            if result.ledger != ledger:
-                ledgers[key] = internal.encode(result.ledger)
+            next_head, rows = spill(result.ledger, read_back, head, head_rows)
+            for spilled, row in rows.items():  # before the head: see streams.ledger_rows
+                ledgers[key + ROW_SEPARATOR + spilled.encode()] = internal.encode(StoredRow.of(row))
+            if next_head != head:
+                ledgers[key] = internal.encode(next_head)
             metrics.count(STAGE, result.outcome.verdict.value)

@@ -74,6 +74,8 @@ class Run:
     partitions: int = 4
     prefix: str = field(default_factory=lambda: f"run{uuid.uuid4().hex[:8]}.")
     workers: list[Worker] = field(default_factory=list)
+    settings: dict[str, str] = field(default_factory=dict)
+    """Extra `ORDERSTREAM_*` settings for every worker of the run."""
 
     @property
     def app_id(self) -> str:
@@ -91,6 +93,7 @@ class Run:
             "ORDERSTREAM_APP_ID": self.app_id,
             "ORDERSTREAM_TOPIC_PARTITIONS": str(self.partitions),
             "ORDERSTREAM_CONSUMER_FETCH_MAX_WAIT_MS": str(TANSU_FETCH_WAIT_MS),
+            **self.settings,
         }
 
     def start_worker(self, name: str) -> Worker:

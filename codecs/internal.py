@@ -12,7 +12,8 @@
 | fulfilment.bundles      | bundle_key     | `ShipmentsBundled`                                |
 
 Table values (`idempotency_key_to_first_seen`, `order_id_to_state`, `sku_to_ledger`,
-`bundle_key_to_bundle`) use the same encoder.
+`bundle_key_to_bundle`) use the same encoder; `sku_to_ledger` holds a SKU's head under the
+SKU and its spilled reservations and markers (`ledger_row`) under SKU + NUL + id.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from orderstream.streams.dedupe import FirstSeen
 from orderstream.streams.events import CanonicalEvent
 from orderstream.streams.inventory import AvailabilityChanged
 from orderstream.streams.ledger import InventoryCommand, SkuLedger
+from orderstream.streams.ledger_rows import StoredRow
 from orderstream.streams.order_messages import FulfilmentRequested, StatusChanged
 from orderstream.streams.order_process import OrderInput
 from orderstream.streams.order_state import OrderState
@@ -41,6 +43,7 @@ fulfilment_requested: msgspec.json.Decoder[FulfilmentRequested] = msgspec.json.D
 )
 order_state: msgspec.json.Decoder[OrderState] = msgspec.json.Decoder(OrderState)
 sku_ledger: msgspec.json.Decoder[SkuLedger] = msgspec.json.Decoder(SkuLedger)
+ledger_row: msgspec.json.Decoder[StoredRow] = msgspec.json.Decoder(StoredRow)
 bundle: msgspec.json.Decoder[Bundle] = msgspec.json.Decoder(Bundle)
 first_seen: msgspec.json.Decoder[FirstSeen] = msgspec.json.Decoder(FirstSeen)
 shipments_bundled: msgspec.json.Decoder[ShipmentsBundled] = msgspec.json.Decoder(ShipmentsBundled)
