@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     ledger_marker_retention_hours: int = Field(default=7 * 24, ge=1)
     # Reservations and markers a SKU's stored head keeps; older ones are spilled to rows of
     # their own (streams/ledger_rows.py), so a popular SKU costs the same per command.
-    ledger_head_rows: int = Field(default=256, ge=1)
+    ledger_head_rows: int = Field(default=16, ge=1)
 
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"

@@ -37,7 +37,7 @@ from .ledger import (
     SkuLedger,
 )
 
-RECENT_ROWS = 256
+RECENT_ROWS = 16
 """Reservations and markers a head keeps before it spills the oldest (it may hold the few the
 current command made on top)."""
 
