@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 # mapping, so they read the code through a symlink tree that mirrors the installed namespace.
 TYPECHECK := .typecheck
 
-.PHONY: demo test lint typecheck contracts pytest install clean
+.PHONY: demo test lint typecheck contracts pytest install clean bench bench-quick chaos
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,16 @@ contracts: $(STAMP) $(TYPECHECK)/orderstream
 
 pytest: $(STAMP)
 	$(BIN)/pytest
+
+# Benchmarks and the crash campaign (README "Performance"); results in benchmarks/results/.
+bench: $(STAMP)
+	$(BIN)/orderstream bench --restart-rows 1000000
+
+bench-quick: $(STAMP)
+	$(BIN)/orderstream bench --quick
+
+chaos: $(STAMP)
+	$(BIN)/orderstream chaos --orders 100000 --kills 12 --json benchmarks/results/chaos.json
 
 clean:
 	rm -rf $(VENV) $(TYPECHECK) .mypy_cache .ruff_cache .pytest_cache

@@ -46,7 +46,7 @@ CONTENDERS = ("limit", "peer", "orderstream")
 WARMUP_ROWS = 100
 
 
-def _contender(name: str, bootstrap: str, root: Path, load: BenchLoad) -> Contender:
+def contender_named(name: str, bootstrap: str, root: Path, load: BenchLoad) -> Contender:
     prefix = f"bench{uuid.uuid4().hex[:6]}.{name}."
     if name == "limit":
         return Limit(bootstrap, root, prefix, order_at=load.order_at)
@@ -140,7 +140,7 @@ def run_bench(
     results: dict[str, ContenderResult] = {}
     try:
         for name in names:
-            contender = _contender(name, bootstrap, root, load)
+            contender = contender_named(name, bootstrap, root, load)
             results[name] = bench_one(contender, bootstrap, load, offered_rate, timeout)
         restart = None
         if "orderstream" in results and (stock_events or restart_rows):
