@@ -471,21 +471,22 @@ _FUZZ_VALUES: tuple[Json, ...] = (
 _FUZZ_BYTES = (b"\x00", b"\xff", b"\xc0\xaf", b"}", b"]", b'"', b",", b"\\", b"\\ud800", b"NaN")
 
 
-def _paths(value: Json, prefix: Path = ()) -> list[Path]:
+def json_paths(value: Json, prefix: Path = ()) -> list[Path]:
+    """Every path into a JSON document (keys and list indexes), the root excluded."""
     found = [prefix] if prefix else []
     if isinstance(value, dict):
         for key, child in value.items():
-            found.extend(_paths(child, (*prefix, key)))
+            found.extend(json_paths(child, (*prefix, key)))
     elif isinstance(value, list):
         for index, child in enumerate(value):
-            found.extend(_paths(child, (*prefix, index)))
+            found.extend(json_paths(child, (*prefix, index)))
     return found
 
 
 def _fuzz_once(rng: random.Random, raw: bytes) -> tuple[str, bytes]:
     """One random fault: (category it falls under, bytes)."""
     document = json.loads(raw)
-    paths = _paths(document)
+    paths = json_paths(document)
     kind = rng.randrange(5)
     if kind == 0:
         return "truncated_json", raw[: rng.randrange(len(raw))]

@@ -21,7 +21,15 @@ from hypothesis import strategies as st
 from orderstream.codecs.sources import CODECS, MAX_PAYLOAD_BYTES, Source, normalize_payload
 from orderstream.streams.events import CanonicalEvent
 from orderstream.streams.rejections import Rejected, RejectReason
-from tests.badinput.corpus import CATEGORIES, BadCase, corpus, fuzzed, good_cases, header_map
+from tests.badinput.corpus import (
+    CATEGORIES,
+    BadCase,
+    corpus,
+    fuzzed,
+    good_cases,
+    header_map,
+    json_paths,
+)
 
 CASES = corpus()
 GOOD = good_cases()
@@ -203,17 +211,6 @@ json_values = st.recursive(
 )
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix] if prefix else []
-    if isinstance(value, dict):
-        for key, child in value.items():
-            found.extend(_paths(child, (*prefix, key)))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            found.extend(_paths(child, (*prefix, index)))
-    return found
-
-
 @st.composite
 def damaged(draw: st.DrawFn, source: Source) -> tuple[bytes, dict[str, str]]:
     """A fixture of `source` with one to four keys dropped or values replaced, or its bytes
@@ -231,7 +228,7 @@ def damaged(draw: st.DrawFn, source: Source) -> tuple[bytes, dict[str, str]]:
         cut = draw(st.integers(min_value=0, max_value=4))
         return raw[:at] + draw(st.binary(min_size=1, max_size=6)) + raw[at + cut :], headers
     for _ in range(draw(st.integers(min_value=1, max_value=4))):
-        paths = _paths(document)
+        paths = json_paths(document)
         if not paths:
             break
         path = draw(st.sampled_from(paths))

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.streams.events import CanonicalEvent
 from orderstream.streams.rejections import Rejected
+from tests.badinput.corpus import json_paths
 from tests.golden import Fixture, fixtures
 
 FIXTURES = fixtures()
@@ -62,17 +63,6 @@ json_values = st.recursive(
 )
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix] if prefix else []
-    if isinstance(value, dict):
-        for key, child in value.items():
-            found.extend(_paths(child, (*prefix, key)))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            found.extend(_paths(child, (*prefix, index)))
-    return found
-
-
 def _replace(document: Any, path: tuple[Any, ...], new: Any, *, delete: bool) -> Any:
     copy = json.loads(json.dumps(document))
     parent = copy
@@ -100,7 +90,7 @@ def test_normalizers_never_raise_on_arbitrary_json(source: Source, value: Any) -
 def mutated_fixtures(draw: st.DrawFn) -> tuple[Fixture, bytes]:
     fixture = draw(st.sampled_from(FIXTURES))
     document = json.loads(fixture.raw)
-    path = draw(st.sampled_from(_paths(document)))
+    path = draw(st.sampled_from(json_paths(document)))
     delete = draw(st.booleans())
     new = None if delete else draw(json_values)
     return fixture, json.dumps(_replace(document, path, new, delete=delete)).encode()
