@@ -187,14 +187,14 @@ def bench(
         float, typer.Option("--offered-rate", help="Orders/s of the latency phase.", min=1)
     ] = 1000,
     offered_seconds: Annotated[
-        float | None, typer.Option(help="Length of the latency phase (default 10, quick 2).")
+        float | None, typer.Option(help="Length of the latency phase (default 10, quick 1).")
     ] = None,
     saturation_orders: Annotated[
-        int | None, typer.Option(help="Orders sent flat out (default 6000, quick 800).")
+        int | None, typer.Option(help="Orders sent flat out (default 6000, quick 600).")
     ] = None,
     warmup_orders: Annotated[int, typer.Option(help="Orders before timing.", min=1)] = 50,
     stock_events: Annotated[
-        int | None, typer.Option(help="Stock snapshots sent flat out (default 20000, quick 5000).")
+        int | None, typer.Option(help="Stock snapshots sent flat out (default 20000, quick 3000).")
     ] = None,
     restart_rows: Annotated[
         int,
@@ -211,13 +211,13 @@ def bench(
     unknown = sorted(set(names) - set(CONTENDERS))
     if unknown:
         raise typer.BadParameter(f"unknown contender(s): {', '.join(unknown)}")
-    seconds = offered_seconds if offered_seconds is not None else (2 if quick else 10)
+    seconds = offered_seconds if offered_seconds is not None else (1 if quick else 10)
     sizes = {
         "warmup": warmup_orders,
         "offered": max(1, int(offered_rate * seconds)),
-        "saturation": saturation_orders or (800 if quick else 6000),
+        "saturation": saturation_orders or (600 if quick else 6000),
     }
-    stock = stock_events if stock_events is not None else (5000 if quick else 20000)
+    stock = stock_events if stock_events is not None else (3000 if quick else 20000)
     with broker(bootstrap) as kafka:
         result = run_bench(
             kafka,
