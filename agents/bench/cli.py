@@ -29,7 +29,7 @@ from ..localrun import Run, broker
 from ..topics import TopicNames
 from .contenders import Contender, Limit, Orderstream, Peer
 from .load import BenchLoad, build_load
-from .measure import CpuClock, Watcher, broker_pids, peak_rss_mb, run_phase
+from .measure import CpuClock, PhaseResult, Watcher, broker_pids, peak_rss_mb, run_phase
 from .report import (
     BenchResult,
     ContenderResult,
@@ -68,7 +68,7 @@ def bench_one(
     try:
         phases = load.phases
 
-        def phase(name: str, rate: float | None) -> object:
+        def phase(name: str, rate: float | None) -> PhaseResult:
             result = run_phase(
                 destination,
                 phases[name],
@@ -92,7 +92,7 @@ def bench_one(
     finally:
         contender.stop()
         watcher.stop()
-    return contender_result(offered, saturation, offered_rate, rss)  # type: ignore[arg-type]
+    return contender_result(offered, saturation, offered_rate, rss)
 
 
 def bench_stock(
