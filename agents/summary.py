@@ -41,7 +41,7 @@ OUTCOMES = (
     OrderStatus.ON_HOLD,
     OrderStatus.CANCELLED,
 )
-_ALLOCATING = frozenset({OrderStatus.ALLOCATED, OrderStatus.PARTIALLY_ALLOCATED})
+ALLOCATING = frozenset({OrderStatus.ALLOCATED, OrderStatus.PARTIALLY_ALLOCATED})
 _OUTCOME_SET = frozenset(OUTCOMES)
 DETAIL_LIMIT = 20
 """Findings listed one by one, at most; the counts are always complete."""
@@ -245,7 +245,7 @@ def _view(history: _History, per_node: dict[str, dict[str, int]]) -> _OrderView:
             view.accepted = True
         if event.status in _OUTCOME_SET:
             view.final = event
-        if event.status not in _ALLOCATING:
+        if event.status not in ALLOCATING:
             continue
         if view.first_allocated_at is None:
             view.first_allocated_at = consumed_at

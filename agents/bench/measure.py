@@ -19,13 +19,14 @@ import psutil
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
+from .. import summary
 from ..drive import Topics, produce
 from ..kafka_admin import partitions_of
 from .contenders import Outcome
 from .load import Phase
 
-ALLOCATING = frozenset({"ALLOCATED", "PARTIALLY_ALLOCATED"})
-DONE = ALLOCATING | {"BACKORDERED", "ON_HOLD", "CANCELLED"}
+ALLOCATING = frozenset(status.value for status in summary.ALLOCATING)
+DONE = frozenset(status.value for status in summary.OUTCOMES)
 WATCH_FETCH_WAIT_MS = 20
 """The watcher's own fetch wait: tansu holds a fetch this long, so it bounds what it adds."""
 
@@ -92,14 +93,7 @@ class Percentiles(dict[str, int | None]):
 
     @classmethod
     def of(cls, samples: list[int]) -> Percentiles:
-        ordered = sorted(samples)
-
-        def rank(q: float) -> int | None:
-            if not ordered:
-                return None
-            return ordered[min(len(ordered) - 1, max(0, int(q * len(ordered) + 0.999999) - 1))]
-
-        return cls(p50=rank(0.50), p95=rank(0.95), p99=rank(0.99))
+        return cls((f"p{p}", summary.percentile(samples, p)) for p in (50, 95, 99))
 
 
 @dataclass(frozen=True)
