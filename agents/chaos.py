@@ -30,7 +30,7 @@ from .bench.measure import Watcher
 from .chaos_verdict import ChaosReport, violations
 from .drive import Produced, collect, produce
 from .loadgen import Mix, generate
-from .localrun import Run, Worker, broker
+from .localrun import Run, Worker, broker, wait_until
 from .summary import summarize
 from .topics import ORDERS_STATUS
 
@@ -121,7 +121,7 @@ def run_chaos(
     wanted = {oid for ids in expected.order_ids.values() for oid in ids}
     root = Path(tempfile.mkdtemp(prefix="orderstream-chaos-"))
     run = Run(bootstrap, root, settings=dict(settings or {}))
-    watcher = Watcher(bootstrap, run.topic(ORDERS_STATUS), read_status)
+    watcher = Watcher(bootstrap, run.topic(ORDERS_STATUS), read=read_status)
     try:
         for name in NAMES:
             run.start_worker(name)
@@ -132,19 +132,17 @@ def run_chaos(
         sender.start()
         say(f"sending {len(records)} records ({orders} orders); two workers")
         watcher.start()
-        pending = dict.fromkeys(wanted, 0)
 
         def progress() -> float:
-            return 1 - watcher.missing(pending) / len(pending)
+            return 1 - watcher.missing(wanted) / len(wanted)
 
         deadline = time.monotonic() + timeout
         kills, stops = inflict(
             run, schedule, random.Random(seed), progress=progress, say=say, deadline=deadline
         )
         sender.join()
-        while watcher.missing(pending) and time.monotonic() < deadline:
-            time.sleep(1.0)
-        say(f"{len(wanted) - watcher.missing(pending)}/{len(wanted)} orders done")
+        wait_until(lambda: not watcher.missing(wanted), deadline - time.monotonic(), interval=1.0)
+        say(f"{len(wanted) - watcher.missing(wanted)}/{len(wanted)} orders done")
         time.sleep(3)  # trailing answers and availability changes
         collected = asyncio.run(collect(run))
         summary = summarize(

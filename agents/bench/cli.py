@@ -61,7 +61,7 @@ def bench_one(
     topics = [*TopicNames(contender.prefix).all(), contender.status_topic]
     asyncio.run(ensure_topics(bootstrap, topics, 4, 1))
     pid = contender.start()
-    watcher = Watcher(bootstrap, contender.status_topic, contender.read)
+    watcher = Watcher(bootstrap, contender.status_topic, read=contender.read)
     watcher.start()
     destination = Topics(bootstrap, contender.prefix)
     cpu, broker = CpuClock([pid]), CpuClock(broker_pids())

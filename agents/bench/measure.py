@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from aiokafka.structs import ConsumerRecord
 from .. import summary
 from ..drive import Topics, produce
 from ..kafka_admin import partitions_of
+from ..localrun import wait_until
 from .contenders import Outcome
 from .load import Phase
 
@@ -32,29 +33,34 @@ WATCH_FETCH_WAIT_MS = 20
 
 
 @dataclass
-class Watcher:
-    """Consumes a status topic on a thread of its own; the first times each order was done
-    and allocated (`read` turns a record into an order id and status, or None)."""
+class TopicTail:
+    """Reads a topic from its beginning on a thread of its own, handing each batch of
+    records to `take` with its arrival time (epoch ms), until stopped or `finished`."""
 
     bootstrap: str
     topic: str
-    read: Callable[[ConsumerRecord[bytes, bytes]], Outcome | None]
-    done_at: dict[str, int] = field(default_factory=dict)
-    allocated_at: dict[str, int] = field(default_factory=dict)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
+    _stop: threading.Event = field(default_factory=threading.Event, init=False)
+    _thread: threading.Thread | None = field(default=None, init=False)
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._watch()), daemon=True)
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._tail()), daemon=True)
         self._thread.start()
+
+    def join(self, timeout: float) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(10)
+        self.join(10)
 
-    async def _watch(self) -> None:
-        topic = self.topic
+    def finished(self) -> bool:
+        return False
+
+    def take(self, records: list[ConsumerRecord[bytes, bytes]], now: int) -> None:
+        raise NotImplementedError
+
+    async def _tail(self) -> None:
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap,
             enable_auto_commit=False,
@@ -63,27 +69,42 @@ class Watcher:
         await consumer.start()
         try:
             partitions = [
-                TopicPartition(topic, p) for p in await partitions_of(self.bootstrap, topic)
+                TopicPartition(self.topic, p)
+                for p in await partitions_of(self.bootstrap, self.topic)
             ]
             consumer.assign(partitions)
             await consumer.seek_to_beginning(*partitions)
-            while not self._stop.is_set():
+            while not self._stop.is_set() and not self.finished():
                 batches = await consumer.getmany(timeout_ms=200)
                 now = int(time.time() * 1000)
                 for records in batches.values():
-                    for record in records:
-                        outcome = self.read(record)
-                        if outcome is None:
-                            continue
-                        order_id, status = outcome
-                        if status in DONE:
-                            self.done_at.setdefault(order_id, now)
-                        if status in ALLOCATING:
-                            self.allocated_at.setdefault(order_id, now)
+                    self.take(records, now)
         finally:
             await consumer.stop()
 
-    def missing(self, orders: dict[str, int]) -> int:
+
+@dataclass
+class Watcher(TopicTail):
+    """Tails a status topic: the first times each order was done and allocated (`read`
+    turns a record into an order id and status, or None)."""
+
+    read: Callable[[ConsumerRecord[bytes, bytes]], Outcome | None]
+    done_at: dict[str, int] = field(default_factory=dict)
+    allocated_at: dict[str, int] = field(default_factory=dict)
+
+    def take(self, records: list[ConsumerRecord[bytes, bytes]], now: int) -> None:
+        for record in records:
+            outcome = self.read(record)
+            if outcome is None:
+                continue
+            order_id, status = outcome
+            if status in DONE:
+                self.done_at.setdefault(order_id, now)
+            if status in ALLOCATING:
+                self.allocated_at.setdefault(order_id, now)
+
+    def missing(self, orders: Iterable[str]) -> int:
+        """How many of `orders` (ids) have no outcome yet."""
         done = self.done_at
         return sum(1 for order_id in orders if order_id not in done)
 
@@ -162,9 +183,7 @@ def run_phase(
     cpu_before, broker_before = cpu.seconds(), broker.seconds()
     started = time.time()
     produced = asyncio.run(produce(destination, phase.records, rate=rate))
-    deadline = time.monotonic() + timeout
-    while watcher.missing(phase.orders) and time.monotonic() < deadline:
-        time.sleep(0.2)
+    wait_until(lambda: not watcher.missing(phase.orders), timeout, interval=0.2)
     done = [watcher.done_at[o] for o in phase.orders if o in watcher.done_at]
     finished = max(done) / 1000 if done else time.time()
     latencies = [

@@ -13,23 +13,21 @@ the restarted process's peak RSS is read then.
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import msgspec
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import ConsumerRecord
 
 from ..drive import produce
-from ..kafka_admin import partitions_of
 from ..loadgen import Mix, RawRecord, generate, sample_network
 from ..loadgen import payloads as p
-from ..localrun import Run
+from ..localrun import Run, wait_until
 from ..topics import INVENTORY_AVAILABILITY, ORDERS_STATUS
 from .contenders import read_status
-from .measure import Watcher, peak_rss_mb
+from .measure import TopicTail, Watcher, peak_rss_mb
 from .report import Restart
 
 
@@ -48,41 +46,20 @@ def snapshots(rows: int, at: datetime, first: int = 0) -> Iterator[RawRecord]:
 
 
 @dataclass
-class Counter:
-    """Counts a topic's records on a thread of its own; when the count reached `target`."""
+class Counter(TopicTail):
+    """Tails a topic until it holds `target` records; when it did."""
 
-    bootstrap: str
-    topic: str
-    target: int
+    target: int = 0
     count: int = 0
     reached_at: float | None = None
-    _stop: threading.Event = field(default_factory=threading.Event)
 
-    def start(self) -> threading.Thread:
-        thread = threading.Thread(target=lambda: asyncio.run(self._count()), daemon=True)
-        thread.start()
-        return thread
+    def finished(self) -> bool:
+        return self.reached_at is not None
 
-    def stop(self) -> None:
-        self._stop.set()
-
-    async def _count(self) -> None:
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, fetch_max_wait_ms=20)
-        await consumer.start()
-        try:
-            tps = [
-                TopicPartition(self.topic, n)
-                for n in await partitions_of(self.bootstrap, self.topic)
-            ]
-            consumer.assign(tps)
-            await consumer.seek_to_beginning(*tps)
-            while not self._stop.is_set() and self.reached_at is None:
-                batches = await consumer.getmany(timeout_ms=200, max_records=50_000)
-                self.count += sum(len(records) for records in batches.values())
-                if self.count >= self.target:
-                    self.reached_at = time.time()
-        finally:
-            await consumer.stop()
+    def take(self, records: list[ConsumerRecord[bytes, bytes]], now: int) -> None:
+        self.count += len(records)
+        if self.count >= self.target:
+            self.reached_at = time.time()
 
 
 @dataclass(frozen=True)
@@ -99,11 +76,11 @@ class StockResult:
 def stock_phase(run: Run, rows: int, timeout: float, first: int = 0) -> StockResult:
     """Send snapshots `first`.. flat out; wait for as many availability changes (the run's
     earlier snapshots made one each, so the count goes on from `first`)."""
-    counter = Counter(run.bootstrap, run.topic(INVENTORY_AVAILABILITY), first + rows)
-    thread = counter.start()
+    counter = Counter(run.bootstrap, run.topic(INVENTORY_AVAILABILITY), target=first + rows)
+    counter.start()
     started = time.time()
     asyncio.run(produce(run, snapshots(rows, datetime.now(UTC), first)))
-    thread.join(timeout)
+    counter.join(timeout)
     counter.stop()
     finished = counter.reached_at or time.time()
     return StockResult(rows, finished - started, min(counter.count - first, rows))
@@ -118,13 +95,11 @@ def restart_phase(run: Run, rows: int, timeout: float) -> Restart:
     (order_id,) = (oid for ids in expected.order_ids.values() for oid in ids)
     started = time.time()
     restarted = run.start_worker(worker.name)
-    watcher = Watcher(run.bootstrap, run.topic(ORDERS_STATUS), read_status)
+    watcher = Watcher(run.bootstrap, run.topic(ORDERS_STATUS), read=read_status)
     watcher.start()
     try:
         asyncio.run(produce(run, records))
-        deadline = time.monotonic() + timeout
-        while order_id not in watcher.done_at and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_until(lambda: order_id in watcher.done_at, timeout, interval=0.1)
         ready = watcher.done_at.get(order_id)
         return Restart(
             rows=rows,
