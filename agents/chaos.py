@@ -118,7 +118,7 @@ def run_chaos(
 ) -> ChaosReport:
     started = time.monotonic()
     records, expected = generate(Mix(orders=orders), seed=seed, start=datetime.now(UTC))
-    wanted = {oid for ids in expected.order_ids.values() for oid in ids}
+    wanted = expected.all_order_ids
     root = Path(tempfile.mkdtemp(prefix="orderstream-chaos-"))
     run = Run(bootstrap, root, settings=dict(settings or {}))
     watcher = Watcher(bootstrap, run.topic(ORDERS_STATUS), read=read_status)

@@ -30,7 +30,7 @@ from .summary import Summary, render, summarize
 def run_demo(bootstrap: str, orders: int, seed: int, rate: float | None, timeout: float) -> Summary:
     """One demo run against `bootstrap`; returns the summary."""
     records, expected = generate(Mix(orders=orders), seed=seed, start=datetime.now(UTC))
-    wanted = {oid for ids in expected.order_ids.values() for oid in ids}
+    wanted = expected.all_order_ids
     root = Path(tempfile.mkdtemp(prefix="orderstream-demo-"))
     run = Run(bootstrap, root)
     try:

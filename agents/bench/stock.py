@@ -92,7 +92,7 @@ def restart_phase(run: Run, rows: int, timeout: float) -> Restart:
     before = peak_rss_mb(worker.process.pid)
     worker.stop()
     records, expected = generate(Mix(orders=1, catalogue_size=5), seed=1, start=datetime.now(UTC))
-    (order_id,) = (oid for ids in expected.order_ids.values() for oid in ids)
+    (order_id,) = expected.all_order_ids
     started = time.time()
     restarted = run.start_worker(worker.name)
     watcher = Watcher(run.bootstrap, run.topic(ORDERS_STATUS), read=read_status)

@@ -83,6 +83,11 @@ class Expected:
     records: int
     per_topic: dict[str, int]
 
+    @property
+    def all_order_ids(self) -> set[str]:
+        """Every `oms_order_id` of the run, whatever its channel."""
+        return {order_id for ids in self.order_ids.values() for order_id in ids}
+
 
 @dataclass
 class _Tally:

@@ -114,7 +114,7 @@ def test_bad_payloads_of_every_source_are_dead_lettered_and_the_good_ones_flow_u
 
     worker = run.start_worker("w1")
     produced = asyncio.run(produce(run, interleave(list(good), [as_record(c) for c in cases])))
-    wanted = {oid for ids in expected.order_ids.values() for oid in ids}
+    wanted = expected.all_order_ids
     assert wait_for_outcomes(run, wanted, timeout=240), run.logs()
 
     collected = asyncio.run(collect(run))

@@ -28,14 +28,10 @@ def load(orders: int, seed: int) -> tuple[list[RawRecord], Expected]:
     return generate(mix, seed=seed, start=datetime.now(UTC))
 
 
-def expected_orders(expected: Expected) -> set[str]:
-    return {order_id for ids in expected.order_ids.values() for order_id in ids}
-
-
 def finish(
     run: Run, produced: list[tuple[RawRecord, int]], expected: Expected, duplicates: int
 ) -> Summary:
-    assert wait_for_outcomes(run, expected_orders(expected), timeout=180), run.logs()
+    assert wait_for_outcomes(run, expected.all_order_ids, timeout=180), run.logs()
     time.sleep(2)  # let trailing answers and availability changes land
     collected = asyncio.run(collect(run))
     summary = summarize(
