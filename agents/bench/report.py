@@ -45,6 +45,11 @@ class Restart(msgspec.Struct, frozen=True):
     """Of the restarted process, when ready."""
     rss_before_mb: float
     """Peak of the worker that built the state."""
+    seeded_rows: int = 0
+    """Of `rows`, written straight to the changelogs (`bench.seed`) while it was stopped."""
+    cold_ready_s: float | None = None
+    """The start before, which recovered the seeded rows from the changelogs: ready in."""
+    cold_peak_rss_mb: float | None = None
 
 
 class Ratios(msgspec.Struct, frozen=True):
@@ -119,6 +124,11 @@ def render(result: BenchResult) -> str:
             f"{r.ready_s} s, peak RSS {r.peak_rss_mb} MB (the worker that built it: "
             f"{r.rss_before_mb} MB)"
         )
+        if r.cold_ready_s is not None:
+            rows.append(
+                f"  the start before it recovered {r.seeded_rows:,} seeded rows from the "
+                f"changelogs: ready in {r.cold_ready_s} s, peak RSS {r.cold_peak_rss_mb} MB"
+            )
     return "\n".join(rows)
 
 

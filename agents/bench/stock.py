@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -30,12 +30,15 @@ from .contenders import read_status
 from .measure import TopicTail, Watcher, peak_rss_mb
 from .report import Restart
 
+NODES = tuple((node.source_system, node.id) for node in sample_network().nodes)
+"""Stock systems and locations of the sample network: a SKU's rows are consecutive."""
+
 
 def snapshots(rows: int, at: datetime, first: int = 0) -> Iterator[RawRecord]:
     """Snapshots `first` to `first + rows`, one per SKU x node of the sample network (each
     feed message has its own sequence: it is part of the idempotency key)."""
     encode = msgspec.json.Encoder().encode
-    nodes = [(node.source_system, node.id) for node in sample_network().nodes]
+    nodes = NODES
     for row in range(first, first + rows):
         sku = f"BENCH-{row // len(nodes):07d}"
         system, location = nodes[row % len(nodes)]
@@ -86,12 +89,19 @@ def stock_phase(run: Run, rows: int, timeout: float, first: int = 0) -> StockRes
     return StockResult(rows, finished - started, min(counter.count - first, rows))
 
 
-def restart_phase(run: Run, rows: int, timeout: float) -> Restart:
-    """Stop the run's worker, start it on its data dir, time an order through."""
+def restart_phase(
+    run: Run, rows: int, timeout: float, while_stopped: Callable[[], object] = lambda: None
+) -> Restart:
+    """Stop the run's worker, call `while_stopped`, start the worker on its data dir and time
+    an order through."""
     worker = run.workers[-1]
     before = peak_rss_mb(worker.process.pid)
     worker.stop()
-    records, expected = generate(Mix(orders=1, catalogue_size=5), seed=1, start=datetime.now(UTC))
+    while_stopped()
+    # a new order each time (the seed): an earlier start's order has its outcome already
+    records, expected = generate(
+        Mix(orders=1, catalogue_size=5), seed=len(run.workers), start=datetime.now(UTC)
+    )
     (order_id,) = expected.all_order_ids
     started = time.time()
     restarted = run.start_worker(worker.name)

@@ -1,0 +1,110 @@
+"""A big stock state written straight to the tables' changelogs, for the restart measurement.
+
+Building a million SKU x location rows through the pipeline takes over half an hour here
+(about 1,300 snapshots/s, slower as the memory broker grows), so the restart probe writes
+the rest of its state the way the worker would have: each snapshot goes through the same
+core (`normalize_payload`, `command_for`, `streams.inventory.step`) and the records the
+ingest and ledger agents would have written follow, on the partition the agents would
+have used (the SKU's: raw stock and `inventory.commands` are both keyed by SKU):
+
+- `idempotency_key_to_first_seen`: the snapshot's key and first sighting;
+- `sku_to_ledger`: each SKU's ledger after all its snapshots;
+- `inventory.availability`: one ATP change per snapshot (the replica replays them).
+
+The worker must be stopped while this runs; its next start recovers the rows from the
+changelogs (a cold start), the one after from its RocksDB files (a warm restart).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import murmur2
+
+from orderstream.codecs import internal
+from orderstream.codecs.sources import Source, normalize_payload
+from orderstream.streams.dedupe import FirstSeen
+from orderstream.streams.inventory import StockFeedEvent, command_for, step
+from orderstream.streams.ledger import SkuLedger
+
+from ..localrun import Run
+from ..topics import INVENTORY_AVAILABILITY
+from .stock import snapshots
+
+FIRST_SEEN = "idempotency_key_to_first_seen"
+LEDGERS = "sku_to_ledger"
+
+
+@dataclass(frozen=True)
+class Seeded:
+    topic: str
+    """A base topic name or a table name (its changelog)."""
+    sku: str
+    key: bytes
+    value: bytes
+
+
+def state_records(rows: int, at: datetime, first: int = 0) -> Iterator[Seeded]:
+    """What the ingest and ledger agents write for snapshots `first`.. (`first` must start
+    a SKU: a SKU's ledger is written once, after its last snapshot)."""
+    ledger: SkuLedger | None = None
+    for offset, raw in enumerate(snapshots(rows, at, first)):
+        event = normalize_payload(Source.STOCK, raw.value, {})
+        if not isinstance(event, StockFeedEvent):
+            raise ValueError(f"snapshot {first + offset} does not normalize: {event}")
+        sku = event.sku
+        if ledger is not None and ledger.sku != sku:
+            yield Seeded(LEDGERS, ledger.sku, ledger.sku.encode(), internal.encode(ledger))
+            ledger = None
+        position = f"raw.stock:seeded:{first + offset}"
+        first_seen = internal.encode(FirstSeen(at, position))
+        yield Seeded(FIRST_SEEN, sku, event.idempotency_key.encode(), first_seen)
+        result = step(ledger or SkuLedger(sku=sku), command_for(event))
+        for change in result.availability:
+            yield Seeded(INVENTORY_AVAILABILITY, sku, sku.encode(), internal.encode(change))
+        ledger = result.ledger
+    if ledger is not None:
+        yield Seeded(LEDGERS, ledger.sku, ledger.sku.encode(), internal.encode(ledger))
+
+
+def partition_of(sku: str, partitions: int) -> int:
+    """The producers' default partitioner (murmur2 of the key), as the agents' sends use."""
+    return int(murmur2(sku.encode()) & 0x7FFFFFFF) % partitions
+
+
+def destination(run: Run, topic: str) -> str:
+    if topic in (FIRST_SEEN, LEDGERS):
+        return f"{run.app_id}-{topic}-changelog"
+    return run.topic(topic)
+
+
+async def seed(run: Run, rows: int, at: datetime, first: int = 0) -> int:
+    """Write the state of snapshots `first`.. (the run's worker stopped); records written."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=run.bootstrap, acks="all", linger_ms=20, max_batch_size=256 * 1024
+    )
+    await producer.start()
+    written = 0
+    try:
+        pending = []
+        for record in state_records(rows, at, first):
+            pending.append(
+                await producer.send(
+                    destination(run, record.topic),
+                    record.value,
+                    key=record.key,
+                    partition=partition_of(record.sku, run.partitions),
+                )
+            )
+            written += 1
+            if len(pending) >= 20_000:
+                await asyncio.gather(*pending)
+                pending.clear()
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+    return written

@@ -1,0 +1,130 @@
+"""The restart probe's seeded state is the state the agents write, and a worker restarts on it.
+
+`bench.seed` writes the ingest and ledger agents' table rows straight to their changelogs;
+these tests check it against what a real worker wrote for the same snapshots, then restart a
+worker on a seeded state and show that it kept both tables: a re-sent snapshot is dropped
+as a duplicate, and a relative stock adjustment lands on the seeded count.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+from collections import defaultdict
+from datetime import UTC, datetime
+
+import pytest
+
+from orderstream.agents.bench.cli import grow_and_restart
+from orderstream.agents.bench.seed import (
+    FIRST_SEEN,
+    LEDGERS,
+    destination,
+    partition_of,
+    state_records,
+)
+from orderstream.agents.bench.stock import NODES, Counter, snapshots
+from orderstream.agents.drive import duplicates_counted, produce
+from orderstream.agents.loadgen import RawRecord
+from orderstream.agents.loadgen import payloads as p
+from orderstream.agents.localrun import Run, wait_until
+from orderstream.agents.topic_reader import read_topic
+from orderstream.agents.topics import INVENTORY_AVAILABILITY
+from orderstream.codecs import internal
+
+pytestmark = pytest.mark.e2e
+
+Records = dict[str, dict[bytes, tuple[int, bytes]]]
+"""Per table or topic: key -> (partition, last value)."""
+TABLES_AND_TOPICS = (FIRST_SEEN, LEDGERS, INVENTORY_AVAILABILITY)
+
+
+def on_broker(run: Run) -> Records:
+    found: Records = defaultdict(dict)
+    for topic in TABLES_AND_TOPICS:
+        for record in asyncio.run(read_topic(run.bootstrap, destination(run, topic))):
+            assert record.key is not None and record.value is not None
+            found[topic][record.key] = (record.partition, record.value)
+    return found
+
+
+def seeded(rows: int, at: datetime, first: int = 0) -> Records:
+    found: Records = defaultdict(dict)
+    for record in state_records(rows, at, first):
+        found[record.topic][record.key] = (partition_of(record.sku, 4), record.value)
+    return found
+
+
+def feed(run: Run, records: list[RawRecord], availability_records: int) -> None:
+    """Send stock records; wait until `inventory.availability` holds that many records."""
+    counter = Counter(run.bootstrap, run.topic(INVENTORY_AVAILABILITY), target=availability_records)
+    counter.start()
+    asyncio.run(produce(run, records))
+    counter.join(90)
+    counter.stop()
+    assert counter.finished(), run.logs()
+
+
+def test_seeded_rows_are_the_rows_the_agents_write(run: Run) -> None:
+    rows, at = 4 * len(NODES), datetime.now(UTC)
+    run.start_worker("w")
+    feed(run, list(snapshots(rows, at)), rows)
+    run.stop_all()
+
+    by_worker, by_seed = on_broker(run), seeded(rows, at)
+    assert {topic: len(records) for topic, records in by_worker.items()} == {
+        FIRST_SEEN: rows,
+        LEDGERS: 4,
+        INVENTORY_AVAILABILITY: 4,  # keyed by SKU: the last change of each
+    }
+    for topic in TABLES_AND_TOPICS:
+        assert set(by_worker[topic]) == set(by_seed[topic]), topic
+        for key, (partition, value) in by_worker[topic].items():
+            seed_partition, seed_value = by_seed[topic][key]
+            assert partition == seed_partition, (topic, key)
+            if topic == FIRST_SEEN:  # the sighting's time and raw position are the worker's
+                sighting = internal.first_seen.decode(value)
+                assert sighting.position.startswith(run.topic("raw.stock:"))
+            else:
+                assert value == seed_value, (topic, key)
+
+
+def test_a_worker_restarts_on_a_seeded_state_with_both_tables(run: Run) -> None:
+    at = datetime.now(UTC)
+    done, rows = 2 * len(NODES) + 1, 6 * len(NODES)
+    run.start_worker("w")
+    feed(run, list(snapshots(done, at)), done)
+
+    restart = grow_and_restart(run, done, rows, timeout=120)
+    first = 3 * len(NODES)  # the SKU after the one that row `done` starts
+    assert restart.rows == rows and restart.seeded_rows == rows - first
+    assert restart.cold_ready_s is not None and math.isfinite(restart.cold_ready_s)
+    assert math.isfinite(restart.ready_s) and restart.peak_rss_mb > 10
+
+    # The dedupe table: a seeded snapshot sent again is a duplicate.
+    before = duplicates_counted(run)
+    asyncio.run(produce(run, snapshots(1, at, first + 1)))
+    assert wait_until(lambda: duplicates_counted(run) == before + 1, 60), run.logs()
+
+    # The ledger: a relative adjustment lands on the seeded count.
+    system, location = NODES[(first + 1) % len(NODES)]
+    sku = f"BENCH-{(first + 1) // len(NODES):07d}"
+    adjustment = p.stock_adjustment(
+        system=system,
+        location=location,
+        sku=sku,
+        sequence=10**6,
+        delta=-7,
+        reason="count",
+        at=datetime.now(UTC),
+    )
+    record = RawRecord("raw.stock", sku.encode(), json.dumps(adjustment).encode(), [], "stock")
+    availability = len(asyncio.run(read_topic(run.bootstrap, run.topic(INVENTORY_AVAILABILITY))))
+    feed(run, [record], availability + 1)
+    changes = [
+        internal.availability.decode(r.value or b"")
+        for r in asyncio.run(read_topic(run.bootstrap, run.topic(INVENTORY_AVAILABILITY)))
+        if r.key == sku.encode()
+    ]
+    assert (changes[-1].location, changes[-1].on_hand) == (location, 100 - 7)
