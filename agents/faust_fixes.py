@@ -21,7 +21,8 @@ Four mechanisms in `faust.transport.consumer` combine to do it:
    streams when the flow stops; the record is neither processed nor acknowledged, and
    nothing fetches it again unless a seek back follows.
 6. Records fetched but never acknowledged by any route above were still seen (two workers,
-   one leaving): a partition's commit stopped for good behind them.
+   one leaving): a partition's commit stopped for good behind them. (The safety net for it
+   must leave changelog partitions alone: recovery reads them and never commits.)
 7. **Committing before table writes are sent.** Table changelog records wait in a producer
    buffer; before a commit Faust "flushes" it, but the flush gives up after 0.1 s without
    progress, and does not wait for the record being handed over. A commit could then cover
@@ -190,7 +191,12 @@ def _notice_stalls(consumer: Any, now: float) -> None:
     progress: dict[Any, Any] = _per_partition(consumer, _PROGRESS)
     first = _first_fetched(consumer)
     committed = consumer._committed_offset
+    # Changelog partitions are read by table recovery and never committed: a recovery that
+    # took longer than STALL_SECONDS was sent back to its start, again and again.
+    changelogs = consumer.app.tables.changelog_topics
     for tp, last in _per_partition(consumer, _LAST_FETCHED).items():
+        if tp.topic in changelogs:
+            continue
         start = committed.get(tp)
         if start is None:
             start = first.get(tp)

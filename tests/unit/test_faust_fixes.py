@@ -1,10 +1,15 @@
-"""The commit rule that replaces Faust's: a commit never passes an unacknowledged offset."""
+"""The commit rule that replaces Faust's (a commit never passes an unacknowledged offset), and
+the stall safety net."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+from aiokafka.structs import TopicPartition
 from hypothesis import given
 from hypothesis import strategies as st
 
+from orderstream.agents import faust_fixes
 from orderstream.agents.faust_fixes import next_commit
 
 
@@ -41,3 +46,25 @@ def test_every_offset_below_the_commit_was_acknowledged_or_already_committed(
         assert offset not in acked  # the run stops at the first hole
     assert 0 <= used <= len(acked)
     assert all(a < (offset if offset is not None else start) for a in acked[:used])
+
+
+def stalled_consumer(changelog: TopicPartition, stream: TopicPartition) -> SimpleNamespace:
+    """A consumer that fetched offsets 0-99 of both partitions and committed neither."""
+    consumer = SimpleNamespace(
+        app=SimpleNamespace(tables=SimpleNamespace(changelog_topics={changelog.topic})),
+        _committed_offset={},
+    )
+    consumer.__dict__[faust_fixes._FIRST_FETCHED] = {changelog: 0, stream: 0}
+    consumer.__dict__[faust_fixes._LAST_FETCHED] = {changelog: 99, stream: 99}
+    return consumer
+
+
+def test_a_stalled_stream_partition_is_fetched_again_but_a_recovering_changelog_is_not() -> None:
+    # A changelog is read by table recovery and never committed: fetching it again from its
+    # start every STALL_SECONDS kept a long recovery from ever finishing.
+    changelog = TopicPartition("app-sku_to_ledger-changelog", 0)
+    stream = TopicPartition("inventory.commands", 0)
+    consumer = stalled_consumer(changelog, stream)
+    faust_fixes._notice_stalls(consumer, now=100.0)
+    faust_fixes._notice_stalls(consumer, now=100.0 + faust_fixes.STALL_SECONDS)
+    assert faust_fixes._refetch(consumer) == {stream: 0}
