@@ -74,3 +74,24 @@ async def read_topic(bootstrap: str, topic: str) -> list[ConsumerRecord[bytes, b
         return records
     finally:
         await consumer.stop()
+
+
+async def record_counts(bootstrap: str, prefix: str) -> dict[str, int]:
+    """Records in each topic whose name starts with `prefix` (nothing is ever deleted from
+    them, so a partition's end offset is its count)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        topics = sorted(name for name in await consumer.topics() if name.startswith(prefix))
+        partitions = [
+            TopicPartition(topic, number)
+            for topic in topics
+            for number in await partitions_of(bootstrap, topic)
+        ]
+        ends = await true_end_offsets(bootstrap, await consumer.end_offsets(partitions))
+    finally:
+        await consumer.stop()
+    counts = dict.fromkeys(topics, 0)
+    for tp, end in ends.items():
+        counts[tp.topic] += end
+    return counts

@@ -26,15 +26,19 @@ from ..drive import Topics
 from ..kafka_admin import ensure_topics
 from ..loadgen import Mix
 from ..localrun import Run, broker
+from ..topic_reader import record_counts
 from ..topics import TopicNames
 from .contenders import Contender, Limit, Orderstream, Peer
+from .floor import MODES, Hops, floor_phase
 from .load import BenchLoad, build_load
 from .measure import CpuClock, PhaseResult, Watcher, broker_pids, peak_rss_mb, run_phase
 from .report import (
     BenchResult,
     ContenderResult,
+    FaustFloor,
     Restart,
     contender_result,
+    floor_rows,
     ratios,
     render,
     write_chart,
@@ -58,13 +62,16 @@ def contender_named(name: str, bootstrap: str, root: Path, load: BenchLoad) -> C
 
 def bench_one(
     contender: Contender, bootstrap: str, load: BenchLoad, offered_rate: float, timeout: float
-) -> ContenderResult:
+) -> tuple[ContenderResult, Hops]:
+    """The contender's phases; with its records per order over the saturation phase (as
+    orderstream's agents see them: meaningful for orderstream only)."""
     topics = [*TopicNames(contender.prefix).all(), contender.status_topic]
     asyncio.run(ensure_topics(bootstrap, topics, 4, 1))
     pid = contender.start()
     watcher = Watcher(bootstrap, contender.status_topic, read=contender.read)
     watcher.start()
     destination = Topics(bootstrap, contender.prefix)
+    app_id = contender.prefix.rstrip(".")
     cpu, broker = CpuClock([pid]), CpuClock(broker_pids())
     try:
         phases = load.phases
@@ -88,18 +95,23 @@ def bench_one(
 
         phase("warmup", None)
         offered = phase("offered", offered_rate)
+        before = asyncio.run(record_counts(bootstrap, app_id))
         saturation = phase("saturation", None)
         rss = peak_rss_mb(pid)
+        after = asyncio.run(record_counts(bootstrap, app_id))
     finally:
         contender.stop()
         watcher.stop()
-    return contender_result(offered, saturation, offered_rate, rss)
+    grown = {topic: count - before.get(topic, 0) for topic, count in after.items()}
+    hops = Hops.of(grown, app_id, len(phases["saturation"].orders))
+    return contender_result(offered, saturation, offered_rate, rss), hops
 
 
 def bench_stock(
     bootstrap: str, root: Path, events: int, restart_rows: int, timeout: float
-) -> tuple[float, Restart | None]:
-    """orderstream's stock feed rate (after a warm-up), then optionally the restart."""
+) -> tuple[float, Hops, Restart | None]:
+    """orderstream's stock feed rate (after a warm-up) and its hops per snapshot, then
+    optionally the restart."""
     run = Run(bootstrap, root / "stock")
     run.start_worker("stock")
     try:
@@ -109,12 +121,17 @@ def bench_stock(
             f"  orderstream  stock      {measured.applied}/{events} snapshots in "
             f"{measured.seconds:.1f}s ({measured.events_per_s:.0f}/s)"
         )
+        hops = hops_of(bootstrap, run.app_id, WARMUP_ROWS + events)
         restart = None
         if restart_rows:
             restart = grow_and_restart(run, WARMUP_ROWS + events, restart_rows, timeout)
-        return measured.events_per_s, restart
+        return measured.events_per_s, hops, restart
     finally:
         run.stop_all()
+
+
+def hops_of(bootstrap: str, app_id: str, units: int) -> Hops:
+    return Hops.of(asyncio.run(record_counts(bootstrap, app_id)), app_id, units)
 
 
 def grow_and_restart(run: Run, done: int, rows: int, timeout: float) -> Restart:
@@ -148,6 +165,7 @@ def run_bench(
     timeout: float,
     stock_events: int = 0,
     restart_rows: int = 0,
+    floor_events: int = 0,
 ) -> BenchResult:
     started = datetime.now(UTC)
     load = build_load(sizes, seed=seed, start=started, mix=Mix())
@@ -157,16 +175,29 @@ def run_bench(
     )
     root = Path(tempfile.mkdtemp(prefix="orderstream-bench-"))
     results: dict[str, ContenderResult] = {}
+    per_order = per_snapshot = None
     try:
         for name in names:
             contender = contender_named(name, bootstrap, root, load)
-            results[name] = bench_one(contender, bootstrap, load, offered_rate, timeout)
+            results[name], hops = bench_one(contender, bootstrap, load, offered_rate, timeout)
+            if name == "orderstream":
+                per_order = hops
         restart = None
         if "orderstream" in results and (stock_events or restart_rows):
-            rate, restart = bench_stock(bootstrap, root, stock_events, restart_rows, timeout)
+            rate, per_snapshot, restart = bench_stock(
+                bootstrap, root, stock_events, restart_rows, timeout
+            )
             results["orderstream"] = msgspec.structs.replace(
                 results["orderstream"], stock_events_per_s=round(rate, 1)
             )
+        floor = None
+        if floor_events:
+            modes = {
+                mode: floor_phase(bootstrap, root / "floor", mode, floor_events, timeout)
+                for mode in MODES
+            }
+            floor = FaustFloor.of(modes, per_order, per_snapshot)
+            typer.echo("\n".join(floor_rows(floor)))
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return BenchResult(
@@ -187,6 +218,7 @@ def run_bench(
         contenders=results,
         ratios=ratios(results),
         restart=restart,
+        floor=floor,
     )
 
 
@@ -219,6 +251,10 @@ def bench(
         int,
         typer.Option(help="Then grow the state to this many SKU x location rows and restart."),
     ] = 0,
+    floor_events: Annotated[
+        int | None,
+        typer.Option(help="Events per Faust floor mode (default 30000, quick 10000; 0: none)."),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the generated load.")] = 2026,
     bootstrap: Annotated[
         str | None, typer.Option(help="Use this broker (default: start the embedded stack).")
@@ -247,6 +283,7 @@ def bench(
             timeout=timeout,
             stock_events=stock,
             restart_rows=restart_rows,
+            floor_events=floor_events if floor_events is not None else (10000 if quick else 30000),
         )
     typer.echo(render(result))
     stamp = result.started_at.replace(":", "").replace("+0000", "Z")

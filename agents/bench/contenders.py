@@ -85,6 +85,7 @@ class _Module:
     root: Path
     prefix: str
     module: str = ""
+    extra_env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
     log: Path = field(init=False)
 
@@ -97,6 +98,7 @@ class _Module:
             "BENCH_BOOTSTRAP": self.bootstrap,
             "BENCH_PREFIX": self.prefix,
             "BENCH_DATA_DIR": str(data),
+            **self.extra_env,
         }
         self.process = subprocess.Popen(
             [sys.executable, "-m", self.module],

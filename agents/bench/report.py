@@ -6,6 +6,7 @@ from pathlib import Path
 
 import msgspec
 
+from .floor import Floor, Hops
 from .measure import PhaseResult
 
 
@@ -59,6 +60,35 @@ class Ratios(msgspec.Struct, frozen=True):
     """orderstream's orders/s over the peer's."""
 
 
+class FaustFloor(msgspec.Struct, frozen=True):
+    """Faust's own CPU per event (`bench.floor`), and what it makes of orderstream's hops."""
+
+    modes: dict[str, Floor]
+    per_order: Hops | None = None
+    floor_ms_per_order: float | None = None
+    floor_orders_per_s: float | None = None
+    """One core's worth of that floor: the most any design over these hops could reach."""
+    per_stock_event: Hops | None = None
+    floor_ms_per_stock_event: float | None = None
+    floor_stock_events_per_s: float | None = None
+
+    @classmethod
+    def of(
+        cls, modes: dict[str, Floor], per_order: Hops | None, per_stock_event: Hops | None
+    ) -> FaustFloor:
+        order_ms = per_order.floor_ms(modes) if per_order else None
+        stock_ms = per_stock_event.floor_ms(modes) if per_stock_event else None
+        return cls(
+            modes,
+            per_order,
+            order_ms,
+            round(1000 / order_ms, 1) if order_ms else None,
+            per_stock_event,
+            stock_ms,
+            round(1000 / stock_ms, 1) if stock_ms else None,
+        )
+
+
 class BenchResult(msgspec.Struct, frozen=True):
     started_at: str
     machine: dict[str, str | int | float]
@@ -66,6 +96,7 @@ class BenchResult(msgspec.Struct, frozen=True):
     contenders: dict[str, ContenderResult]
     ratios: Ratios
     restart: Restart | None = None
+    floor: FaustFloor | None = None
 
 
 def contender_result(
@@ -129,7 +160,35 @@ def render(result: BenchResult) -> str:
                 f"  the start before it recovered {r.seeded_rows:,} seeded rows from the "
                 f"changelogs: ready in {r.cold_ready_s} s, peak RSS {r.cold_peak_rss_mb} MB"
             )
+    if result.floor is not None:
+        rows.extend(floor_rows(result.floor))
     return "\n".join(rows)
+
+
+def floor_rows(floor: FaustFloor) -> list[str]:
+    rows = [
+        "Faust floor (one agent on orderstream's app settings, CPU ms per event): "
+        + ", ".join(
+            f"{mode} {f.cpu_ms_per_event} ms ({f.events_per_s:.0f}/s)"
+            for mode, f in floor.modes.items()
+        )
+    ]
+    for what, hops, ms, rate in (
+        ("order", floor.per_order, floor.floor_ms_per_order, floor.floor_orders_per_s),
+        (
+            "stock event",
+            floor.per_stock_event,
+            floor.floor_ms_per_stock_event,
+            floor.floor_stock_events_per_s,
+        ),
+    ):
+        if hops is not None:
+            rows.append(
+                f"  per {what} orderstream consumes {hops.consumed}, sends {hops.sent}, writes "
+                f"{hops.table_writes} table rows: at least {ms} ms of Faust CPU, so at most "
+                f"{rate:.0f}/s on one core"
+            )
+    return rows
 
 
 def _ms(value: int | None) -> str:

@@ -17,12 +17,10 @@ changelogs (a cold start), the one after from its RocksDB files (a warm restart)
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import murmur2
 
 from orderstream.codecs import internal
@@ -33,6 +31,7 @@ from orderstream.streams.ledger import SkuLedger
 
 from ..localrun import Run
 from ..topics import INVENTORY_AVAILABILITY
+from .bulk import bulk_send
 from .stock import snapshots
 
 FIRST_SEEN = "idempotency_key_to_first_seen"
@@ -84,27 +83,15 @@ def destination(run: Run, topic: str) -> str:
 
 async def seed(run: Run, rows: int, at: datetime, first: int = 0) -> int:
     """Write the state of snapshots `first`.. (the run's worker stopped); records written."""
-    producer = AIOKafkaProducer(
-        bootstrap_servers=run.bootstrap, acks="all", linger_ms=20, max_batch_size=256 * 1024
-    )
-    await producer.start()
-    written = 0
-    try:
-        pending = []
-        for record in state_records(rows, at, first):
-            pending.append(
-                await producer.send(
-                    destination(run, record.topic),
-                    record.value,
-                    key=record.key,
-                    partition=partition_of(record.sku, run.partitions),
-                )
+    return await bulk_send(
+        run.bootstrap,
+        (
+            (
+                destination(run, record.topic),
+                record.key,
+                record.value,
+                partition_of(record.sku, run.partitions),
             )
-            written += 1
-            if len(pending) >= 20_000:
-                await asyncio.gather(*pending)
-                pending.clear()
-        await asyncio.gather(*pending)
-    finally:
-        await producer.stop()
-    return written
+            for record in state_records(rows, at, first)
+        ),
+    )

@@ -7,12 +7,15 @@ from pathlib import Path
 
 import msgspec
 
+from orderstream.agents.bench.floor import Floor, Hops
 from orderstream.agents.bench.load import PHASES, SEQ_HEADER, build_load, placed_order
 from orderstream.agents.bench.measure import Percentiles, PhaseResult
 from orderstream.agents.bench.report import (
     BenchResult,
+    FaustFloor,
     Ratios,
     contender_result,
+    floor_rows,
     ratios,
     render,
     write_chart,
@@ -87,3 +90,35 @@ def test_ratios_compare_orderstream_with_each_contender_and_the_report_keeps_its
     assert "orderstream" in render(result) and "vs peer 2.0" in render(result)
     write_chart(result, tmp_path / "r.png")
     assert (tmp_path / "r.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_hops_per_order_sort_a_runs_topics_into_consumed_sent_and_table_writes() -> None:
+    counts = {
+        "run.raw.shopify": 90,
+        "run.raw.stock": 10,
+        "run.orders.events": 100,
+        "run.inventory.commands": 250,
+        "run.inventory.replies": 250,
+        "run.fulfilment.bundling": 50,
+        "run.orders.status": 300,  # written, consumed by no agent
+        "run.inventory.availability": 250,
+        "run-sku_to_ledger-changelog": 250,
+        "run-order_id_to_state-changelog": 400,
+        "other.orders.events": 999,  # another run's: left out by the prefix
+    }
+    hops = Hops.of(counts, "run", units=100)
+    assert hops == Hops(consumed=7.5, sent=12.0, table_writes=6.5)
+
+
+def test_the_faust_floor_prices_each_hop_by_what_it_adds_to_the_cheaper_mode() -> None:
+    modes = {
+        "consume": Floor(events=1000, events_per_s=5000, cpu_ms_per_event=0.1),
+        "send": Floor(events=1000, events_per_s=3000, cpu_ms_per_event=0.25),
+        "table": Floor(events=1000, events_per_s=1500, cpu_ms_per_event=0.55),
+    }
+    snapshot = Hops(consumed=2, sent=2, table_writes=2)  # ingest and ledger, as measured
+    # 2 x 0.1 consumed + 2 x (0.25 - 0.1) sent + 2 x (0.55 - 0.25) written
+    assert snapshot.floor_ms(modes) == 1.1
+    floor = FaustFloor.of(modes, per_order=None, per_stock_event=snapshot)
+    assert floor.floor_stock_events_per_s == 909.1 and floor.floor_orders_per_s is None
+    assert "at most 909/s on one core" in "\n".join(floor_rows(floor))
