@@ -12,6 +12,8 @@ from .kafka_admin import partitions_of
 
 _FETCH_WAIT_MS = 10
 _TRUE_END_TIMEOUT_S = 30
+_READ_TIMEOUT_S = 600
+"""A whole topic; the 100k-order chaos run reads about 3 million records."""
 
 
 async def true_end_offsets(
@@ -51,8 +53,11 @@ async def true_end_offsets(
         await consumer.stop()
 
 
-async def read_topic(bootstrap: str, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
-    """Every record from the beginning up to each partition's end as it was when asked."""
+async def read_topic(
+    bootstrap: str, topic: str, timeout: float = _READ_TIMEOUT_S
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record from the beginning up to each partition's end as it was when asked;
+    TimeoutError if the broker has not served them all within `timeout` seconds."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
         auto_offset_reset="earliest",
@@ -66,7 +71,10 @@ async def read_topic(bootstrap: str, topic: str) -> list[ConsumerRecord[bytes, b
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         records: list[ConsumerRecord[bytes, bytes]] = []
+        deadline = asyncio.get_running_loop().time() + timeout
         while [tp for tp, offset in end.items() if await consumer.position(tp) < offset]:
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"{topic}: {len(records)} of {sum(end.values())} read")
             for batch in (await consumer.getmany(timeout_ms=500, max_records=10_000)).values():
                 records.extend(
                     r for r in batch if r.offset < end[TopicPartition(r.topic, r.partition)]

@@ -10,7 +10,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition
 
 from orderstream.agents.kafka_admin import ensure_topics
-from orderstream.agents.topic_reader import read_topic, true_end_offsets
+from orderstream.agents.topic_reader import read_topic, record_counts, true_end_offsets
 
 pytestmark = pytest.mark.integration
 
@@ -55,3 +55,20 @@ def test_an_empty_partition_ends_at_zero(kafka_bootstrap: str) -> None:
     asyncio.run(ensure_topics(kafka_bootstrap, [topic], 1, 1))
     assert asyncio.run(_listed_and_true(kafka_bootstrap, topic)) == (0, 0)
     assert asyncio.run(read_topic(kafka_bootstrap, topic)) == []
+
+
+def test_a_read_that_cannot_finish_in_time_says_so(kafka_bootstrap: str) -> None:
+    topic = f"slow{uuid.uuid4().hex[:8]}"
+    asyncio.run(ensure_topics(kafka_bootstrap, [topic], 1, 1))
+    asyncio.run(_produce_in_batches(kafka_bootstrap, topic, [3]))
+    with pytest.raises(TimeoutError, match="0 of 3 read"):
+        asyncio.run(read_topic(kafka_bootstrap, topic, timeout=0))
+
+
+def test_record_counts_are_the_true_ends_of_the_prefixed_topics(kafka_bootstrap: str) -> None:
+    prefix = f"counts{uuid.uuid4().hex[:8]}"
+    topics = [f"{prefix}.a", f"{prefix}-b-changelog"]
+    asyncio.run(ensure_topics(kafka_bootstrap, topics, 1, 1))
+    asyncio.run(_produce_in_batches(kafka_bootstrap, topics[0], [4, 3]))
+    asyncio.run(_produce_in_batches(kafka_bootstrap, topics[1], [2]))
+    assert asyncio.run(record_counts(kafka_bootstrap, prefix)) == {topics[0]: 7, topics[1]: 2}
