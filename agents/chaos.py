@@ -25,13 +25,12 @@ from typing import Annotated
 import msgspec
 import typer
 
-from .bench.contenders import read_status
-from .bench.measure import Watcher
 from .chaos_verdict import ChaosReport, violations
 from .drive import Produced, collect, produce
 from .loadgen import Mix, generate
 from .localrun import Run, Worker, broker, wait_until
 from .summary import summarize
+from .tail import Watcher, read_status
 from .topics import ORDERS_STATUS
 
 NAMES = ("w1", "w2")

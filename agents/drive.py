@@ -10,7 +10,7 @@ import asyncio
 import re
 import time
 import urllib.request
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -21,8 +21,9 @@ from orderstream.codecs.deadletter import DeadLetter, decode_dead_letter
 from orderstream.streams.order_messages import StatusChanged
 
 from .loadgen import RawRecord
-from .localrun import Run
-from .summary import OUTCOMES, LedgerView
+from .localrun import Run, wait_until
+from .summary import LedgerView
+from .tail import Watcher, read_status
 from .topic_reader import read_topic
 from .topics import DLQ_INGEST, DLQ_INVENTORY, DLQ_ORDERS, INVENTORY_AVAILABILITY, ORDERS_STATUS
 
@@ -111,26 +112,26 @@ async def ledger_view(run: Run) -> LedgerView:
     return view
 
 
-def orders_with_outcome(events: Sequence[tuple[StatusChanged, int]]) -> set[str]:
-    return {event.oms_order_id for event, _ in events if event.status in OUTCOMES}
-
-
 def wait_for_outcomes(
     run: Run,
     expected: set[str],
     timeout: float,
     on_progress: Callable[[int], None] | None = None,
 ) -> bool:
-    """Poll `orders.status` until every expected order has an outcome, or time runs out."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        done = orders_with_outcome(asyncio.run(statuses(run))) & expected
+    """Tail `orders.status` until every expected order has an outcome, or time runs out."""
+    watcher = Watcher(run.bootstrap, run.topic(ORDERS_STATUS), read=read_status)
+    watcher.start()
+
+    def all_done() -> bool:
+        missing = watcher.missing(expected)
         if on_progress is not None:
-            on_progress(len(done))
-        if done == expected:
-            return True
-        time.sleep(1.0)
-    return False
+            on_progress(len(expected) - missing)
+        return missing == 0
+
+    try:
+        return wait_until(all_done, timeout, interval=1.0)
+    finally:
+        watcher.stop()
 
 
 def duplicates_counted(run: Run) -> int:

@@ -26,12 +26,13 @@ from ..drive import Topics
 from ..kafka_admin import ensure_topics
 from ..loadgen import Mix
 from ..localrun import Run, broker
+from ..tail import Watcher
 from ..topic_reader import record_counts
 from ..topics import TopicNames
 from .contenders import Contender, Limit, Orderstream, Peer
 from .floor import MODES, Hops, floor_phase
 from .load import BenchLoad, build_load
-from .measure import CpuClock, PhaseResult, Watcher, broker_pids, peak_rss_mb, run_phase
+from .measure import CpuClock, PhaseResult, broker_pids, peak_rss_mb, run_phase
 from .report import (
     BenchResult,
     ContenderResult,

@@ -16,15 +16,11 @@ from typing import Protocol
 import msgspec
 from aiokafka.structs import ConsumerRecord
 
-from orderstream.codecs import internal
-
 from ..localrun import Run
+from ..tail import Outcome, read_status
 from ..topics import ORDERS_STATUS
 from . import limit, peer
 from .load import SEQ_HEADER
-
-Outcome = tuple[str, str]
-"""(oms_order_id, status) read off a contender's status topic."""
 
 
 class Contender(Protocol):
@@ -41,14 +37,6 @@ class Contender(Protocol):
     def stop(self) -> None: ...
 
     def read(self, record: ConsumerRecord[bytes, bytes]) -> Outcome | None: ...
-
-
-def read_status(record: ConsumerRecord[bytes, bytes]) -> Outcome | None:
-    """An order id and status from an `orders.status` record of orderstream's."""
-    if not record.value:
-        return None
-    event = internal.status_changed.decode(record.value)
-    return event.oms_order_id, event.status.value
 
 
 @dataclass

@@ -31,6 +31,7 @@ import msgspec
 from aiokafka.structs import ConsumerRecord
 
 from ..kafka_admin import ensure_topics
+from ..tail import TopicTail
 from ..topics import (
     FULFILMENT_BUNDLING,
     INVENTORY_COMMANDS,
@@ -38,7 +39,7 @@ from ..topics import (
     ORDERS_EVENTS,
 )
 from .bulk import bulk_send
-from .measure import CpuClock, TopicTail
+from .measure import CpuClock
 
 MODES = ("consume", "send", "table")
 IN, OUT = "floor.in", "floor.out"

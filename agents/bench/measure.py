@@ -9,104 +9,17 @@ divided by the time from its first record produced to its last order done.
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.structs import ConsumerRecord
 
 from .. import summary
 from ..drive import Topics, produce
-from ..kafka_admin import partitions_of
 from ..localrun import wait_until
-from .contenders import Outcome
+from ..tail import Watcher
 from .load import Phase
-
-ALLOCATING = frozenset(status.value for status in summary.ALLOCATING)
-DONE = frozenset(status.value for status in summary.OUTCOMES)
-WATCH_FETCH_WAIT_MS = 20
-"""The watcher's own fetch wait: tansu holds a fetch this long, so it bounds what it adds."""
-
-
-@dataclass
-class TopicTail:
-    """Reads a topic from its beginning on a thread of its own, handing each batch of
-    records to `take` with its arrival time (epoch ms), until stopped or `finished`."""
-
-    bootstrap: str
-    topic: str
-    _stop: threading.Event = field(default_factory=threading.Event, init=False)
-    _thread: threading.Thread | None = field(default=None, init=False)
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._tail()), daemon=True)
-        self._thread.start()
-
-    def join(self, timeout: float) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def stop(self) -> None:
-        self._stop.set()
-        self.join(10)
-
-    def finished(self) -> bool:
-        return False
-
-    def take(self, records: list[ConsumerRecord[bytes, bytes]], now: int) -> None:
-        raise NotImplementedError
-
-    async def _tail(self) -> None:
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap,
-            enable_auto_commit=False,
-            fetch_max_wait_ms=WATCH_FETCH_WAIT_MS,
-        )
-        await consumer.start()
-        try:
-            partitions = [
-                TopicPartition(self.topic, p)
-                for p in await partitions_of(self.bootstrap, self.topic)
-            ]
-            consumer.assign(partitions)
-            await consumer.seek_to_beginning(*partitions)
-            while not self._stop.is_set() and not self.finished():
-                batches = await consumer.getmany(timeout_ms=200)
-                now = int(time.time() * 1000)
-                for records in batches.values():
-                    self.take(records, now)
-        finally:
-            await consumer.stop()
-
-
-@dataclass
-class Watcher(TopicTail):
-    """Tails a status topic: the first times each order was done and allocated (`read`
-    turns a record into an order id and status, or None)."""
-
-    read: Callable[[ConsumerRecord[bytes, bytes]], Outcome | None]
-    done_at: dict[str, int] = field(default_factory=dict)
-    allocated_at: dict[str, int] = field(default_factory=dict)
-
-    def take(self, records: list[ConsumerRecord[bytes, bytes]], now: int) -> None:
-        for record in records:
-            outcome = self.read(record)
-            if outcome is None:
-                continue
-            order_id, status = outcome
-            if status in DONE:
-                self.done_at.setdefault(order_id, now)
-            if status in ALLOCATING:
-                self.allocated_at.setdefault(order_id, now)
-
-    def missing(self, orders: Iterable[str]) -> int:
-        """How many of `orders` (ids) have no outcome yet."""
-        done = self.done_at
-        return sum(1 for order_id in orders if order_id not in done)
 
 
 class Percentiles(dict[str, int | None]):

@@ -25,9 +25,9 @@ from ..drive import produce
 from ..loadgen import Mix, RawRecord, generate, sample_network
 from ..loadgen import payloads as p
 from ..localrun import Run, wait_until
+from ..tail import TopicTail, Watcher, read_status
 from ..topics import INVENTORY_AVAILABILITY, ORDERS_STATUS
-from .contenders import read_status
-from .measure import TopicTail, Watcher, peak_rss_mb
+from .measure import peak_rss_mb
 from .report import Restart
 
 NODES = tuple((node.source_system, node.id) for node in sample_network().nodes)
