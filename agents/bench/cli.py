@@ -254,7 +254,7 @@ def bench(
     ] = 0,
     floor_events: Annotated[
         int | None,
-        typer.Option(help="Events per Faust floor mode (default 30000, quick 10000; 0: none)."),
+        typer.Option(help="Events per Faust floor mode (default 30000; quick and 0: none)."),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the generated load.")] = 2026,
     bootstrap: Annotated[
@@ -284,7 +284,7 @@ def bench(
             timeout=timeout,
             stock_events=stock,
             restart_rows=restart_rows,
-            floor_events=floor_events if floor_events is not None else (10000 if quick else 30000),
+            floor_events=floor_events if floor_events is not None else (0 if quick else 30000),
         )
     typer.echo(render(result))
     stamp = result.started_at.replace(":", "").replace("+0000", "Z")
