@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -40,6 +41,12 @@ CODECS: dict[Source, ChannelCodec[Any]] = {
 }
 
 
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+"""An event's `occurred_at` must fall in [EARLIEST, LATEST): a year-1 or year-9999 stamp is a
+broken export, and it would sit at either end of every time-ordered view (fixed bounds: the
+codecs never read the clock)."""
+
 MAX_PAYLOAD_BYTES = 512 * 1024
 """Largest raw payload decoded. A real order, even with hundreds of lines, is a few tens of KB;
 anything larger is a broken export or an attack, and decoding it would stall the stage."""
@@ -52,7 +59,7 @@ def normalize_payload(source: Source, raw: bytes, headers: Headers | None = None
     bytes (bad JSON or UTF-8, wrong types, missing fields, naive timestamps, control characters
     in ids) are `Rejected(UNDECODABLE)` with msgspec's message and the JSON path of the
     offending field. A timestamp with no UTC equivalent (year 1 ahead of UTC, year 9999 behind
-    it) is `Rejected(INVALID_TIMESTAMP)`.
+    it), or an `occurred_at` outside [EARLIEST, LATEST), is `Rejected(INVALID_TIMESTAMP)`.
     """
     if len(raw) > MAX_PAYLOAD_BYTES:
         return Rejected(
@@ -72,10 +79,21 @@ def normalize_payload(source: Source, raw: bytes, headers: Headers | None = None
         return Rejected(RejectReason.UNDECODABLE, f"a string is not UTF-8: {error}")
     lowered = {name.lower(): value for name, value in (headers or {}).items()}
     try:
-        return codec.normalize(payload, lowered)
+        return _in_time_range(codec.normalize(payload, lowered))
     except OverflowError as error:
         # The only arithmetic a normalizer does that can overflow is moving a decoded aware
         # datetime to UTC (money refuses huge amounts before scaling).
         return Rejected(
             RejectReason.INVALID_TIMESTAMP, f"a timestamp has no UTC equivalent: {error}"
         )
+
+
+def _in_time_range(outcome: Normalized) -> Normalized:
+    if isinstance(outcome, Rejected) or EARLIEST <= outcome.occurred_at < LATEST:
+        return outcome
+    return Rejected(
+        RejectReason.INVALID_TIMESTAMP,
+        f"occurred_at {outcome.occurred_at.isoformat()} is outside "
+        f"[{EARLIEST.date()}, {LATEST.date()})",
+        "occurred_at",
+    )

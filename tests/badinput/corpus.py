@@ -226,6 +226,9 @@ _BAD_TIMESTAMPS: tuple[tuple[str, Json, RejectReason], ...] = (
     # Valid RFC 3339, but with no UTC equivalent inside datetime's range.
     ("year_1_ahead_of_utc", "0001-01-01T00:00:00+01:00", RejectReason.INVALID_TIMESTAMP),
     ("year_9999_behind_utc", "9999-12-31T23:59:59-01:00", RejectReason.INVALID_TIMESTAMP),
+    # Valid and in range for datetime, but no channel event happened then.
+    ("year_1_utc", "0001-01-01T00:00:00Z", RejectReason.INVALID_TIMESTAMP),
+    ("year_2999", "2999-01-01T00:00:00Z", RejectReason.INVALID_TIMESTAMP),
 )
 _BAD_TEXT: tuple[tuple[str, bytes], ...] = (  # raw JSON string tokens, all undecodable
     ("invalid_utf8", b'"ID-\xff\xfe"'),
