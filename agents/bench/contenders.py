@@ -66,7 +66,7 @@ class Orderstream:
 
 
 @dataclass
-class _Module:
+class ModuleProcess:
     """A contender that is a module run with `python -m`, configured by `BENCH_*`."""
 
     bootstrap: str
@@ -106,7 +106,7 @@ class _Module:
 
 
 @dataclass
-class Peer(_Module):
+class Peer(ModuleProcess):
     name: str = "peer"
     module: str = peer.__name__
 
@@ -122,7 +122,7 @@ class Peer(_Module):
 
 
 @dataclass
-class Limit(_Module):
+class Limit(ModuleProcess):
     """Passes each record through; an order's first record coming out is its outcome."""
 
     order_at: dict[int, str] = field(default_factory=dict)

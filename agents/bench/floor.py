@@ -39,6 +39,7 @@ from ..topics import (
     ORDERS_EVENTS,
 )
 from .bulk import bulk_send
+from .contenders import ModuleProcess
 from .measure import CpuClock
 
 MODES = ("consume", "send", "table")
@@ -108,14 +109,12 @@ def backlog(topic: str, events: int) -> Any:
 
 def floor_phase(bootstrap: str, root: Path, mode: str, events: int, timeout: float) -> Floor:
     """Fill the input with `events` records, start the one-agent app, time its drain."""
-    from .contenders import _Module
-
     prefix = f"floor{uuid.uuid4().hex[:8]}."
     asyncio.run(ensure_topics(bootstrap, [prefix + IN, prefix + OUT], 4, 1))
     asyncio.run(bulk_send(bootstrap, backlog(prefix + IN, events)))
     per_output = MARK_EVERY if mode == "consume" else 1
     marks = Marks(bootstrap, prefix + OUT, target=events // per_output)
-    app = _Module(bootstrap, root / mode, prefix, __name__, {"BENCH_FLOOR_MODE": mode})
+    app = ModuleProcess(bootstrap, root / mode, prefix, __name__, {"BENCH_FLOOR_MODE": mode})
     marks.clock = CpuClock([app.start()])
     marks.start()
     try:
