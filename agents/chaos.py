@@ -104,6 +104,20 @@ def inflict(
     return kills, stops
 
 
+@dataclass
+class Ticker:
+    """True at most once every `seconds`."""
+
+    seconds: float
+    last: float = 0.0
+
+    def due(self) -> bool:
+        if time.monotonic() - self.last < self.seconds:
+            return False
+        self.last = time.monotonic()
+        return True
+
+
 def run_chaos(
     bootstrap: str,
     *,
@@ -114,12 +128,13 @@ def run_chaos(
     timeout: float,
     say: Callable[[str], None] = typer.echo,
     settings: dict[str, str] | None = None,
+    partitions: int = 4,
 ) -> ChaosReport:
     started = time.monotonic()
     records, expected = generate(Mix(orders=orders), seed=seed, start=datetime.now(UTC))
     wanted = expected.all_order_ids
     root = Path(tempfile.mkdtemp(prefix="orderstream-chaos-"))
-    run = Run(bootstrap, root, settings=dict(settings or {}))
+    run = Run(bootstrap, root, partitions=partitions, settings=dict(settings or {}))
     watcher = Watcher(bootstrap, run.topic(ORDERS_STATUS), read=read_status)
     try:
         for name in NAMES:
@@ -140,7 +155,14 @@ def run_chaos(
             run, schedule, random.Random(seed), progress=progress, say=say, deadline=deadline
         )
         sender.join()
-        wait_until(lambda: not watcher.missing(wanted), deadline - time.monotonic(), interval=1.0)
+        ticker = Ticker(60)
+
+        def all_done() -> bool:
+            if ticker.due():
+                say(f"  {progress():.0%} done")
+            return not watcher.missing(wanted)
+
+        wait_until(all_done, deadline - time.monotonic(), interval=1.0)
         say(f"{len(wanted) - watcher.missing(wanted)}/{len(wanted)} orders done")
         time.sleep(3)  # trailing answers and availability changes
         collected = asyncio.run(collect(run))
@@ -190,12 +212,26 @@ def chaos(
         str | None, typer.Option(help="Use this broker (default: start the embedded stack).")
     ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for outcomes.")] = 3600,
+    partitions: Annotated[
+        int,
+        typer.Option(
+            help="Partitions per topic. The embedded broker stops serving a partition that "
+            "holds ~16k-32k batches, so a 100k-order run needs many.",
+            min=1,
+        ),
+    ] = 32,
 ) -> None:
     """Kill workers while a long load runs; check that every input counted exactly once."""
     schedule = Schedule(kills=kills)
     with broker(bootstrap) as kafka:
         report = run_chaos(
-            kafka, orders=orders, schedule=schedule, seed=seed, rate=rate, timeout=timeout
+            kafka,
+            orders=orders,
+            schedule=schedule,
+            seed=seed,
+            rate=rate,
+            timeout=timeout,
+            partitions=partitions,
         )
     encoded = msgspec.json.format(msgspec.json.encode(report))
     typer.echo(encoded.decode())
