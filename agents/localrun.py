@@ -6,6 +6,7 @@ and app id on the broker, so runs never see each other's records, groups or chan
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -76,6 +77,7 @@ class Run:
     workers: list[Worker] = field(default_factory=list)
     settings: dict[str, str] = field(default_factory=dict)
     """Extra `ORDERSTREAM_*` settings for every worker of the run."""
+    topics_created: bool = False
 
     @property
     def app_id(self) -> str:
@@ -96,8 +98,22 @@ class Run:
             **self.settings,
         }
 
+    def create_topics(self) -> None:
+        """Every topic of the run, with its partition count: tansu would create a raw topic
+        that a record reaches first with 4 partitions, and Faust refuses a table whose
+        changelog has more partitions than its source topic."""
+        from .kafka_admin import ensure_topics
+        from .topics import TopicNames
+
+        names = TopicNames(self.prefix)
+        asyncio.run(ensure_topics(self.bootstrap, names.all(), self.partitions, 1, names.configs()))
+        self.topics_created = True
+
     def start_worker(self, name: str) -> Worker:
-        """A worker with its own data dir (kept across restarts of the same name)."""
+        """A worker with its own data dir (kept across restarts of the same name); the run's
+        topics are created before its first worker starts."""
+        if not self.topics_created:
+            self.create_topics()
         data = self.root / name
         data.mkdir(parents=True, exist_ok=True)
         port = free_port()
