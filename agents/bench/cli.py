@@ -183,6 +183,10 @@ def run_bench(
             results[name], hops = bench_one(contender, bootstrap, load, offered_rate, timeout)
             if name == "orderstream":
                 per_order = hops
+        modes = {}  # before the restart, which can take long
+        for mode in MODES if floor_events else ():
+            modes[mode] = floor_phase(bootstrap, root / "floor", mode, floor_events, timeout)
+            typer.echo(f"  faust floor  {mode:<10} {modes[mode]}")
         restart = None
         if "orderstream" in results and (stock_events or restart_rows):
             rate, per_snapshot, restart = bench_stock(
@@ -191,14 +195,7 @@ def run_bench(
             results["orderstream"] = msgspec.structs.replace(
                 results["orderstream"], stock_events_per_s=round(rate, 1)
             )
-        floor = None
-        if floor_events:
-            modes = {
-                mode: floor_phase(bootstrap, root / "floor", mode, floor_events, timeout)
-                for mode in MODES
-            }
-            floor = FaustFloor.of(modes, per_order, per_snapshot)
-            typer.echo("\n".join(floor_rows(floor)))
+        floor = FaustFloor.of(modes, per_order, per_snapshot) if modes else None
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return BenchResult(
