@@ -39,7 +39,6 @@ from .report import (
     FaustFloor,
     Restart,
     contender_result,
-    floor_rows,
     ratios,
     render,
     write_chart,
