@@ -3,9 +3,10 @@ both keyed by `oms_order_id`, so one partition number holds all of an order's in
 
 Gather the order's state from `order_id_to_state` and the planning replica; decide with
 `streams.order_process.decide` at the input record's own timestamp (so a replay decides the
-same); apply: status changes to `orders.status`, fulfilment requests to
-`fulfilment.requests`, reservation commands to `inventory.commands` (keyed by SKU), then the
-next state. A duplicate input re-sends the outputs its first delivery caused.
+same); apply: the next state first (its outbox holds the outputs), flushed to the broker,
+then status changes to `orders.status`, fulfilment requests to `fulfilment.requests`,
+reservation commands to `inventory.commands` (keyed by SKU). A replayed input re-sends the
+outputs its first delivery caused.
 """
 
 from __future__ import annotations
@@ -106,8 +107,15 @@ def register(pipeline: Pipeline) -> None:
                 metrics.count(STAGE, "internal_error")
                 continue
             metrics.decide_seconds.labels(stage=STAGE).observe(time.perf_counter() - started)
-            for output in decision.outputs:
-                await publish(output)
             if decision.state is not state:
                 states[key] = internal.encode(decision.state)
+                if decision.outputs:
+                    # The state, with these outputs in its outbox, is on the broker before
+                    # any of them is published. A decision reads the planning replica, which
+                    # a restart rebuilds: decided again after a crash, it could differ from
+                    # what was already published under the same event ids. Now a crash
+                    # either loses both, or the replay finds the state and re-sends its outbox.
+                    await app.producer.flush()
+            for output in decision.outputs:
+                await publish(output)
             metrics.count(STAGE, decision.verdict)
