@@ -1,7 +1,8 @@
 """Tail a topic on a thread of its own: the status watcher of the bench, chaos and drive.
 
 `TopicTail` hands each batch from the topic's beginning on to `take`; `Watcher` keeps the
-first time each order had an outcome (and an allocating one) on a status topic.
+first time each order had an outcome (and an allocating one) on a status topic; `Counter`
+notes when a topic reached a number of records.
 """
 
 from __future__ import annotations
@@ -112,3 +113,20 @@ def read_status(record: ConsumerRecord[bytes, bytes]) -> Outcome | None:
         return None
     event = internal.status_changed.decode(record.value)
     return event.oms_order_id, event.status.value
+
+
+@dataclass
+class Counter(TopicTail):
+    """Tails a topic until it holds `target` records; when it did."""
+
+    target: int = 0
+    count: int = 0
+    reached_at: float | None = None
+
+    def finished(self) -> bool:
+        return self.reached_at is not None
+
+    def take(self, records: list[ConsumerRecord[bytes, bytes]], now: int) -> None:
+        self.count += len(records)
+        if self.count >= self.target:
+            self.reached_at = time.time()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import importlib.resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -29,7 +29,6 @@ def read_rules(path: Path | None) -> RuleSet:
 
 def run_worker(settings: Settings, rules: RuleSet, loglevel: str = "info") -> None:
     """Build the app and its agents, then hand control to Faust's worker."""
-    import faust
     import uvloop
 
     from .app import create_app
@@ -49,6 +48,13 @@ def run_worker(settings: Settings, rules: RuleSet, loglevel: str = "info") -> No
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     app = create_app(settings)
     build_pipeline(app, settings, rules)
+    execute(app, loglevel)
+
+
+def execute(app: Any, loglevel: str) -> None:
+    """Run a Faust app's worker until it is stopped (the pipeline, the bench's peer and floor)."""
+    import faust
+
     worker = faust.Worker(app, loglevel=loglevel, quiet=True)
     # Faust's start-up spinner sets the root logger to DEBUG (at WARNING and above) so every
     # debug call spins it: ~10% of the worker's CPU under load, measured with py-spy.

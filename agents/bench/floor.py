@@ -31,7 +31,7 @@ import msgspec
 from aiokafka.structs import ConsumerRecord
 
 from ..kafka_admin import ensure_topics
-from ..tail import TopicTail
+from ..tail import Counter
 from ..topics import (
     FULFILMENT_BUNDLING,
     INVENTORY_COMMANDS,
@@ -81,24 +81,19 @@ class Floor(msgspec.Struct, frozen=True):
 
 
 @dataclass
-class Marks(TopicTail):
-    """Tails the output; notes when (and at what CPU) the first and the last record came."""
+class Marks(Counter):
+    """Counts the output; notes when (and at what CPU) the first and the last record came."""
 
-    target: int = 0
     clock: CpuClock | None = None
-    count: int = 0
     first: tuple[float, float, int] | None = None
     last: tuple[float, float, int] | None = None
 
-    def finished(self) -> bool:
-        return self.last is not None
-
     def take(self, records: list[ConsumerRecord[bytes, bytes]], now: int) -> None:
-        self.count += len(records)
+        super().take(records, now)
         cpu = self.clock.seconds() if self.clock is not None else 0.0
         if self.first is None:
             self.first = (time.monotonic(), cpu, self.count)
-        if self.count >= self.target:
+        if self.finished():
             self.last = (time.monotonic(), cpu, self.count)
 
 
@@ -173,11 +168,11 @@ class Hops(msgspec.Struct, frozen=True):
 
 
 def main() -> None:
-    import faust
     import uvloop
 
     from ..localrun import TANSU_FETCH_WAIT_MS, free_port
     from ..settings import load_settings
+    from ..worker import execute
 
     prefix, mode = os.environ["BENCH_PREFIX"], os.environ["BENCH_FLOOR_MODE"]
     settings = load_settings(
@@ -190,9 +185,7 @@ def main() -> None:
         consumer_fetch_max_wait_ms=TANSU_FETCH_WAIT_MS,
     )
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-    worker = faust.Worker(build(settings, mode), loglevel="warning", quiet=True)
-    worker.spinner = None  # see agents/worker.py
-    worker.execute_from_commandline()
+    execute(build(settings, mode), "warning")
 
 
 if __name__ == "__main__":

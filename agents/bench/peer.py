@@ -19,6 +19,7 @@ from typing import Any
 
 import faust
 
+from orderstream.agents.worker import execute
 from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.streams.events import OrderPlaced, StockAdjusted, StockSnapshotted
 from orderstream.streams.rejections import Rejected
@@ -160,9 +161,7 @@ def main() -> None:
     app = build(
         os.environ["BENCH_BOOTSTRAP"], os.environ["BENCH_PREFIX"], os.environ["BENCH_DATA_DIR"]
     )
-    worker = faust.Worker(app, loglevel="warning", quiet=True)
-    worker.spinner = None  # Faust's spinner turns on DEBUG logging; see agents/worker.py
-    worker.execute_from_commandline()
+    execute(app, "warning")  # Faust's own worker, its spinner off as for orderstream
 
 
 if __name__ == "__main__":

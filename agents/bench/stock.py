@@ -19,13 +19,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import msgspec
-from aiokafka.structs import ConsumerRecord
 
 from ..drive import produce
 from ..loadgen import Mix, RawRecord, generate, sample_network
 from ..loadgen import payloads as p
 from ..localrun import Run, wait_until
-from ..tail import TopicTail, Watcher, read_status
+from ..tail import Counter, Watcher, read_status
 from ..topics import INVENTORY_AVAILABILITY, ORDERS_STATUS
 from .measure import peak_rss_mb
 from .report import Restart
@@ -46,23 +45,6 @@ def snapshots(rows: int, at: datetime, first: int = 0) -> Iterator[RawRecord]:
             system=system, location=location, sku=sku, sequence=row + 1, on_hand=100, at=at
         )
         yield RawRecord("raw.stock", sku.encode(), encode(value), [], "stock")
-
-
-@dataclass
-class Counter(TopicTail):
-    """Tails a topic until it holds `target` records; when it did."""
-
-    target: int = 0
-    count: int = 0
-    reached_at: float | None = None
-
-    def finished(self) -> bool:
-        return self.reached_at is not None
-
-    def take(self, records: list[ConsumerRecord[bytes, bytes]], now: int) -> None:
-        self.count += len(records)
-        if self.count >= self.target:
-            self.reached_at = time.time()
 
 
 @dataclass(frozen=True)

@@ -26,11 +26,12 @@ from orderstream.agents.bench.seed import (
     partition_of,
     state_records,
 )
-from orderstream.agents.bench.stock import NODES, Counter, snapshots
+from orderstream.agents.bench.stock import NODES, snapshots
 from orderstream.agents.drive import duplicates_counted, produce
 from orderstream.agents.loadgen import RawRecord
 from orderstream.agents.loadgen import payloads as p
 from orderstream.agents.localrun import Run, wait_until
+from orderstream.agents.tail import Counter
 from orderstream.agents.topic_reader import read_topic
 from orderstream.agents.topics import INVENTORY_AVAILABILITY
 from orderstream.codecs import internal
@@ -51,10 +52,10 @@ def on_broker(run: Run) -> Records:
     return found
 
 
-def seeded(rows: int, at: datetime, first: int = 0) -> Records:
+def seeded(run: Run, rows: int, at: datetime) -> Records:
     found: Records = defaultdict(dict)
-    for record in state_records(rows, at, first):
-        found[record.topic][record.key] = (partition_of(record.sku, 4), record.value)
+    for record in state_records(rows, at):
+        found[record.topic][record.key] = (partition_of(record.sku, run.partitions), record.value)
     return found
 
 
@@ -87,7 +88,7 @@ def test_seeded_rows_are_the_rows_the_agents_write(run: Run) -> None:
     feed(run, list(snapshots(rows, at)), rows)
     run.stop_all()
 
-    by_worker, by_seed = on_broker(run), seeded(rows, at)
+    by_worker, by_seed = on_broker(run), seeded(run, rows, at)
     assert {topic: len(records) for topic, records in by_worker.items()} == {
         FIRST_SEEN: rows,
         LEDGERS: 4,
