@@ -27,7 +27,9 @@ Outcome = tuple[str, str]
 ALLOCATING = frozenset(status.value for status in summary.ALLOCATING)
 DONE = frozenset(status.value for status in summary.OUTCOMES)
 WATCH_FETCH_WAIT_MS = 20
-"""The watcher's own fetch wait: tansu holds a fetch this long, so it bounds what it adds."""
+"""A latency watcher's fetch wait: tansu holds a fetch this long, so it bounds what it adds.
+Too short for a long topic (see `topic_reader.READ_FETCH_WAIT_MS`): tails that only count pass a
+longer `fetch_wait_ms`."""
 
 
 @dataclass
@@ -37,6 +39,7 @@ class TopicTail:
 
     bootstrap: str
     topic: str
+    fetch_wait_ms: int = field(default=WATCH_FETCH_WAIT_MS, kw_only=True)
     _stop: threading.Event = field(default_factory=threading.Event, init=False)
     _thread: threading.Thread | None = field(default=None, init=False)
 
@@ -62,7 +65,7 @@ class TopicTail:
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap,
             enable_auto_commit=False,
-            fetch_max_wait_ms=WATCH_FETCH_WAIT_MS,
+            fetch_max_wait_ms=self.fetch_wait_ms,
         )
         await consumer.start()
         try:

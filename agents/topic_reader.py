@@ -10,7 +10,7 @@ from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from .kafka_admin import partitions_of
 
-_FETCH_WAIT_MS = 500
+READ_FETCH_WAIT_MS = 500
 """Long enough for tansu to find a partition's next batch: it answers with what it found when
 the wait runs out, and finding one costs about 1 us per batch the partition holds, so at 10 ms
 a partition of 8,000 single-record batches came back one record per fetch (265 records/s in
@@ -35,7 +35,7 @@ async def true_end_offsets(
     if not wanted:
         return ends
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=_FETCH_WAIT_MS
+        bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=READ_FETCH_WAIT_MS
     )
     await consumer.start()
     try:
@@ -67,7 +67,7 @@ async def read_topic(
         bootstrap_servers=bootstrap,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
-        fetch_max_wait_ms=_FETCH_WAIT_MS,
+        fetch_max_wait_ms=READ_FETCH_WAIT_MS,
     )
     await consumer.start()
     try:
