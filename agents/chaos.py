@@ -31,6 +31,7 @@ from .loadgen import Mix, generate
 from .localrun import Run, Worker, broker, wait_until
 from .summary import summarize
 from .tail import Watcher, read_status
+from .topic_reader import READ_FETCH_WAIT_MS
 from .topics import ORDERS_STATUS
 
 NAMES = ("w1", "w2")
@@ -135,7 +136,9 @@ def run_chaos(
     wanted = expected.all_order_ids
     root = Path(tempfile.mkdtemp(prefix="orderstream-chaos-"))
     run = Run(bootstrap, root, partitions=partitions, settings=dict(settings or {}))
-    watcher = Watcher(bootstrap, run.topic(ORDERS_STATUS), read=read_status)
+    watcher = Watcher(
+        bootstrap, run.topic(ORDERS_STATUS), read=read_status, fetch_wait_ms=READ_FETCH_WAIT_MS
+    )
     try:
         for name in NAMES:
             run.start_worker(name)
@@ -215,8 +218,9 @@ def chaos(
     partitions: Annotated[
         int,
         typer.Option(
-            help="Partitions per topic. The embedded broker stops serving a partition that "
-            "holds ~16k-32k batches, so a 100k-order run needs many.",
+            help="Partitions per topic. The embedded broker's fetch slows with the batches a "
+            "partition holds (~1 us each) and answers empty once that passes the fetch wait "
+            "(100 ms for the workers), so a 100k-order run needs many.",
             min=1,
         ),
     ] = 32,
