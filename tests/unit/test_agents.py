@@ -6,6 +6,7 @@ instead of a crash. The same agents run against the real broker in tests/e2e.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -36,6 +37,15 @@ class Harness:
 
     def on(self, topic: str) -> list[dict[str, Any]]:
         return [value for name, _, value in self.sent if name == topic]
+
+    async def sent_on(self, topic: str, count: int) -> list[dict[str, Any]]:
+        """What went to `topic` once it holds `count` records: the order agent decides a
+        batch of inputs after a short wait (`order_batch_wait_ms`), not at once."""
+        for _ in range(200):
+            if len(self.on(topic)) >= count:
+                break
+            await asyncio.sleep(0.01)
+        return self.on(topic)
 
 
 @pytest.fixture
@@ -120,7 +130,7 @@ async def test_the_order_agent_places_reserves_and_allocates_on_the_answers(
     agent = harness.pipeline.app.agents["process_orders"]
     async with agent.test_context() as ctx:
         await ctx.put(internal.encode(placed), key=b"shopify:5874123456789")
-        reserves = harness.on("inventory.commands")
+        reserves = await harness.sent_on("inventory.commands", 2)
         assert [r["location"] for r in reserves] == ["WH-DUS", "WH-DUS"]
         for reserve in reserves:  # ORDERSTREAM_RESERVATION_TTL_MINUTES reaches the reservation
             issued = datetime.fromisoformat(reserve["issued_at"])
@@ -138,6 +148,7 @@ async def test_the_order_agent_places_reserves_and_allocates_on_the_answers(
             await ctx.put(internal.encode(answer), key=b"shopify:5874123456789")
         await ctx.put(internal.encode(placed), key=b"shopify:5874123456789")  # a re-send
         await ctx.put(b"not json", key=b"shopify:5874123456789")
+        await harness.sent_on("dlq.orders", 1)
     statuses = [(s["event_id"], s["status"]) for s in harness.on("orders.status")]
     assert statuses == [
         ("shopify:5874123456789:1", "PLACED"),
