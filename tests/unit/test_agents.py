@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest import mock
 
+import msgspec
 import pytest
 
 from orderstream.agents.app import create_app
@@ -62,6 +63,7 @@ async def harness() -> AsyncIterator[Harness]:
         topic: Any, key: bytes | None = None, value: bytes | None = None, **_: Any
     ) -> None:
         box.sent.append((topic.get_topic_name(), key, json.loads(value or b"null")))
+        await asyncio.sleep(0)  # a real send yields to the loop, letting inputs arrive
 
     with mock.patch("faust.topics.Topic.send", capture):
         yield box
@@ -157,3 +159,23 @@ async def test_the_order_agent_places_reserves_and_allocates_on_the_answers(
     (request,) = harness.on("fulfilment.requests")
     assert request["node"] == "WH-DUS"
     assert [d["reason"] for d in harness.on("dlq.orders")] == ["undecodable"]
+
+
+async def test_the_order_agent_decides_every_input_once_when_they_arrive_mid_batch(
+    harness: Harness,
+) -> None:
+    """Inputs that reach the agent while it decides a batch are each decided once (the
+    stream's batch buffer must not take a batch's last input for the next one)."""
+    harness.pipeline.replica.view.update({"JKT-WOOL-NAVY-M": {"WH-DUS": 400}})
+    raw = (FIXTURES / "shopify/orders_create.json").read_bytes()
+    placed = normalize_payload(Source.SHOPIFY, raw, {"x-shopify-topic": "orders/create"})
+    ids = [f"shopify:{number}" for number in range(1000, 1300)]  # puts outlast a batch wait
+    agent = harness.pipeline.app.agents["process_orders"]
+    async with agent.test_context() as ctx:
+        for order_id in ids:
+            order = msgspec.structs.replace(placed.order, oms_order_id=order_id)
+            one = msgspec.structs.replace(placed, order=order, idempotency_key=f"{order_id}:1")
+            await ctx.put(internal.encode(one), key=order_id.encode())
+        statuses = await harness.sent_on("orders.status", len(ids))
+    placed_ids = [s["oms_order_id"] for s in statuses if s["status"] == "PLACED"]
+    assert sorted(placed_ids) == sorted(ids)
