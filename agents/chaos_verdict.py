@@ -14,7 +14,8 @@ Each check is one kind in `violations_by_kind`; `violations` is their sum, 0 whe
 - `stock_not_applied_once`: a SKU x location whose final on hand differs from the stock feed
   applied exactly once in order (a lost or a doubled adjustment).
 - `cancellation_not_applied` / `payment_not_applied`: a cancelled order not ending
-  CANCELLED, or a captured payment's order still ON_HOLD.
+  CANCELLED, or a captured payment's order still on hold awaiting payment (held for
+  another reason, such as no stock to promise, it is not).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.streams.events import StockAdjusted, StockSnapshotted
 from orderstream.streams.order_messages import StatusChanged
 from orderstream.streams.status import OrderStatus
+from orderstream.streams.validation import HoldReason
 
 from .loadgen import Expected, RawRecord
 from .summary import OUTCOMES, LedgerView, Summary
@@ -95,8 +97,8 @@ def stock_on_hand(records: Iterable[RawRecord]) -> dict[tuple[str, str], int]:
     return on_hand
 
 
-def final_outcomes(consumed: Iterable[tuple[StatusChanged, int]]) -> dict[str, OrderStatus]:
-    """Each order's last outcome status (by `seq`)."""
+def final_outcomes(consumed: Iterable[tuple[StatusChanged, int]]) -> dict[str, StatusChanged]:
+    """Each order's last outcome (by `seq`)."""
     last: dict[str, StatusChanged] = {}
     for event, _ in consumed:
         if event.status not in OUTCOMES:
@@ -104,7 +106,7 @@ def final_outcomes(consumed: Iterable[tuple[StatusChanged, int]]) -> dict[str, O
         seen = last.get(event.oms_order_id)
         if seen is None or event.seq > seen.seq:
             last[event.oms_order_id] = event
-    return {order_id: event.status for order_id, event in last.items()}
+    return last
 
 
 def violations(
@@ -146,9 +148,12 @@ def violations(
             note("stock_not_applied_once", f"{sku}@{location} {actual and actual[0]} != {units}")
     final = final_outcomes(consumed)
     for order_id in expected.cancellations:
-        if final.get(order_id) is not OrderStatus.CANCELLED:
-            note("cancellation_not_applied", f"{order_id} ended {final.get(order_id)}")
+        ended = final.get(order_id)
+        if ended is None or ended.status is not OrderStatus.CANCELLED:
+            note("cancellation_not_applied", f"{order_id} ended {ended and ended.status}")
     for order_id in expected.payments:
-        if final.get(order_id) is OrderStatus.ON_HOLD:
-            note("payment_not_applied", f"{order_id} still ON_HOLD")
+        ended = final.get(order_id)
+        waiting = HoldReason.AWAITING_PAYMENT.value
+        if ended and ended.status is OrderStatus.ON_HOLD and ended.reason.startswith(waiting):
+            note("payment_not_applied", f"{order_id} still {ended.reason}")
     return found, details

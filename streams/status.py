@@ -56,7 +56,14 @@ ORDER_TRANSITIONS: Mapping[OrderStatus | None, frozenset[OrderStatus]] = {
         }
     ),
     _O.ON_HOLD: frozenset(
-        {_O.ALLOCATED, _O.PARTIALLY_ALLOCATED, _O.BACKORDERED, _O.CANCELLED, _O.EXCEPTION}
+        {
+            _O.ON_HOLD,  # held for another reason: paid at last, now no stock to promise
+            _O.ALLOCATED,
+            _O.PARTIALLY_ALLOCATED,
+            _O.BACKORDERED,
+            _O.CANCELLED,
+            _O.EXCEPTION,
+        }
     ),
     _O.BACKORDERED: frozenset({_O.ALLOCATED, _O.PARTIALLY_ALLOCATED, _O.ON_HOLD, _O.CANCELLED}),
     _O.PARTIALLY_ALLOCATED: frozenset(

@@ -103,4 +103,6 @@ def test_the_final_outcome_is_the_latest_by_seq(load) -> None:  # type: ignore[n
     records, expected = load
     simulated = simulate(records, START)
     finals = final_outcomes(reversed(simulated.consumed))
-    assert all(finals[order_id] is OrderStatus.CANCELLED for order_id in expected.cancellations)
+    assert all(
+        finals[order_id].status is OrderStatus.CANCELLED for order_id in expected.cancellations
+    )

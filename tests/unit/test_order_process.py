@@ -21,6 +21,7 @@ from orderstream.streams.ledger import AwaitStock, Commit, Release, Reserve
 from orderstream.streams.model import Address, PaymentState, Risk
 from orderstream.streams.order_process import Context, decide
 from orderstream.streams.order_state import LineState, OrderState
+from orderstream.streams.routing import BackorderPolicy, ShortageAction
 from orderstream.streams.status import OrderStatus
 from orderstream.streams.validation import served_countries
 from tests.unit.feeds import FIXTURES
@@ -121,6 +122,21 @@ def test_an_unpaid_order_waits_on_hold_and_is_planned_when_the_payment_arrives()
     assert not any(isinstance(c, Reserve) for c in sim.commands)
     sim.send([PaymentUpdated("payment:adyen:1", "payment", NOW, order_id, PaymentState.PAID)])
     assert statuses(sim, order_id) == [S.PLACED, S.ON_HOLD, S.ALLOCATED]
+
+
+def test_a_paid_order_with_no_stock_to_promise_stays_on_hold_for_that_reason() -> None:
+    """Paid at last, but its channel holds what no node can supply: the hold's new reason
+    and the held lines are published (ON_HOLD -> ON_HOLD), not swallowed."""
+    holding = msgspec.structs.replace(RULES, backorders=BackorderPolicy(ShortageAction.HOLD))
+    sim = Simulation(holding, NOW)
+    placed = shopify_order(payment_state=PaymentState.PENDING)
+    order_id = placed.order.oms_order_id
+    sim.send([placed])
+    sim.send([PaymentUpdated("payment:adyen:1", "payment", NOW, order_id, PaymentState.PAID)])
+    assert statuses(sim, order_id) == [S.PLACED, S.ON_HOLD, S.ON_HOLD]
+    final = sim.statuses[-1]
+    assert final.reason == "no stock to promise"
+    assert {ln.line_id for ln in final.held} == {ln.line_id for ln in placed.order.lines}
 
 
 def test_a_stale_replica_refusal_makes_the_order_replan_at_another_node() -> None:
