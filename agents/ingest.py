@@ -72,4 +72,6 @@ def register(pipeline: Pipeline) -> None:
                 await orders_events.send(key=outcome.key.encode(), value=internal.encode(outcome))
             if seen is Seen.NEW:
                 first_seen[key] = internal.encode(FirstSeen(now, position))
+            elif stored is not None:  # a replay: the row may be in this RocksDB only (orders.py)
+                first_seen[key] = stored
             metrics.count(STAGE, "normalized")

@@ -5,7 +5,9 @@ about, `streams.ledger_rows`), decide with `streams.inventory.step`, apply:
 answers to `inventory.replies` (keyed by the asking order), new ATP per changed location to
 `inventory.availability` (keyed by SKU), then the rows the head spills and the next head.
 Outputs are sent before the table is written: a crash in between replays the command, which
-the ledger recognises as a duplicate and answers again with its first verdict.
+the ledger recognises as a duplicate and answers again with its first verdict, and the head
+is written again (the first write may have reached this worker's RocksDB but not the
+changelog).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from orderstream.codecs import internal
 from orderstream.streams.inventory import step
-from orderstream.streams.ledger import SkuLedger
+from orderstream.streams.ledger import SkuLedger, Verdict
 from orderstream.streams.ledger_rows import StoredRow, in_head, row_id, spill, with_row
 
 from .dead_letters import decode_or_dead_letter
@@ -73,6 +75,8 @@ def register(pipeline: Pipeline) -> None:
             next_head, rows = spill(result.ledger, read_back, head, head_rows)
             for spilled, row in rows.items():  # before the head: see streams.ledger_rows
                 ledgers[key + ROW_SEPARATOR + spilled.encode()] = internal.encode(StoredRow.of(row))
-            if next_head != head:
+            if next_head != head or result.outcome.verdict is Verdict.DUPLICATE:
+                # A replayed command's effect may be in this worker's RocksDB only (a
+                # SIGKILL after the local write lost the changelog record): write it again.
                 ledgers[key] = internal.encode(next_head)
             metrics.count(STAGE, result.outcome.verdict.value)

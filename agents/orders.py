@@ -126,7 +126,10 @@ def register(pipeline: Pipeline) -> None:
             return []
         metrics.decide_seconds.labels(stage=STAGE).observe(time.perf_counter() - started)
         metrics.count(STAGE, decision.verdict)
-        if decision.state is not state:
+        if decision.state is not state or decision.verdict == "replay":
+            # A replay's state may exist only in this worker's RocksDB: a SIGKILL after the
+            # local write and before the changelog record left loses the record, not the
+            # row. Written again, it reaches the changelog before the outbox is re-sent.
             states[key] = internal.encode(decision.state)
         return list(decision.outputs)
 

@@ -179,3 +179,39 @@ async def test_the_order_agent_decides_every_input_once_when_they_arrive_mid_bat
         statuses = await harness.sent_on("orders.status", len(ids))
     placed_ids = [s["oms_order_id"] for s in statuses if s["status"] == "PLACED"]
     assert sorted(placed_ids) == sorted(ids)
+
+
+async def test_a_replayed_input_writes_the_order_state_again(harness: Harness) -> None:
+    """A SIGKILL can leave a state in the worker's RocksDB whose changelog record never
+    left: the replay (same offset) must write it again, not only re-send the outbox."""
+    harness.pipeline.replica.view.update({"JKT-WOOL-NAVY-M": {"WH-DUS": 4}})
+    raw = (FIXTURES / "shopify/orders_create.json").read_bytes()
+    placed = normalize_payload(Source.SHOPIFY, raw, {"x-shopify-topic": "orders/create"})
+    states = harness.pipeline.app.tables["order_id_to_state"]
+    agent = harness.pipeline.app.agents["process_orders"]
+    with mock.patch.object(states, "on_key_set", wraps=states.on_key_set) as written:
+        async with agent.test_context() as ctx:
+            await ctx.put(internal.encode(placed), key=b"shopify:5874123456789")
+            first = await harness.sent_on("orders.status", 1)
+            assert written.call_count == 1
+            ctx.sent_offset -= 1  # the same record again, as after a crash
+            await ctx.put(internal.encode(placed), key=b"shopify:5874123456789")
+            again = await harness.sent_on("orders.status", len(first) + 1)
+    assert written.call_count == 2
+    assert again[len(first)] == first[0]  # the outbox, re-sent unchanged
+
+
+async def test_a_repeated_reservation_writes_the_ledger_head_again(harness: Harness) -> None:
+    """The ledger answers a repeated command with its first verdict and writes the head
+    again: after a SIGKILL the head may be in this worker's RocksDB only."""
+    ledgers = harness.pipeline.app.tables["sku_to_ledger"]
+    agent = harness.pipeline.app.agents["apply_inventory_commands"]
+    reserve = internal.encode(Reserve("A", NOW, "r1", "o:r1", "1", "WH-AMS", 3))
+    with mock.patch.object(ledgers, "on_key_set", wraps=ledgers.on_key_set) as written:
+        async with agent.test_context() as ctx:
+            await ctx.put(internal.encode(SetStock("A", NOW, "WH-AMS", 5, "wms", 1)), key=b"A")
+            await ctx.put(reserve, key=b"A")
+            ctx.sent_offset -= 1
+            await ctx.put(reserve, key=b"A")
+    assert [call.args[0] for call in written.call_args_list] == [b"A", b"A", b"A"]
+    assert [a["granted"] for a in harness.on("inventory.replies")] == [True, True]
