@@ -3,23 +3,18 @@ both keyed by `oms_order_id`, so one partition number holds all of an order's in
 
 Gather the order's state from `order_id_to_state` and the planning replica; decide with
 `streams.order_process.decide` at the input record's own timestamp (so a replay decides the
-same); apply: the next state first (its outbox holds the outputs), flushed to the broker
-once per batch of up to `order_batch_max` inputs, then status changes to `orders.status`,
-fulfilment requests to `fulfilment.requests`, reservation commands to `inventory.commands`
-(keyed by SKU). A replayed input re-sends the outputs its first delivery caused.
+same); apply: the next state first (its outbox holds the outputs), flushed to the broker,
+then status changes to `orders.status`, fulfilment requests to `fulfilment.requests`,
+reservation commands to `inventory.commands` (keyed by SKU). A replayed input re-sends the
+outputs its first delivery caused.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-
-from faust import streams as faust_streams
 
 from orderstream.codecs import internal
 from orderstream.streams.ledger import AwaitStock, Commit, Release, Reserve
@@ -53,20 +48,6 @@ async def flushed(app: Any) -> None:
         await app.producer.flush()
 
 
-@contextmanager
-def writing_for(event: Any) -> Iterator[None]:
-    """Table writes inside go to the changelog partition of `event`'s (Faust takes it from
-    the task's current event). Only the task-local context variable is set: the stream's
-    own `current_event` belongs to `take_events`, which reads it to buffer the next event;
-    setting that one too made it buffer a batch's last event again instead of the next
-    (the 100k chaos run's order agent stopped committing)."""
-    token = faust_streams._current_event.set(weakref.ref(event))
-    try:
-        yield
-    finally:
-        faust_streams._current_event.reset(token)
-
-
 def register(pipeline: Pipeline) -> None:
     app, metrics, settings = pipeline.app, pipeline.metrics, pipeline.settings
     states = pipeline.table("order_id_to_state")
@@ -95,60 +76,56 @@ def register(pipeline: Pipeline) -> None:
         elif isinstance(output, (Reserve, Release, Commit, AwaitStock)):
             await commands_topic.send(key=output.sku.encode(), value=internal.encode(output))
 
-    async def decide_one(event: Any) -> list[Output]:
-        """Decide one input and write the order's next state; the outputs to publish."""
-        message = event.message
-        inbound = await decode_or_dead_letter(internal.order_inbound, message, dlq, STAGE, metrics)
-        if inbound is None:
-            return []
-        order_id = order_id_of(inbound)
-        key = order_id.encode()
-        stored = states.get(key)
-        state = internal.order_state.decode(stored) if stored else OrderState(oms_order_id=order_id)
-        context = Context(
-            now=datetime.fromtimestamp(message.timestamp, UTC),
-            rules=pipeline.rules,
-            atp=pipeline.replica.snapshot(),
-            served=pipeline.served,
-            retention=pipeline.dedupe_retention,
-            reservation_ttl=reservation_ttl,
-            position=f"{message.topic}:{message.partition}:{message.offset}",
-        )
-        started = time.perf_counter()
-        try:
-            decision = decide(state, inbound, context)
-        except Exception as error:  # a bug: never crash-loop on one order
-            log.exception("decision failed for %s", order_id)
-            await send_dead_letter(
-                dlq, STAGE, message, Rejected(RejectReason.INTERNAL_ERROR, repr(error))
-            )
-            metrics.count(STAGE, "internal_error")
-            return []
-        metrics.decide_seconds.labels(stage=STAGE).observe(time.perf_counter() - started)
-        metrics.count(STAGE, decision.verdict)
-        if decision.state is not state or decision.verdict == "replay":
-            # A replay's state may exist only in this worker's RocksDB: a SIGKILL after the
-            # local write and before the changelog record left loses the record, not the
-            # row. Written again, it reaches the changelog before the outbox is re-sent.
-            states[key] = internal.encode(decision.state)
-        return list(decision.outputs)
-
-    batch_wait = settings.order_batch_wait_ms / 1000
-
     @app.agent(inputs, name="process_orders")
     async def process_orders(stream: Any) -> None:
-        async for events in stream.take_events(settings.order_batch_max, within=batch_wait):
-            outputs: list[Output] = []
-            for event in events:
-                with writing_for(event):
-                    outputs.extend(await decide_one(event))
-            if outputs:
-                # The states, with these outputs in their outboxes, are on the broker before
-                # any output is published. A decision reads the planning replica, which a
-                # restart rebuilds: decided again after a crash, it could differ from what
-                # was already published under the same event ids. Now a crash either loses
-                # both, or the replay finds the state and re-sends its outbox. One flush
-                # covers the batch; its events are acked (committable) once it returns.
-                await flushed(app)
-            for output in outputs:
+        async for event in stream.events():
+            message = event.message
+            inbound = await decode_or_dead_letter(
+                internal.order_inbound, message, dlq, STAGE, metrics
+            )
+            if inbound is None:
+                continue
+            order_id = order_id_of(inbound)
+            key = order_id.encode()
+            stored = states.get(key)
+            state = (
+                internal.order_state.decode(stored) if stored else OrderState(oms_order_id=order_id)
+            )
+            context = Context(
+                now=datetime.fromtimestamp(message.timestamp, UTC),
+                rules=pipeline.rules,
+                atp=pipeline.replica.snapshot(),
+                served=pipeline.served,
+                retention=pipeline.dedupe_retention,
+                reservation_ttl=reservation_ttl,
+                position=f"{message.topic}:{message.partition}:{message.offset}",
+            )
+            started = time.perf_counter()
+            try:
+                decision = decide(state, inbound, context)
+            except Exception as error:  # a bug: never crash-loop on one order
+                log.exception("decision failed for %s", order_id)
+                await send_dead_letter(
+                    dlq,
+                    STAGE,
+                    message,
+                    Rejected(RejectReason.INTERNAL_ERROR, repr(error)),
+                )
+                metrics.count(STAGE, "internal_error")
+                continue
+            metrics.decide_seconds.labels(stage=STAGE).observe(time.perf_counter() - started)
+            if decision.state is not state or decision.verdict == "replay":
+                # A replay's state may exist only in this worker's RocksDB: a SIGKILL after
+                # the local write and before the changelog record left loses the record, not
+                # the row. Written again, it reaches the changelog before the outbox is re-sent.
+                states[key] = internal.encode(decision.state)
+                if decision.outputs:
+                    # The state, with these outputs in its outbox, is on the broker before
+                    # any of them is published. A decision reads the planning replica, which
+                    # a restart rebuilds: decided again after a crash, it could differ from
+                    # what was already published under the same event ids. Now a crash
+                    # either loses both, or the replay finds the state and re-sends its outbox.
+                    await flushed(app)
+            for output in decision.outputs:
                 await publish(output)
+            metrics.count(STAGE, decision.verdict)

@@ -64,11 +64,6 @@ class Settings(BaseSettings):
     dedupe_hours_payment: int = Field(default=7 * 24, ge=1)
     dedupe_hours_returns: int = Field(default=7 * 24, ge=1)
 
-    # Order agent batches: it decides up to `order_batch_max` inputs (waiting at most
-    # `order_batch_wait_ms` for them), flushes their states once, then publishes their outputs.
-    order_batch_max: int = Field(default=256, ge=1)
-    order_batch_wait_ms: int = Field(default=5, ge=1)
-
     # Inventory.
     reservation_ttl_minutes: int = Field(default=7 * 24 * 60, ge=1)
     ledger_marker_retention_hours: int = Field(default=7 * 24, ge=1)

@@ -40,8 +40,7 @@ class Harness:
         return [value for name, _, value in self.sent if name == topic]
 
     async def sent_on(self, topic: str, count: int) -> list[dict[str, Any]]:
-        """What went to `topic` once it holds `count` records: the order agent decides a
-        batch of inputs after a short wait (`order_batch_wait_ms`), not at once."""
+        """What went to `topic` once it holds `count` records (or after two seconds)."""
         for _ in range(200):
             if len(self.on(topic)) >= count:
                 break
@@ -161,11 +160,10 @@ async def test_the_order_agent_places_reserves_and_allocates_on_the_answers(
     assert [d["reason"] for d in harness.on("dlq.orders")] == ["undecodable"]
 
 
-async def test_the_order_agent_decides_every_input_once_when_they_arrive_mid_batch(
+async def test_the_order_agent_decides_every_input_once_while_more_arrive(
     harness: Harness,
 ) -> None:
-    """Inputs that reach the agent while it decides a batch are each decided once (the
-    stream's batch buffer must not take a batch's last input for the next one)."""
+    """Inputs that keep arriving while the agent decides are each decided once."""
     harness.pipeline.replica.view.update({"JKT-WOOL-NAVY-M": {"WH-DUS": 400}})
     raw = (FIXTURES / "shopify/orders_create.json").read_bytes()
     placed = normalize_payload(Source.SHOPIFY, raw, {"x-shopify-topic": "orders/create"})
