@@ -30,8 +30,7 @@ from .drive import Produced, collect, produce
 from .loadgen import Mix, generate
 from .localrun import Run, Worker, broker, wait_until
 from .summary import summarize
-from .tail import Watcher, read_status
-from .topic_reader import READ_FETCH_WAIT_MS
+from .tail import outcome_watcher
 from .topics import ORDERS_STATUS
 
 NAMES = ("w1", "w2")
@@ -136,9 +135,7 @@ def run_chaos(
     wanted = expected.all_order_ids
     root = Path(tempfile.mkdtemp(prefix="orderstream-chaos-"))
     run = Run(bootstrap, root, partitions=partitions, settings=dict(settings or {}))
-    watcher = Watcher(
-        bootstrap, run.topic(ORDERS_STATUS), read=read_status, fetch_wait_ms=READ_FETCH_WAIT_MS
-    )
+    watcher = outcome_watcher(bootstrap, run.topic(ORDERS_STATUS))
     try:
         for name in NAMES:
             run.start_worker(name)

@@ -23,8 +23,8 @@ from orderstream.streams.order_messages import StatusChanged
 from .loadgen import RawRecord
 from .localrun import Run, wait_until
 from .summary import LedgerView
-from .tail import Watcher, read_status
-from .topic_reader import READ_FETCH_WAIT_MS, read_topic
+from .tail import outcome_watcher
+from .topic_reader import read_topic
 from .topics import DLQ_INGEST, DLQ_INVENTORY, DLQ_ORDERS, INVENTORY_AVAILABILITY, ORDERS_STATUS
 
 Produced = list[tuple[RawRecord, int]]
@@ -119,9 +119,7 @@ def wait_for_outcomes(
     on_progress: Callable[[int], None] | None = None,
 ) -> bool:
     """Tail `orders.status` until every expected order has an outcome, or time runs out."""
-    watcher = Watcher(
-        run.bootstrap, run.topic(ORDERS_STATUS), read=read_status, fetch_wait_ms=READ_FETCH_WAIT_MS
-    )
+    watcher = outcome_watcher(run.bootstrap, run.topic(ORDERS_STATUS))
     watcher.start()
 
     def all_done() -> bool:

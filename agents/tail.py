@@ -20,6 +20,7 @@ from orderstream.codecs import internal
 
 from . import summary
 from .kafka_admin import partitions_of
+from .topic_reader import READ_FETCH_WAIT_MS
 
 Outcome = tuple[str, str]
 """(oms_order_id, status) read off a status topic."""
@@ -133,3 +134,9 @@ class Counter(TopicTail):
         self.count += len(records)
         if self.count >= self.target:
             self.reached_at = time.time()
+
+
+def outcome_watcher(bootstrap: str, topic: str) -> Watcher:
+    """A `Watcher` of orderstream's status topic that only waits for outcomes (no latency is
+    measured), so it fetches with the long wait a long topic needs."""
+    return Watcher(bootstrap, topic, read=read_status, fetch_wait_ms=READ_FETCH_WAIT_MS)

@@ -167,7 +167,7 @@ async def test_the_order_agent_decides_every_input_once_while_more_arrive(
     harness.pipeline.replica.view.update({"JKT-WOOL-NAVY-M": {"WH-DUS": 400}})
     raw = (FIXTURES / "shopify/orders_create.json").read_bytes()
     placed = normalize_payload(Source.SHOPIFY, raw, {"x-shopify-topic": "orders/create"})
-    ids = [f"shopify:{number}" for number in range(1000, 1300)]  # puts outlast a batch wait
+    ids = [f"shopify:{number}" for number in range(1000, 1300)]
     agent = harness.pipeline.app.agents["process_orders"]
     async with agent.test_context() as ctx:
         for order_id in ids:
