@@ -6,7 +6,7 @@ from typing import Any
 
 import faust
 
-from . import faust_fixes
+from . import faust_fixes, rocksdb_memory
 from .settings import Settings
 from .topics import DEAD_LETTER_MAX_BYTES
 
@@ -38,6 +38,7 @@ def create_app(settings: Settings) -> faust.App:
     does not honour; every effect is idempotent instead (DESIGN invariant 1).
     """
     faust_fixes.apply()
+    rocksdb_memory.bound(settings.rocksdb_budget())
     _set_fetch_max_wait(settings.consumer_fetch_max_wait_ms)
     return faust.App(
         settings.app_id,

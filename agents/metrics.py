@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from . import rocksdb_memory
+
 
 @dataclass
 class Metrics:
@@ -42,6 +44,17 @@ class Metrics:
             "SKU x location rows in this worker's planning replica.",
             registry=self.registry,
         )
+
+        self.rocksdb_bytes = Gauge(
+            "orderstream_rocksdb_memory_bytes",
+            "What the worker's shared RocksDB block cache and memtables hold.",
+            ["kind"],
+            registry=self.registry,
+        )
+        for kind in ("block_cache", "memtables"):
+            self.rocksdb_bytes.labels(kind=kind).set_function(
+                lambda kind=kind: rocksdb_memory.usage_mb().get(kind, 0.0) * rocksdb_memory.MB
+            )
 
     def count(self, stage: str, outcome: str) -> None:
         self.records.labels(stage=stage, outcome=outcome).inc()

@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .rocksdb_memory import Budget
+
 
 class Settings(BaseSettings):
     """The worker's configuration; see `deploy/.env.example` for each field's meaning."""
@@ -71,8 +73,17 @@ class Settings(BaseSettings):
     # their own (streams/ledger_rows.py), so a popular SKU costs the same per command.
     ledger_head_rows: int = Field(default=16, ge=1)
 
+    # RocksDB memory of the whole worker (agents/rocksdb_memory.py): every table partition
+    # is its own database; all share one block cache and one memtable budget.
+    rocksdb_memtable_mb: int = Field(default=4, ge=1)
+    rocksdb_memtables_mb: int = Field(default=64, ge=1)
+    rocksdb_cache_mb: int = Field(default=64, ge=1)
+
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
+
+    def rocksdb_budget(self) -> Budget:
+        return Budget(self.rocksdb_memtable_mb, self.rocksdb_memtables_mb, self.rocksdb_cache_mb)
 
     def dedupe_retention(self, source: str) -> timedelta:
         hours: int = getattr(self, f"dedupe_hours_{source}")
