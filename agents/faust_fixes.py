@@ -42,7 +42,9 @@ partition is fetched again from that record on; a commit only advances over
 offsets acknowledged from the committed offset on (or, before the first commit, from the
 first offset fetched in this assignment); a record whose hand-over was cancelled is fetched
 again; and a partition whose commit has not moved for `STALL_SECONDS` while later records
-were fetched is fetched again from its committed offset; and the buffer flush before a
+were fetched is fetched again from its committed offset (unless that record still waits
+in a stream's queue or is being processed, and not again before the seek back has fetched
+something); and the buffer flush before a
 commit waits until every buffered table write is with the Kafka producer; recovery reads to
 the true end of each changelog partition.
 
@@ -194,7 +196,9 @@ def _notice_stalls(consumer: Any, now: float) -> None:
     # Changelog partitions are read by table recovery and never committed: a recovery that
     # took longer than STALL_SECONDS was sent back to its start, again and again.
     changelogs = consumer.app.tables.changelog_topics
-    for tp, last in _per_partition(consumer, _LAST_FETCHED).items():
+    fetched = _per_partition(consumer, _LAST_FETCHED)
+    pending: dict[Any, set[int]] | None = None
+    for tp, last in list(fetched.items()):
         if tp.topic in changelogs:
             continue
         start = committed.get(tp)
@@ -204,6 +208,12 @@ def _notice_stalls(consumer: Any, now: float) -> None:
         if start is None or last < start or seen is None or seen[0] != start:
             progress[tp] = (start, now)
         elif now - seen[1] >= STALL_SECONDS:
+            if pending is None:
+                pending = _pending(consumer)
+            if start in pending.get(tp, ()):
+                # queued for a stream or being processed: slow, not lost
+                progress[tp] = (start, now)
+                continue
             log.warning(
                 "%s[%s]: no commit past %s for %.0f s although %s was fetched; fetching again",
                 tp.topic,
@@ -214,6 +224,27 @@ def _notice_stalls(consumer: Any, now: float) -> None:
             )
             _fetch_again(consumer, tp, start)
             progress[tp] = (start, now)
+            # not stalled again before the seek back has fetched something: a fetch slower
+            # than STALL_SECONDS was otherwise discarded by the next seek, again and again
+            fetched[tp] = start - 1
+
+
+def _pending(consumer: Any) -> dict[Any, set[int]]:
+    """Per partition, the offsets Faust holds but no stream has acknowledged yet: waiting in
+    a stream's queue (a full queue can hold them for minutes under a backlog) or taken by a
+    stream and not acked."""
+    held: dict[Any, set[int]] = defaultdict(set)
+    for channels in consumer.app.topics._tp_index.values():
+        for channel in channels:
+            queue = getattr(channel, "_queue", None)
+            for event in getattr(queue, "_queue", ()):
+                message = getattr(event, "message", None)
+                if message is not None:
+                    held[message.tp].add(message.offset)
+    for message in list(consumer._unacked_messages):
+        if not message.acked:
+            held[message.tp].add(message.offset)
+    return held
 
 
 async def _fetch_noted_again(consumer: Any) -> None:

@@ -51,8 +51,12 @@ def test_every_offset_below_the_commit_was_acknowledged_or_already_committed(
 def stalled_consumer(changelog: TopicPartition, stream: TopicPartition) -> SimpleNamespace:
     """A consumer that fetched offsets 0-99 of both partitions and committed neither."""
     consumer = SimpleNamespace(
-        app=SimpleNamespace(tables=SimpleNamespace(changelog_topics={changelog.topic})),
+        app=SimpleNamespace(
+            tables=SimpleNamespace(changelog_topics={changelog.topic}),
+            topics=SimpleNamespace(_tp_index={}),
+        ),
         _committed_offset={},
+        _unacked_messages=[],
     )
     consumer.__dict__[faust_fixes._FIRST_FETCHED] = {changelog: 0, stream: 0}
     consumer.__dict__[faust_fixes._LAST_FETCHED] = {changelog: 99, stream: 99}
@@ -67,4 +71,48 @@ def test_a_stalled_stream_partition_is_fetched_again_but_a_recovering_changelog_
     consumer = stalled_consumer(changelog, stream)
     faust_fixes._notice_stalls(consumer, now=100.0)
     faust_fixes._notice_stalls(consumer, now=100.0 + faust_fixes.STALL_SECONDS)
+    assert faust_fixes._refetch(consumer) == {stream: 0}
+
+
+def queued(tp: TopicPartition, offset: int) -> SimpleNamespace:
+    """A stream's channel whose queue holds the record at `offset` of `tp`."""
+    message = SimpleNamespace(tp=tp, offset=offset, acked=False)
+    return SimpleNamespace(_queue=SimpleNamespace(_queue=[SimpleNamespace(message=message)]))
+
+
+def test_a_record_still_queued_for_its_stream_is_slow_not_lost() -> None:
+    # Under a backlog a full queue holds records for minutes; fetching them again only
+    # queued copies behind them.
+    changelog = TopicPartition("app-sku_to_ledger-changelog", 0)
+    stream = TopicPartition("inventory.replies", 2)
+    consumer = stalled_consumer(changelog, stream)
+    consumer.app.topics._tp_index = {stream: [queued(stream, 0)]}
+    faust_fixes._notice_stalls(consumer, now=100.0)
+    faust_fixes._notice_stalls(consumer, now=100.0 + faust_fixes.STALL_SECONDS)
+    assert faust_fixes._refetch(consumer) == {}
+
+    # taken by the stream and not acked yet: the same
+    consumer.app.topics._tp_index = {}
+    consumer._unacked_messages = [SimpleNamespace(tp=stream, offset=0, acked=False)]
+    faust_fixes._notice_stalls(consumer, now=100.0 + 2 * faust_fixes.STALL_SECONDS)
+    assert faust_fixes._refetch(consumer) == {}
+
+
+def test_a_partition_fetched_again_is_not_stalled_before_it_fetched_anything() -> None:
+    # A fetch slower than STALL_SECONDS was discarded by the next seek back, for good.
+    changelog = TopicPartition("app-sku_to_ledger-changelog", 0)
+    stream = TopicPartition("inventory.replies", 2)
+    consumer = stalled_consumer(changelog, stream)
+    faust_fixes._notice_stalls(consumer, now=100.0)
+    faust_fixes._notice_stalls(consumer, now=100.0 + faust_fixes.STALL_SECONDS)
+    assert faust_fixes._refetch(consumer) == {stream: 0}
+    faust_fixes._refetch(consumer).clear()  # the seek back
+
+    for later in (2, 3, 4):
+        faust_fixes._notice_stalls(consumer, now=100.0 + later * faust_fixes.STALL_SECONDS)
+    assert faust_fixes._refetch(consumer) == {}
+
+    consumer.__dict__[faust_fixes._LAST_FETCHED][stream] = 5  # fetched again, still no commit
+    faust_fixes._notice_stalls(consumer, now=200.0)
+    faust_fixes._notice_stalls(consumer, now=200.0 + faust_fixes.STALL_SECONDS)
     assert faust_fixes._refetch(consumer) == {stream: 0}
