@@ -129,6 +129,7 @@ def run_chaos(
     say: Callable[[str], None] = typer.echo,
     settings: dict[str, str] | None = None,
     partitions: int = 4,
+    keep_logs: Path | None = None,
 ) -> ChaosReport:
     started = time.monotonic()
     records, expected = generate(Mix(orders=orders), seed=seed, start=datetime.now(UTC))
@@ -183,6 +184,10 @@ def run_chaos(
     finally:
         watcher.stop()
         run.stop_all()
+        if keep_logs is not None:
+            keep_logs.mkdir(parents=True, exist_ok=True)
+            for log in root.glob("*.log"):
+                shutil.copy(log, keep_logs / log.name)
         shutil.rmtree(root, ignore_errors=True)
     return ChaosReport(
         inputs=len(records),
@@ -211,7 +216,9 @@ def chaos(
     bootstrap: Annotated[
         str | None, typer.Option(help="Use this broker (default: start the embedded stack).")
     ] = None,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for outcomes.")] = 3600,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds from the start to wait for every outcome.")
+    ] = 7200,
     partitions: Annotated[
         int,
         typer.Option(
@@ -221,6 +228,9 @@ def chaos(
             min=1,
         ),
     ] = 32,
+    keep_logs: Annotated[
+        Path | None, typer.Option(help="Copy the workers' logs (one per start) here.")
+    ] = None,
 ) -> None:
     """Kill workers while a long load runs; check that every input counted exactly once."""
     schedule = Schedule(kills=kills)
@@ -233,6 +243,7 @@ def chaos(
             rate=rate,
             timeout=timeout,
             partitions=partitions,
+            keep_logs=keep_logs,
         )
     encoded = msgspec.json.format(msgspec.json.encode(report))
     typer.echo(encoded.decode())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -69,7 +70,7 @@ def test_orders_from_every_channel_get_one_outcome_per_line_and_bad_payloads_are
 
 
 def test_short_chaos_campaign_kills_and_a_stop_in_rebalance_change_no_count(
-    kafka_bootstrap: str,
+    kafka_bootstrap: str, tmp_path: Path
 ) -> None:
     """`orderstream chaos` in small: two workers, four SIGKILLs at random moments, one worker
     stopped during a rebalance. SKU heads keep 4 rows, so reservations spill to rows of their
@@ -82,7 +83,10 @@ def test_short_chaos_campaign_kills_and_a_stop_in_rebalance_change_no_count(
         rate=100,
         timeout=180,
         settings={"ORDERSTREAM_LEDGER_HEAD_ROWS": "4"},
+        keep_logs=tmp_path / "logs",
     )
+    # one log per start: two workers, four kills, one stop, each followed by a start
+    assert len(list((tmp_path / "logs").glob("w*.log"))) == 2 + 4 + 1
     assert report.kills == 4
     assert report.stops_in_rebalance == 1
     assert report.orders == 500
