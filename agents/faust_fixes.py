@@ -44,7 +44,7 @@ first offset fetched in this assignment); a record whose hand-over was cancelled
 again; and a partition whose commit has not moved for `STALL_SECONDS` while later records
 were fetched is fetched again from its committed offset (unless that record still waits
 in a stream's queue or is being processed, and not again before the seek back has fetched
-something); and the buffer flush before a
+something), and fetching again only ever seeks back; and the buffer flush before a
 commit waits until every buffered table write is with the Kafka producer; recovery reads to
 the true end of each changelog partition.
 
@@ -68,6 +68,9 @@ _FIRST_FETCHED = "_orderstream_first_fetched"
 _REFETCH = "_orderstream_refetch"
 _LAST_FETCHED = "_orderstream_last_fetched"
 _PROGRESS = "_orderstream_progress"
+
+POSITION_TIMEOUT_S = 1.0
+"""How long fetching again waits for a partition's fetch position."""
 
 STALL_SECONDS = 10.0
 """A partition whose committed offset has not moved for this long, although records past it
@@ -261,9 +264,22 @@ async def _fetch_noted_again(consumer: Any) -> None:
     pending = dict(refetch)
     refetch.clear()
     for tp, offset in pending.items():
-        if tp in assigned:
-            log.info("%s[%s]: fetching again from %s", tp.topic, tp.partition, offset)
-            await consumer._seek(tp, offset)
+        if tp not in assigned:
+            continue
+        try:
+            position = await asyncio.wait_for(consumer.position(tp), POSITION_TIMEOUT_S)
+        except Exception:  # no position yet (a seek or reset pending): try again next time
+            _fetch_again(consumer, tp, offset)
+            continue
+        if position is None or position <= offset:
+            # Only ever back. A record noted after Faust seeked the partition back to its
+            # committed offset (a hand-over of the old generation that completed after the
+            # rebalance) lies ahead of the position: seeking to it skipped the records in
+            # between, and the ones after it were processed first (chaos: a cancellation
+            # decided before its order, then dropped as for an unknown order).
+            continue
+        log.info("%s[%s]: fetching again from %s", tp.topic, tp.partition, offset)
+        await consumer._seek(tp, offset)
 
 
 def _no_gap_filling(consumer_class: Any) -> None:

@@ -116,3 +116,46 @@ def test_a_partition_fetched_again_is_not_stalled_before_it_fetched_anything() -
     faust_fixes._notice_stalls(consumer, now=200.0)
     faust_fixes._notice_stalls(consumer, now=200.0 + faust_fixes.STALL_SECONDS)
     assert faust_fixes._refetch(consumer) == {stream: 0}
+
+
+class Seeking(SimpleNamespace):
+    """A consumer whose partition is fetched from `at`; records every seek."""
+
+    def assignment(self) -> set[TopicPartition]:
+        return {self.tp}
+
+    async def position(self, tp: TopicPartition) -> int:
+        return int(self.at)
+
+    async def _seek(self, tp: TopicPartition, offset: int) -> None:
+        self.seeks.append(offset)
+        self.at = offset
+
+
+def seeking(at: int, noted: int) -> Seeking:
+    tp = TopicPartition("orders.events", 5)
+    consumer = Seeking(
+        tp=tp,
+        at=at,
+        seeks=[],
+        app=SimpleNamespace(flow_control=SimpleNamespace(is_active=lambda: True)),
+    )
+    faust_fixes._fetch_again(consumer, tp, noted)
+    return consumer
+
+
+async def test_fetching_again_seeks_back_to_a_record_already_fetched() -> None:
+    consumer = seeking(at=900, noted=572)
+    await faust_fixes._fetch_noted_again(consumer)
+    assert consumer.seeks == [572]
+    assert faust_fixes._refetch(consumer) == {}
+
+
+async def test_fetching_again_never_seeks_past_records_not_yet_fetched() -> None:
+    # Faust seeked the partition back to its committed offset (560) after a rebalance; then
+    # an old hand-over completed, was skipped and noted at 835. Seeking to 835 skipped
+    # 560-834: a cancellation at 835 was decided before its order at 572.
+    consumer = seeking(at=560, noted=835)
+    await faust_fixes._fetch_noted_again(consumer)
+    assert consumer.seeks == []
+    assert faust_fixes._refetch(consumer) == {}
