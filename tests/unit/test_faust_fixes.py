@@ -63,15 +63,21 @@ def stalled_consumer(changelog: TopicPartition, stream: TopicPartition) -> Simpl
     return consumer
 
 
+CHANGELOG = TopicPartition("app-sku_to_ledger-changelog", 0)
+REPLIES = TopicPartition("inventory.replies", 2)
+
+
+def stall(consumer: SimpleNamespace, at: float = 100.0) -> dict[TopicPartition, int]:
+    """Look at the consumer twice, STALL_SECONDS apart; what it noted to fetch again."""
+    faust_fixes._notice_stalls(consumer, now=at)
+    faust_fixes._notice_stalls(consumer, now=at + faust_fixes.STALL_SECONDS)
+    return faust_fixes._refetch(consumer)
+
+
 def test_a_stalled_stream_partition_is_fetched_again_but_a_recovering_changelog_is_not() -> None:
     # A changelog is read by table recovery and never committed: fetching it again from its
     # start every STALL_SECONDS kept a long recovery from ever finishing.
-    changelog = TopicPartition("app-sku_to_ledger-changelog", 0)
-    stream = TopicPartition("inventory.commands", 0)
-    consumer = stalled_consumer(changelog, stream)
-    faust_fixes._notice_stalls(consumer, now=100.0)
-    faust_fixes._notice_stalls(consumer, now=100.0 + faust_fixes.STALL_SECONDS)
-    assert faust_fixes._refetch(consumer) == {stream: 0}
+    assert stall(stalled_consumer(CHANGELOG, REPLIES)) == {REPLIES: 0}
 
 
 def queued(tp: TopicPartition, offset: int) -> SimpleNamespace:
@@ -83,39 +89,29 @@ def queued(tp: TopicPartition, offset: int) -> SimpleNamespace:
 def test_a_record_still_queued_for_its_stream_is_slow_not_lost() -> None:
     # Under a backlog a full queue holds records for minutes; fetching them again only
     # queued copies behind them.
-    changelog = TopicPartition("app-sku_to_ledger-changelog", 0)
-    stream = TopicPartition("inventory.replies", 2)
-    consumer = stalled_consumer(changelog, stream)
-    consumer.app.topics._tp_index = {stream: [queued(stream, 0)]}
-    faust_fixes._notice_stalls(consumer, now=100.0)
-    faust_fixes._notice_stalls(consumer, now=100.0 + faust_fixes.STALL_SECONDS)
-    assert faust_fixes._refetch(consumer) == {}
+    consumer = stalled_consumer(CHANGELOG, REPLIES)
+    consumer.app.topics._tp_index = {REPLIES: [queued(REPLIES, 0)]}
+    assert stall(consumer) == {}
 
     # taken by the stream and not acked yet: the same
     consumer.app.topics._tp_index = {}
-    consumer._unacked_messages = [SimpleNamespace(tp=stream, offset=0, acked=False)]
+    consumer._unacked_messages = [SimpleNamespace(tp=REPLIES, offset=0, acked=False)]
     faust_fixes._notice_stalls(consumer, now=100.0 + 2 * faust_fixes.STALL_SECONDS)
     assert faust_fixes._refetch(consumer) == {}
 
 
 def test_a_partition_fetched_again_is_not_stalled_before_it_fetched_anything() -> None:
     # A fetch slower than STALL_SECONDS was discarded by the next seek back, for good.
-    changelog = TopicPartition("app-sku_to_ledger-changelog", 0)
-    stream = TopicPartition("inventory.replies", 2)
-    consumer = stalled_consumer(changelog, stream)
-    faust_fixes._notice_stalls(consumer, now=100.0)
-    faust_fixes._notice_stalls(consumer, now=100.0 + faust_fixes.STALL_SECONDS)
-    assert faust_fixes._refetch(consumer) == {stream: 0}
+    consumer = stalled_consumer(CHANGELOG, REPLIES)
+    assert stall(consumer) == {REPLIES: 0}
     faust_fixes._refetch(consumer).clear()  # the seek back
 
     for later in (2, 3, 4):
         faust_fixes._notice_stalls(consumer, now=100.0 + later * faust_fixes.STALL_SECONDS)
     assert faust_fixes._refetch(consumer) == {}
 
-    consumer.__dict__[faust_fixes._LAST_FETCHED][stream] = 5  # fetched again, still no commit
-    faust_fixes._notice_stalls(consumer, now=200.0)
-    faust_fixes._notice_stalls(consumer, now=200.0 + faust_fixes.STALL_SECONDS)
-    assert faust_fixes._refetch(consumer) == {stream: 0}
+    consumer.__dict__[faust_fixes._LAST_FETCHED][REPLIES] = 5  # fetched again, still no commit
+    assert stall(consumer, at=200.0) == {REPLIES: 0}
 
 
 class Seeking(SimpleNamespace):
