@@ -68,9 +68,13 @@ _FIRST_FETCHED = "_orderstream_first_fetched"
 _REFETCH = "_orderstream_refetch"
 _LAST_FETCHED = "_orderstream_last_fetched"
 _PROGRESS = "_orderstream_progress"
+_PENDING = "_orderstream_pending"
 
 POSITION_TIMEOUT_S = 1.0
 """How long fetching again waits for a partition's fetch position."""
+
+PENDING_SCAN_SECONDS = 1.0
+"""How often the stall net may scan the streams' queues."""
 
 STALL_SECONDS = 10.0
 """A partition whose committed offset has not moved for this long, although records past it
@@ -212,7 +216,7 @@ def _notice_stalls(consumer: Any, now: float) -> None:
             progress[tp] = (start, now)
         elif now - seen[1] >= STALL_SECONDS:
             if pending is None:
-                pending = _pending(consumer)
+                pending = _pending(consumer, now)
             if start in pending.get(tp, ()):
                 # queued for a stream or being processed: slow, not lost
                 progress[tp] = (start, now)
@@ -232,10 +236,15 @@ def _notice_stalls(consumer: Any, now: float) -> None:
             fetched[tp] = start - 1
 
 
-def _pending(consumer: Any) -> dict[Any, set[int]]:
+def _pending(consumer: Any, now: float) -> dict[Any, set[int]]:
     """Per partition, the offsets Faust holds but no stream has acknowledged yet: waiting in
     a stream's queue (a full queue can hold them for minutes under a backlog) or taken by a
-    stream and not acked."""
+    stream and not acked. Scanned at most once per `PENDING_SCAN_SECONDS` (the queues hold
+    thousands of events); a slightly old answer only delays or repeats a fetch again."""
+    scanned = consumer.__dict__.get(_PENDING)
+    if scanned is not None and now - scanned[0] < PENDING_SCAN_SECONDS:
+        held_before: dict[Any, set[int]] = scanned[1]
+        return held_before
     held: dict[Any, set[int]] = defaultdict(set)
     for channels in consumer.app.topics._tp_index.values():
         for channel in channels:
@@ -247,6 +256,7 @@ def _pending(consumer: Any) -> dict[Any, set[int]]:
     for message in list(consumer._unacked_messages):
         if not message.acked:
             held[message.tp].add(message.offset)
+    consumer.__dict__[_PENDING] = (now, held)
     return held
 
 

@@ -155,3 +155,12 @@ async def test_fetching_again_never_seeks_past_records_not_yet_fetched() -> None
     await faust_fixes._fetch_noted_again(consumer)
     assert consumer.seeks == []
     assert faust_fixes._refetch(consumer) == {}
+
+
+def test_the_queues_are_scanned_at_most_once_per_scan_interval() -> None:
+    consumer = stalled_consumer(CHANGELOG, REPLIES)
+    consumer.app.topics._tp_index = {REPLIES: [queued(REPLIES, 7)]}
+    assert faust_fixes._pending(consumer, now=50.0) == {REPLIES: {7}}
+    consumer.app.topics._tp_index = {}
+    assert faust_fixes._pending(consumer, now=50.5) == {REPLIES: {7}}
+    assert faust_fixes._pending(consumer, now=50.0 + faust_fixes.PENDING_SCAN_SECONDS) == {}
