@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from orderstream.codecs import internal
 from orderstream.streams.bundling import join
 
-from .dead_letters import decode_or_dead_letter
+from .dead_letters import decoded
 from .topics import DLQ_ORDERS, FULFILMENT_BUNDLES, FULFILMENT_BUNDLING
 
 if TYPE_CHECKING:
@@ -31,12 +31,8 @@ def register(pipeline: Pipeline) -> None:
 
     @app.agent(pipeline.topic(FULFILMENT_BUNDLING), name="bundle_shipments")
     async def bundle_shipments(stream: Any) -> None:
-        async for event in stream.events():
-            message = event.message
-            request = await decode_or_dead_letter(
-                internal.fulfilment_requested, message, dlq, STAGE, metrics
-            )
-            if request is None or not request.bundle_key:
+        async for _, request in decoded(stream, internal.fulfilment_requested, dlq, STAGE, metrics):
+            if not request.bundle_key:
                 continue
             key = request.bundle_key.encode()
             stored = bundles.get(key)

@@ -7,6 +7,7 @@ reason and position, and the stream moves on.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -49,3 +50,15 @@ async def decode_or_dead_letter(
         await send_dead_letter(dlq, stage, message, rejected)
         metrics.count(stage, "dead_letter")
         return None
+
+
+async def decoded(
+    stream: Any, decoder: msgspec.json.Decoder[T], dlq: Any, stage: str, metrics: Metrics
+) -> AsyncIterator[tuple[Any, T]]:
+    """Each record of a Faust agent's `stream` with its decoded value; one that does not
+    decode goes to the stage's dead-letter topic instead. A record is acknowledged when the
+    next one is asked for, as with `stream.events()`."""
+    async for event in stream.events():
+        value = await decode_or_dead_letter(decoder, event.message, dlq, stage, metrics)
+        if value is not None:
+            yield event.message, value

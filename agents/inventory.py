@@ -21,7 +21,7 @@ from orderstream.streams.inventory import step
 from orderstream.streams.ledger import SkuLedger, Verdict
 from orderstream.streams.ledger_rows import StoredRow, in_head, row_id, spill, with_row
 
-from .dead_letters import decode_or_dead_letter
+from .dead_letters import decoded
 from .topics import DLQ_INVENTORY, INVENTORY_AVAILABILITY, INVENTORY_COMMANDS, INVENTORY_REPLIES
 
 if TYPE_CHECKING:
@@ -43,13 +43,7 @@ def register(pipeline: Pipeline) -> None:
 
     @app.agent(pipeline.topic(INVENTORY_COMMANDS), name="apply_inventory_commands")
     async def apply_inventory_commands(stream: Any) -> None:
-        async for event in stream.events():
-            message = event.message
-            command = await decode_or_dead_letter(
-                internal.inventory_command, message, dlq, STAGE, metrics
-            )
-            if command is None:
-                continue
+        async for _, command in decoded(stream, internal.inventory_command, dlq, STAGE, metrics):
             key = command.sku.encode()
             stored = ledgers.get(key)
             head = internal.sku_ledger.decode(stored) if stored else SkuLedger(sku=command.sku)

@@ -23,7 +23,7 @@ from orderstream.streams.order_process import Context, decide, order_id_of
 from orderstream.streams.order_state import OrderState, Output
 from orderstream.streams.rejections import Rejected, RejectReason
 
-from .dead_letters import decode_or_dead_letter, send_dead_letter
+from .dead_letters import decoded, send_dead_letter
 from .topics import (
     DLQ_ORDERS,
     FULFILMENT_BUNDLING,
@@ -78,13 +78,7 @@ def register(pipeline: Pipeline) -> None:
 
     @app.agent(inputs, name="process_orders")
     async def process_orders(stream: Any) -> None:
-        async for event in stream.events():
-            message = event.message
-            inbound = await decode_or_dead_letter(
-                internal.order_inbound, message, dlq, STAGE, metrics
-            )
-            if inbound is None:
-                continue
+        async for message, inbound in decoded(stream, internal.order_inbound, dlq, STAGE, metrics):
             order_id = order_id_of(inbound)
             key = order_id.encode()
             stored = states.get(key)
