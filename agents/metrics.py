@@ -53,7 +53,7 @@ class Metrics:
         )
         for kind in ("block_cache", "memtables"):
             self.rocksdb_bytes.labels(kind=kind).set_function(
-                lambda kind=kind: rocksdb_memory.usage_mb().get(kind, 0.0) * rocksdb_memory.MB
+                lambda kind=kind: rocksdb_memory.usage_bytes().get(kind, 0)
             )
 
     def count(self, stage: str, outcome: str) -> None:

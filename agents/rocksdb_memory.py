@@ -65,11 +65,11 @@ def bound(budget: Budget) -> None:
     RocksDBOptions.as_options = as_options  # type: ignore[method-assign]
 
 
-def usage_mb() -> dict[str, float]:
+def usage_bytes() -> dict[str, int]:
     """What the shared cache and memtables hold now (empty before `bound`)."""
     if not _shared:
         return {}
     return {
-        "block_cache": _shared["cache"].get_usage() / MB,
-        "memtables": _shared["memtables"].get_usage() / MB,
+        "block_cache": _shared["cache"].get_usage(),
+        "memtables": _shared["memtables"].get_usage(),
     }

@@ -20,13 +20,13 @@ def test_all_databases_share_one_budget_and_flush_small_memtables(tmp_path: Path
     first = RocksDBOptions().open(tmp_path / "first")
     second = RocksDBOptions().open(tmp_path / "second")
     try:
-        before = rocksdb_memory.usage_mb()["memtables"]
+        before = rocksdb_memory.usage_bytes()["memtables"]
         for n in range(1000):
             first[b"k%06d" % n] = ROW
-        after_first = rocksdb_memory.usage_mb()["memtables"]
+        after_first = rocksdb_memory.usage_bytes()["memtables"]
         for n in range(1000):
             second[b"k%06d" % n] = ROW
-        assert before < after_first < rocksdb_memory.usage_mb()["memtables"]
+        assert before < after_first < rocksdb_memory.usage_bytes()["memtables"]
 
         # a memtable flushes at the budget's size (Faust's default would keep 64 MB)
         for n in range(2 * budget.memtable_mb * 1024):
@@ -34,9 +34,9 @@ def test_all_databases_share_one_budget_and_flush_small_memtables(tmp_path: Path
         assert list((tmp_path / "first").glob("*.sst"))
 
         second.flush()
-        cached = rocksdb_memory.usage_mb()["block_cache"]
+        cached = rocksdb_memory.usage_bytes()["block_cache"]
         assert all(second[b"k%06d" % n] == ROW for n in range(1000))
-        assert rocksdb_memory.usage_mb()["block_cache"] > cached
+        assert rocksdb_memory.usage_bytes()["block_cache"] > cached
 
         exposed = Metrics().exposition().decode()
         line = re.search(
