@@ -42,7 +42,7 @@ from .inventory import ReservationAnswered, StockArrived
 from .ledger import AwaitStock, Commit, Release, Reserve
 from .model import Order, PaymentState, ServiceLevel
 from .order_messages import AllocatedShipment, FulfilmentRequested, LineQty, StatusChanged
-from .order_state import LineState, OrderState, Output, Reservation, Seen
+from .order_state import EarlyCancel, LineState, OrderState, Output, Reservation, Seen
 from .planning import Atp, Explanation, plan
 from .routing import PartialAllocation, RuleSet, ShortageAction
 from .status import Moved, OrderStatus, transition_order
@@ -164,6 +164,7 @@ class _Work:
         self.shipments = dict(state.shipments)
         self.cancelled_lines = list(state.cancelled_lines)
         self.early_payment = state.early_payment
+        self.early_cancel = state.early_cancel
         self.outputs: list[Output] = []
         self.notes: list[str] = []
         self.replanned_on_arrival = False
@@ -234,6 +235,7 @@ class _Work:
             shipments=self.shipments,
             cancelled_lines=tuple(self.cancelled_lines),
             early_payment=self.early_payment,
+            early_cancel=self.early_cancel,
             seen=seen,
             outbox=outbox,
         )
@@ -247,8 +249,14 @@ class _Work:
             self.early_payment = ""
         if self.order is None:
             self.order = order
-            if self.move(_S.PLACED):
-                self.validate_and_plan()
+            if not self.move(_S.PLACED):
+                return
+            if self.early_cancel is not None:
+                early, self.early_cancel = self.early_cancel, None
+                self.cancel(early.line_ids, early.reason)
+                if self.status is _S.CANCELLED:
+                    return
+            self.validate_and_plan()
             return
         if self.status not in (_S.PLACED, _S.ON_HOLD) or (self.hold and self.hold.hard_stop):
             self.note(f"update ignored in {self.status}")
@@ -280,12 +288,22 @@ class _Work:
         if self.order.delivery.service_level is ServiceLevel.CARRY_OUT:
             self.hand_over_at_till()
             return
-        self.plan([LineQty(ln.line_id, ln.sku, ln.qty) for ln in self.order.lines])
+        self.plan(self.open_lines())
+
+    def open_lines(self) -> list[LineQty]:
+        """The order's lines that are not cancelled."""
+        assert self.order is not None
+        cancelled = set(self.cancelled_lines)
+        return [
+            LineQty(ln.line_id, ln.sku, ln.qty)
+            for ln in self.order.lines
+            if ln.line_id not in cancelled
+        ]
 
     def hand_over_at_till(self) -> None:
         """A till sale left the store with the customer; the store's own stock feed counts it."""
         assert self.order is not None
-        self.external = [LineQty(ln.line_id, ln.sku, ln.qty) for ln in self.order.lines]
+        self.external = self.open_lines()
         self.finalize()
 
     # -- planning and reservations -------------------------------------------------------
@@ -516,7 +534,7 @@ class _Work:
 
     def cancel(self, line_ids: Sequence[str], reason: str) -> None:
         if self.order is None:
-            self.note("cancellation for an unknown order")
+            self.remember_early_cancel(line_ids, reason)
             return
         all_lines = {ln.line_id for ln in self.order.lines}
         targets = set(line_ids) & all_lines if line_ids else all_lines
@@ -534,6 +552,18 @@ class _Work:
         for rid, r in sorted(self.reservations.items()):
             if r.state in (LineState.PENDING, LineState.GRANTED):
                 self.release(rid, r.sku, reason)
+
+    def remember_early_cancel(self, line_ids: Sequence[str], reason: str) -> None:
+        early = self.early_cancel
+        if early is None:
+            self.early_cancel = EarlyCancel(tuple(sorted(set(line_ids))), reason)
+        elif early.line_ids and line_ids:  # both name lines: cancel all of them
+            self.early_cancel = EarlyCancel(
+                tuple(sorted(set(early.line_ids) | set(line_ids))), early.reason
+            )
+        elif early.line_ids:  # this one cancels the whole order
+            self.early_cancel = EarlyCancel((), reason)
+        self.note("cancellation before its order: applied when the order arrives")
 
     # -- fulfilment and tracking ---------------------------------------------------------
 

@@ -51,6 +51,16 @@ class Seen(msgspec.Struct, frozen=True, array_like=True):
     position: str = ""
 
 
+class EarlyCancel(msgspec.Struct, frozen=True, array_like=True):
+    """A cancellation that arrived before its order: applied when the order does.
+
+    Channels do not promise to deliver an order's webhooks in order, and a replay after a
+    crash can hand the order agent a cancellation before the order it cancels."""
+
+    line_ids: tuple[str, ...]  # empty: the whole order
+    reason: str
+
+
 Output = StatusChanged | FulfilmentRequested | Reserve | Release | Commit | AwaitStock
 
 
@@ -69,5 +79,6 @@ class OrderState(msgspec.Struct, frozen=True, omit_defaults=True):
     shipments: dict[str, str] = {}  # shipment id -> its last fulfilment status
     cancelled_lines: tuple[str, ...] = ()
     early_payment: str = ""  # a payment state that arrived before the order
+    early_cancel: EarlyCancel | None = None
     seen: dict[str, Seen] = {}
     outbox: dict[str, tuple[Output, ...]] = {}

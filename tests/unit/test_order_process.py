@@ -216,6 +216,49 @@ def test_a_cancellation_while_reserves_are_in_flight_releases_them_too() -> None
     assert sim.ledgers["SCARF-MERINO-GRY"].locations["WH-DUS"].reserved == 0
 
 
+def test_a_cancellation_that_arrives_before_its_order_cancels_it_when_it_arrives() -> None:
+    sim = sim_with_stock(**STOCKED)
+    placed = shopify_order()
+    order_id = placed.order.oms_order_id
+    cancel = OrderCancelled("shopify:x:cancel", "shopify", NOW, order_id, "customer")
+    sim.send([cancel])
+    assert statuses(sim, order_id) == []
+    sim.send([placed])
+    sim.send([cancel])  # the channel sends it again
+    assert statuses(sim, order_id) == [S.PLACED, S.CANCELLED]
+    assert not [c for c in sim.commands if isinstance(c, Reserve)]
+    assert sim.orders[order_id].early_cancel is None
+    assert sim.duplicates == 1
+
+
+def test_lines_cancelled_before_their_order_are_never_reserved() -> None:
+    sim = sim_with_stock(**STOCKED)
+    placed = shopify_order()
+    order_id = placed.order.oms_order_id
+    first, *rest = placed.order.lines
+    cancel = OrderCancelled(
+        "shopify:x:refund", "shopify", NOW, order_id, "customer", (first.line_id,)
+    )
+    sim.send([cancel, placed])
+    assert statuses(sim, order_id) == [S.PLACED, S.ALLOCATED]
+    reserved = {c.sku for c in sim.commands if isinstance(c, Reserve)}
+    assert reserved == {ln.sku for ln in rest} and first.sku not in reserved
+    final = sim.statuses[-1]
+    assert {ln.line_id for sh in final.shipments for ln in sh.lines} == {ln.line_id for ln in rest}
+
+
+def test_a_whole_order_cancellation_wins_over_an_earlier_line_cancellation() -> None:
+    sim = sim_with_stock(**STOCKED)
+    placed = shopify_order()
+    order_id = placed.order.oms_order_id
+    line = placed.order.lines[0].line_id
+    lines = OrderCancelled("shopify:x:refund", "shopify", NOW, order_id, "customer", (line,))
+    whole = OrderCancelled("shopify:x:cancel", "shopify", NOW, order_id, "fraud")
+    sim.send([lines, whole, placed])
+    assert statuses(sim, order_id) == [S.PLACED, S.CANCELLED]
+    assert not [c for c in sim.commands if isinstance(c, Reserve)]
+
+
 def test_a_shipment_confirmation_alone_walks_pick_pack_ship_and_commits_stock() -> None:
     sim = sim_with_stock(**STOCKED)
     placed = shopify_order()
