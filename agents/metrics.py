@@ -39,6 +39,12 @@ class Metrics:
             registry=self.registry,
             buckets=(0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1),
         )
+        self.order_batch = Histogram(
+            "orderstream_order_batch_decisions",
+            "Decisions the order agent settled with one flush (group commit).",
+            registry=self.registry,
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+        )
         self.replica_rows = Gauge(
             "orderstream_atp_replica_rows",
             "SKU x location rows in this worker's planning replica.",

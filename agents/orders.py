@@ -11,6 +11,7 @@ outputs its first delivery caused.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from datetime import UTC, datetime, timedelta
@@ -23,7 +24,8 @@ from orderstream.streams.order_process import Context, decide, order_id_of
 from orderstream.streams.order_state import OrderState, Output
 from orderstream.streams.rejections import Rejected, RejectReason
 
-from .dead_letters import decoded, send_dead_letter
+from .dead_letters import decode_or_dead_letter, send_dead_letter
+from .order_batch import DeferredOutputs
 from .topics import (
     DLQ_ORDERS,
     FULFILMENT_BUNDLING,
@@ -39,6 +41,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 STAGE = "orders"
+BATCH_IDLE_S = 0.05
+"""A batch whose next record has not come for this long settles without it."""
 
 
 async def flushed(app: Any) -> None:
@@ -76,50 +80,62 @@ def register(pipeline: Pipeline) -> None:
         elif isinstance(output, (Reserve, Release, Commit, AwaitStock)):
             await commands_topic.send(key=output.sku.encode(), value=internal.encode(output))
 
+    async def decide_record(message: Any) -> tuple[Output, ...]:
+        """Decide one record and write the order's next state; its outputs are returned,
+        for the batch to publish once the state is on the broker."""
+        inbound = await decode_or_dead_letter(internal.order_inbound, message, dlq, STAGE, metrics)
+        if inbound is None:
+            return ()
+        order_id = order_id_of(inbound)
+        key = order_id.encode()
+        stored = states.get(key)
+        state = internal.order_state.decode(stored) if stored else OrderState(oms_order_id=order_id)
+        context = Context(
+            now=datetime.fromtimestamp(message.timestamp, UTC),
+            rules=pipeline.rules,
+            atp=pipeline.replica.snapshot(),
+            served=pipeline.served,
+            retention=pipeline.dedupe_retention,
+            reservation_ttl=reservation_ttl,
+            position=f"{message.topic}:{message.partition}:{message.offset}",
+        )
+        started = time.perf_counter()
+        try:
+            decision = decide(state, inbound, context)
+        except Exception as error:  # a bug: never crash-loop on one order
+            log.exception("decision failed for %s", order_id)
+            rejected = Rejected(RejectReason.INTERNAL_ERROR, repr(error))
+            await send_dead_letter(dlq, STAGE, message, rejected)
+            metrics.count(STAGE, "internal_error")
+            return ()
+        metrics.decide_seconds.labels(stage=STAGE).observe(time.perf_counter() - started)
+        metrics.count(STAGE, decision.verdict)
+        if decision.state is not state or decision.verdict == "replay":
+            # A replay's state may exist only in this worker's RocksDB: a SIGKILL after
+            # the local write and before the changelog record left loses the record, not
+            # the row. Written again, it reaches the changelog before the outbox is re-sent.
+            states[key] = internal.encode(decision.state)
+        # The outputs wait for the batch's flush: the state, with them in its outbox, is on
+        # the broker before any of them is published. A decision reads the planning replica,
+        # which a restart rebuilds: decided again after a crash, it could differ from what
+        # was already published under the same event ids. Now a crash either loses both, or
+        # the replay finds the state and re-sends its outbox.
+        return decision.outputs
+
     @app.agent(inputs, name="process_orders")
     async def process_orders(stream: Any) -> None:
-        async for message, inbound in decoded(stream, internal.order_inbound, dlq, STAGE, metrics):
-            order_id = order_id_of(inbound)
-            key = order_id.encode()
-            stored = states.get(key)
-            state = (
-                internal.order_state.decode(stored) if stored else OrderState(oms_order_id=order_id)
-            )
-            context = Context(
-                now=datetime.fromtimestamp(message.timestamp, UTC),
-                rules=pipeline.rules,
-                atp=pipeline.replica.snapshot(),
-                served=pipeline.served,
-                retention=pipeline.dedupe_retention,
-                reservation_ttl=reservation_ttl,
-                position=f"{message.topic}:{message.partition}:{message.offset}",
-            )
-            started = time.perf_counter()
-            try:
-                decision = decide(state, inbound, context)
-            except Exception as error:  # a bug: never crash-loop on one order
-                log.exception("decision failed for %s", order_id)
-                await send_dead_letter(
-                    dlq,
-                    STAGE,
-                    message,
-                    Rejected(RejectReason.INTERNAL_ERROR, repr(error)),
-                )
-                metrics.count(STAGE, "internal_error")
-                continue
-            metrics.decide_seconds.labels(stage=STAGE).observe(time.perf_counter() - started)
-            if decision.state is not state or decision.verdict == "replay":
-                # A replay's state may exist only in this worker's RocksDB: a SIGKILL after
-                # the local write and before the changelog record left loses the record, not
-                # the row. Written again, it reaches the changelog before the outbox is re-sent.
-                states[key] = internal.encode(decision.state)
-                if decision.outputs:
-                    # The state, with these outputs in its outbox, is on the broker before
-                    # any of them is published. A decision reads the planning replica, which
-                    # a restart rebuilds: decided again after a crash, it could differ from
-                    # what was already published under the same event ids. Now a crash
-                    # either loses both, or the replay finds the state and re-sends its outbox.
-                    await flushed(app)
-            for output in decision.outputs:
-                await publish(output)
-            metrics.count(STAGE, decision.verdict)
+        manual = stream.noack()
+        batch = DeferredOutputs(
+            manual,
+            lambda: flushed(app),
+            publish,
+            limit=settings.order_batch_max,
+            idle_s=BATCH_IDLE_S,
+            on_settled=metrics.order_batch.observe,
+        )
+        idle = asyncio.ensure_future(batch.settle_when_idle())
+        try:
+            async for event in manual.events():
+                await batch.add(event, await decide_record(event.message))
+        finally:
+            idle.cancel()
