@@ -68,12 +68,18 @@ async def test_outputs_wait_while_records_queue_and_settle_when_the_queue_runs_d
     assert SIZES[-1] == 3
 
 
+async def filled(log: list[tuple[str, Any]], *, limit: int, count: int) -> DeferredOutputs:
+    """A batch that `count` decisions (one output each) reached while records kept waiting."""
+    batch = batch_over(log, limit=limit)
+    batch.stream.channel.waiting = 100
+    for n in range(count):
+        await batch.add(f"e{n}", (f"o{n}",))
+    return batch
+
+
 async def test_a_full_batch_settles_although_more_records_wait() -> None:
     log: list[tuple[str, Any]] = []
-    batch = batch_over(log, limit=2)
-    batch.stream.channel.waiting = 100
-    for n in range(5):
-        await batch.add(f"e{n}", (f"o{n}",))
+    batch = await filled(log, limit=2, count=5)
     assert [what for what, _ in log].count("flush") == 2
     assert [e for what, e in log if what == "ack"] == ["e0", "e1", "e2", "e3"]
     assert batch.items == [("e4", ("o4",))]
@@ -113,10 +119,8 @@ async def test_a_batch_whose_next_record_never_comes_settles_when_idle() -> None
 
 async def test_concurrent_settles_publish_each_output_once_in_order() -> None:
     log: list[tuple[str, Any]] = []
-    batch = batch_over(log, limit=100)
-    batch.stream.channel.waiting = 1
-    for n in range(3):
-        await batch.add(f"e{n}", (f"o{n}",))
+    batch = await filled(log, limit=100, count=3)
+    assert log == []
     await asyncio.gather(batch.settle(), batch.settle(), batch.settle())
     assert [o for what, o in log if what == "publish"] == ["o0", "o1", "o2"]
     assert [what for what, _ in log].count("flush") == 1

@@ -190,11 +190,18 @@ def test_an_order_no_node_can_supply_is_backordered_or_held_as_its_channel_rules
     assert not short & allocated
 
 
-def test_a_cancellation_releases_every_reservation_once() -> None:
-    sim = sim_with_stock(**STOCKED)
+def stocked_order_and_cancel(
+    *line_ids: str, key: str = "shopify:x:cancel", reason: str = "customer"
+) -> tuple[Simulation, OrderPlaced, OrderCancelled]:
+    """A stocked simulation, the fixture order, and a cancellation of it (or of `line_ids`)."""
     placed = shopify_order()
+    cancel = OrderCancelled(key, "shopify", NOW, placed.order.oms_order_id, reason, line_ids)
+    return sim_with_stock(**STOCKED), placed, cancel
+
+
+def test_a_cancellation_releases_every_reservation_once() -> None:
+    sim, placed, cancel = stocked_order_and_cancel()
     order_id = placed.order.oms_order_id
-    cancel = OrderCancelled("shopify:x:cancel", "shopify", NOW, order_id, "customer")
     sim.send([placed])
     sim.send([cancel])
     sim.send([cancel])  # the channel sends it again
@@ -206,10 +213,8 @@ def test_a_cancellation_releases_every_reservation_once() -> None:
 
 
 def test_a_cancellation_while_reserves_are_in_flight_releases_them_too() -> None:
-    sim = sim_with_stock(**STOCKED)
-    placed = shopify_order()
+    sim, placed, cancel = stocked_order_and_cancel()
     order_id = placed.order.oms_order_id
-    cancel = OrderCancelled("shopify:x:cancel", "shopify", NOW, order_id, "customer")
     sim.send([placed, cancel])  # the answers queue up behind the cancellation
     assert statuses(sim, order_id) == [S.PLACED, S.CANCELLED]
     assert sim.ledgers["JKT-WOOL-NAVY-M"].locations["WH-DUS"].reserved == 0
@@ -217,10 +222,8 @@ def test_a_cancellation_while_reserves_are_in_flight_releases_them_too() -> None
 
 
 def test_a_cancellation_that_arrives_before_its_order_cancels_it_when_it_arrives() -> None:
-    sim = sim_with_stock(**STOCKED)
-    placed = shopify_order()
+    sim, placed, cancel = stocked_order_and_cancel()
     order_id = placed.order.oms_order_id
-    cancel = OrderCancelled("shopify:x:cancel", "shopify", NOW, order_id, "customer")
     sim.send([cancel])
     assert statuses(sim, order_id) == []
     sim.send([placed])
@@ -231,14 +234,13 @@ def test_a_cancellation_that_arrives_before_its_order_cancels_it_when_it_arrives
     assert sim.duplicates == 1
 
 
+FIRST_LINE = shopify_order().order.lines[0].line_id
+
+
 def test_lines_cancelled_before_their_order_are_never_reserved() -> None:
-    sim = sim_with_stock(**STOCKED)
-    placed = shopify_order()
+    sim, placed, cancel = stocked_order_and_cancel(FIRST_LINE, key="shopify:x:refund")
     order_id = placed.order.oms_order_id
     first, *rest = placed.order.lines
-    cancel = OrderCancelled(
-        "shopify:x:refund", "shopify", NOW, order_id, "customer", (first.line_id,)
-    )
     sim.send([cancel, placed])
     assert statuses(sim, order_id) == [S.PLACED, S.ALLOCATED]
     reserved = {c.sku for c in sim.commands if isinstance(c, Reserve)}
@@ -248,11 +250,8 @@ def test_lines_cancelled_before_their_order_are_never_reserved() -> None:
 
 
 def test_a_whole_order_cancellation_wins_over_an_earlier_line_cancellation() -> None:
-    sim = sim_with_stock(**STOCKED)
-    placed = shopify_order()
+    sim, placed, lines = stocked_order_and_cancel(FIRST_LINE, key="shopify:x:refund")
     order_id = placed.order.oms_order_id
-    line = placed.order.lines[0].line_id
-    lines = OrderCancelled("shopify:x:refund", "shopify", NOW, order_id, "customer", (line,))
     whole = OrderCancelled("shopify:x:cancel", "shopify", NOW, order_id, "fraud")
     sim.send([lines, whole, placed])
     assert statuses(sim, order_id) == [S.PLACED, S.CANCELLED]
