@@ -25,8 +25,8 @@ from typing import Annotated
 import msgspec
 import typer
 
-from .chaos_verdict import ChaosReport, violations
-from .drive import Produced, collect, produce
+from .chaos_verdict import ChaosReport, explain_stock, stock_mismatches, violations
+from .drive import Produced, collect, ledger_heads, produce
 from .loadgen import Mix, generate
 from .localrun import Run, Worker, broker, wait_until
 from .summary import summarize
@@ -181,6 +181,10 @@ def run_chaos(
             consumed=collected.statuses,
             ledger=collected.ledger,
         )
+        mismatched = stock_mismatches(records, collected.ledger)
+        if mismatched:
+            heads = asyncio.run(ledger_heads(run, {sku for sku, *_ in mismatched}))
+            details.extend(explain_stock(mismatched, heads))
     finally:
         watcher.stop()
         run.stop_all()

@@ -20,12 +20,13 @@ Each check is one kind in `violations_by_kind`; `violations` is their sum, 0 whe
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import msgspec
 
 from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.streams.events import StockAdjusted, StockSnapshotted
+from orderstream.streams.ledger import SkuLedger
 from orderstream.streams.order_messages import StatusChanged
 from orderstream.streams.status import OrderStatus
 from orderstream.streams.validation import HoldReason
@@ -97,6 +98,40 @@ def stock_on_hand(records: Iterable[RawRecord]) -> dict[tuple[str, str], int]:
     return on_hand
 
 
+def stock_mismatches(
+    records: Iterable[RawRecord], ledger: LedgerView
+) -> list[tuple[str, str, int | None, int]]:
+    """(SKU, location, on hand last published, on hand the feed gives) where they differ."""
+    mismatches = []
+    for (sku, location), units in sorted(stock_on_hand(records).items()):
+        actual = ledger.get(sku, {}).get(location)
+        if actual is None or actual[0] != units:
+            mismatches.append((sku, location, actual and actual[0], units))
+    return mismatches
+
+
+def explain_stock(
+    mismatches: Iterable[tuple[str, str, int | None, int]], heads: Mapping[str, SkuLedger]
+) -> list[str]:
+    """Tell a ledger that is off from a stale availability record published last, by the
+    SKU's last head in the `sku_to_ledger` changelog (the ledger's own state)."""
+    lines = []
+    for sku, location, published, units in mismatches:
+        head = heads.get(sku)
+        held = head.locations[location].on_hand if head and location in head.locations else None
+        verdict = (
+            "the ledger holds the right count; the availability record published last is stale"
+            if held == units
+            else "the ledger itself is off"
+        )
+        sequences = head and {k: v for k, v in head.feed_sequences.items() if location in k}
+        lines.append(
+            f"{sku}@{location}: published {published}, ledger head {held} "
+            f"(feed sequences {sequences}), feed {units}: {verdict}"
+        )
+    return lines
+
+
 def final_outcomes(consumed: Iterable[tuple[StatusChanged, int]]) -> dict[str, StatusChanged]:
     """Each order's last outcome (by `seq`)."""
     last: dict[str, StatusChanged] = {}
@@ -142,10 +177,8 @@ def violations(
         note("orders_accepted_mismatch", f"{summary.orders} placed, {expected.orders} sent")
     if summary.dead_letters != expected.malformed:
         note("dead_letter_mismatch", f"{summary.dead_letters} letters, {expected.malformed} bad")
-    for (sku, location), units in sorted(stock_on_hand(records).items()):
-        actual = ledger.get(sku, {}).get(location)
-        if actual is None or actual[0] != units:
-            note("stock_not_applied_once", f"{sku}@{location} {actual and actual[0]} != {units}")
+    for sku, location, actual, units in stock_mismatches(records, ledger):
+        note("stock_not_applied_once", f"{sku}@{location} {actual} != {units}")
     final = final_outcomes(consumed)
     for order_id in expected.cancellations:
         ended = final.get(order_id)

@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaProducer
 
 from orderstream.codecs import internal
 from orderstream.codecs.deadletter import DeadLetter, decode_dead_letter
+from orderstream.streams.ledger import SkuLedger
 from orderstream.streams.order_messages import StatusChanged
 
 from .loadgen import RawRecord
@@ -110,6 +111,18 @@ async def ledger_view(run: Run) -> LedgerView:
                 change.safety_stock,
             )
     return view
+
+
+async def ledger_heads(run: Run, skus: Iterable[str]) -> dict[str, SkuLedger]:
+    """Each SKU's last head in the `sku_to_ledger` changelog: the ledger's own state, where
+    `ledger_view` reads what it published."""
+    wanted = {sku.encode() for sku in skus}
+    heads: dict[str, SkuLedger] = {}
+    changelog = f"{run.app_id}-sku_to_ledger-changelog"
+    for record in await read_topic(run.bootstrap, changelog, keep=lambda r: r.key in wanted):
+        if record.value and record.key is not None:
+            heads[record.key.decode()] = internal.sku_ledger.decode(record.value)
+    return heads
 
 
 def wait_for_outcomes(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord, TopicPartition
@@ -59,10 +59,13 @@ async def true_end_offsets(
 
 
 async def read_topic(
-    bootstrap: str, topic: str, timeout: float = _READ_TIMEOUT_S
+    bootstrap: str,
+    topic: str,
+    timeout: float = _READ_TIMEOUT_S,
+    keep: Callable[[ConsumerRecord[bytes, bytes]], bool] | None = None,
 ) -> list[ConsumerRecord[bytes, bytes]]:
-    """Every record from the beginning up to each partition's end as it was when asked;
-    TimeoutError if the broker has not served them all within `timeout` seconds."""
+    """Every record (that `keep` accepts) from the beginning up to each partition's end as it
+    was when asked; TimeoutError if the broker has not served them all within `timeout` s."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
         auto_offset_reset="earliest",
@@ -82,7 +85,10 @@ async def read_topic(
                 raise TimeoutError(f"{topic}: {len(records)} of {sum(end.values())} read")
             for batch in (await consumer.getmany(timeout_ms=500, max_records=10_000)).values():
                 records.extend(
-                    r for r in batch if r.offset < end[TopicPartition(r.topic, r.partition)]
+                    r
+                    for r in batch
+                    if r.offset < end[TopicPartition(r.topic, r.partition)]
+                    and (keep is None or keep(r))
                 )
         return records
     finally:

@@ -14,6 +14,7 @@ from orderstream.agents.chaos import Schedule, run_chaos
 from orderstream.agents.drive import (
     collect,
     duplicates_counted,
+    ledger_heads,
     produce,
     wait_for_outcomes,
 )
@@ -42,6 +43,12 @@ def finish(
         ledger=collected.ledger,
         duplicates_dropped=duplicates,
     )
+    # what the ledger published last is its own state, read back from its changelog
+    heads = asyncio.run(ledger_heads(run, collected.ledger))
+    for sku, locations in collected.ledger.items():
+        for location, (on_hand, reserved, _) in locations.items():
+            stock = heads[sku].locations[location]
+            assert (stock.on_hand, stock.reserved) == (on_hand, reserved), (sku, location)
     print(render(summary))
     return summary
 

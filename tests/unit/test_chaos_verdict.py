@@ -9,12 +9,15 @@ import pytest
 
 from orderstream.agents.chaos_verdict import (
     KINDS,
+    explain_stock,
     final_outcomes,
+    stock_mismatches,
     stock_on_hand,
     violations,
 )
 from orderstream.agents.loadgen import Mix, RawRecord, generate, sample_network
 from orderstream.agents.summary import summarize
+from orderstream.streams.ledger import LocationStock, SkuLedger
 from orderstream.streams.status import OrderStatus
 from tests.unit.pipeline_sim import simulate
 
@@ -89,6 +92,22 @@ def test_a_doubled_stock_adjustment_and_a_lost_order_show(load) -> None:  # type
     assert found["orders_accepted_mismatch"] == 1
     assert found["order_without_outcome"] == 1
     assert found["line_without_outcome"] >= 2
+
+
+def test_a_stock_mismatch_is_told_apart_by_the_ledger_head() -> None:
+    records, _ = generate(Mix(orders=20), seed=9, start=START, network=sample_network())
+    feed = [r for r in records if r.kind in {"stock", "adjustment"}]
+    (sku, location), units = next(iter(stock_on_hand(feed).items()))
+    published = {sku: {location: (units - 31, 0, 0)}}
+    mismatches = [m for m in stock_mismatches(feed, published) if m[:2] == (sku, location)]
+    assert mismatches == [(sku, location, units - 31, units)]
+    right = SkuLedger(sku, locations={location: LocationStock(on_hand=units)})
+    wrong = SkuLedger(sku, locations={location: LocationStock(on_hand=units - 31)})
+    (stale,) = explain_stock(mismatches[:1], {sku: right})
+    (off,) = explain_stock(mismatches[:1], {sku: wrong})
+    assert stale.endswith("the availability record published last is stale")
+    assert off.endswith("the ledger itself is off")
+    assert explain_stock(mismatches[:1], {})[0].endswith("the ledger itself is off")
 
 
 def test_stock_feed_applies_each_fresh_record_once_and_never_below_zero() -> None:
