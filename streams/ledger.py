@@ -71,6 +71,12 @@ class SkuLedger(msgspec.Struct, frozen=True, omit_defaults=True):
     reservations: dict[str, Reservation] = {}
     settled: dict[str, Marker] = {}
     feed_sequences: dict[str, int] = {}
+    """Per feed, the sequence at or below which every record counts as applied: for a count
+    feed, its last snapshot (or an adjustment pushed out of the window below)."""
+    adjustments: dict[str, tuple[tuple[int, int], ...]] = {}
+    """Per count feed, the adjustments applied above its floor as (sequence, delta), oldest
+    first, at most `ADJUSTMENT_WINDOW`: a late one is applied once, a snapshot older than
+    them is rebased on them."""
     waiting: dict[str, int] = {}
     """Backordered orders waiting for this SKU (order id -> units), first come first."""
     notices: int = 0
@@ -228,6 +234,13 @@ def _prune(settled: dict[str, Marker], now: datetime, retention: timedelta) -> d
     return {key: marker for key, marker in settled.items() if marker.at >= horizon}
 
 
+ADJUSTMENT_WINDOW = 16
+"""Adjustments remembered per count feed above its floor. A replay after a crash or a
+rebalance can hand the ledger a feed's records out of order; an adjustment is a delta, so one
+that arrives after a later record must still be applied (once), where a high-water mark would
+drop it as stale and lose its units."""
+
+
 def _feed_key(source_system: str, location: str, kind: str = "") -> str:
     return f"{source_system}|{location}{'|' + kind if kind else ''}"
 
@@ -267,32 +280,54 @@ def _fresh(ledger: SkuLedger, feed: str, sequence: int) -> bool:
 
 
 def _count(
-    ledger: SkuLedger, location: str, on_hand: int, feed: str, sequence: int
+    ledger: SkuLedger,
+    location: str,
+    on_hand: int,
+    feed: str,
+    *,
+    floor: int,
+    window: tuple[tuple[int, int], ...],
 ) -> tuple[SkuLedger, LedgerOutcome]:
     stock = ledger.locations.get(location, LocationStock())
     on_hand = max(0, on_hand)
     shortage = max(0, stock.reserved - on_hand)
+    adjustments = {k: v for k, v in ledger.adjustments.items() if k != feed}
+    if window:
+        adjustments[feed] = window
     next_ledger = msgspec.structs.replace(
         ledger,
         locations=_put(ledger, location, msgspec.structs.replace(stock, on_hand=on_hand)),
-        feed_sequences={**ledger.feed_sequences, feed: sequence},
+        feed_sequences={**ledger.feed_sequences, feed: floor},
+        adjustments=adjustments,
     )
     return next_ledger, _applied(location, shortage=shortage)
 
 
 def _set_stock(ledger: SkuLedger, command: SetStock) -> tuple[SkuLedger, LedgerOutcome]:
+    """A count as of its sequence: adjustments already applied past it stay on top of it."""
     feed = _feed_key(command.source_system, command.location)
     if not _fresh(ledger, feed, command.sequence):
         return ledger, LedgerOutcome(Verdict.STALE, reason="sequence_not_newer")
-    return _count(ledger, command.location, command.on_hand, feed, command.sequence)
+    later = tuple((s, d) for s, d in ledger.adjustments.get(feed, ()) if s > command.sequence)
+    on_hand = command.on_hand + sum(delta for _, delta in later)
+    return _count(ledger, command.location, on_hand, feed, floor=command.sequence, window=later)
 
 
 def _adjust_stock(ledger: SkuLedger, command: AdjustStock) -> tuple[SkuLedger, LedgerOutcome]:
     feed = _feed_key(command.source_system, command.location)
     if not _fresh(ledger, feed, command.sequence):
         return ledger, LedgerOutcome(Verdict.STALE, reason="sequence_not_newer")
+    window = ledger.adjustments.get(feed, ())
+    if any(sequence == command.sequence for sequence, _ in window):
+        return ledger, LedgerOutcome(Verdict.STALE, reason="already_applied")
+    window = tuple(sorted((*window, (command.sequence, command.delta))))
+    floor = ledger.feed_sequences.get(feed, -1)
+    if len(window) > ADJUSTMENT_WINDOW:
+        (floor, _), *rest = window
+        window = tuple(rest)
     stock = ledger.locations.get(command.location, LocationStock())
-    return _count(ledger, command.location, stock.on_hand + command.delta, feed, command.sequence)
+    on_hand = stock.on_hand + command.delta
+    return _count(ledger, command.location, on_hand, feed, floor=floor, window=window)
 
 
 def _set_safety(ledger: SkuLedger, command: SetSafetyStock) -> tuple[SkuLedger, LedgerOutcome]:

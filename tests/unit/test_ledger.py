@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from orderstream.streams.inventory import StepResult
 from orderstream.streams.inventory import step as inventory_step
 from orderstream.streams.ledger import (
+    ADJUSTMENT_WINDOW,
     AdjustStock,
     AwaitStock,
     Commit,
@@ -235,6 +236,51 @@ def test_stale_feed_records_are_ignored_per_source_and_location() -> None:
     ]
     assert state.locations["WH-AMS"].on_hand == 13
     assert state.locations["WH-DUS"].on_hand == 7
+
+
+def _feed(sequence: int, delta: int | None = None, on_hand: int | None = None) -> InventoryCommand:
+    """One record of the wms feed at WH-DUS: a snapshot (`on_hand`) or an adjustment."""
+    if on_hand is not None:
+        return SetStock(SKU, _at(sequence), "WH-DUS", on_hand, "wms", sequence)
+    return AdjustStock(SKU, _at(sequence), "WH-DUS", delta or 0, "received", "wms", sequence)
+
+
+def test_an_adjustment_delivered_after_a_later_one_is_still_applied_once() -> None:
+    """A replay can hand the ledger a feed out of order: a late delta must not be lost."""
+    state, outcomes = _run([_feed(1, on_hand=100), _feed(3, 10), _feed(2, 31), _feed(2, 31)])
+    assert [o.verdict for o in outcomes] == [Verdict.APPLIED] * 3 + [Verdict.STALE]
+    assert state.locations["WH-DUS"].on_hand == 141
+    replayed, _ = _run([_feed(3, 10), _feed(1, on_hand=100)], state)
+    assert replayed.locations["WH-DUS"].on_hand == 141
+
+
+def test_a_late_snapshot_keeps_the_adjustments_made_after_it() -> None:
+    state, outcomes = _run([_feed(6, 10), _feed(5, on_hand=50), _feed(4, 7)])
+    assert [o.verdict for o in outcomes] == [Verdict.APPLIED, Verdict.APPLIED, Verdict.STALE]
+    assert state.locations["WH-DUS"].on_hand == 60  # the count as of 5, plus 6's delta
+
+
+def test_the_adjustment_window_is_bounded_and_what_falls_out_counts_as_applied() -> None:
+    records = [_feed(0, on_hand=0)] + [_feed(n, 1) for n in range(2, ADJUSTMENT_WINDOW + 4)]
+    state, _ = _run(records)
+    (window,) = state.adjustments.values()
+    assert len(window) == ADJUSTMENT_WINDOW
+    late, outcome = apply(state, _feed(1, 5))  # older than every remembered adjustment
+    assert outcome.verdict is Verdict.STALE and late == state
+    assert state.locations["WH-DUS"].on_hand == ADJUSTMENT_WINDOW + 2
+
+
+@given(st.permutations(list(range(1, 12))), st.integers(min_value=1, max_value=11))
+@settings(max_examples=200, deadline=None)
+def test_any_order_of_a_feed_gives_the_count_of_its_order(order: list[int], snapshot: int) -> None:
+    """One snapshot among positive adjustments, delivered in any order, with each record
+    repeated: the count is that of the feed applied in sequence order."""
+    record = {n: _feed(n, on_hand=40) if n == snapshot else _feed(n, n) for n in order}
+    in_order, _ = _run([record[n] for n in sorted(order)])
+    shuffled, _ = _run([record[n] for n in order] + [record[n] for n in reversed(order)])
+    expected = 40 + sum(n for n in order if n > snapshot)
+    assert in_order.locations["WH-DUS"].on_hand == expected
+    assert shuffled.locations["WH-DUS"].on_hand == expected
 
 
 def test_settled_markers_are_pruned_after_the_retention() -> None:
