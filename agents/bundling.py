@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from orderstream.codecs import internal
 from orderstream.streams.bundling import join
 
-from .dead_letters import decoded
 from .topics import DLQ_ORDERS, FULFILMENT_BUNDLES, FULFILMENT_BUNDLING
 
 if TYPE_CHECKING:
@@ -27,19 +26,22 @@ def register(pipeline: Pipeline) -> None:
     app, metrics = pipeline.app, pipeline.metrics
     bundles = pipeline.table("bundle_key_to_bundle")
     instructions = pipeline.topic(FULFILMENT_BUNDLES)
-    dlq = pipeline.topic(DLQ_ORDERS)
+    contained = pipeline.containment(STAGE, DLQ_ORDERS, "bundle_key_to_quarantine")
+
+    async def join_request(message: Any) -> None:
+        request = contained.decode(internal.fulfilment_requested, message)
+        if not request.bundle_key:
+            return
+        key = request.bundle_key.encode()
+        current = contained.stored(bundles, key, internal.bundle)
+        bundle, bundled = join(current, request)
+        if bundled is not None:
+            await instructions.send(key=key, value=internal.encode(bundled))
+            metrics.count(STAGE, "bundled")
+        if bundle != current:
+            bundles[key] = internal.encode(bundle)
 
     @app.agent(pipeline.topic(FULFILMENT_BUNDLING), name="bundle_shipments")
     async def bundle_shipments(stream: Any) -> None:
-        async for _, request in decoded(stream, internal.fulfilment_requested, dlq, STAGE, metrics):
-            if not request.bundle_key:
-                continue
-            key = request.bundle_key.encode()
-            stored = bundles.get(key)
-            current = internal.bundle.decode(stored) if stored else None
-            bundle, bundled = join(current, request)
-            if bundled is not None:
-                await instructions.send(key=key, value=internal.encode(bundled))
-                metrics.count(STAGE, "bundled")
-            if bundle != current:
-                bundles[key] = internal.encode(bundle)
+        async for event in stream.events():
+            await contained.handle(event.message, join_request)

@@ -1,30 +1,98 @@
-"""The dead-letter policy: a record a stage cannot use goes to `dlq.<stage>`, whole.
+"""The dead-letter policy: whatever goes wrong with one record ends as that record's letter.
 
-No agent crash-loops on a bad record (DESIGN invariant 3): decoding failures, refusals and
-even bugs in a decision are turned into a dead letter carrying the original bytes, headers,
-reason and position, and the stream moves on.
+Every agent hands each record to its stage's `Containment.handle` (DESIGN invariants 3 and 7):
+an input that does not decode, a stored value that does not decode, a refusal or a bug in a
+decision ends as a dead letter in `dlq.<stage>` (original bytes and headers, reason, exception
+type, topic/partition/offset), a counted metric and a log line without payload data; then
+the record is acknowledged like any other. Nothing loops, nothing is lost.
+
+A stored value that does not decode puts its key in quarantine: that input and every later
+one for the key become `state_undecodable` letters, so nothing is decided on missing state.
+The raw stored bytes are kept beside the key. A control record on the key's own partition
+(`orderstream dlq release`) lifts the quarantine; replaying the key's letters then applies
+them in order.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+import traceback
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import msgspec
 
 from orderstream.codecs import internal
-from orderstream.codecs.deadletter import dead_letter, encode_dead_letter
+from orderstream.codecs.deadletter import (
+    QuarantinedState,
+    dead_letter,
+    encode_dead_letter,
+    encode_quarantined,
+)
 from orderstream.streams.rejections import Rejected, RejectReason
 
 from .metrics import Metrics
 
 T = TypeVar("T")
+R = TypeVar("R")
+log = logging.getLogger(__name__)
+
+CONTROL_HEADER = "orderstream-control"
+"""A record carrying this header is an operator's instruction to the stage, not an input."""
+RELEASE = b"release-quarantine"
+STATE_KEY_HEADER = "orderstream-state-key"
+"""The stored key a control record is about."""
+MAX_DETAIL = 500
+"""A letter's detail is cut here: an exception's text is for a reader, not a payload copy."""
 
 
-async def send_dead_letter(topic: Any, stage: str, message: Any, rejected: Rejected) -> None:
-    """Publish the record behind Faust `message` to the stage's dead-letter topic."""
-    headers = [(name, bytes(value)) for name, value in (message.headers or [])]
+class UnusableInputError(Exception):
+    """The input itself cannot be used; the letter carries the refusal."""
+
+    def __init__(self, rejected: Rejected) -> None:
+        super().__init__(rejected.describe())
+        self.rejected = rejected
+
+
+class QuarantinedKeyError(Exception):
+    """The input is for a key whose stored value does not decode."""
+
+    def __init__(self, key: bytes, detail: str) -> None:
+        super().__init__(detail)
+        self.key = key
+        self.detail = detail
+
+
+class StateUndecodableError(QuarantinedKeyError):
+    """Found now: the key's stored value did not decode; it goes into quarantine."""
+
+    def __init__(self, key: bytes, stored: bytes, detail: str) -> None:
+        super().__init__(key, detail)
+        self.stored = stored
+
+
+def header(message: Any, name: str) -> bytes | None:
+    for key, value in message.headers or ():
+        if key.lower() == name:
+            return bytes(value)
+    return None
+
+
+def position(message: Any) -> str:
+    return f"{message.topic}:{message.partition}:{message.offset}"
+
+
+async def send_dead_letter(
+    topic: Any,
+    stage: str,
+    message: Any,
+    rejected: Rejected,
+    *,
+    exception: str = "",
+    state_key: bytes = b"",
+) -> None:
+    """Publish the record behind `message` (Faust or aiokafka) to the stage's letters."""
     letter = dead_letter(
         stage=stage,
         rejected=rejected,
@@ -33,32 +101,126 @@ async def send_dead_letter(topic: Any, stage: str, message: Any, rejected: Rejec
         offset=message.offset,
         value=message.value or b"",
         key=message.key,
-        headers=headers,
+        headers=[(name, bytes(value)) for name, value in (message.headers or ())],
         now=datetime.now(UTC),
+        exception=exception,
+        state_key=state_key.decode("utf-8", "replace"),
     )
     await topic.send(key=message.key, value=encode_dead_letter(letter))
 
 
-async def decode_or_dead_letter(
-    decoder: msgspec.json.Decoder[T], message: Any, dlq: Any, stage: str, metrics: Metrics
-) -> T | None:
-    """The decoded value, or None after the record went to the stage's dead-letter topic."""
-    try:
-        return decoder.decode(message.value or b"")
-    except internal.DecodeFailure as error:
-        rejected = Rejected(RejectReason.UNDECODABLE, str(error))
-        await send_dead_letter(dlq, stage, message, rejected)
-        metrics.count(stage, "dead_letter")
+class Containment:
+    """One stage's containment: its letters topic, its metrics and its quarantined keys.
+
+    `dlq` None keeps no letters (the availability follower: every worker reads every record
+    of that derived topic, so a letter would be written once per worker); the record is then
+    counted and logged only. `quarantine` is the stage's `<key>_to_quarantine` table.
+    """
+
+    def __init__(
+        self, stage: str, metrics: Metrics, dlq: Any = None, quarantine: Any = None
+    ) -> None:
+        self.stage = stage
+        self.metrics = metrics
+        self.dlq = dlq
+        self.quarantine = quarantine
+        if quarantine is not None:
+            metrics.quarantined.labels(stage=stage).set_function(lambda: len(quarantine))
+
+    def decode(self, decoder: msgspec.json.Decoder[T], message: Any) -> T:
+        """The record's value, decoded; `UnusableInputError` when it does not decode."""
+        try:
+            return decoder.decode(message.value or b"")
+        except internal.DecodeFailure as error:
+            raise UnusableInputError(Rejected(RejectReason.UNDECODABLE, str(error))) from error
+
+    def stored(
+        self, table: Any, key: bytes, decoder: msgspec.json.Decoder[T], owner: bytes = b""
+    ) -> T | None:
+        """The value stored under `key`, decoded, or None when there is none.
+
+        `owner` (default `key`) is the key quarantined when the value does not decode; it
+        is refused at once when it is in quarantine already.
+        """
+        owner = owner or key
+        if self.quarantine is not None and owner in self.quarantine:
+            raise QuarantinedKeyError(
+                owner, "the key is in quarantine: its stored value did not decode"
+            )
+        raw = table.get(key)
+        if raw is None:
+            return None
+        try:
+            return decoder.decode(raw)
+        except internal.DecodeFailure as error:
+            raise StateUndecodableError(
+                owner, raw, f"stored value of {len(raw)} bytes: {error}"
+            ) from error
+
+    async def handle(self, message: Any, work: Callable[[Any], Awaitable[R]]) -> R | None:
+        """`work(message)`'s result, or None when the record ended as a letter or was a control."""
+        if header(message, CONTROL_HEADER) is not None:
+            self._control(message)
+            return None
+        try:
+            return await work(message)
+        except UnusableInputError as refused:
+            await self._letter(message, refused.rejected, "dead_letter")
+        except QuarantinedKeyError as held:
+            if isinstance(held, StateUndecodableError):
+                self._put_in_quarantine(message, held)
+            rejected = Rejected(RejectReason.STATE_UNDECODABLE, held.detail[:MAX_DETAIL])
+            await self._letter(message, rejected, "state_undecodable", state_key=held.key)
+        except Exception as error:  # a bug, or a failure the input caused: never crash-loop
+            name = type(error).__name__
+            rejected = Rejected(RejectReason.INTERNAL_ERROR, f"{name}: {error}"[:MAX_DETAIL])
+            # No exception text in the log: it may quote the input. The frames say where.
+            log.error("%s: %s on %s, dead-lettered", self.stage, name, position(message))
+            log.debug(
+                "%s: %s at\n%s", self.stage, name, "".join(traceback.format_tb(error.__traceback__))
+            )
+            await self._letter(message, rejected, "internal_error", exception=name)
         return None
 
+    async def _letter(
+        self,
+        message: Any,
+        rejected: Rejected,
+        outcome: str,
+        *,
+        exception: str = "",
+        state_key: bytes = b"",
+    ) -> None:
+        self.metrics.count(self.stage, outcome)
+        if self.dlq is None:
+            log.warning("%s: skipped %s (%s)", self.stage, position(message), rejected.reason.value)
+            return
+        await send_dead_letter(
+            self.dlq, self.stage, message, rejected, exception=exception, state_key=state_key
+        )
 
-async def decoded(
-    stream: Any, decoder: msgspec.json.Decoder[T], dlq: Any, stage: str, metrics: Metrics
-) -> AsyncIterator[tuple[Any, T]]:
-    """Each record of a Faust agent's `stream` with its decoded value; one that does not
-    decode goes to the stage's dead-letter topic instead. A record is acknowledged when the
-    next one is asked for, as with `stream.events()`."""
-    async for event in stream.events():
-        value = await decode_or_dead_letter(decoder, event.message, dlq, stage, metrics)
-        if value is not None:
-            yield event.message, value
+    def _put_in_quarantine(self, message: Any, held: StateUndecodableError) -> None:
+        if self.quarantine is None:
+            return
+        entry = QuarantinedState(
+            stored=held.stored,
+            detail=held.detail[:MAX_DETAIL],
+            since=datetime.fromtimestamp(message.timestamp, UTC),
+            position=position(message),
+        )
+        self.quarantine[held.key] = encode_quarantined(entry)
+        log.error(
+            "%s: a stored value does not decode; key quarantined at %s",
+            self.stage,
+            position(message),
+        )
+
+    def _control(self, message: Any) -> None:
+        command, key = header(message, CONTROL_HEADER), header(message, STATE_KEY_HEADER)
+        if command != RELEASE or not key or self.quarantine is None:
+            self.metrics.count(self.stage, "control_ignored")
+            return
+        if key in self.quarantine:
+            del self.quarantine[key]
+            self.metrics.count(self.stage, "quarantine_released")
+            log.info("%s: quarantine released at %s", self.stage, position(message))

@@ -21,7 +21,7 @@ from orderstream.streams.dedupe import FirstSeen, Seen, check
 from orderstream.streams.inventory import StockFeedEvent, command_for
 from orderstream.streams.rejections import Rejected
 
-from .dead_letters import send_dead_letter
+from .dead_letters import UnusableInputError
 from .topics import DLQ_INGEST, INVENTORY_COMMANDS, ORDERS_EVENTS, source_of
 
 if TYPE_CHECKING:
@@ -35,43 +35,39 @@ def register(pipeline: Pipeline) -> None:
     raw = app.topic(*(names.raw(source) for source in Source), key_type=bytes, value_type=bytes)
     orders_events = pipeline.topic(ORDERS_EVENTS)
     inventory_commands = pipeline.topic(INVENTORY_COMMANDS)
-    dlq = pipeline.topic(DLQ_INGEST)
+    contained = pipeline.containment(STAGE, DLQ_INGEST, "idempotency_key_to_quarantine")
     prefix = names.prefix
     first_seen = pipeline.table("idempotency_key_to_first_seen")
     retention = pipeline.dedupe_retention
 
+    async def normalize(message: Any) -> None:
+        source = source_of(message.topic, prefix)
+        headers = {
+            name.lower(): bytes(value).decode("utf-8", "replace")
+            for name, value in (message.headers or [])
+        }
+        outcome = normalize_payload(source, message.value or b"", headers)
+        if isinstance(outcome, Rejected):
+            raise UnusableInputError(outcome)
+        key = outcome.idempotency_key.encode()
+        earlier = contained.stored(first_seen, key, internal.first_seen)
+        now = datetime.fromtimestamp(message.timestamp, UTC)
+        position = f"{message.topic}:{message.partition}:{message.offset}"
+        seen = check(earlier, now, position, retention[source])
+        if seen is Seen.DUPLICATE:
+            metrics.count(STAGE, "duplicate")
+            return
+        if isinstance(outcome, StockFeedEvent):
+            command = command_for(outcome)
+            await inventory_commands.send(key=command.sku.encode(), value=internal.encode(command))
+        else:
+            await orders_events.send(key=outcome.key.encode(), value=internal.encode(outcome))
+        # A replay writes the row again: it may be in this RocksDB only (see orders.py).
+        row = FirstSeen(now, position) if seen is Seen.NEW or earlier is None else earlier
+        first_seen[key] = internal.encode(row)
+        metrics.count(STAGE, "normalized")
+
     @app.agent(raw, name="normalize_raw_events")
     async def normalize_raw_events(stream: Any) -> None:
         async for event in stream.events():
-            message = event.message
-            source = source_of(message.topic, prefix)
-            headers = {
-                name.lower(): bytes(value).decode("utf-8", "replace")
-                for name, value in (message.headers or [])
-            }
-            outcome = normalize_payload(source, message.value or b"", headers)
-            if isinstance(outcome, Rejected):
-                await send_dead_letter(dlq, STAGE, message, outcome)
-                metrics.count(STAGE, "dead_letter")
-                continue
-            key = outcome.idempotency_key.encode()
-            stored = first_seen.get(key)
-            now = datetime.fromtimestamp(message.timestamp, UTC)
-            position = f"{message.topic}:{message.partition}:{message.offset}"
-            earlier = internal.first_seen.decode(stored) if stored else None
-            seen = check(earlier, now, position, retention[source])
-            if seen is Seen.DUPLICATE:
-                metrics.count(STAGE, "duplicate")
-                continue
-            if isinstance(outcome, StockFeedEvent):
-                command = command_for(outcome)
-                await inventory_commands.send(
-                    key=command.sku.encode(), value=internal.encode(command)
-                )
-            else:
-                await orders_events.send(key=outcome.key.encode(), value=internal.encode(outcome))
-            if seen is Seen.NEW:
-                first_seen[key] = internal.encode(FirstSeen(now, position))
-            elif stored is not None:  # a replay: the row may be in this RocksDB only (orders.py)
-                first_seen[key] = stored
-            metrics.count(STAGE, "normalized")
+            await contained.handle(event.message, normalize)

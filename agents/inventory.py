@@ -17,11 +17,11 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from orderstream.codecs import internal
-from orderstream.streams.inventory import step
-from orderstream.streams.ledger import SkuLedger, Verdict
+from orderstream.streams.inventory import refused_unreadable, step
+from orderstream.streams.ledger import Reserve, SkuLedger, Verdict
 from orderstream.streams.ledger_rows import StoredRow, in_head, row_id, spill, with_row
 
-from .dead_letters import decoded
+from .dead_letters import QuarantinedKeyError
 from .topics import DLQ_INVENTORY, INVENTORY_AVAILABILITY, INVENTORY_COMMANDS, INVENTORY_REPLIES
 
 if TYPE_CHECKING:
@@ -39,38 +39,47 @@ def register(pipeline: Pipeline) -> None:
     ledgers = pipeline.table("sku_to_ledger")
     replies = pipeline.topic(INVENTORY_REPLIES)
     availability = pipeline.topic(INVENTORY_AVAILABILITY)
-    dlq = pipeline.topic(DLQ_INVENTORY)
+    contained = pipeline.containment(STAGE, DLQ_INVENTORY, "sku_to_quarantine")
 
-    @app.agent(pipeline.topic(INVENTORY_COMMANDS), name="apply_inventory_commands")
-    async def apply_inventory_commands(stream: Any) -> None:
-        async for _, command in decoded(stream, internal.inventory_command, dlq, STAGE, metrics):
-            key = command.sku.encode()
-            stored = ledgers.get(key)
-            head = internal.sku_ledger.decode(stored) if stored else SkuLedger(sku=command.sku)
+    async def apply(message: Any) -> None:
+        command = contained.decode(internal.inventory_command, message)
+        key = command.sku.encode()
+        try:
+            head = contained.stored(ledgers, key, internal.sku_ledger) or SkuLedger(command.sku)
             ledger, read_back = head, {}
             rid = row_id(command)
             if rid is not None and not in_head(head, rid):
-                row = ledgers.get(key + ROW_SEPARATOR + rid.encode())
+                row_key = key + ROW_SEPARATOR + rid.encode()
+                row = contained.stored(ledgers, row_key, internal.ledger_row, owner=key)
                 if row is not None:
-                    read_back = {rid: internal.ledger_row.decode(row).row}
-                    ledger = with_row(head, rid, read_back[rid])
-            started = time.perf_counter()
-            result = step(ledger, command, retention=retention)
-            metrics.decide_seconds.labels(stage=STAGE).observe(time.perf_counter() - started)
-            for answer in result.answers:
+                    read_back = {rid: row.row}
+                    ledger = with_row(head, rid, row.row)
+        except QuarantinedKeyError:
+            if isinstance(command, Reserve):  # its order re-plans instead of waiting
+                answer = refused_unreadable(command)
                 await replies.send(key=answer.key.encode(), value=internal.encode(answer))
-                metrics.reservations.labels(
-                    verdict="granted" if answer.granted else "refused"
-                ).inc()
-            for change in result.availability:
-                await availability.send(key=key, value=internal.encode(change))
-            for arrived in result.arrivals:
-                await replies.send(key=arrived.key.encode(), value=internal.encode(arrived))
-            next_head, rows = spill(result.ledger, read_back, head, head_rows)
-            for spilled, row in rows.items():  # before the head: see streams.ledger_rows
-                ledgers[key + ROW_SEPARATOR + spilled.encode()] = internal.encode(StoredRow.of(row))
-            if next_head != head or result.outcome.verdict is Verdict.DUPLICATE:
-                # A replayed command's effect may be in this worker's RocksDB only (a
-                # SIGKILL after the local write lost the changelog record): write it again.
-                ledgers[key] = internal.encode(next_head)
-            metrics.count(STAGE, result.outcome.verdict.value)
+                metrics.reservations.labels(verdict="refused").inc()
+            raise
+        started = time.perf_counter()
+        result = step(ledger, command, retention=retention)
+        metrics.decide_seconds.labels(stage=STAGE).observe(time.perf_counter() - started)
+        for answer in result.answers:
+            await replies.send(key=answer.key.encode(), value=internal.encode(answer))
+            metrics.reservations.labels(verdict="granted" if answer.granted else "refused").inc()
+        for change in result.availability:
+            await availability.send(key=key, value=internal.encode(change))
+        for arrived in result.arrivals:
+            await replies.send(key=arrived.key.encode(), value=internal.encode(arrived))
+        next_head, rows = spill(result.ledger, read_back, head, head_rows)
+        for spilled, row in rows.items():  # before the head: see streams.ledger_rows
+            ledgers[key + ROW_SEPARATOR + spilled.encode()] = internal.encode(StoredRow.of(row))
+        if next_head != head or result.outcome.verdict is Verdict.DUPLICATE:
+            # A replayed command's effect may be in this worker's RocksDB only (a
+            # SIGKILL after the local write lost the changelog record): write it again.
+            ledgers[key] = internal.encode(next_head)
+        metrics.count(STAGE, result.outcome.verdict.value)
+
+    @app.agent(pipeline.topic(INVENTORY_COMMANDS), name="apply_inventory_commands")
+    async def apply_inventory_commands(stream: Any) -> None:
+        async for event in stream.events():
+            await contained.handle(event.message, apply)

@@ -45,6 +45,12 @@ class Metrics:
             registry=self.registry,
             buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
         )
+        self.quarantined = Gauge(
+            "orderstream_quarantined_keys",
+            "Keys whose stored value does not decode, held until released, by stage.",
+            ["stage"],
+            registry=self.registry,
+        )
         self.replica_rows = Gauge(
             "orderstream_atp_replica_rows",
             "SKU x location rows in this worker's planning replica.",

@@ -12,7 +12,6 @@ outputs its first delivery caused.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -22,9 +21,7 @@ from orderstream.streams.ledger import AwaitStock, Commit, Release, Reserve
 from orderstream.streams.order_messages import FulfilmentRequested, StatusChanged
 from orderstream.streams.order_process import Context, decide, order_id_of
 from orderstream.streams.order_state import OrderState, Output
-from orderstream.streams.rejections import Rejected, RejectReason
 
-from .dead_letters import decode_or_dead_letter, send_dead_letter
 from .order_batch import DeferredOutputs
 from .topics import (
     DLQ_ORDERS,
@@ -39,7 +36,6 @@ from .topics import (
 if TYPE_CHECKING:
     from .pipeline import Pipeline
 
-log = logging.getLogger(__name__)
 STAGE = "orders"
 BATCH_IDLE_S = 0.05
 """A batch whose next record has not come for this long settles without it."""
@@ -65,7 +61,7 @@ def register(pipeline: Pipeline) -> None:
     fulfilment_topic = pipeline.topic(FULFILMENT_REQUESTS)
     bundling_topic = pipeline.topic(FULFILMENT_BUNDLING)
     commands_topic = pipeline.topic(INVENTORY_COMMANDS)
-    dlq = pipeline.topic(DLQ_ORDERS)
+    contained = pipeline.containment(STAGE, DLQ_ORDERS, "order_id_to_quarantine")
     reservation_ttl = timedelta(minutes=settings.reservation_ttl_minutes)
 
     async def publish(output: Output) -> None:
@@ -83,13 +79,10 @@ def register(pipeline: Pipeline) -> None:
     async def decide_record(message: Any) -> tuple[Output, ...]:
         """Decide one record and write the order's next state; its outputs are returned,
         for the batch to publish once the state is on the broker."""
-        inbound = await decode_or_dead_letter(internal.order_inbound, message, dlq, STAGE, metrics)
-        if inbound is None:
-            return ()
+        inbound = contained.decode(internal.order_inbound, message)
         order_id = order_id_of(inbound)
         key = order_id.encode()
-        stored = states.get(key)
-        state = internal.order_state.decode(stored) if stored else OrderState(oms_order_id=order_id)
+        state = contained.stored(states, key, internal.order_state) or OrderState(order_id)
         context = Context(
             now=datetime.fromtimestamp(message.timestamp, UTC),
             rules=pipeline.rules,
@@ -100,14 +93,7 @@ def register(pipeline: Pipeline) -> None:
             position=f"{message.topic}:{message.partition}:{message.offset}",
         )
         started = time.perf_counter()
-        try:
-            decision = decide(state, inbound, context)
-        except Exception as error:  # a bug: never crash-loop on one order
-            log.exception("decision failed for %s", order_id)
-            rejected = Rejected(RejectReason.INTERNAL_ERROR, repr(error))
-            await send_dead_letter(dlq, STAGE, message, rejected)
-            metrics.count(STAGE, "internal_error")
-            return ()
+        decision = decide(state, inbound, context)
         metrics.decide_seconds.labels(stage=STAGE).observe(time.perf_counter() - started)
         metrics.count(STAGE, decision.verdict)
         if decision.state is not state or decision.verdict == "replay":
@@ -136,6 +122,7 @@ def register(pipeline: Pipeline) -> None:
         idle = asyncio.ensure_future(batch.settle_when_idle())
         try:
             async for event in manual.events():
-                await batch.add(event, await decide_record(event.message))
+                outputs = await contained.handle(event.message, decide_record)
+                await batch.add(event, outputs or ())
         finally:
             idle.cancel()

@@ -13,6 +13,7 @@ from orderstream.streams.routing import RuleSet
 from orderstream.streams.validation import served_countries
 
 from . import bundling, ingest, inventory, orders
+from .dead_letters import Containment
 from .metrics import Metrics
 from .replica import AtpReplica
 from .settings import Settings
@@ -47,6 +48,11 @@ class Pipeline:
         return self.app.Table(
             name, key_type=bytes, value_type=bytes, partitions=self.settings.topic_partitions
         )
+
+    def containment(self, stage: str, dlq: str, quarantine: str) -> Containment:
+        """The stage's containment: letters to `dlq`, undecodable keys in table `quarantine`
+        (`<key>_to_quarantine`, written only by the stage's agent, like its state table)."""
+        return Containment(stage, self.metrics, self.topic(dlq), self.table(quarantine))
 
 
 def build_pipeline(app: faust.App, settings: Settings, rules: RuleSet) -> Pipeline:

@@ -7,18 +7,18 @@ refuses every reservation, so a stale replica costs a re-plan, never an oversell
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 
 from orderstream.codecs import internal
+from orderstream.streams.inventory import AvailabilityChanged
 
+from .dead_letters import Containment
 from .kafka_admin import partitions_of
 from .metrics import Metrics
-
-log = logging.getLogger(__name__)
 
 
 class AtpReplica:
@@ -33,16 +33,25 @@ class AtpReplica:
         self.metrics = metrics
         self.view: dict[str, dict[str, int]] = {}
         self.rows = 0
+        self.contained = Containment("availability", metrics)
+
+    async def apply_record(self, record: Any) -> None:
+        """One record of the topic (the containment turns a bad one into a count)."""
+        self.put(self.contained.decode(internal.availability, record))
 
     def apply(self, raw: bytes) -> None:
-        change = internal.availability.decode(raw)
+        self.put(internal.availability.decode(raw))
+
+    def put(self, change: AvailabilityChanged) -> None:
         locations = self.view.setdefault(change.sku, {})
         if change.location not in locations:
             self.rows += 1
         locations[change.location] = change.atp
 
     async def run(self) -> None:
-        """Follow the topic forever; a bad record is logged and skipped (it is derived data)."""
+        """Follow the topic forever; a bad record is counted, logged and skipped: it is
+        derived data (the SKU's ledger head is the record of truth), read by every worker."""
+
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap,
             enable_auto_commit=False,
@@ -58,12 +67,8 @@ class AtpReplica:
                 batches = await consumer.getmany(timeout_ms=200, max_records=5000)
                 for records in batches.values():
                     for record in records:
-                        if record.value is None:
-                            continue
-                        try:
-                            self.apply(record.value)
-                        except internal.DecodeFailure as error:
-                            log.warning("skipping bad availability record: %s", error)
+                        if record.value is not None:
+                            await self.contained.handle(record, self.apply_record)
                 self.metrics.replica_rows.set(self.rows)
         finally:
             await consumer.stop()

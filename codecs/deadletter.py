@@ -26,6 +26,19 @@ class DeadLetter(msgspec.Struct, frozen=True, tag="dead_letter.v1", tag_field="t
     original_key: bytes | None
     headers: list[tuple[str, bytes]]
     dead_lettered_at: datetime
+    exception: str = ""
+    """The exception's type name when a bug or a failure outside the input caused the letter."""
+    state_key: str = ""
+    """The stored key in quarantine, for `state_undecodable` letters: `dlq release` names it."""
+
+
+class QuarantinedState(msgspec.Struct, frozen=True, tag="quarantined_state.v1", tag_field="type"):
+    """A stage's stored value that no longer decodes, kept byte for byte until released."""
+
+    stored: bytes  # base64 in JSON: the table value exactly as it was read
+    detail: str
+    since: datetime
+    position: str  # topic:partition:offset of the input that found it
 
 
 _encoder = msgspec.json.Encoder()
@@ -43,6 +56,8 @@ def dead_letter(
     key: bytes | None,
     headers: list[tuple[str, bytes]],
     now: datetime,
+    exception: str = "",
+    state_key: str = "",
 ) -> DeadLetter:
     """The dead letter for a record the `stage` could not use; `now` comes from the caller."""
     return DeadLetter(
@@ -57,6 +72,8 @@ def dead_letter(
         original_key=key,
         headers=headers,
         dead_lettered_at=now,
+        exception=exception,
+        state_key=state_key,
     )
 
 
@@ -66,3 +83,14 @@ def encode_dead_letter(letter: DeadLetter) -> bytes:
 
 def decode_dead_letter(raw: bytes) -> DeadLetter:
     return _decoder.decode(raw)
+
+
+_quarantine_decoder = msgspec.json.Decoder(QuarantinedState)
+
+
+def encode_quarantined(entry: QuarantinedState) -> bytes:
+    return _encoder.encode(entry)
+
+
+def decode_quarantined(raw: bytes) -> QuarantinedState:
+    return _quarantine_decoder.decode(raw)

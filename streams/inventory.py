@@ -155,6 +155,25 @@ def _answer(command: Reserve, outcome: LedgerOutcome) -> ReservationAnswered | N
     )
 
 
+UNREADABLE = "sku_unreadable"
+"""The refusal's reason when the SKU's stored ledger does not decode (it is quarantined)."""
+
+
+def refused_unreadable(command: Reserve) -> ReservationAnswered:
+    """The answer to a reserve whose SKU is quarantined: refused, so its order re-plans on
+    another node or backorders instead of waiting on a ledger that cannot decide."""
+    return ReservationAnswered(
+        reservation_id=command.reservation_id,
+        oms_order_id=command.oms_order_id,
+        line_id=command.line_id,
+        sku=command.sku,
+        location=command.location,
+        qty=command.qty,
+        granted=False,
+        reason=UNREADABLE,
+    )
+
+
 def step(
     ledger: SkuLedger, command: InventoryCommand, *, retention: timedelta = DEFAULT_RETENTION
 ) -> StepResult:

@@ -38,7 +38,7 @@ from .events import (
     TrackingStatus,
     TrackingUpdated,
 )
-from .inventory import ReservationAnswered, StockArrived
+from .inventory import UNREADABLE, ReservationAnswered, StockArrived
 from .ledger import AwaitStock, Commit, Release, Reserve
 from .model import Order, PaymentState, ServiceLevel
 from .order_messages import AllocatedShipment, FulfilmentRequested, LineQty, StatusChanged
@@ -103,7 +103,10 @@ class Decision(msgspec.Struct, frozen=True):
 def input_key(message: OrderInput) -> tuple[str, str]:
     """The input's idempotency key and its source."""
     if isinstance(message, ReservationAnswered):
-        return f"answer:{message.reservation_id}", "inventory"
+        # A refusal for a quarantined ledger is not the ledger's verdict: the real answer
+        # may follow once the SKU is released and its reserve replayed.
+        unreadable = ":unreadable" if message.reason == UNREADABLE else ""
+        return f"answer:{message.reservation_id}{unreadable}", "inventory"
     if isinstance(message, StockArrived):
         return f"arrived:{message.sku}:{message.notice}", "inventory"
     return message.idempotency_key, message.source
@@ -374,6 +377,10 @@ class _Work:
                 self.release(answer.reservation_id, answer.sku, "unknown_reservation")
             return
         if current.state is not LineState.PENDING:
+            if answer.granted and current.state is LineState.REFUSED:
+                # Refused first, granted later: the SKU's ledger was quarantined and the
+                # reserve replayed after its release. The order has planned without it.
+                self.release(answer.reservation_id, answer.sku, "granted_after_refusal")
             return
         self.reservations[answer.reservation_id] = msgspec.structs.replace(
             current,

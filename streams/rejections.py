@@ -27,6 +27,7 @@ class RejectReason(enum.StrEnum):
     INVALID_REFERENCE = "invalid_reference"
     OVERSIZE = "oversize"  # the raw payload is larger than the ingest stage decodes
     INTERNAL_ERROR = "internal_error"  # a bug in a decision; the record is kept, not retried
+    STATE_UNDECODABLE = "state_undecodable"  # the key's stored value does not decode: quarantined
 
 
 class Rejected(msgspec.Struct, frozen=True, tag="rejected.v1"):

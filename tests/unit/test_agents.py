@@ -11,19 +11,29 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 from unittest import mock
 
 import msgspec
 import pytest
 
+from orderstream.agents import ingest, orders
 from orderstream.agents.app import create_app
+from orderstream.agents.dead_letters import (
+    CONTROL_HEADER,
+    RELEASE,
+    STATE_KEY_HEADER,
+)
+from orderstream.agents.metrics import Metrics
 from orderstream.agents.pipeline import Pipeline, build_pipeline
+from orderstream.agents.replica import AtpReplica
 from orderstream.agents.settings import load_settings
 from orderstream.agents.worker import read_rules
 from orderstream.codecs import internal
+from orderstream.codecs.deadletter import decode_quarantined
 from orderstream.codecs.sources import Source, normalize_payload
-from orderstream.streams.inventory import ReservationAnswered
+from orderstream.streams.inventory import AvailabilityChanged, ReservationAnswered
 from orderstream.streams.ledger import Reserve, SetInbound, SetStock
 from tests.unit.feeds import FIXTURES
 from tests.unit.test_bundling import request as bundling_request
@@ -213,3 +223,136 @@ async def test_a_repeated_reservation_writes_the_ledger_head_again(harness: Harn
             await ctx.put(reserve, key=b"A")
     assert [call.args[0] for call in written.call_args_list] == [b"A", b"A", b"A"]
     assert [a["granted"] for a in harness.on("inventory.replies")] == [True, True]
+
+
+def release_headers(key: bytes) -> list[tuple[str, bytes]]:
+    return [(CONTROL_HEADER, RELEASE), (STATE_KEY_HEADER, key)]
+
+
+async def test_a_ledger_that_no_longer_decodes_quarantines_its_sku_until_released(
+    harness: Harness,
+) -> None:
+    """Nothing is decided on a head that cannot be read: every command for the SKU is a
+    `state_undecodable` letter, a reserve is answered refused (so its order re-plans), the
+    stored bytes are kept; a release lifts the quarantine and the next command applies."""
+    ledgers = harness.pipeline.app.tables["sku_to_ledger"]
+    quarantine = harness.pipeline.app.tables["sku_to_quarantine"]
+    ledgers.data[b"A"] = b'{"sku": "A", "locations": 7}'  # a change that was not additive
+    agent = harness.pipeline.app.agents["apply_inventory_commands"]
+    reserve = internal.encode(Reserve("A", NOW, "r1", "o:r1", "1", "WH-AMS", 3))
+    async with agent.test_context() as ctx:
+        await ctx.put(internal.encode(SetStock("A", NOW, "WH-AMS", 5, "wms", 1)), key=b"A")
+        await ctx.put(reserve, key=b"A")
+        await ctx.put(internal.encode(SetStock("B", NOW, "WH-AMS", 2, "wms", 1)), key=b"B")
+        assert set(quarantine.data.keys()) == {b"A"}
+        kept = decode_quarantined(quarantine.data[b"A"])
+        assert kept.stored == b'{"sku": "A", "locations": 7}'
+        del ledgers.data[b"A"]  # the operator repaired (here: dropped) the value
+        await ctx.put(b"", key=b"A", headers=release_headers(b"A"))
+        await ctx.put(internal.encode(SetStock("A", NOW, "WH-AMS", 4, "wms", 2)), key=b"A")
+    letters = harness.on("dlq.inventory")
+    assert [(d["reason"], d["state_key"]) for d in letters] == [("state_undecodable", "A")] * 2
+    (answer,) = harness.on("inventory.replies")
+    assert (answer["reservation_id"], answer["granted"]) == ("r1", False)
+    assert [c["sku"] for c in harness.on("inventory.availability")] == ["B", "A"]
+    assert b"A" not in quarantine.data
+    gauge = harness.pipeline.metrics.exposition().decode()
+    assert 'orderstream_quarantined_keys{stage="inventory"} 0.0' in gauge
+
+
+async def test_an_order_whose_state_does_not_decode_is_quarantined_and_its_inputs_kept(
+    harness: Harness,
+) -> None:
+    harness.pipeline.replica.view.update({"JKT-WOOL-NAVY-M": {"WH-DUS": 4}})
+    raw = (FIXTURES / "shopify/orders_create.json").read_bytes()
+    placed = normalize_payload(Source.SHOPIFY, raw, {"x-shopify-topic": "orders/create"})
+    states = harness.pipeline.app.tables["order_id_to_state"]
+    states.data[b"shopify:5874123456789"] = b"\xff not json"
+    agent = harness.pipeline.app.agents["process_orders"]
+    async with agent.test_context() as ctx:
+        await ctx.put(internal.encode(placed), key=b"shopify:5874123456789")
+        await ctx.put(internal.encode(placed), key=b"shopify:5874123456789")
+        await harness.sent_on("dlq.orders", 2)
+        gauge = harness.pipeline.metrics.exposition().decode()
+        assert 'orderstream_quarantined_keys{stage="orders"} 1.0' in gauge
+    letters = harness.on("dlq.orders")
+    assert [d["reason"] for d in letters] == ["state_undecodable", "state_undecodable"]
+    assert harness.on("orders.status") == [] and harness.on("inventory.commands") == []
+    assert states.data[b"shopify:5874123456789"] == b"\xff not json"  # nothing overwritten
+
+
+async def test_a_decision_that_raises_is_a_dead_letter_and_the_agent_goes_on(
+    harness: Harness,
+) -> None:
+    harness.pipeline.replica.view.update({"JKT-WOOL-NAVY-M": {"WH-DUS": 4}})
+    raw = (FIXTURES / "shopify/orders_create.json").read_bytes()
+    placed = normalize_payload(Source.SHOPIFY, raw, {"x-shopify-topic": "orders/create"})
+    other = msgspec.structs.replace(
+        placed,
+        order=msgspec.structs.replace(placed.order, oms_order_id="shopify:2"),
+        idempotency_key="shopify:2:1",
+    )
+    agent = harness.pipeline.app.agents["process_orders"]
+    real = orders.decide
+
+    def flaky(state: Any, inbound: Any, context: Any) -> Any:
+        if state.oms_order_id == "shopify:5874123456789":
+            raise KeyError("a bug")
+        return real(state, inbound, context)
+
+    with mock.patch.object(orders, "decide", flaky):
+        async with agent.test_context() as ctx:
+            await ctx.put(internal.encode(placed), key=b"shopify:5874123456789")
+            await ctx.put(internal.encode(other), key=b"shopify:2")
+            await harness.sent_on("orders.status", 1)
+    (letter,) = harness.on("dlq.orders")
+    assert (letter["reason"], letter["exception"]) == ("internal_error", "KeyError")
+    assert [s["oms_order_id"] for s in harness.on("orders.status")] == ["shopify:2"]
+
+
+async def test_an_unreadable_first_sighting_quarantines_the_idempotency_key(
+    harness: Harness,
+) -> None:
+    raw = (FIXTURES / "shopify/orders_create.json").read_bytes()
+    placed = normalize_payload(Source.SHOPIFY, raw, {"x-shopify-topic": "orders/create"})
+    key = placed.idempotency_key.encode()
+    harness.pipeline.app.tables["idempotency_key_to_first_seen"].data[key] = b"[]"
+    agent = harness.pipeline.app.agents["normalize_raw_events"]
+    headers = [("X-Shopify-Topic", b"orders/create")]
+    # The test context's channel has no topic name to tell the source by.
+    with mock.patch.object(ingest, "source_of", lambda *_: Source.SHOPIFY):
+        async with agent.test_context() as ctx:
+            await ctx.put(raw, key=b"shopify:5874123456789", headers=headers)
+    (letter,) = harness.on("dlq.ingest")
+    assert (letter["reason"], letter["state_key"]) == ("state_undecodable", key.decode())
+    assert harness.on("orders.events") == []
+
+
+async def test_an_unreadable_bundle_is_quarantined(harness: Harness) -> None:
+    harness.pipeline.app.tables["bundle_key_to_bundle"].data[b"k1"] = b"{}"
+    agent = harness.pipeline.app.agents["bundle_shipments"]
+    async with agent.test_context() as ctx:
+        await ctx.put(internal.encode(bundling_request("o1")), key=b"k1")
+    (letter,) = harness.on("dlq.orders")
+    assert (letter["stage"], letter["reason"]) == ("bundling", "state_undecodable")
+    assert b"k1" in harness.pipeline.app.tables["bundle_key_to_quarantine"].data
+
+
+async def test_the_availability_follower_skips_a_bad_record_and_counts_it() -> None:
+    metrics = Metrics()
+    replica = AtpReplica("127.0.0.1:1", "inventory.availability", metrics)
+    good = internal.encode(AvailabilityChanged("A", "WH-AMS", 5, 5, 0, 0))
+    for offset, value in enumerate([b'{"deep": ' * 3 + b"1}}}", good]):
+        record = SimpleNamespace(
+            topic="inventory.availability",
+            partition=0,
+            offset=offset,
+            value=value,
+            key=b"A",
+            headers=(),
+            timestamp=0,
+        )
+        await replica.contained.handle(record, replica.apply_record)
+    assert replica.view == {"A": {"WH-AMS": 5}}
+    counted = 'records_total{outcome="dead_letter",stage="availability"} 1.0'
+    assert counted in metrics.exposition().decode()

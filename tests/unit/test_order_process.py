@@ -16,7 +16,7 @@ from orderstream.streams.events import (
     PaymentUpdated,
     ShipmentUpdated,
 )
-from orderstream.streams.inventory import ReservationAnswered
+from orderstream.streams.inventory import ReservationAnswered, refused_unreadable
 from orderstream.streams.ledger import AwaitStock, Commit, Release, Reserve
 from orderstream.streams.model import Address, PaymentState, Risk
 from orderstream.streams.order_process import Context, decide
@@ -56,6 +56,7 @@ def statuses(sim: Simulation, order_id: str) -> list[OrderStatus]:
 
 
 STOCKED = {"JKT_WOOL_NAVY_M": {"WH-DUS": 4}, "SCARF_MERINO_GRY": {"WH-DUS": 12, "WH-AMS": 30}}
+STOCKED_ATP = {sku.replace("_", "-"): places for sku, places in STOCKED.items()}
 
 
 def test_a_paid_order_with_stock_is_placed_reserved_and_allocated_in_one_shipment() -> None:
@@ -367,6 +368,25 @@ def test_a_granted_answer_for_an_unknown_reservation_is_released() -> None:
     context = Context(now=NOW, rules=RULES, atp={}, served=served_countries(RULES))
     decision = decide(OrderState(oms_order_id=order_id), answer, context)
     assert [type(o) for o in decision.outputs] == [Release]
+
+
+def test_a_grant_after_a_refusal_gives_the_units_back() -> None:
+    """A quarantined ledger refuses; after its release the replayed reserve is granted. The
+    order planned without it, so the late grant is released, not leaked."""
+    placed = shopify_order()
+    order_id = placed.order.oms_order_id
+    context = Context(now=NOW, rules=RULES, atp=STOCKED_ATP, served=served_countries(RULES))
+    decision = decide(OrderState(oms_order_id=order_id), placed, context)
+    state = decision.state
+    first = next(o for o in decision.outputs if isinstance(o, Reserve))
+    answer = refused_unreadable(first)
+    state = decide(state, answer, context).state
+    late = msgspec.structs.replace(answer, granted=True, reason="")
+    outputs = decide(state, late, context).outputs
+    assert [(type(o), o.reservation_id) for o in outputs] == [(Release, first.reservation_id)]
+    assert decide(state, late, context).state.reservations[first.reservation_id].state is (
+        LineState.RELEASED
+    )
 
 
 def test_a_backordered_order_is_replanned_and_allocated_when_stock_arrives() -> None:
