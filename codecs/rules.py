@@ -12,6 +12,11 @@ and its scalars are converted by JSON's rules rather than YAML 1.1's: a bare `16
 text "16:00" (YAML 1.1 reads base-60 960), `NO` stays Norway (not false), `2026-12-25` stays
 a string for msgspec to parse as a date. A duplicate key is an error, not "last one wins".
 Text whose first character is `{` is JSON and decoded as JSON.
+
+Nothing in a document costs more than its size: a document over `MAX_RULES_BYTES` is refused
+unread, YAML anchors and aliases are refused (eight lines of aliases expand to gigabytes), and
+so is nesting deeper than `MAX_DEPTH` (YAML's composer and msgspec recurse per level); each
+refusal names its line.
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ import msgspec
 import yaml
 
 from orderstream.streams.routing import FORMAT_VERSION, RuleIssue, RuleSet, check_rule_set
+
+MAX_RULES_BYTES = 1024 * 1024
+MAX_DEPTH = 32  # the sample network nests 6 levels deep
 
 Segment = str | int
 Path = tuple[Segment, ...]
@@ -49,6 +57,12 @@ class RuleSetInvalid(msgspec.Struct, frozen=True):
         """One line per issue: `source:line: field: message`."""
         return tuple(format_issue(self.source, issue) for issue in self.issues)
 
+    def summary(self) -> str:
+        """The first issue, and how many more there are, on one line."""
+        lines = self.describe()
+        more = f" (and {len(lines) - 1} more; see `orderstream rules check`)"
+        return lines[0] + (more if len(lines) > 1 else "")
+
 
 def format_issue(source: str, issue: RuleIssue) -> str:
     """`rules.yaml:14: nodes[1].cut_off: message`; line and field are left out when unknown."""
@@ -62,6 +76,10 @@ def load_rules(document: str | bytes, source: str = "rules") -> RuleSet | RuleSe
     `source` names the document in messages (usually its file name). A document in another
     format version is refused on that alone: its other fields may mean something else.
     """
+    size = len(document.encode() if isinstance(document, str) else document)
+    if size > MAX_RULES_BYTES:
+        message = f"{size:,} bytes is larger than the limit of {MAX_RULES_BYTES:,} bytes"
+        return RuleSetInvalid(source, (RuleIssue("", message),))
     read = _read(document)
     if isinstance(read, RuleIssue):
         return RuleSetInvalid(source, (read,))
@@ -122,26 +140,50 @@ class _Located:
         return msgspec.structs.replace(issue, line=self.line_of(_segments(issue.path)))
 
 
+class _Refused(yaml.YAMLError):
+    """A document the strict loader will not compose (an anchor, an alias, too deep)."""
+
+    def __init__(self, problem: str, event: yaml.Event) -> None:
+        super().__init__(problem)
+        mark = event.start_mark
+        self.issue = RuleIssue("", problem, int(mark.line) + 1 if mark is not None else 0)
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing anchors, aliases and nesting beyond `MAX_DEPTH` as the
+    events arrive (its scanner and parser are iterative; only the composer recurses)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            problem = "YAML anchors and aliases are not allowed; write the values out"
+            raise _Refused(problem, event)
+        nests = isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent)
+        if nests:
+            self._depth += 1
+            if self._depth > MAX_DEPTH:
+                problem = f"nested deeper than {MAX_DEPTH} levels"
+                raise _Refused(problem, event)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            if nests:
+                self._depth -= 1
+
+
 def _parse(text: str) -> tuple[object, _Located] | RuleIssue:
     """The plain data of the document (dicts, lists, str, int, float, bool, None) and where
     each value is."""
     if text.lstrip().startswith("{"):
-        try:
-            data = msgspec.json.decode(text)
-        except msgspec.DecodeError as error:
-            return _json_syntax_issue(text, str(error))
-        located = _Located()
-        try:
-            # JSON is YAML (tabs aside, and raw tabs are invalid inside JSON strings anyway):
-            # the YAML tree of the same text gives the lines.
-            tree = yaml.compose(text.replace("\t", " "), Loader=yaml.SafeLoader)
-        except yaml.YAMLError:
-            tree = None
-        if tree is not None:
-            _build(tree, (), located, [])
-        return data, located
+        return _parse_json(text)
     try:
-        tree = yaml.compose(text, Loader=yaml.SafeLoader)
+        tree = yaml.compose(text, Loader=_StrictLoader)
+    except _Refused as error:
+        return error.issue
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else 0
@@ -154,6 +196,29 @@ def _parse(text: str) -> tuple[object, _Located] | RuleIssue:
     issues: list[RuleIssue] = []
     data = _build(tree, (), located, issues)
     located.issues = tuple(issues)
+    return data, located
+
+
+def _parse_json(text: str) -> tuple[object, _Located] | RuleIssue:
+    """JSON decoded by msgspec; its lines (and its depth) come from the same text as YAML."""
+    try:
+        # JSON is YAML (tabs aside, and raw tabs are invalid inside JSON strings anyway):
+        # the YAML tree of the same text gives the lines, and refuses deep nesting before
+        # msgspec would recurse into it.
+        tree = yaml.compose(text.replace("\t", " "), Loader=_StrictLoader)
+    except _Refused as error:
+        return error.issue
+    except yaml.YAMLError:
+        tree = None
+    try:
+        data = msgspec.json.decode(text)
+    except msgspec.DecodeError as error:
+        return _json_syntax_issue(text, str(error))
+    except RecursionError:  # deep JSON that is not YAML: no line to name
+        return RuleIssue("", f"nested deeper than {MAX_DEPTH} levels")
+    located = _Located()
+    if tree is not None:
+        _build(tree, (), located, [])
     return data, located
 
 

@@ -8,7 +8,7 @@ import json
 import pytest
 import yaml
 
-from orderstream.codecs.rules import RuleSetInvalid, load_rules
+from orderstream.codecs.rules import MAX_DEPTH, MAX_RULES_BYTES, RuleSetInvalid, load_rules
 from orderstream.streams.model import Channel, ServiceLevel
 from orderstream.streams.routing import NodeKind, RuleSet, ShortageAction
 
@@ -194,17 +194,56 @@ def test_yaml_scalars_are_read_by_json_rules_not_yaml_1_1() -> None:
     assert rules.zones["Nordics"] == ("NO", "SE", "DK")
 
 
-def test_yaml_anchors_and_merge_keys_share_node_defaults() -> None:
-    document = BASE.replace(
-        "  - id: WH-DUS\n    kind: warehouse\n",
-        "  - &dus\n    id: WH-DUS\n    kind: warehouse\n",
-    ) + ("  - <<: *dus\n    id: WH-DUS-2\n")
-    rules = _loaded(document)
-    assert [(n.id, n.cut_off) for n in rules.nodes] == [
-        ("WH-AMS", "16:00"),
-        ("WH-DUS", "14:00"),
-        ("WH-DUS-2", "14:00"),
+def test_yaml_anchors_and_aliases_are_refused_at_their_line() -> None:
+    anchored = BASE.replace("  - id: WH-DUS\n", "  - &dus\n    id: WH-DUS\n")
+    assert _errors(anchored) == (
+        "rules.yaml:21: YAML anchors and aliases are not allowed; write the values out",
+    )
+    aliased = BASE.replace("serves: [Benelux]", "serves: *benelux", 1)
+    assert _errors(aliased) == (
+        "rules.yaml:15: YAML anchors and aliases are not allowed; write the values out",
+    )
+
+
+def test_an_alias_bomb_is_refused_before_it_expands() -> None:
+    rows = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    rows += [
+        f"{new}: &{new} [{', '.join([f'*{old}'] * 9)}]"
+        for old, new in zip("abcdefg", "bcdefgh", strict=True)
     ]
+    # Composed, this is 9**8 = 43 million strings; refused, it costs its 8 lines.
+    assert _errors("\n".join(rows) + "\n") == (
+        "rules.yaml:1: YAML anchors and aliases are not allowed; write the values out",
+    )
+
+
+@pytest.mark.parametrize(
+    ("document", "line"),
+    [
+        ("[" * 5000 + "]" * 5000, 1),
+        ("".join(f"{'  ' * depth}k{depth}:\n" for depth in range(200)), MAX_DEPTH + 1),
+        ('{"a": ' * 5000 + "1" + "}" * 5000, 1),
+    ],
+    ids=["yaml-flow", "yaml-block", "json"],
+)
+def test_nesting_beyond_the_bound_is_refused_with_its_line(document: str, line: int) -> None:
+    assert _errors(document) == (f"rules.yaml:{line}: nested deeper than {MAX_DEPTH} levels",)
+
+
+def test_nesting_up_to_the_bound_is_read() -> None:
+    # k0 is a key of the top-level mapping (depth 1), k{n} one of depth n + 1.
+    deep = BASE + "".join(f"{'  ' * depth}k{depth}:\n" for depth in range(MAX_DEPTH))
+    assert _errors(deep)[0].endswith("k0: unknown field")
+    deeper = BASE + "".join(f"{'  ' * depth}k{depth}:\n" for depth in range(MAX_DEPTH + 1))
+    assert _errors(deeper)[0].endswith(f"nested deeper than {MAX_DEPTH} levels")
+
+
+def test_a_document_over_the_size_limit_is_refused_unread() -> None:
+    padded = BASE + "#" * (MAX_RULES_BYTES - len(BASE.encode()) + 1)
+    assert _errors(padded) == (
+        f"rules.yaml: {MAX_RULES_BYTES + 1:,} bytes is larger than the limit of "
+        f"{MAX_RULES_BYTES:,} bytes",
+    )
 
 
 def test_a_json_rule_set_loads_and_its_errors_name_lines_too() -> None:
