@@ -1,7 +1,8 @@
 """`orderstream normalize --source SOURCE PATH`: one payload through its normalizer.
 
 Exit codes: 0 the canonical event is printed; 1 the normalizer rejected the payload (the
-reason is printed); 2 the input could not be read as JSON, or the source is unknown.
+reason is printed); 2 the input could not be read as JSON, is larger than the ingest limit
+(read no further than that), or the source is unknown.
 """
 
 from __future__ import annotations
@@ -12,16 +13,11 @@ from typing import Annotated
 import msgspec
 import typer
 
-from orderstream.codecs.sources import Source, normalize_payload
+from orderstream.codecs.sources import MAX_PAYLOAD_BYTES, Source, normalize_payload
 from orderstream.streams.rejections import Rejected
 
-EXIT_REJECTED = 1
-EXIT_USAGE = 2
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(EXIT_USAGE)
+from .exits import ExitCode, UnusableError
+from .input_files import read_limited
 
 
 def _parse_headers(pairs: list[str]) -> dict[str, str]:
@@ -29,7 +25,7 @@ def _parse_headers(pairs: list[str]) -> dict[str, str]:
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name:
-            raise _fail(f"--header takes NAME=VALUE, got {pair!r}")
+            raise UnusableError(f"--header takes NAME=VALUE, got {pair!r}")
         headers[name.strip().lower()] = value
     return headers
 
@@ -54,19 +50,18 @@ def normalize(
     try:
         chosen = Source(source.strip().lower())
     except ValueError:
-        raise _fail(
+        raise UnusableError(
             f"unknown source {source!r}; choose one of {', '.join(s.value for s in Source)}"
         ) from None
-    try:
-        raw = typer.get_binary_stream("stdin").read() if str(path) == "-" else path.read_bytes()
-    except OSError as error:
-        raise _fail(f"cannot read {path}: {error.strerror}") from None
+    raw = read_limited(path, MAX_PAYLOAD_BYTES)
     try:
         msgspec.json.decode(raw)
     except msgspec.DecodeError as error:
-        raise _fail(f"{path} is not valid JSON: {error}") from None
+        raise UnusableError(f"{path} is not valid JSON: {error}") from None
+    except RecursionError:
+        pass  # JSON too deep to decode here: the normalizer's depth rule gives the verdict
     outcome = normalize_payload(chosen, raw, _parse_headers(header or []))
     if isinstance(outcome, Rejected):
         typer.echo(f"rejected: {outcome.describe()}")
-        raise typer.Exit(EXIT_REJECTED)
+        raise typer.Exit(ExitCode.REJECTED)
     typer.echo(msgspec.json.format(msgspec.json.encode(outcome), indent=2).decode())

@@ -1,11 +1,11 @@
 """`orderstream rules check FILE` and `orderstream rules explain ORDER.json`.
 
 `check` validates a routing rule set: exit 0 with a one-line summary, or exit 1 with one
-`file:line: field: message` per problem. `explain` plans one order against a rule set and an
-ATP snapshot (`{"SKU": {"LOCATION": units}}`) and prints the plan with its explanation, for
-people by default or as JSON with `--json`; it reserves nothing and writes nothing. Unusable
-input (a missing file, bad JSON, an invalid rule set for `explain`) is one line on stderr and
-exit 2.
+`file:line: field: message` per problem (anchors, aliases and deep nesting included). `explain`
+plans one order against a rule set and an ATP snapshot (`{"SKU": {"LOCATION": units}}`) and
+prints the plan with its explanation, for people by default or as JSON with `--json`; it
+reserves nothing and writes nothing. Unusable input (a missing or oversized file, bad JSON, an
+invalid rule set for `explain`) is one line on stderr and exit 2 (`agents/exits.py`).
 """
 
 from __future__ import annotations
@@ -17,46 +17,39 @@ from typing import Annotated
 import msgspec
 import typer
 
-from orderstream.codecs.rules import RuleSetInvalid, load_rules
+from orderstream.codecs.rules import MAX_RULES_BYTES, RuleSetInvalid, load_rules
+from orderstream.codecs.sources import MAX_PAYLOAD_BYTES
 from orderstream.streams.events import CanonicalEvent, OrderPlaced, OrderUpdated
 from orderstream.streams.model import Order
 from orderstream.streams.money import Money
 from orderstream.streams.planning import Plan, plan
 from orderstream.streams.routing import RuleSet
 
-EXIT_INVALID = 1
-EXIT_USAGE = 2
+from .exits import HELP, ExitCode, UnusableError
+from .input_files import read_limited
 
 rules_app = typer.Typer(
     name="rules",
     help="Routing rule sets: validate one, or explain the plan an order would get.",
+    epilog=HELP,
     no_args_is_help=True,
     add_completion=False,
 )
 
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(EXIT_USAGE)
+# An order or a stock snapshot is a payload: the ingest limit bounds it.
+_MAX_JSON_BYTES = MAX_PAYLOAD_BYTES
 
 
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as error:
-        raise _fail(f"cannot read {path}: {error.strerror}") from None
-
-
-@rules_app.command()
+@rules_app.command(epilog=HELP)
 def check(
     path: Annotated[Path, typer.Argument(help="Rule set, YAML or JSON.")],
 ) -> None:
     """Validate a rule set: exit 0 with a summary, or 1 with one error per line."""
-    outcome = load_rules(_read(path), source=str(path))
+    outcome = load_rules(read_limited(path, MAX_RULES_BYTES), source=str(path))
     if isinstance(outcome, RuleSetInvalid):
         for line in outcome.describe():
             typer.echo(line)
-        raise typer.Exit(EXIT_INVALID)
+        raise typer.Exit(ExitCode.REJECTED)
     typer.echo(f"{path}: ok: {_describe_rules(outcome)}")
 
 
@@ -69,7 +62,7 @@ def _describe_rules(rules: RuleSet) -> str:
     )
 
 
-@rules_app.command()
+@rules_app.command(epilog=HELP)
 def explain(
     order_path: Annotated[
         Path, typer.Argument(help="A canonical order.placed event, or a bare canonical order.")
@@ -85,13 +78,9 @@ def explain(
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
 ) -> None:
     """Show the plan an order would get, and why; reserves nothing."""
-    rules = load_rules(_read(rules_path), source=str(rules_path))
+    rules = load_rules(read_limited(rules_path, MAX_RULES_BYTES), source=str(rules_path))
     if isinstance(rules, RuleSetInvalid):
-        lines = rules.describe()
-        more = (
-            f" (and {len(lines) - 1} more; see `orderstream rules check`)" if len(lines) > 1 else ""
-        )
-        raise _fail(lines[0] + more)
+        raise UnusableError(rules.summary())
     order = _order(order_path)
     atp = _stock(stock_path)
     at = _instant(now) if now is not None else datetime.now(UTC)
@@ -104,33 +93,37 @@ def explain(
 
 def _order(path: Path) -> Order:
     """The order of an order.placed / order.updated event, or a bare canonical order."""
-    raw = _read(path)
+    raw = read_limited(path, _MAX_JSON_BYTES)
     try:
         document = msgspec.json.decode(raw)
     except msgspec.DecodeError as error:
-        raise _fail(f"{path} is not valid JSON: {error}") from None
+        raise UnusableError(f"{path} is not valid JSON: {error}") from None
+    except RecursionError:
+        raise UnusableError(f"{path} is nested too deeply to be an order") from None
     try:
         if isinstance(document, dict) and "type" in document:
             event = msgspec.json.decode(raw, type=CanonicalEvent)
             if not isinstance(event, OrderPlaced | OrderUpdated):
-                raise _fail(f"{path} is a {document['type']} event, not an order")
+                raise UnusableError(f"{path} is a {document['type']} event, not an order")
             return event.order
         return msgspec.json.decode(raw, type=Order)
     except msgspec.ValidationError as error:
-        raise _fail(f"{path} is not a canonical order: {error}") from None
+        raise UnusableError(f"{path} is not a canonical order: {error}") from None
 
 
 def _stock(path: Path) -> dict[str, dict[str, int]]:
-    raw = _read(path)
+    raw = read_limited(path, _MAX_JSON_BYTES)
     try:
         stock = msgspec.json.decode(raw, type=dict[str, dict[str, int]])
-    except (msgspec.DecodeError, msgspec.ValidationError) as error:
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as error:
         shape = '{"SKU": {"LOCATION": units}}'
-        raise _fail(f"{path} is not a stock snapshot {shape}: {error}") from None
+        raise UnusableError(f"{path} is not a stock snapshot {shape}: {error}") from None
     for sku, locations in stock.items():
         for location, units in locations.items():
             if units < 0:
-                raise _fail(f"{path}: {sku} at {location} has {units} units; ATP is never negative")
+                raise UnusableError(
+                    f"{path}: {sku} at {location} has {units} units; ATP is never negative"
+                )
     return stock
 
 
@@ -138,9 +131,9 @@ def _instant(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise _fail(f"--now {text!r} is not an ISO 8601 instant") from None
+        raise UnusableError(f"--now {text!r} is not an ISO 8601 instant") from None
     if moment.tzinfo is None:
-        raise _fail(f"--now {text!r} has no UTC offset; add Z or +01:00")
+        raise UnusableError(f"--now {text!r} has no UTC offset; add Z or +01:00")
     return moment
 
 

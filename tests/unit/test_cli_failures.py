@@ -1,0 +1,94 @@
+"""Every command fails in one line: 1 rejected, 2 unusable input or configuration, 3 a bug."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from orderstream.agents import rules_cli
+from orderstream.agents.cli import build_app
+from orderstream.codecs.rules import MAX_RULES_BYTES
+from orderstream.codecs.sources import MAX_PAYLOAD_BYTES
+
+runner = CliRunner()
+SAMPLE = str(Path(__file__).parents[2] / "agents" / "samples" / "rules.yaml")
+BOMB = "\n".join(
+    ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    + [f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]" for a, b in zip("abcdefg", "bcdefgh", strict=True)]
+)
+
+
+def _invoke(*args: str, stdin: bytes | None = None, env: dict[str, str] | None = None) -> Result:
+    return runner.invoke(build_app(), list(args), input=stdin, env=env)
+
+
+def _one_line(result: Result, code: int) -> str:
+    """The single stderr line of a command that ended with `code` and raised nothing."""
+    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
+    assert isinstance(result.exception, SystemExit), result.exception
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_normalize_reads_no_further_than_the_payload_limit() -> None:
+    line = _one_line(_invoke("normalize", "--source", "shopify", "/dev/zero"), 2)
+    assert line == f"error: /dev/zero is larger than the limit of {MAX_PAYLOAD_BYTES:,} bytes"
+
+
+def test_normalize_refuses_standard_input_over_the_limit() -> None:
+    result = _invoke("normalize", "-s", "pos", "-", stdin=b" " * (MAX_PAYLOAD_BYTES + 1))
+    assert (
+        _one_line(result, 2) == f"error: - is larger than the limit of {MAX_PAYLOAD_BYTES:,} bytes"
+    )
+
+
+def test_rules_check_refuses_an_alias_bomb_at_its_first_anchor(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.yaml"
+    path.write_text(BOMB)
+    result = _invoke("rules", "check", str(path))
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        f"{path}:1: YAML anchors and aliases are not allowed; write the values out"
+    ]
+
+
+@pytest.mark.parametrize("text", ["[" * 5000 + "]" * 5000, '{"a": ' * 5000 + "1" + "}" * 5000])
+def test_rules_check_refuses_deep_nesting_with_its_line(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "deep.yaml"
+    path.write_text(text)
+    result = _invoke("rules", "check", str(path))
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [f"{path}:1: nested deeper than 32 levels"]
+
+
+def test_rules_check_reads_no_further_than_the_rules_limit() -> None:
+    line = _one_line(_invoke("rules", "check", "/dev/zero"), 2)
+    assert line == f"error: /dev/zero is larger than the limit of {MAX_RULES_BYTES:,} bytes"
+
+
+def test_rules_explain_with_a_directory_for_an_order_names_it(tmp_path: Path) -> None:
+    args = ("rules", "explain", str(tmp_path), "--rules", SAMPLE, "--stock", str(tmp_path))
+    assert _one_line(_invoke(*args), 2) == f"error: cannot read {tmp_path}: Is a directory"
+
+
+def test_an_unexpected_exception_is_an_internal_error_with_exit_3(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(*_: object, **__: object) -> None:
+        raise KeyError("nodes")
+
+    monkeypatch.setattr(rules_cli, "load_rules", broken)
+    assert _one_line(_invoke("rules", "check", SAMPLE), 3) == "internal error: KeyError: 'nodes'"
+
+
+def test_the_exit_codes_are_in_the_help() -> None:
+    for args in ([], ["normalize"], ["worker"], ["rules"], ["rules", "check"]):
+        result = _invoke(*args, "--help")
+        assert result.exit_code == 0
+        text = " ".join(result.stdout.replace("│", " ").split())
+        assert (
+            "Exit codes: 0 done, 1 rejected by a rule, 2 unusable input or configuration, 3" in text
+        )
