@@ -2,6 +2,7 @@
 
 Used by the demo, the e2e tests and the chaos campaign. Each run gets its own topic prefix
 and app id on the broker, so runs never see each other's records, groups or changelogs.
+Workers route with the run's `rules`, the packaged sample network unless told otherwise.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .samples import sample_rules_path
 
 # Timings that make a restarted or departed worker's partitions move in seconds on tansu.
 FAST_GROUP = {
@@ -78,6 +81,8 @@ class Run:
     settings: dict[str, str] = field(default_factory=dict)
     """Extra `ORDERSTREAM_*` settings for every worker of the run."""
     topics_created: bool = False
+    rules: Path = field(default_factory=sample_rules_path)
+    """The rule set every worker of the run is started with."""
 
     @property
     def app_id(self) -> str:
@@ -124,6 +129,8 @@ class Run:
                 "-m",
                 "orderstream.agents",
                 "worker",
+                "--rules",
+                str(self.rules),
                 "--web-port",
                 str(port),
                 "--data-dir",

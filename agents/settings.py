@@ -18,7 +18,10 @@ from .rocksdb_memory import Budget
 class Settings(BaseSettings):
     """The worker's configuration; see `deploy/.env.example` for each field's meaning."""
 
-    model_config = SettingsConfigDict(env_prefix="ORDERSTREAM_", frozen=True, extra="ignore")
+    # An empty variable (`ORDERSTREAM_RULES_PATH=` as in .env.example) means "not set".
+    model_config = SettingsConfigDict(
+        env_prefix="ORDERSTREAM_", frozen=True, extra="ignore", env_ignore_empty=True
+    )
 
     # Services.
     kafka_bootstrap: str = "127.0.0.1:9092"

@@ -1,29 +1,38 @@
-"""`orderstream worker`: run one pipeline worker until it is stopped (SIGTERM/SIGINT)."""
+"""`orderstream worker`: run one pipeline worker until it is stopped (SIGTERM/SIGINT).
+
+A worker routes only with a rule set it was given (`--rules` or `ORDERSTREAM_RULES_PATH`):
+without one it refuses to start (exit 2), rather than route real orders on the sample
+network.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import importlib.resources
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from orderstream.codecs.rules import RuleSetInvalid, load_rules
+from orderstream.codecs.rules import MAX_RULES_BYTES, RuleSetInvalid, load_rules
 from orderstream.streams.routing import RuleSet
 
+from .exits import UnusableError
+from .input_files import read_limited
+from .samples import sample_rules_path
 from .settings import Settings, load_settings
 
 
-def read_rules(path: Path | None) -> RuleSet:
-    """The rule set at `path`, or the packaged sample network; invalid rules stop the start."""
+def read_rules(path: Path | None, *, setting: str | None = None) -> RuleSet:
+    """The rule set at `path`; a missing, unreadable or invalid one stops the start (`setting`
+    names the variable the path came from)."""
     if path is None:
-        raw = importlib.resources.files("orderstream.agents.samples").joinpath("rules.yaml")
-        loaded = load_rules(raw.read_bytes(), "samples/rules.yaml")
-    else:
-        loaded = load_rules(path.read_bytes(), str(path))
+        raise UnusableError(
+            "no rule set: pass --rules FILE or set ORDERSTREAM_RULES_PATH "
+            f"(the sample network is {sample_rules_path()})"
+        )
+    loaded = load_rules(read_limited(path, MAX_RULES_BYTES, setting=setting), str(path))
     if isinstance(loaded, RuleSetInvalid):
-        raise typer.BadParameter("\n".join(loaded.describe()), param_hint="rules")
+        raise UnusableError(loaded.summary())
     return loaded
 
 
@@ -64,7 +73,8 @@ def execute(app: Any, loglevel: str) -> None:
 
 def worker(
     rules: Annotated[
-        Path | None, typer.Option(help="Routing rule set (YAML/JSON); default: the sample network.")
+        Path | None,
+        typer.Option(help="Routing rule set (YAML/JSON); default: ORDERSTREAM_RULES_PATH."),
     ] = None,
     web_port: Annotated[int | None, typer.Option(help="Port for /metrics and health.")] = None,
     data_dir: Annotated[Path | None, typer.Option(help="Where RocksDB tables live.")] = None,
@@ -77,4 +87,8 @@ def worker(
     if data_dir is not None:
         overrides["data_dir"] = data_dir
     settings = load_settings(**overrides)
-    run_worker(settings, read_rules(rules if rules is not None else settings.rules_path), loglevel)
+    if rules is not None:
+        rule_set = read_rules(rules)
+    else:
+        rule_set = read_rules(settings.rules_path, setting="ORDERSTREAM_RULES_PATH")
+    run_worker(settings, rule_set, loglevel)

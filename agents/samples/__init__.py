@@ -1,0 +1,10 @@
+"""The sample network shipped with the package: rules, an order and an ATP snapshot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def sample_rules_path() -> Path:
+    """The sample network's rule set; the demo, the bench, chaos and tests pass it explicitly."""
+    return Path(__file__).with_name("rules.yaml")

@@ -28,6 +28,7 @@ from orderstream.agents.dead_letters import (
 from orderstream.agents.metrics import Metrics
 from orderstream.agents.pipeline import Pipeline, build_pipeline
 from orderstream.agents.replica import AtpReplica
+from orderstream.agents.samples import sample_rules_path
 from orderstream.agents.settings import load_settings
 from orderstream.agents.worker import read_rules
 from orderstream.codecs import internal
@@ -65,7 +66,7 @@ async def harness() -> AsyncIterator[Harness]:
     )
     app = create_app(settings)
     app.conf.store = "memory://"
-    box = Harness(build_pipeline(app, settings, read_rules(None)))
+    box = Harness(build_pipeline(app, settings, read_rules(sample_rules_path())))
     app.finalize()
 
     async def capture(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,11 +12,12 @@ from typer.testing import CliRunner, Result
 
 from orderstream.agents import rules_cli
 from orderstream.agents.cli import build_app
+from orderstream.agents.samples import sample_rules_path
 from orderstream.codecs.rules import MAX_RULES_BYTES
 from orderstream.codecs.sources import MAX_PAYLOAD_BYTES
 
 runner = CliRunner()
-SAMPLE = str(Path(__file__).parents[2] / "agents" / "samples" / "rules.yaml")
+SAMPLE = str(sample_rules_path())
 BOMB = "\n".join(
     ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
     + [f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]" for a, b in zip("abcdefg", "bcdefgh", strict=True)]
@@ -31,6 +35,12 @@ def _one_line(result: Result, code: int) -> str:
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
     return lines[0]
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("ORDERSTREAM_RULES_PATH", "ORDERSTREAM_TOPIC_PARTITIONS"):
+        monkeypatch.delenv(name, raising=False)
 
 
 def test_normalize_reads_no_further_than_the_payload_limit() -> None:
@@ -74,6 +84,43 @@ def test_rules_explain_with_a_directory_for_an_order_names_it(tmp_path: Path) ->
     assert _one_line(_invoke(*args), 2) == f"error: cannot read {tmp_path}: Is a directory"
 
 
+@pytest.mark.usefixtures("clean_env")
+@pytest.mark.parametrize("env", [{}, {"ORDERSTREAM_RULES_PATH": ""}], ids=["unset", "empty"])
+def test_the_worker_refuses_to_start_without_a_rule_set(env: dict[str, str]) -> None:
+    line = _one_line(_invoke("worker", env=env), 2)
+    assert line.startswith("error: no rule set: pass --rules FILE or set ORDERSTREAM_RULES_PATH")
+    assert SAMPLE in line
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_a_missing_rules_file_names_the_setting_it_came_from(tmp_path: Path) -> None:
+    missing = tmp_path / "rules.yaml"
+    result = _invoke("worker", env={"ORDERSTREAM_RULES_PATH": str(missing)})
+    assert _one_line(result, 2) == (
+        f"error: cannot read {missing} (ORDERSTREAM_RULES_PATH): No such file or directory"
+    )
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_an_invalid_rule_set_stops_the_worker_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.yaml"
+    path.write_text(BOMB)
+    line = _one_line(_invoke("worker", "--rules", str(path)), 2)
+    assert (
+        line == f"error: {path}:1: YAML anchors and aliases are not allowed; write the values out"
+    )
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_a_bad_setting_is_named_by_its_variable_without_its_value() -> None:
+    env = {"ORDERSTREAM_TOPIC_PARTITIONS": "abc", "ORDERSTREAM_WEB_PORT": "70000"}
+    line = _one_line(_invoke("worker", "--rules", SAMPLE, env=env), 2)
+    assert line.startswith("error: invalid setting ")
+    assert "ORDERSTREAM_TOPIC_PARTITIONS: Input should be a valid integer" in line
+    assert "ORDERSTREAM_WEB_PORT: Input should be less than or equal to 65535" in line
+    assert "abc" not in line and "70000" not in line
+
+
 def test_an_unexpected_exception_is_an_internal_error_with_exit_3(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -92,3 +139,20 @@ def test_the_exit_codes_are_in_the_help() -> None:
         assert (
             "Exit codes: 0 done, 1 rejected by a rule, 2 unusable input or configuration, 3" in text
         )
+
+
+def test_the_installed_command_fails_in_one_line_too() -> None:
+    """The console entry point goes through the same root group: no traceback on stderr."""
+    done = subprocess.run(
+        [sys.executable, "-m", "orderstream.agents", "worker", "--rules", SAMPLE],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "ORDERSTREAM_TOPIC_PARTITIONS": "abc"},
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "error: invalid setting ORDERSTREAM_TOPIC_PARTITIONS: Input should be a valid integer, "
+        "unable to parse string as an integer"
+    ]
