@@ -25,6 +25,8 @@ class Settings(BaseSettings):
 
     # Services.
     kafka_bootstrap: str = "127.0.0.1:9092"
+    # How long a starting worker tries to reach the broker before it exits (code 2).
+    broker_wait_s: float = Field(default=30.0, ge=0)
     postgres_dsn: str = "postgresql://postgres@127.0.0.1:5432/orderstream"
     redis_url: str = "redis://127.0.0.1:6379/0"
 

@@ -2,7 +2,7 @@
 
 A worker routes only with a rule set it was given (`--rules` or `ORDERSTREAM_RULES_PATH`):
 without one it refuses to start (exit 2), rather than route real orders on the sample
-network.
+network. The broker is waited for at start for `ORDERSTREAM_BROKER_WAIT_S`.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ def run_worker(settings: Settings, rules: RuleSet, loglevel: str = "info") -> No
             settings.topic_partitions,
             settings.topic_replication_factor,
             TopicNames(settings.topic_prefix).configs(),
+            wait_s=settings.broker_wait_s,
         )
     )
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())

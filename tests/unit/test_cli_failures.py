@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from aiokafka.errors import KafkaConnectionError
 from typer.testing import CliRunner, Result
 
-from orderstream.agents import rules_cli
+from orderstream.agents import kafka_admin, rules_cli
 from orderstream.agents.cli import build_app
+from orderstream.agents.localrun import free_port
 from orderstream.agents.samples import sample_rules_path
 from orderstream.codecs.rules import MAX_RULES_BYTES
 from orderstream.codecs.sources import MAX_PAYLOAD_BYTES
@@ -121,6 +124,21 @@ def test_a_bad_setting_is_named_by_its_variable_without_its_value() -> None:
     assert "abc" not in line and "70000" not in line
 
 
+@pytest.mark.usefixtures("clean_env")
+def test_an_unreachable_broker_is_tried_for_the_wait_then_one_line(tmp_path: Path) -> None:
+    closed = f"127.0.0.1:{free_port()}"
+    env = {
+        "ORDERSTREAM_KAFKA_BOOTSTRAP": closed,
+        "ORDERSTREAM_BROKER_WAIT_S": "0.3",
+        "ORDERSTREAM_DATA_DIR": str(tmp_path),
+    }
+    line = _one_line(_invoke("worker", "--rules", SAMPLE, env=env), 2)
+    assert line == (
+        f"error: no Kafka broker answers at {closed} (ORDERSTREAM_KAFKA_BOOTSTRAP); "
+        "tried for 0.3 s (ORDERSTREAM_BROKER_WAIT_S)"
+    )
+
+
 def test_an_unexpected_exception_is_an_internal_error_with_exit_3(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -156,3 +174,43 @@ def test_the_installed_command_fails_in_one_line_too() -> None:
         "error: invalid setting ORDERSTREAM_TOPIC_PARTITIONS: Input should be a valid integer, "
         "unable to parse string as an integer"
     ]
+
+
+class _LateBroker:
+    """An admin client whose broker answers from the `answers_from`-th connection on."""
+
+    answers_from = 3
+    starts = 0
+
+    def __init__(self, **_: object) -> None:
+        pass
+
+    async def start(self) -> None:
+        type(self).starts += 1
+        if type(self).starts < self.answers_from:
+            raise KafkaConnectionError("refused")
+
+    async def close(self) -> None:
+        pass
+
+    async def list_topics(self) -> list[str]:
+        return ["t"]
+
+    async def describe_topics(self, names: list[str]) -> list[dict[str, object]]:
+        return [{"topic": name, "partitions": [{"partition": 0}]} for name in names]
+
+
+def test_a_broker_that_answers_within_the_wait_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(kafka_admin, "AIOKafkaAdminClient", _LateBroker)
+    monkeypatch.setattr(_LateBroker, "starts", 0)
+    counts = asyncio.run(kafka_admin.ensure_topics("b:9092", ["t"], 1, 1, wait_s=30))
+    assert counts == {"t": 1}
+    assert _LateBroker.starts == 3
+
+
+def test_without_a_wait_the_broker_is_tried_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(kafka_admin, "AIOKafkaAdminClient", _LateBroker)
+    monkeypatch.setattr(_LateBroker, "starts", 0)
+    with pytest.raises(kafka_admin.BrokerUnreachableError, match="tried once"):
+        asyncio.run(kafka_admin.ensure_topics("b:9092", ["t"], 1, 1))
+    assert _LateBroker.starts == 1
