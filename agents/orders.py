@@ -6,7 +6,8 @@ Gather the order's state from `order_id_to_state` and the planning replica; deci
 same); apply: the next state first (its outbox holds the outputs), flushed to the broker,
 then status changes to `orders.status`, fulfilment requests to `fulfilment.requests`,
 reservation commands to `inventory.commands` (keyed by SKU). A replayed input re-sends the
-outputs its first delivery caused.
+outputs its first delivery caused. A next state bigger than a table value may be
+(`codecs.limits.fits`) is not written: the input becomes an `order_too_large` dead letter.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from orderstream.codecs import internal
+from orderstream.codecs.limits import fits
 from orderstream.streams.ledger import AwaitStock, Commit, Release, Reserve
 from orderstream.streams.order_messages import FulfilmentRequested, StatusChanged
 from orderstream.streams.order_process import Context, decide, order_id_of
@@ -25,6 +27,7 @@ from orderstream.streams.order_state import OrderState, Output
 from orderstream.streams.rejections import Rejected, RejectReason
 
 from .dead_letters import decode_or_dead_letter, send_dead_letter
+from .metrics import Metrics
 from .order_batch import DeferredOutputs
 from .topics import (
     DLQ_ORDERS,
@@ -50,6 +53,21 @@ async def flushed(app: Any) -> None:
     starts the producer, whose buffer then refuses to flush; nothing is sent there.)"""
     if app.producer.buffer.state == "running":
         await app.producer.flush()
+
+
+async def write_state(
+    states: Any, key: bytes, state: OrderState, message: Any, *, dlq: Any, metrics: Metrics
+) -> bool:
+    """Write the order's next state; False, and the input dead-lettered, when the state is
+    too big to be a table value: never a write the broker refuses, the stored state stays."""
+    value = internal.encode(state)
+    too_large = fits(value)
+    if too_large is not None:
+        await send_dead_letter(dlq, STAGE, message, too_large)
+        metrics.count(STAGE, "dead_letter")
+        return False
+    states[key] = value
+    return True
 
 
 def register(pipeline: Pipeline) -> None:
@@ -110,11 +128,14 @@ def register(pipeline: Pipeline) -> None:
             return ()
         metrics.decide_seconds.labels(stage=STAGE).observe(time.perf_counter() - started)
         metrics.count(STAGE, decision.verdict)
-        if decision.state is not state or decision.verdict == "replay":
-            # A replay's state may exist only in this worker's RocksDB: a SIGKILL after
-            # the local write and before the changelog record left loses the record, not
-            # the row. Written again, it reaches the changelog before the outbox is re-sent.
-            states[key] = internal.encode(decision.state)
+        # A replay's state may exist only in this worker's RocksDB: a SIGKILL after the
+        # local write and before the changelog record left loses the record, not the row.
+        # Written again, it reaches the changelog before the outbox is re-sent.
+        written = decision.state is not state or decision.verdict == "replay"
+        if written and not await write_state(
+            states, key, decision.state, message, dlq=dlq, metrics=metrics
+        ):
+            return ()
         # The outputs wait for the batch's flush: the state, with them in its outbox, is on
         # the broker before any of them is published. A decision reads the planning replica,
         # which a restart rebuilds: decided again after a crash, it could differ from what
