@@ -8,7 +8,7 @@ import faust
 
 from . import faust_fixes, rocksdb_memory
 from .settings import Settings
-from .topics import DEAD_LETTER_MAX_BYTES
+from .topics import PRODUCER_MAX_REQUEST_BYTES
 
 
 def _set_fetch_max_wait(milliseconds: int) -> None:
@@ -58,7 +58,7 @@ def create_app(settings: Settings) -> faust.App:
         broker_rebalance_timeout=settings.rebalance_timeout_s,
         broker_commit_interval=settings.commit_interval_s,
         producer_max_batch_size=settings.producer_max_batch_size,
-        producer_max_request_size=DEAD_LETTER_MAX_BYTES,
+        producer_max_request_size=PRODUCER_MAX_REQUEST_BYTES,
         web_enabled=True,
         web_host=settings.web_host,
         web_port=settings.web_port,

@@ -1,9 +1,10 @@
 """Ingest: raw channel payloads in, canonical events out (or a dead letter).
 
-Gather the raw record, decide with the channel's normalizer and `streams.dedupe.check`,
-apply by routing the outcome: order events to `orders.events` keyed by `oms_order_id`,
-stock feed records to `inventory.commands` keyed by SKU, refusals to `dlq.ingest`, a
-channel's re-send dropped and counted; then the key's first sighting to the
+Gather the raw record, decide with the channel's normalizer, `codecs.limits.admit` (an order
+too large for its state is refused) and `streams.dedupe.check`, apply by routing the
+outcome: order events to `orders.events` keyed by `oms_order_id`, stock feed records to
+`inventory.commands` keyed by SKU, refusals to `dlq.ingest`, a channel's re-send dropped
+and counted; then the key's first sighting to the
 `idempotency_key_to_first_seen` table (RocksDB), kept per source for
 `ORDERSTREAM_DEDUPE_HOURS_<SOURCE>`. A re-send only meets its first sighting when the
 channel keys it the same way (same raw partition); the order and SKU owners dedupe again
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from orderstream.codecs import internal
+from orderstream.codecs.limits import admit
 from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.streams.dedupe import FirstSeen, Seen, check
 from orderstream.streams.inventory import StockFeedEvent, command_for
@@ -39,6 +41,7 @@ def register(pipeline: Pipeline) -> None:
     prefix = names.prefix
     first_seen = pipeline.table("idempotency_key_to_first_seen")
     retention = pipeline.dedupe_retention
+    max_lines = pipeline.settings.max_order_lines
 
     async def normalize(message: Any) -> None:
         source = source_of(message.topic, prefix)
@@ -47,6 +50,8 @@ def register(pipeline: Pipeline) -> None:
             for name, value in (message.headers or [])
         }
         outcome = normalize_payload(source, message.value or b"", headers)
+        if not isinstance(outcome, Rejected):
+            outcome = admit(outcome, max_lines)
         if isinstance(outcome, Rejected):
             raise UnusableInputError(outcome)
         key = outcome.idempotency_key.encode()

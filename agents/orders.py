@@ -6,7 +6,8 @@ Gather the order's state from `order_id_to_state` and the planning replica; deci
 same); apply: the next state first (its outbox holds the outputs), flushed to the broker,
 then status changes to `orders.status`, fulfilment requests to `fulfilment.requests`,
 reservation commands to `inventory.commands` (keyed by SKU). A replayed input re-sends the
-outputs its first delivery caused.
+outputs its first delivery caused. A next state bigger than a table value may be
+(`codecs.limits.fits`) is not written: the input becomes an `order_too_large` dead letter.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from orderstream.codecs import internal
+from orderstream.codecs.limits import fits
 from orderstream.streams.ledger import AwaitStock, Commit, Release, Reserve
 from orderstream.streams.order_messages import FulfilmentRequested, StatusChanged
 from orderstream.streams.order_process import Context, decide, order_id_of
 from orderstream.streams.order_state import OrderState, Output
 
+from .dead_letters import UnusableInputError
 from .order_batch import DeferredOutputs
 from .topics import (
     DLQ_ORDERS,
@@ -46,6 +49,16 @@ async def flushed(app: Any) -> None:
     starts the producer, whose buffer then refuses to flush; nothing is sent there.)"""
     if app.producer.buffer.state == "running":
         await app.producer.flush()
+
+
+def encoded_state(state: OrderState) -> bytes:
+    """The order's next state as a table value; `UnusableInputError(order_too_large)` when
+    it is too big to be one: never a write the broker refuses, the stored state stays."""
+    value = internal.encode(state)
+    too_large = fits(value)
+    if too_large is not None:
+        raise UnusableInputError(too_large)
+    return value
 
 
 def register(pipeline: Pipeline) -> None:
@@ -96,11 +109,11 @@ def register(pipeline: Pipeline) -> None:
         decision = decide(state, inbound, context)
         metrics.decide_seconds.labels(stage=STAGE).observe(time.perf_counter() - started)
         metrics.count(STAGE, decision.verdict)
+        # A replay's state may exist only in this worker's RocksDB: a SIGKILL after the
+        # local write and before the changelog record left loses the record, not the row.
+        # Written again, it reaches the changelog before the outbox is re-sent.
         if decision.state is not state or decision.verdict == "replay":
-            # A replay's state may exist only in this worker's RocksDB: a SIGKILL after
-            # the local write and before the changelog record left loses the record, not
-            # the row. Written again, it reaches the changelog before the outbox is re-sent.
-            states[key] = internal.encode(decision.state)
+            states[key] = encoded_state(decision.state)
         # The outputs wait for the batch's flush: the state, with them in its outbox, is on
         # the broker before any of them is published. A decision reads the planning replica,
         # which a restart rebuilds: decided again after a crash, it could differ from what

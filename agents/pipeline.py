@@ -17,7 +17,7 @@ from .dead_letters import Containment
 from .metrics import Metrics
 from .replica import AtpReplica
 from .settings import Settings
-from .topics import INTERNAL_TOPICS, INVENTORY_AVAILABILITY, TopicNames
+from .topics import INTERNAL_TOPICS, INVENTORY_AVAILABILITY, TopicNames, changelog_configs
 
 
 @dataclass
@@ -44,9 +44,14 @@ class Pipeline:
         return self.topics[base]
 
     def table(self, name: str) -> Any:
-        """A RocksDB-backed table of raw bytes, partitioned like the topics."""
+        """A RocksDB-backed table of raw bytes, partitioned like the topics; its changelog
+        topic is created with the flow's record size (`topics.changelog_configs`)."""
         return self.app.Table(
-            name, key_type=bytes, value_type=bytes, partitions=self.settings.topic_partitions
+            name,
+            key_type=bytes,
+            value_type=bytes,
+            partitions=self.settings.topic_partitions,
+            extra_topic_configs=changelog_configs(),
         )
 
     def containment(self, stage: str, dlq: str, quarantine: str) -> Containment:

@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from orderstream.codecs.limits import MAX_ORDER_LINES
+
 from .rocksdb_memory import Budget
 
 
@@ -75,6 +77,10 @@ class Settings(BaseSettings):
     dedupe_hours_carrier: int = Field(default=72, ge=1)
     dedupe_hours_payment: int = Field(default=7 * 24, ge=1)
     dedupe_hours_returns: int = Field(default=7 * 24, ge=1)
+
+    # Orders with more lines are refused at ingest (`order_too_large`), as are orders whose
+    # state would pass the table value limit (codecs/limits.py).
+    max_order_lines: int = Field(default=MAX_ORDER_LINES, ge=1)
 
     # Inventory.
     reservation_ttl_minutes: int = Field(default=7 * 24 * 60, ge=1)

@@ -1,9 +1,12 @@
-"""Topic names of the flow (DESIGN.md), from settings: `{topic_prefix}{name}`."""
+"""Topic names of the flow (DESIGN.md), from settings: `{topic_prefix}{name}`, and the record
+size each topic takes: every topic the worker creates states `max.message.bytes` itself, so a
+broker's own default never decides what the pipeline can write."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from orderstream.codecs.limits import RECORD_MAX_BYTES
 from orderstream.codecs.sources import Source
 
 ORDERS_EVENTS = "orders.events"
@@ -20,9 +23,10 @@ DLQ_ORDERS = "dlq.orders"
 
 
 DEAD_LETTER_MAX_BYTES = 3 * 1024 * 1024
-"""Largest dead letter: a raw record as big as a broker takes by default (1 MiB) grows by a
-third in the letter's base64, plus its headers and reason. Producers allow this size, and the
-dead-letter topics are created to take it, so an oversize record cannot stop its stage."""
+"""Largest dead letter: a record of `RECORD_MAX_BYTES` (1 MiB, as big as a broker takes by
+default) grows by a third in the letter's base64, plus its headers and reason. Producers allow
+this size, and the dead-letter topics are created to take it, so an oversize record cannot
+stop its stage."""
 
 INTERNAL_TOPICS = (
     ORDERS_EVENTS,
@@ -67,6 +71,18 @@ class TopicNames:
         return raw + [self.name(base) for base in INTERNAL_TOPICS]
 
     def configs(self) -> dict[str, dict[str, str]]:
-        """Topic settings beyond the broker's defaults: the dead-letter topics' size."""
-        size = {"max.message.bytes": str(DEAD_LETTER_MAX_BYTES)}
-        return {self.name(base): size for base in (DLQ_INGEST, DLQ_INVENTORY, DLQ_ORDERS)}
+        """Each topic's settings at creation: its largest record (dead letters are larger)."""
+        letters = {self.name(base) for base in (DLQ_INGEST, DLQ_INVENTORY, DLQ_ORDERS)}
+        largest = {
+            n: DEAD_LETTER_MAX_BYTES if n in letters else RECORD_MAX_BYTES for n in self.all()
+        }
+        return {name: {"max.message.bytes": str(size)} for name, size in largest.items()}
+
+
+PRODUCER_MAX_REQUEST_BYTES = max(RECORD_MAX_BYTES, DEAD_LETTER_MAX_BYTES)
+"""The producer sends the largest record any topic takes (a dead letter), and no larger."""
+
+
+def changelog_configs() -> dict[str, str]:
+    """A table's changelog topic settings: its largest record, as the flow topics'."""
+    return {"max.message.bytes": str(RECORD_MAX_BYTES)}

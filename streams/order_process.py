@@ -42,7 +42,15 @@ from .inventory import UNREADABLE, ReservationAnswered, StockArrived
 from .ledger import AwaitStock, Commit, Release, Reserve
 from .model import Order, PaymentState, ServiceLevel
 from .order_messages import AllocatedShipment, FulfilmentRequested, LineQty, StatusChanged
-from .order_state import EarlyCancel, LineState, OrderState, Output, Reservation, Seen
+from .order_state import (
+    EarlyCancel,
+    LineState,
+    OrderState,
+    Output,
+    Reservation,
+    Seen,
+    stored_order,
+)
 from .planning import Atp, Explanation, plan
 from .routing import PartialAllocation, RuleSet, ShortageAction
 from .status import Moved, OrderStatus, transition_order
@@ -218,7 +226,7 @@ class _Work:
         horizon = self.ctx.now - self.ctx.retention.get(source, self.ctx.default_retention)
         seen = {k: v for k, v in self.state.seen.items() if v.at >= horizon}
         seen[key] = Seen(self.ctx.now, source, self.ctx.position)
-        outbox = dict(self.state.outbox)
+        outbox = _unanswered(self.state.outbox, self.reservations)
         if self.outputs:
             outbox[key] = tuple(self.outputs)
             while len(outbox) > MAX_OUTBOX_CAUSES:
@@ -247,6 +255,7 @@ class _Work:
     # -- orders and payments -------------------------------------------------------------
 
     def order_arrived(self, order: Order) -> None:
+        order = stored_order(order)
         if self.early_payment:
             order = msgspec.structs.replace(order, payment_state=PaymentState(self.early_payment))
             self.early_payment = ""
@@ -638,6 +647,28 @@ class _Work:
         if self.status is target:
             return
         self.move(target, description)
+
+
+def _unanswered(
+    outbox: Mapping[str, tuple[Output, ...]], reservations: Mapping[str, Reservation]
+) -> dict[str, tuple[Output, ...]]:
+    """The outbox less the reserve commands the ledger has answered: an answer proves its
+    command arrived, so a replay need not send it again. (A 240-line order kept 240 reserve
+    commands in its outbox after all of them were answered.)"""
+    kept: dict[str, tuple[Output, ...]] = {}
+    for cause, outputs in outbox.items():
+        left = tuple(
+            output
+            for output in outputs
+            if not isinstance(output, Reserve) or _pending(reservations.get(output.reservation_id))
+        )
+        if left:
+            kept[cause] = left
+    return kept
+
+
+def _pending(reservation: Reservation | None) -> bool:
+    return reservation is not None and reservation.state is LineState.PENDING
 
 
 def _date(text: str) -> date | None:

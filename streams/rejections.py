@@ -26,6 +26,7 @@ class RejectReason(enum.StrEnum):
     UNSUPPORTED_EVENT = "unsupported_event"
     INVALID_REFERENCE = "invalid_reference"
     OVERSIZE = "oversize"  # the raw payload is larger than the ingest stage decodes
+    ORDER_TOO_LARGE = "order_too_large"  # too many lines, or a state too big for a table value
     INTERNAL_ERROR = "internal_error"  # a bug in a decision; the record is kept, not retried
     STATE_UNDECODABLE = "state_undecodable"  # the key's stored value does not decode: quarantined
 

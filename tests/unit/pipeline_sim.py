@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib.resources
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -28,7 +28,7 @@ from orderstream.streams.ledger import (
     SkuLedger,
 )
 from orderstream.streams.order_messages import FulfilmentRequested, StatusChanged
-from orderstream.streams.order_process import Context, OrderInput, decide, order_id_of
+from orderstream.streams.order_process import Context, Decision, OrderInput, decide, order_id_of
 from orderstream.streams.order_state import OrderState
 from orderstream.streams.rejections import Rejected
 from orderstream.streams.routing import RuleSet
@@ -58,6 +58,7 @@ class Simulation:
     duplicates: int = 0
     replays: int = 0
     delivered: int = 0
+    on_decision: Callable[[Decision], None] = lambda decision: None
 
     def publish(self, event: StatusChanged) -> None:
         """Keep each event id once, as a consumer would; a re-emission must be identical."""
@@ -114,6 +115,7 @@ class Simulation:
                 position = f"sim:0:{self.delivered}"
                 self.positions[id(message)] = position
             decision = decide(state, message, _with_atp(context, replica, position))
+            self.on_decision(decision)
             self.orders[order_id] = decision.state
             if decision.verdict == "duplicate":
                 self.duplicates += 1

@@ -7,6 +7,7 @@ instead of a crash. The same agents run against the real broker in tests/e2e.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -31,12 +32,13 @@ from orderstream.agents.replica import AtpReplica
 from orderstream.agents.samples import sample_rules_path
 from orderstream.agents.settings import load_settings
 from orderstream.agents.worker import read_rules
-from orderstream.codecs import internal
+from orderstream.codecs import internal, limits
 from orderstream.codecs.deadletter import decode_quarantined
+from orderstream.codecs.limits import RECORD_MAX_BYTES
 from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.streams.inventory import AvailabilityChanged, ReservationAnswered
 from orderstream.streams.ledger import Reserve, SetInbound, SetStock
-from tests.unit.feeds import FIXTURES
+from tests.unit.feeds import FIXTURES, large_shopify_order
 from tests.unit.test_bundling import request as bundling_request
 
 NOW = datetime(2026, 11, 27, 9, 15, tzinfo=UTC)
@@ -357,3 +359,47 @@ async def test_the_availability_follower_skips_a_bad_record_and_counts_it() -> N
     assert replica.view == {"A": {"WH-AMS": 5}}
     counted = 'records_total{outcome="dead_letter",stage="availability"} 1.0'
     assert counted in metrics.exposition().decode()
+
+
+async def test_every_table_changelog_is_created_with_the_record_limit(harness: Harness) -> None:
+    tables = harness.pipeline.app.tables
+    assert set(tables) >= {"order_id_to_state", "sku_to_ledger", "idempotency_key_to_first_seen"}
+    for table in tables.values():
+        assert table.changelog_topic.config == {"max.message.bytes": str(RECORD_MAX_BYTES)}
+
+
+async def test_the_ingest_agent_dead_letters_an_order_of_too_many_lines(harness: Harness) -> None:
+    raw, _ = large_shopify_order(1000, at=NOW, title_chars=20, sku_chars=12)
+    small, _ = large_shopify_order(2, at=NOW, title_chars=20, sku_chars=12, number=2)
+    agent = harness.pipeline.app.agents["normalize_raw_events"]
+    headers = [("X-Shopify-Topic", b"orders/create")]
+    async with agent.test_context() as ctx:
+        ctx._get_strtopic = lambda channel: "raw.shopify"  # the agent reads all nine raw topics
+        await ctx.put(raw, key=b"1", headers=headers)
+        await ctx.put(small, key=b"2", headers=headers)
+        await harness.sent_on("orders.events", 1)
+    (letter,) = harness.on("dlq.ingest")
+    assert (letter["stage"], letter["reason"]) == ("ingest", "order_too_large")
+    assert [e["order"]["oms_order_id"] for e in harness.on("orders.events")] == [
+        "shopify:5000070000002"
+    ]
+
+
+async def test_the_order_agent_never_writes_a_state_over_the_table_value_limit(
+    harness: Harness,
+) -> None:
+    harness.pipeline.replica.view.update({"JKT-WOOL-NAVY-M": {"WH-DUS": 4}})
+    raw = (FIXTURES / "shopify/orders_create.json").read_bytes()
+    placed = normalize_payload(Source.SHOPIFY, raw, {"x-shopify-topic": "orders/create"})
+    states = harness.pipeline.app.tables["order_id_to_state"]
+    agent = harness.pipeline.app.agents["process_orders"]
+    small = functools.partial(limits.fits, limit=200)  # any state of this order is larger
+    with mock.patch("orderstream.agents.orders.fits", small):
+        async with agent.test_context() as ctx:
+            await ctx.put(internal.encode(placed), key=b"shopify:5874123456789")
+            await harness.sent_on("dlq.orders", 1)
+    (letter,) = harness.on("dlq.orders")
+    assert letter["reason"] == "order_too_large"
+    assert b"shopify:5874123456789" not in states
+    assert harness.on("orders.status") == []
+    assert harness.on("inventory.commands") == []

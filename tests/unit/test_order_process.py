@@ -110,7 +110,22 @@ def test_a_replay_of_the_same_record_repeats_its_first_outputs_byte_for_byte() -
     fresh = decide(OrderState(oms_order_id=order_id), placed, context)
     assert replayed.verdict == "replay"
     assert replayed.outputs[0] == fresh.outputs[0]  # the PLACED event
-    assert any(isinstance(o, Reserve) for o in replayed.outputs)
+    # every reservation was answered, so the ledger has its command: not kept to send again
+    assert not any(isinstance(o, Reserve) for o in replayed.outputs)
+
+
+def test_a_replay_before_the_ledger_answered_sends_the_reserve_commands_again() -> None:
+    sim = sim_with_stock(**STOCKED)
+    placed = shopify_order()
+    order_id = placed.order.oms_order_id
+    context = Context(
+        now=NOW, rules=RULES, atp=sim.atp(), served=served_countries(RULES), position="raw:0:7"
+    )
+    first = decide(OrderState(oms_order_id=order_id), placed, context)
+    reserves = [o for o in first.outputs if isinstance(o, Reserve)]
+    assert len(reserves) == 2
+    replayed = decide(first.state, placed, context)
+    assert (replayed.verdict, replayed.outputs) == ("replay", first.outputs)
 
 
 def test_an_unpaid_order_waits_on_hold_and_is_planned_when_the_payment_arrives() -> None:
