@@ -17,6 +17,10 @@ FULFILMENT_BUNDLES = "fulfilment.bundles"
 DLQ_INGEST = "dlq.ingest"
 DLQ_INVENTORY = "dlq.inventory"
 DLQ_ORDERS = "dlq.orders"
+DLQ_REPLAYS = "dlq.replays"
+"""Compacted, keyed by dead-letter id: each letter `orderstream dlq replay` has sent back."""
+
+DEAD_LETTER_TOPICS = (DLQ_INGEST, DLQ_INVENTORY, DLQ_ORDERS)
 
 
 DEAD_LETTER_MAX_BYTES = 3 * 1024 * 1024
@@ -36,6 +40,7 @@ INTERNAL_TOPICS = (
     DLQ_INGEST,
     DLQ_INVENTORY,
     DLQ_ORDERS,
+    DLQ_REPLAYS,
 )
 """Every topic of the flow but the raw ones, as base names."""
 
@@ -67,6 +72,9 @@ class TopicNames:
         return raw + [self.name(base) for base in INTERNAL_TOPICS]
 
     def configs(self) -> dict[str, dict[str, str]]:
-        """Topic settings beyond the broker's defaults: the dead-letter topics' size."""
+        """Topic settings beyond the broker's defaults: the dead-letter topics' size, and
+        compaction for the replay records (one per letter id)."""
         size = {"max.message.bytes": str(DEAD_LETTER_MAX_BYTES)}
-        return {self.name(base): size for base in (DLQ_INGEST, DLQ_INVENTORY, DLQ_ORDERS)}
+        configs = {self.name(base): size for base in (DLQ_INGEST, DLQ_INVENTORY, DLQ_ORDERS)}
+        configs[self.name(DLQ_REPLAYS)] = {"cleanup.policy": "compact"}
+        return configs
