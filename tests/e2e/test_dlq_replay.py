@@ -80,8 +80,9 @@ def refused_by_the_strict_codec(record: RawRecord) -> str | None:
     return outcome.order.oms_order_id
 
 
-def dlq(run: Run, *args: str) -> list[str]:
-    """`orderstream dlq ARGS` as an operator runs it against the run's deployment."""
+def dlq(run: Run, *args: str, code: int = 0) -> list[str]:
+    """`orderstream dlq ARGS` as an operator runs it against the run's deployment: its output
+    lines, stdout when it exits 0 (and says nothing on stderr), else stderr."""
     env = {
         **os.environ,
         "ORDERSTREAM_KAFKA_BOOTSTRAP": run.bootstrap,
@@ -95,7 +96,9 @@ def dlq(run: Run, *args: str) -> list[str]:
         timeout=120,
         check=False,
     )
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == code, done.stdout + done.stderr
+    if code:
+        return done.stderr.splitlines()
     assert done.stderr == "", done.stderr
     return done.stdout.splitlines()
 
@@ -196,6 +199,9 @@ def test_letters_of_a_too_strict_codec_are_replayed_after_the_fix_and_apply_once
     first = lines[0].split()[0]
     shown = "\n".join(dlq(run, "show", first))
     assert "reason:          invalid_country" in shown and '"orderId"' in shown
+    assert dlq(run, "show", "dlq.ingest:0:9999", code=2) == [
+        f"error: no dead letter at dlq.ingest:0:9999 (prefix {run.prefix!r})"
+    ]
 
     assert (
         dlq(run, "replay", "--dry-run")[-1]
