@@ -25,6 +25,7 @@ from . import dlq_store
 from .dlq_view import (
     PAYLOAD_SHOWN_BYTES,
     LetterFilter,
+    Replays,
     Stored,
     counts,
     list_line,
@@ -52,6 +53,10 @@ Bootstrap = Annotated[
 ]
 Stage = Annotated[str | None, typer.Option("--stage", help="Only letters of this stage.")]
 Reason = Annotated[str | None, typer.Option("--reason", help="Only letters with this reason.")]
+Key = Annotated[
+    str | None,
+    typer.Option("--key", help="Only letters of this record key or quarantined stored key."),
+]
 Since = Annotated[
     str | None,
     typer.Option("--since", help="Only letters from this time on: ISO 8601, or an age (6h, 7d)."),
@@ -83,18 +88,20 @@ def on_broker(settings: Settings, work: Coroutine[Any, Any, T]) -> T:
         raise fail(f"broker {settings.kafka_bootstrap}: {dlq_store.describe(error)}") from None
 
 
-def letter_filter(stage: str | None, reason: str | None, since: str | None) -> LetterFilter:
+def letter_filter(
+    stage: str | None, reason: str | None, since: str | None, key: str | None
+) -> LetterFilter:
     cutoff = None
     if since is not None:
         cutoff = parse_since(since, datetime.now(UTC))
         if cutoff is None:
             raise fail(f"--since {since!r}: expected an ISO 8601 time or date, or an age like 6h")
-    return LetterFilter(stage=stage, reason=reason, since=cutoff)
+    return LetterFilter(stage=stage, reason=reason, since=cutoff, key=key)
 
 
 async def _letters_and_replayed(
     settings: Settings, names: TopicNames
-) -> tuple[dlq_store.Letters, set[str]]:
+) -> tuple[dlq_store.Letters, Replays]:
     letters = await dlq_store.read_letters(settings.kafka_bootstrap, names)
     return letters, await dlq_store.read_replayed(settings.kafka_bootstrap, names)
 
@@ -106,11 +113,16 @@ def _warn_unreadable(letters: dlq_store.Letters) -> None:
 
 @dlq_app.command(name="list")
 def list_letters(
-    stage: Stage = None, reason: Reason = None, since: Since = None, bootstrap: Bootstrap = None
+    *,
+    stage: Stage = None,
+    reason: Reason = None,
+    since: Since = None,
+    key: Key = None,
+    bootstrap: Bootstrap = None,
 ) -> None:
     """Counts by stage and reason, then one line per letter: id, stage, reason, source, time."""
     settings = settings_for(bootstrap)
-    chosen = letter_filter(stage, reason, since)
+    chosen = letter_filter(stage, reason, since, key)
     names = TopicNames(settings.topic_prefix)
     letters, replayed = on_broker(settings, _letters_and_replayed(settings, names))
     _warn_unreadable(letters)
@@ -136,7 +148,7 @@ def show(
     settings = settings_for(bootstrap)
     names = TopicNames(settings.topic_prefix)
 
-    async def look() -> tuple[Stored | None, set[str]]:
+    async def look() -> tuple[Stored | None, Replays]:
         entry = await dlq_store.read_letter(settings.kafka_bootstrap, names, wanted)
         return entry, await dlq_store.read_replayed(settings.kafka_bootstrap, names)
 
@@ -149,9 +161,11 @@ def show(
 
 @dlq_app.command()
 def replay(
+    *,
     stage: Stage = None,
     reason: Reason = None,
     since: Since = None,
+    key: Key = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Say what would be replayed, send nothing.")
     ] = False,
@@ -159,18 +173,21 @@ def replay(
 ) -> None:
     """Send letters not replayed before back to their sources, marked and recorded once."""
     settings = settings_for(bootstrap)
-    chosen = letter_filter(stage, reason, since)
+    chosen = letter_filter(stage, reason, since, key)
     names = TopicNames(settings.topic_prefix)
     letters, replayed = on_broker(settings, _letters_and_replayed(settings, names))
     _warn_unreadable(letters)
     selected = select(letters.stored, chosen)
     pending = to_replay(selected, replayed)
-    skipped = len(selected) - len(pending)
+    before = sum(1 for entry in selected if replayed.covers(entry))
+    skipped = f"{before} replayed before"
+    if len(selected) - before - len(pending):
+        skipped += f", {len(selected) - before - len(pending)} repeats of one record"
     if dry_run:
         for entry in pending:
             letter = entry.letter
             typer.echo(f"would replay {entry.id} -> {letter.source_topic}:{letter.partition}")
-        typer.echo(f"would replay {len(pending)} letters ({skipped} replayed before)")
+        typer.echo(f"would replay {len(pending)} letters ({skipped})")
         return
     run = on_broker(
         settings,
@@ -192,6 +209,6 @@ def replay(
         typer.echo(f"not replayed {entry.id}: {error}", err=True)
     for one, error in run.unrecorded:
         typer.echo(f"replayed {one.entry.id} but not recorded (may go again): {error}", err=True)
-    typer.echo(f"replayed {len(run.replayed)} letters ({skipped} replayed before)")
+    typer.echo(f"replayed {len(run.replayed)} letters ({skipped})")
     if run.failed or run.unrecorded:
         raise typer.Exit(EXIT_USAGE)

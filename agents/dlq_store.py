@@ -22,12 +22,13 @@ from aiokafka.structs import ConsumerRecord, TopicPartition
 from orderstream.codecs.deadletter import decode_dead_letter
 from orderstream.codecs.replays import (
     LetterId,
+    decode_replayed,
     encode_replayed,
     replay_headers,
     replayed,
 )
 
-from .dlq_view import Stored
+from .dlq_view import Replays, Stored
 from .kafka_admin import ensure_topics, partitions_of
 from .topic_reader import READ_FETCH_WAIT_MS, read_topic, true_end_offsets
 from .topics import DEAD_LETTER_MAX_BYTES, DEAD_LETTER_TOPICS, DLQ_REPLAYS, TopicNames
@@ -70,22 +71,27 @@ async def read_letters(bootstrap: str, names: TopicNames) -> Letters:
     return Letters(stored, unreadable)
 
 
-async def read_replayed(bootstrap: str, names: TopicNames) -> set[str]:
-    """Ids of the letters replayed before: the keys on `dlq.replays` whose last value is not
-    a tombstone (deleting a key's record makes its letter replayable again)."""
+async def read_replayed(bootstrap: str, names: TopicNames) -> Replays:
+    """What `dlq.replays` says was replayed: each key's last record, unless a tombstone
+    (deleting a letter's record makes it replayable again)."""
     topic = names.name(DLQ_REPLAYS)
     if topic not in await existing_topics(bootstrap):
-        return set()
-    ids: set[str] = set()
+        return Replays()
+    last: dict[str, bytes | None] = {}
     for record in await read_topic(bootstrap, topic):
-        if record.key is None:
+        if record.key is not None:
+            last[record.key.decode("utf-8", "replace")] = record.value
+    replays = Replays()
+    for letter_id, value in last.items():
+        if value is None:
             continue
-        key = record.key.decode("utf-8", "replace")
-        if record.value is None:
-            ids.discard(key)
-        else:
-            ids.add(key)
-    return ids
+        replays.ids.add(letter_id)
+        try:
+            done = decode_replayed(value)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            continue  # the id alone still keeps its letter from going twice
+        replays.sources.add((done.source_topic, done.source_partition, done.source_offset))
+    return replays
 
 
 async def read_letter(bootstrap: str, names: TopicNames, wanted: LetterId) -> Stored | None:

@@ -2,17 +2,19 @@
 
 Listing never shows payload bytes or the detail (they can hold personal data): `show` is the
 one explicit look, and it prints the payload bounded and with control and format characters
-escaped, so a hostile record cannot rewrite the operator's terminal. Replay picks the letters
-not replayed before, in the order their records had in their source partitions.
+escaped, so a hostile record cannot rewrite the operator's terminal. Replay picks each source
+record once (a record delivered twice before its offset was committed has two letters) and
+not replayed before, in offset order per source partition, merged by time across them.
 """
 
 from __future__ import annotations
 
+import heapq
 import re
 import unicodedata
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from orderstream.codecs.deadletter import DeadLetter
@@ -33,6 +35,25 @@ class Stored:
     letter: DeadLetter
 
 
+Position = tuple[str, int, int]
+"""A source record: topic, partition, offset."""
+
+
+def source_of(letter: DeadLetter) -> Position:
+    return (letter.source_topic, letter.partition, letter.offset)
+
+
+@dataclass(frozen=True)
+class Replays:
+    """What was replayed before: letter ids and the source records they sent back."""
+
+    ids: set[str] = field(default_factory=set)
+    sources: set[Position] = field(default_factory=set)
+
+    def covers(self, entry: Stored) -> bool:
+        return str(entry.id) in self.ids or source_of(entry.letter) in self.sources
+
+
 @dataclass(frozen=True)
 class LetterFilter:
     """Which letters a command acts on; a field left empty matches every letter."""
@@ -40,13 +61,21 @@ class LetterFilter:
     stage: str | None = None
     reason: str | None = None
     since: datetime | None = None
+    key: str | None = None
+    """The record's key, or the stored key a `state_undecodable` letter names."""
 
     def matches(self, letter: DeadLetter) -> bool:
         return (
             (self.stage is None or letter.stage == self.stage)
             and (self.reason is None or letter.reason == self.reason)
             and (self.since is None or letter.dead_lettered_at >= self.since)
+            and (self.key is None or self.key in _keys(letter))
         )
+
+
+def _keys(letter: DeadLetter) -> tuple[str, ...]:
+    record = letter.original_key.decode("utf-8", "replace") if letter.original_key else ""
+    return tuple(key for key in (record, letter.state_key) if key)
 
 
 def parse_since(text: str, now: datetime) -> datetime | None:
@@ -70,13 +99,19 @@ def select(stored: Iterable[Stored], chosen: LetterFilter) -> list[Stored]:
     return [entry for entry in stored if chosen.matches(entry.letter)]
 
 
-def to_replay(stored: Iterable[Stored], replayed: set[str]) -> list[Stored]:
-    """The letters not replayed yet, in source order: by source topic, partition and offset,
-    so the letters of one key (one partition) go back in the order they first came."""
-    pending = [entry for entry in stored if str(entry.id) not in replayed]
-    return sorted(
-        pending, key=lambda e: (e.letter.source_topic, e.letter.partition, e.letter.offset)
-    )
+def to_replay(stored: Iterable[Stored], replays: Replays) -> list[Stored]:
+    """One letter per source record not replayed yet, in source order: by offset within each
+    source partition (a key's records share one), merged by letter time across partitions."""
+    partitions: dict[tuple[str, int], dict[int, Stored]] = defaultdict(dict)
+    for entry in sorted(stored, key=lambda e: e.id):
+        if not replays.covers(entry):
+            letter = entry.letter
+            partitions[(letter.source_topic, letter.partition)].setdefault(letter.offset, entry)
+    runs = [
+        [by_offset[offset] for offset in sorted(by_offset)]
+        for _, by_offset in sorted(partitions.items())
+    ]
+    return list(heapq.merge(*runs, key=lambda entry: entry.letter.dead_lettered_at))
 
 
 def counts(stored: Sequence[Stored]) -> list[str]:
@@ -88,19 +123,20 @@ def counts(stored: Sequence[Stored]) -> list[str]:
     return lines
 
 
-def list_line(entry: Stored, replayed: set[str]) -> str:
+def list_line(entry: Stored, replays: Replays) -> str:
     """One letter without its payload: id, stage, reason, field, source position, time."""
     letter = entry.letter
     where = f"{letter.source_topic}:{letter.partition}:{letter.offset}"
-    field = f" at {letter.field}" if letter.field else ""
-    mark = "  replayed" if str(entry.id) in replayed else ""
+    at = f" at {letter.field}" if letter.field else ""
+    held = f"  key {letter.state_key}" if letter.state_key else ""
+    mark = "  replayed" if replays.covers(entry) else ""
     return printable(
-        f"{entry.id}  {letter.stage}  {letter.reason}{field}  {where}"
-        f"  {_time(letter.dead_lettered_at)}{mark}"
+        f"{entry.id}  {letter.stage}  {letter.reason}{at}  {where}"
+        f"  {_time(letter.dead_lettered_at)}{held}{mark}"
     )
 
 
-def show_lines(entry: Stored, replayed: set[str], limit: int = PAYLOAD_SHOWN_BYTES) -> list[str]:
+def show_lines(entry: Stored, replays: Replays, limit: int = PAYLOAD_SHOWN_BYTES) -> list[str]:
     """Everything about one letter, the payload as text last (at most `limit` bytes)."""
     letter = entry.letter
     key = "-" if letter.original_key is None else _text(letter.original_key, 200)
@@ -110,9 +146,11 @@ def show_lines(entry: Stored, replayed: set[str], limit: int = PAYLOAD_SHOWN_BYT
         f"reason:          {letter.reason}",
         f"field:           {letter.field or '-'}",
         f"detail:          {letter.detail}",
+        f"exception:       {letter.exception or '-'}",
+        f"quarantined key: {letter.state_key or '-'}",
         f"source:          {letter.source_topic}:{letter.partition}:{letter.offset}",
         f"dead-lettered:   {_time(letter.dead_lettered_at)}",
-        f"replayed:        {'yes' if str(entry.id) in replayed else 'no'}",
+        f"replayed:        {'yes' if replays.covers(entry) else 'no'}",
         f"key:             {key}",
         f"headers:         {len(letter.headers)}",
     ]

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from orderstream.agents.cli import build_app
 from orderstream.agents.dlq_view import (
     LetterFilter,
+    Replays,
     Stored,
     counts,
     list_line,
@@ -46,6 +47,8 @@ def letter(
     at: datetime = NOW,
     value: bytes = PAYLOAD,
     headers: list[tuple[str, bytes]] | None = None,
+    key: bytes | None = b"bol:A-1",
+    state_key: str = "",
 ) -> DeadLetter:
     topic, partition, offset = source
     return dead_letter(
@@ -55,9 +58,10 @@ def letter(
         partition=partition,
         offset=offset,
         value=value,
-        key=b"bol:A-1",
+        key=key,
         headers=headers if headers is not None else [("x-source", b"poller")],
         now=at,
+        state_key=state_key,
     )
 
 
@@ -151,6 +155,16 @@ def test_filters_match_stage_reason_and_time_and_an_empty_one_matches_all() -> N
     assert select(entries, LetterFilter(stage="ingest", reason="invalid_country")) == [entries[0]]
 
 
+def test_the_key_filter_matches_the_record_key_or_the_quarantined_stored_key() -> None:
+    held = letter(stage="inventory", key=b"SKU-1", state_key="SKU-1")
+    answer = letter(stage="orders", key=b"bol:A-9", state_key="bol:A-9")
+    unkeyed = letter(key=None)
+    entries = [stored(f"dlq.orders:0:{n}", one) for n, one in enumerate((held, answer, unkeyed))]
+    assert select(entries, LetterFilter(key="SKU-1")) == [entries[0]]
+    assert select(entries, LetterFilter(key="bol:A-9")) == [entries[1]]
+    assert select(entries, LetterFilter(key="")) == []
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -172,13 +186,31 @@ def test_since_refuses_anything_else(text: str) -> None:
     assert parse_since(text, NOW) is None
 
 
-def test_replay_skips_letters_replayed_before_and_keeps_source_order() -> None:
-    late = stored("dlq.ingest:0:3", letter(source=("raw.bol", 1, 40)))
-    early = stored("dlq.ingest:2:0", letter(source=("raw.bol", 1, 7)))
-    other = stored("dlq.ingest:1:1", letter(source=("raw.amazon", 0, 9)))
+def test_replay_keeps_offset_order_per_source_partition_and_time_across_them() -> None:
+    minute = timedelta(minutes=1)
+    late = stored("dlq.ingest:0:3", letter(source=("raw.bol", 1, 40), at=NOW + 2 * minute))
+    early = stored("dlq.ingest:2:0", letter(source=("raw.bol", 1, 7), at=NOW + 3 * minute))
+    other = stored("dlq.ingest:1:1", letter(source=("raw.amazon", 0, 9), at=NOW + minute))
+    first = stored("dlq.orders:0:0", letter(source=("inventory.replies", 2, 3), at=NOW))
+    # offset 7 went before 40 on raw.bol:1 whatever the letters' clocks say
+    assert to_replay([late, early, other, first], Replays()) == [first, other, early, late]
+
+
+def test_replay_skips_letters_and_source_records_replayed_before() -> None:
     done = stored("dlq.ingest:1:2", letter(source=("raw.bol", 0, 1)))
-    assert to_replay([late, early, other, done], {"dlq.ingest:1:2"}) == [other, early, late]
-    assert to_replay([done], {"dlq.ingest:1:2"}) == []
+    twin_of_sent = stored("dlq.ingest:3:8", letter(source=("raw.bol", 0, 5)))
+    pending = stored("dlq.ingest:0:4", letter(source=("raw.bol", 0, 6)))
+    replays = Replays(ids={"dlq.ingest:1:2"}, sources={("raw.bol", 0, 5)})
+    assert to_replay([done, twin_of_sent, pending], replays) == [pending]
+    assert replays.covers(done) and replays.covers(twin_of_sent)
+    assert not replays.covers(pending)
+
+
+def test_a_record_dead_lettered_twice_is_replayed_once() -> None:
+    # delivered again before its offset was committed: a second letter for the same record
+    one = stored("dlq.ingest:0:4", letter(source=("raw.bol", 0, 6)))
+    again = stored("dlq.ingest:0:9", letter(source=("raw.bol", 0, 6), at=NOW + timedelta(1)))
+    assert to_replay([again, one], Replays()) == [one]
 
 
 def test_counts_come_by_stage_and_reason_largest_first() -> None:
@@ -196,23 +228,27 @@ def test_counts_come_by_stage_and_reason_largest_first() -> None:
 
 
 def test_a_list_line_names_the_letter_without_its_payload_or_detail() -> None:
-    line = list_line(stored("dlq.ingest:0:5", letter()), replayed={"dlq.ingest:0:5"})
+    line = list_line(stored("dlq.ingest:0:5", letter()), Replays(ids={"dlq.ingest:0:5"}))
     assert line == (
         "dlq.ingest:0:5  ingest  invalid_country at shipmentDetails.countryCode"
         "  raw.bol:2:17  2026-11-27T09:30:00Z  replayed"
     )
     assert "example.nl" not in line and "only NL" not in line
-    assert not list_line(stored("dlq.ingest:0:5", letter()), replayed=set()).endswith("replayed")
+    assert not list_line(stored("dlq.ingest:0:5", letter()), Replays()).endswith("replayed")
+    held = list_line(stored("dlq.inventory:0:1", letter(state_key="SKU-1")), Replays())
+    assert held.endswith("2026-11-27T09:30:00Z  key SKU-1")
 
 
 def test_show_prints_reason_position_headers_and_the_payload_as_text() -> None:
-    lines = show_lines(stored("dlq.ingest:0:5", letter()), replayed=set())
+    lines = show_lines(stored("dlq.ingest:0:5", letter()), Replays())
     text = "\n".join(lines)
     for expected in (
         "id:              dlq.ingest:0:5",
         "reason:          invalid_country",
         "field:           shipmentDetails.countryCode",
         "detail:          only NL is served",
+        "exception:       -",
+        "quarantined key: -",
         "source:          raw.bol:2:17",
         "replayed:        no",
         "key:             bol:A-1",
@@ -233,7 +269,7 @@ def test_control_and_format_characters_cannot_reach_the_terminal() -> None:
     hostile = "A\x1b[2J\u202e-1\u200b\r\n\t".encode()
     assert payload_text(hostile) == "A\\u001b[2J\\u202e-1\\u200b\\u000d\n\t"
     one = letter(value=hostile, headers=[("x-evil", b"\x1b]0;title\x07")])
-    lines = show_lines(stored("dlq.ingest:0:5", one), replayed=set())
+    lines = show_lines(stored("dlq.ingest:0:5", one), Replays())
     assert not any("\x1b" in line or "\x07" in line for line in lines)
     assert "  x-evil: \\u001b]0;title\\u0007" in lines
 
