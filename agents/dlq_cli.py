@@ -4,7 +4,8 @@
 `show ID` prints one letter whole, its payload as bounded, escaped text; `replay` sends the
 selected letters not replayed before back to their source topics (`--dry-run`: only says
 which). Settings come from `ORDERSTREAM_*` (`--bootstrap` overrides the broker). Exit 0 when
-done, 2 on an unusable argument, setting or an unreachable broker, one line on stderr.
+done, 2 on an unusable argument, setting or an unreachable broker, one line on stderr
+(`agents/exits.py` writes it).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
-import pydantic
 import typer
 from aiokafka.errors import KafkaError
 
@@ -34,16 +34,16 @@ from .dlq_view import (
     show_lines,
     to_replay,
 )
+from .exits import HELP, ExitCode, UnusableError
 from .settings import Settings, load_settings
 from .topics import TopicNames
-
-EXIT_USAGE = 2
 
 T = TypeVar("T")
 
 dlq_app = typer.Typer(
     name="dlq",
     help="Dead letters: list them, show one, replay them after a fix.",
+    epilog=HELP,
     no_args_is_help=True,
     add_completion=False,
 )
@@ -63,29 +63,21 @@ Since = Annotated[
 ]
 
 
-def fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(EXIT_USAGE)
-
-
 def settings_for(bootstrap: str | None) -> Settings:
-    """The deployment's settings, `--bootstrap` winning; a bad setting is one line, exit 2."""
-    try:
-        return load_settings(**({"kafka_bootstrap": bootstrap} if bootstrap else {}))
-    except pydantic.ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise fail(f"setting ORDERSTREAM_{where.upper()}: {first['msg']}") from None
+    """The deployment's settings, `--bootstrap` winning (a bad one ends the command, exit 2)."""
+    return load_settings(**({"kafka_bootstrap": bootstrap} if bootstrap else {}))
 
 
 def on_broker(settings: Settings, work: Coroutine[Any, Any, T]) -> T:
-    """Run `work`; an unreachable or failing broker is one line, exit 2."""
-    # aiokafka logs each failed connection on its own: the one line below says it.
+    """Run `work`; a broker that cannot be reached or fails a request is unusable (exit 2)."""
+    # aiokafka logs each failed connection on its own: the one line of `exits` says it.
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     try:
         return asyncio.run(work)
     except (KafkaError, OSError, TimeoutError) as error:
-        raise fail(f"broker {settings.kafka_bootstrap}: {dlq_store.describe(error)}") from None
+        raise UnusableError(
+            f"broker {settings.kafka_bootstrap}: {dlq_store.describe(error)}"
+        ) from None
 
 
 def letter_filter(
@@ -95,7 +87,9 @@ def letter_filter(
     if since is not None:
         cutoff = parse_since(since, datetime.now(UTC))
         if cutoff is None:
-            raise fail(f"--since {since!r}: expected an ISO 8601 time or date, or an age like 6h")
+            raise UnusableError(
+                f"--since {since!r}: expected an ISO 8601 time or date, or an age like 6h"
+            )
     return LetterFilter(stage=stage, reason=reason, since=cutoff, key=key)
 
 
@@ -111,7 +105,7 @@ def _warn_unreadable(letters: dlq_store.Letters) -> None:
         typer.echo(f"warning: {letters.unreadable} records are not dead letters", err=True)
 
 
-@dlq_app.command(name="list")
+@dlq_app.command(name="list", epilog=HELP)
 def list_letters(
     *,
     stage: Stage = None,
@@ -133,7 +127,7 @@ def list_letters(
         typer.echo(list_line(entry, replayed))
 
 
-@dlq_app.command()
+@dlq_app.command(epilog=HELP)
 def show(
     letter_id: Annotated[str, typer.Argument(metavar="ID", help="As `list` prints it.")],
     max_bytes: Annotated[
@@ -144,7 +138,7 @@ def show(
     """One letter: reason, detail, field, position, headers, then the payload as text."""
     wanted = parse_letter_id(letter_id)
     if wanted is None:
-        raise fail(f"{letter_id!r} is not a letter id (dlq.<stage>:<partition>:<offset>)")
+        raise UnusableError(f"{letter_id!r} is not a letter id (dlq.<stage>:<partition>:<offset>)")
     settings = settings_for(bootstrap)
     names = TopicNames(settings.topic_prefix)
 
@@ -154,12 +148,12 @@ def show(
 
     entry, replayed = on_broker(settings, look())
     if entry is None:
-        raise fail(f"no dead letter at {wanted} (prefix {settings.topic_prefix!r})")
+        raise UnusableError(f"no dead letter at {wanted} (prefix {settings.topic_prefix!r})")
     for line in show_lines(entry, replayed, max_bytes):
         typer.echo(line)
 
 
-@dlq_app.command()
+@dlq_app.command(epilog=HELP)
 def replay(
     *,
     stage: Stage = None,
@@ -211,4 +205,4 @@ def replay(
         typer.echo(f"replayed {one.entry.id} but not recorded (may go again): {error}", err=True)
     typer.echo(f"replayed {len(run.replayed)} letters ({skipped})")
     if run.failed or run.unrecorded:
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(ExitCode.UNUSABLE)
