@@ -44,6 +44,7 @@ def build_app() -> typer.Typer:
     from .chaos import chaos
     from .demo import demo
     from .devstack.cli import dev_app
+    from .dlq_cli import dlq_app
     from .loadgen.cli import loadgen_app
     from .rules_cli import rules_app
     from .worker import worker
@@ -68,6 +69,7 @@ def build_app() -> typer.Typer:
     app.add_typer(dev_app, name="dev")
     app.add_typer(rules_app, name="rules")
     app.add_typer(loadgen_app, name="loadgen")
+    app.add_typer(dlq_app, name="dlq")
     return app
 
 

@@ -20,6 +20,10 @@ FULFILMENT_BUNDLES = "fulfilment.bundles"
 DLQ_INGEST = "dlq.ingest"
 DLQ_INVENTORY = "dlq.inventory"
 DLQ_ORDERS = "dlq.orders"
+DLQ_REPLAYS = "dlq.replays"
+"""Compacted, keyed by dead-letter id: each letter `orderstream dlq replay` has sent back."""
+
+DEAD_LETTER_TOPICS = (DLQ_INGEST, DLQ_INVENTORY, DLQ_ORDERS)
 
 
 DEAD_LETTER_MAX_BYTES = 3 * 1024 * 1024
@@ -40,6 +44,7 @@ INTERNAL_TOPICS = (
     DLQ_INGEST,
     DLQ_INVENTORY,
     DLQ_ORDERS,
+    DLQ_REPLAYS,
 )
 """Every topic of the flow but the raw ones, as base names."""
 
@@ -71,12 +76,15 @@ class TopicNames:
         return raw + [self.name(base) for base in INTERNAL_TOPICS]
 
     def configs(self) -> dict[str, dict[str, str]]:
-        """Each topic's settings at creation: its largest record (dead letters are larger)."""
+        """Each topic's settings at creation: its largest record (dead letters are larger),
+        and compaction for the replay records (one per letter id)."""
         letters = {self.name(base) for base in (DLQ_INGEST, DLQ_INVENTORY, DLQ_ORDERS)}
         largest = {
             n: DEAD_LETTER_MAX_BYTES if n in letters else RECORD_MAX_BYTES for n in self.all()
         }
-        return {name: {"max.message.bytes": str(size)} for name, size in largest.items()}
+        configs = {name: {"max.message.bytes": str(size)} for name, size in largest.items()}
+        configs[self.name(DLQ_REPLAYS)]["cleanup.policy"] = "compact"
+        return configs
 
 
 PRODUCER_MAX_REQUEST_BYTES = max(RECORD_MAX_BYTES, DEAD_LETTER_MAX_BYTES)
