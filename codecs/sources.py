@@ -11,7 +11,8 @@ import msgspec
 from orderstream.streams.rejections import Rejected, RejectReason
 
 from . import amazon, bol, carrier, payment, pos, returns, shopify, stock, wms
-from .common import ChannelCodec, Headers, Normalized
+from .bounds import MAX_JSON_DEPTH, admit
+from .common import IDENTIFIER_PATTERN, ChannelCodec, Headers, Normalized
 
 
 class Source(enum.StrEnum):
@@ -55,28 +56,30 @@ anything larger is a broken export or an attack, and decoding it would stall the
 def normalize_payload(source: Source, raw: bytes, headers: Headers | None = None) -> Normalized:
     """Decode `raw` with the source's codec and normalize it; never raises on bad input.
 
-    A body over `MAX_PAYLOAD_BYTES` is `Rejected(OVERSIZE)` before it is decoded. Undecodable
-    bytes (bad JSON or UTF-8, wrong types, missing fields, naive timestamps, control characters
-    in ids) are `Rejected(UNDECODABLE)` with msgspec's message and the JSON path of the
-    offending field. A timestamp with no UTC equivalent (year 1 ahead of UTC, year 9999 behind
-    it), or an `occurred_at` outside [EARLIEST, LATEST), is `Rejected(INVALID_TIMESTAMP)`.
+    In this order, the first check that fails decides the reason: a body over
+    `MAX_PAYLOAD_BYTES` is `Rejected(OVERSIZE)`; bytes that are not UTF-8 anywhere are
+    `Rejected(UNDECODABLE)`; arrays and objects nested deeper than `MAX_JSON_DEPTH` anywhere
+    are `Rejected(TOO_DEEP)` (see `bounds`; a leading UTF-8 BOM is dropped first). Then the
+    source's codec decodes: bad JSON, a top-level array or scalar, wrong types, missing fields,
+    naive timestamps, control, bidi or invisible characters in ids are `Rejected(UNDECODABLE)`
+    with the JSON path of the offending field where msgspec knows it. A known field given twice
+    in an object is decoded each time (each value must be valid) and keeps its last value; an
+    unknown one is skipped each time. A timestamp with no UTC equivalent (year 1 ahead of UTC,
+    year 9999 behind it), or an `occurred_at` outside [EARLIEST, LATEST), is
+    `Rejected(INVALID_TIMESTAMP)`.
     """
     if len(raw) > MAX_PAYLOAD_BYTES:
         return Rejected(
             RejectReason.OVERSIZE,
             f"payload of {len(raw)} bytes exceeds the limit of {MAX_PAYLOAD_BYTES} bytes",
         )
+    admitted = admit(raw)
+    if isinstance(admitted, Rejected):
+        return admitted
     codec = CODECS[source]
-    try:
-        payload = codec.decoder.decode(raw)
-    except msgspec.ValidationError as error:
-        message = str(error)
-        path = message.rpartition(" - at `")[2].rstrip("`") if " - at `" in message else ""
-        return Rejected(RejectReason.UNDECODABLE, message, path)
-    except msgspec.DecodeError as error:
-        return Rejected(RejectReason.UNDECODABLE, str(error))
-    except UnicodeDecodeError as error:  # msgspec decodes the text of a string field lazily
-        return Rejected(RejectReason.UNDECODABLE, f"a string is not UTF-8: {error}")
+    payload = _decode(codec, admitted)
+    if isinstance(payload, Rejected):
+        return payload
     lowered = {name.lower(): value for name, value in (headers or {}).items()}
     try:
         return _in_time_range(codec.normalize(payload, lowered))
@@ -86,6 +89,27 @@ def normalize_payload(source: Source, raw: bytes, headers: Headers | None = None
         return Rejected(
             RejectReason.INVALID_TIMESTAMP, f"a timestamp has no UTC equivalent: {error}"
         )
+
+
+def _decode(codec: ChannelCodec[Any], raw: bytes) -> Any:
+    """The codec's payload Struct, or `Rejected` with msgspec's reason and the field's path."""
+    try:
+        return codec.decoder.decode(raw)
+    except msgspec.ValidationError as error:
+        message = str(error)
+        path = message.rpartition(" - at `")[2].rstrip("`") if " - at `" in message else ""
+        if f"regex {IDENTIFIER_PATTERN!r}" in message:  # say what is wrong, not the regex
+            message = f"an id holds a control, bidi or invisible character - at `{path}`"
+        return Rejected(RejectReason.UNDECODABLE, message, path)
+    except RecursionError:  # a backstop: `admit` bounds the nesting far below this
+        return Rejected(
+            RejectReason.TOO_DEEP,
+            f"nesting ran out of stack below the limit of {MAX_JSON_DEPTH} levels",
+        )
+    except msgspec.DecodeError as error:
+        return Rejected(RejectReason.UNDECODABLE, str(error))
+    except UnicodeDecodeError as error:  # msgspec decodes the text of a string field lazily
+        return Rejected(RejectReason.UNDECODABLE, f"a string is not UTF-8: {error}")
 
 
 def _in_time_range(outcome: Normalized) -> Normalized:

@@ -27,6 +27,7 @@ class RejectReason(enum.StrEnum):
     INVALID_REFERENCE = "invalid_reference"
     OVERSIZE = "oversize"  # the raw payload is larger than the ingest stage decodes
     ORDER_TOO_LARGE = "order_too_large"  # too many lines, or a state too big for a table value
+    TOO_DEEP = "too_deep"  # arrays and objects nest deeper than the codecs decode
     INTERNAL_ERROR = "internal_error"  # a bug in a decision; the record is kept, not retried
     STATE_UNDECODABLE = "state_undecodable"  # the key's stored value does not decode: quarantined
 

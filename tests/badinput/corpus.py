@@ -10,6 +10,13 @@ generic.
 Quantity and currency faults exist only for sources whose payload has them, and are planted in a
 fixture whose event carries its lines (a cancellation reads neither).
 
+Deep nesting is counted from the top: a value nested `d` levels in a field that sits inside `k`
+arrays and objects nests `k + d` deep. Past `MAX_JSON_DEPTH` that is `too_deep`, wherever it is
+and whatever the field's type; within it, a known field of the wrong type or a top-level array is
+`undecodable`. A key given twice keeps its last value, so a good first and a bad last value is
+refused for the bad one. One leading UTF-8 BOM is dropped; any other BOM or UTF-16/32 text is
+`undecodable`, as are bidi and zero-width characters in ids.
+
 `fuzzed(seed, n)` adds random single faults (seeded `random.Random`, no hypothesis) and keeps
 those `normalize_payload` refuses, with the reason it gives: extra refused records for runs that
 push the corpus through a broker.
@@ -25,6 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from orderstream.codecs.bounds import MAX_JSON_DEPTH, UTF8_BOM
 from orderstream.codecs.sources import MAX_PAYLOAD_BYTES, Source, normalize_payload
 from orderstream.streams.normalize import MAX_LINE_QTY, MAX_STOCK_QTY
 from orderstream.streams.rejections import Rejected, RejectReason
@@ -47,6 +55,10 @@ CATEGORIES = (
     "bad_timestamp",
     "unicode",
     "oversize",
+    "deep_nesting",
+    "duplicate_key",
+    "bom",
+    "invisible_in_id",
 )
 
 UNDECODABLE = RejectReason.UNDECODABLE
@@ -240,6 +252,26 @@ _BAD_TEXT: tuple[tuple[str, bytes], ...] = (  # raw JSON string tokens, all unde
     ("raw_control_byte", b'"ID-\x01"'),
 )
 _CONTROL_CHARACTERS = ("\x00", "\x1f", "\n", "\x7f", "\x1b", "\t", "\x08")
+INVISIBLE_CHARACTERS = (  # bidi controls, zero-width and other invisible format characters
+    *map(chr, range(0x200B, 0x2010)),
+    *map(chr, range(0x202A, 0x202F)),
+    *map(chr, range(0x2066, 0x206A)),
+    "\ufeff",
+    "\u2060",
+    "\u00ad",
+    "\u061c",
+    "\u2028",
+    "\x85",
+)
+_UNREAD_TEXT: tuple[tuple[str, bytes], ...] = (  # raw tokens in a field no codec reads
+    ("invalid_utf8_in_unknown_field", b'"note \xff"'),
+    ("utf8_encoded_surrogate_in_unknown_field", b'"\xed\xa0\x80"'),
+    ("latin1_in_unknown_field", '"caf\u00e9"'.encode("latin-1")),
+    ("invalid_utf8_in_unknown_key", b'0, "\xc0\xaf": 0'),
+)
+DEEP = (10, MAX_JSON_DEPTH, MAX_JSON_DEPTH + 1, 1_200, 100_000)
+"""Total nesting depths planted: within the bound, at it, just past it, the depth that broke the
+decoder, and the deepest a payload under the size limit can sensibly hold."""
 _BIG_INTEGERS = (2**31, 2**63, 2**64, 10**30)
 _TOO_MANY_DIGITS = b"9" * 5000  # beyond what msgspec decodes as an int
 _UNKNOWN_CURRENCIES = ("ZZZ", "EURO", "", "E")
@@ -343,6 +375,24 @@ def _body_faults(document: Json) -> Iterator[Planted]:
     yield "empty_body", "", b"", UNDECODABLE
     yield "empty_body", "whitespace", b" \r\n\t ", UNDECODABLE
     yield "empty_body", "empty_object", b"{}", UNDECODABLE
+    yield from _bom_faults(_encode(document))
+
+
+def _bom_faults(raw: bytes) -> Iterator[Planted]:
+    """Byte order marks that are not the one leading UTF-8 BOM `normalize_payload` drops."""
+    text = raw.decode()
+    for variant, value in (
+        ("two_boms", UTF8_BOM * 2 + raw),
+        ("after_whitespace", b" " + UTF8_BOM + raw),
+        ("at_the_end", raw + UTF8_BOM),
+        ("before_an_array", UTF8_BOM + b"[" + raw + b"]"),
+        ("only_a_bom", UTF8_BOM),
+        ("utf16_le", text.encode("utf-16")),  # Python writes the BOM little-endian first
+        ("utf16_be", b"\xfe\xff" + text.encode("utf-16-be")),
+        ("utf16_without_bom", text.encode("utf-16-le")),
+        ("utf32", text.encode("utf-32")),
+    ):
+        yield "bom", variant, value, UNDECODABLE
 
 
 def _field_faults(fields: _Fields, document: Json) -> Iterator[Planted]:
@@ -369,6 +419,9 @@ def _field_faults(fields: _Fields, document: Json) -> Iterator[Planted]:
         yield "bad_timestamp", variant, put(fields.timestamp, value), reason
 
     yield from _unicode_faults(fields, document)
+    yield from _depth_faults(fields, document)
+    yield from _duplicate_key_faults(fields, document)
+    yield from _invisible_faults(fields, document)
 
     if fields.quantity is not None:
         minimum, maximum = fields.quantity_range
@@ -402,6 +455,94 @@ def _unicode_faults(fields: _Fields, document: Json) -> Iterator[Planted]:
     for index, (variant, token) in enumerate(_BAD_TEXT):
         path = fields.ids[index % len(fields.ids)]
         yield "unicode", f"{variant}_in_{_label(path)}", _raw_at(document, path, token), UNDECODABLE
+    for variant, token in _UNREAD_TEXT:  # the text must be UTF-8 where no codec reads it too
+        yield "unicode", variant, _raw_at(document, ("x_note",), token), UNDECODABLE
+
+
+def nested(depth: int, kind: str = "array", *, closed: bool = True) -> bytes:
+    """`depth` arrays (`[[0]]`) or objects (`{"":{"":0}}`) inside each other, as JSON."""
+    opener, closer = (b"[", b"]") if kind == "array" else (b'{"":', b"}")
+    return opener * depth + b"0" + (closer * depth if closed else b"")
+
+
+def with_raw(document: Json, path: Path, token: bytes) -> bytes:
+    """The document with the JSON value at `path` (added if missing) replaced by raw bytes."""
+    return _raw_at(document, path, token)
+
+
+def _depth_faults(fields: _Fields, document: Json) -> Iterator[Planted]:
+    """Nesting of every depth in `DEEP`: at the top, in a known field (an id, where nothing
+    nests), in an unknown field at the top and in an unknown field of a nested object."""
+    known = fields.ids[0]
+    inner = (*fields.ids[-1][:-1], "x_nested")
+    for total in DEEP:
+        over = total > MAX_JSON_DEPTH
+        for kind in ("array", "object"):
+            if kind == "object" and total == DEEP[-1]:
+                continue  # 100,000 objects pass the size limit with the fixture around them
+            yield (
+                "deep_nesting",
+                f"top_level_{kind}_{total}",
+                nested(total, kind),
+                (RejectReason.TOO_DEEP if over else UNDECODABLE),
+            )
+        value = nested(total - len(known))
+        yield (
+            "deep_nesting",
+            f"in_{_label(known)}_{total}",
+            _raw_at(document, known, value),
+            (RejectReason.TOO_DEEP if over else UNDECODABLE),
+        )
+        if over:  # within the bound an unknown field is ignored, and the payload accepted
+            unknown = nested(total - 1, "object" if total < DEEP[-1] else "array")
+            yield (
+                "deep_nesting",
+                f"in_unknown_field_{total}",
+                _raw_at(document, ("x_nested",), unknown),
+                RejectReason.TOO_DEEP,
+            )
+            deeper = nested(total - len(inner))
+            yield (
+                "deep_nesting",
+                f"in_{_label(inner)}_{total}",
+                _raw_at(document, inner, deeper),
+                RejectReason.TOO_DEEP,
+            )
+    unclosed = nested(DEEP[-1], closed=False)
+    yield "deep_nesting", "unclosed_100000", unclosed, RejectReason.TOO_DEEP
+    yield (
+        "deep_nesting",
+        "unclosed_in_unknown_field",
+        _raw_at(document, ("x_nested",), unclosed),
+        RejectReason.TOO_DEEP,
+    )
+
+
+def _duplicate_key_faults(fields: _Fields, document: Json) -> Iterator[Planted]:
+    """A key given twice, a good value first and a bad one last: the last one counts."""
+    for path, bad, reason in (
+        (fields.not_blank[0], "", MISSING),
+        (fields.ids[-1], "ID\x00", UNDECODABLE),
+        (fields.timestamp, _naive(_get(document, fields.timestamp)), UNDECODABLE),
+    ):
+        good = json.dumps(_get(document, path), ensure_ascii=False)
+        twice = f"{good}, {json.dumps(path[-1])}: {json.dumps(bad)}".encode()
+        yield "duplicate_key", _label(path), _raw_at(document, path, twice), reason
+
+
+def _invisible_faults(fields: _Fields, document: Json) -> Iterator[Planted]:
+    """Bidi and zero-width characters in ids: every one in the first id, two in each other."""
+    chars = INVISIBLE_CHARACTERS
+    placed = [(fields.ids[0], char) for char in chars]
+    for index, path in enumerate(fields.ids[1:], start=1):
+        placed += [
+            (path, chars[(2 * index) % len(chars)]),
+            (path, chars[(2 * index + 1) % len(chars)]),
+        ]
+    for path, char in placed:
+        original = str(_get(document, path))
+        changed = _encode(_set(document, path, original[:2] + char + original[2:]))
+        yield "invisible_in_id", f"U+{ord(char):04X}_in_{_label(path)}", changed, UNDECODABLE
 
 
 # The public API.
@@ -410,6 +551,16 @@ def _unicode_faults(fields: _Fields, document: Json) -> Iterator[Planted]:
 def raw_headers(fixture: Fixture) -> RawHeaders:
     """The fixture's transport headers as a Kafka record carries them."""
     return tuple((name, value.encode()) for name, value in fixture.headers.items())
+
+
+def base_fixture(source: Source) -> Fixture:
+    """The fixture the field faults of `source` start from."""
+    return next(f for f in _fixtures_of(source) if f.name == _FIELDS[source].base)
+
+
+def id_paths(source: Source) -> tuple[Path, ...]:
+    """Where the base fixture of `source` keeps its ids (all `Identifier` fields)."""
+    return _FIELDS[source].ids
 
 
 def header_map(headers: RawHeaders) -> dict[str, str]:

@@ -107,7 +107,17 @@ def test_bad_payloads_of_every_source_are_dead_lettered_and_the_good_ones_flow_u
     near_broker_limit = oversize.value + b" " * (1_000_000 - len(oversize.value))
     cases.append(dataclasses.replace(oversize, name="near_broker_limit", value=near_broker_limit))
     assert {case.source for case in cases} == set(Source)
-    assert {case.category for case in cases} >= {"oversize", "unicode", "hypothesis"}
+    assert {case.category for case in cases} >= {
+        "oversize",
+        "unicode",
+        "hypothesis",
+        "deep_nesting",
+        "duplicate_key",
+        "bom",
+        "invisible_in_id",
+    }
+    deepest = [case for case in cases if case.name.endswith("deep_nesting/top_level_array_100000")]
+    assert {case.source for case in deepest} == set(Source)
     for case in cases:  # the corpus states the reason the normalizer gives
         outcome = normalize_payload(case.source, case.value, header_map(case.headers))
         assert isinstance(outcome, Rejected) and outcome.reason == case.reason, case.name
