@@ -1,4 +1,4 @@
-"""Wires the flows onto one Faust app: topics, tables, agents, the replica, `/metrics`."""
+"""Wires the flows onto one Faust app: topics, tables, agents, the replica, its web pages."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from orderstream.codecs.sources import Source
 from orderstream.streams.routing import RuleSet
 from orderstream.streams.validation import served_countries
 
-from . import bundling, ingest, inventory, orders
+from . import bundling, ingest, inventory, orders, web
 from .dead_letters import Containment
 from .metrics import Metrics
 from .replica import AtpReplica
@@ -79,8 +79,5 @@ def build_pipeline(app: faust.App, settings: Settings, rules: RuleSet) -> Pipeli
     async def follow_availability() -> None:
         await replica.run()
 
-    @app.page("/metrics")
-    async def metrics_page(web: Any, request: Any) -> Any:
-        return web.bytes(metrics.exposition(), content_type="text/plain; version=0.0.4")
-
+    web.register(app, metrics)
     return pipeline

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     # Worker.
     app_id: str = "orderstream"
     data_dir: Path = Path(".orderstream/data")
+    # The web server (/metrics, /health, /ready) listens on `web_bind`; `web_host` is the name
+    # Faust advertises for this worker (its canonical URL), not an address it binds.
+    web_bind: str = "127.0.0.1"
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=6066, ge=0, le=65535)
     rules_path: Path | None = None
