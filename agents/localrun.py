@@ -15,12 +15,13 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .samples import sample_rules_path
+from .settings import Settings, load_settings
 
 # Timings that make a restarted or departed worker's partitions move in seconds on tansu.
 FAST_GROUP = {
@@ -41,6 +42,16 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def settings_of(env: Mapping[str, str]) -> Settings:
+    """The settings a worker started with the environment `env` reads."""
+    given = {
+        name: env[variable]
+        for name in Settings.model_fields
+        if (variable := f"ORDERSTREAM_{name.upper()}") in env
+    }
+    return load_settings(**given)
 
 
 @dataclass
@@ -111,7 +122,8 @@ class Run:
         from .topics import TopicNames
 
         names = TopicNames(self.prefix)
-        asyncio.run(ensure_topics(self.bootstrap, names.all(), self.partitions, 1, names.configs()))
+        configs = names.configs(settings_of(self.env()).dlq_retention())
+        asyncio.run(ensure_topics(self.bootstrap, names.all(), self.partitions, 1, configs))
         self.topics_created = True
 
     def start_worker(self, name: str) -> Worker:

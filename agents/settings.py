@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     topic_prefix: str = ""
     topic_partitions: int = Field(default=6, ge=1)
     topic_replication_factor: int = Field(default=1, ge=1)
+    # Dead letters keep the original payload (personal data included): deleted after this.
+    dlq_retention_days: int = Field(default=14, ge=1)
 
     # Consumer group timing (seconds). Short values make a restarted worker rejoin fast.
     session_timeout_s: float = Field(default=10.0, gt=0)
@@ -97,6 +99,9 @@ class Settings(BaseSettings):
 
     def rocksdb_budget(self) -> Budget:
         return Budget(self.rocksdb_memtable_mb, self.rocksdb_memtables_mb, self.rocksdb_cache_mb)
+
+    def dlq_retention(self) -> timedelta:
+        return timedelta(days=self.dlq_retention_days)
 
     def dedupe_retention(self, source: str) -> timedelta:
         hours: int = getattr(self, f"dedupe_hours_{source}")

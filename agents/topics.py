@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from orderstream.codecs.sources import Source
 
@@ -23,6 +24,8 @@ DEAD_LETTER_MAX_BYTES = 3 * 1024 * 1024
 """Largest dead letter: a raw record as big as a broker takes by default (1 MiB) grows by a
 third in the letter's base64, plus its headers and reason. Producers allow this size, and the
 dead-letter topics are created to take it, so an oversize record cannot stop its stage."""
+
+DEAD_LETTER_TOPICS = (DLQ_INGEST, DLQ_INVENTORY, DLQ_ORDERS)
 
 INTERNAL_TOPICS = (
     ORDERS_EVENTS,
@@ -66,7 +69,11 @@ class TopicNames:
         raw = [self.raw(source) for source in Source]
         return raw + [self.name(base) for base in INTERNAL_TOPICS]
 
-    def configs(self) -> dict[str, dict[str, str]]:
-        """Topic settings beyond the broker's defaults: the dead-letter topics' size."""
-        size = {"max.message.bytes": str(DEAD_LETTER_MAX_BYTES)}
-        return {self.name(base): size for base in (DLQ_INGEST, DLQ_INVENTORY, DLQ_ORDERS)}
+    def configs(self, dlq_retention: timedelta) -> dict[str, dict[str, str]]:
+        """Topic settings beyond the broker's defaults: the dead-letter topics' size, and
+        their retention (a letter holds the original payload, personal data included)."""
+        dead_letters = {
+            "max.message.bytes": str(DEAD_LETTER_MAX_BYTES),
+            "retention.ms": str(dlq_retention // timedelta(milliseconds=1)),
+        }
+        return {self.name(base): dead_letters for base in DEAD_LETTER_TOPICS}
