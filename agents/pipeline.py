@@ -31,6 +31,8 @@ class Pipeline:
     replica: AtpReplica
     names: TopicNames
     served: frozenset[str] = frozenset()
+    bundle_secret: bytes = b""
+    """Keys the bundle keys (`ORDERSTREAM_BUNDLE_KEY_SECRET`)."""
     dedupe_retention: dict[str, timedelta] = field(default_factory=dict)
     """Per source: how long an idempotency key is remembered."""
     topics: dict[str, Any] = field(default_factory=dict)
@@ -66,7 +68,15 @@ def build_pipeline(app: faust.App, settings: Settings, rules: RuleSet) -> Pipeli
     )
     retention = {source.value: settings.dedupe_retention(source.value) for source in Source}
     pipeline = Pipeline(
-        app, settings, rules, metrics, replica, names, served_countries(rules), retention
+        app,
+        settings,
+        rules,
+        metrics,
+        replica,
+        names,
+        served_countries(rules),
+        settings.bundle_secret(rules.bundling.enabled),
+        retention,
     )
     for base in INTERNAL_TOPICS:
         pipeline.topic(base)

@@ -9,10 +9,13 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .rocksdb_memory import Budget
+
+MIN_BUNDLE_SECRET = 16
+"""Characters a bundle key secret has at least."""
 
 
 class Settings(BaseSettings):
@@ -39,6 +42,9 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=6066, ge=0, le=65535)
     rules_path: Path | None = None
+    # Keys the bundle key's HMAC over customer and address. Every worker of a deployment must
+    # use the same one; required when the rule set enables bundling.
+    bundle_key_secret: SecretStr | None = None
 
     # Topics: names are `{topic_prefix}{name}`; counts apply when a worker creates a topic.
     topic_prefix: str = ""
@@ -99,6 +105,17 @@ class Settings(BaseSettings):
 
     def rocksdb_budget(self) -> Budget:
         return Budget(self.rocksdb_memtable_mb, self.rocksdb_memtables_mb, self.rocksdb_cache_mb)
+
+    def bundle_secret(self, bundling: bool) -> bytes:
+        """The bundle key's secret; with `bundling` on, a missing or short one stops the start
+        (a secret each worker made up would split one customer's parcels across keys)."""
+        secret = self.bundle_key_secret.get_secret_value() if self.bundle_key_secret else ""
+        if bundling and len(secret) < MIN_BUNDLE_SECRET:
+            raise ValueError(
+                "the rule set enables bundling: set ORDERSTREAM_BUNDLE_KEY_SECRET (at least "
+                f"{MIN_BUNDLE_SECRET} characters, the same for every worker)"
+            )
+        return secret.encode()
 
     def dlq_retention(self) -> timedelta:
         return timedelta(days=self.dlq_retention_days)

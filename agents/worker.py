@@ -92,4 +92,8 @@ def worker(
         rule_set = read_rules(rules)
     else:
         rule_set = read_rules(settings.rules_path, setting="ORDERSTREAM_RULES_PATH")
+    try:
+        settings.bundle_secret(rule_set.bundling.enabled)
+    except ValueError as error:
+        raise UnusableError(str(error)) from None
     run_worker(settings, rule_set, loglevel)
