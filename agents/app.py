@@ -6,7 +6,7 @@ from typing import Any
 
 import faust
 
-from . import faust_fixes, rocksdb_memory, web
+from . import faust_fixes, log_privacy, rocksdb_memory, web
 from .settings import Settings
 from .topics import DEAD_LETTER_MAX_BYTES
 
@@ -39,6 +39,7 @@ def create_app(settings: Settings) -> faust.App:
     serves the worker's own pages only (`agents/web.py`).
     """
     faust_fixes.apply()
+    log_privacy.install()
     rocksdb_memory.bound(settings.rocksdb_budget())
     _set_fetch_max_wait(settings.consumer_fetch_max_wait_ms)
     app = faust.App(

@@ -95,6 +95,8 @@ class Run:
     workers: list[Worker] = field(default_factory=list)
     settings: dict[str, str] = field(default_factory=dict)
     """Extra `ORDERSTREAM_*` settings for every worker of the run."""
+    loglevel: str = "warning"
+    """The workers' log level."""
     topics_created: bool = False
     rules: Path = field(default_factory=sample_rules_path)
     """The rule set every worker of the run is started with."""
@@ -153,7 +155,7 @@ class Run:
                 "--data-dir",
                 str(data),
                 "--loglevel",
-                "warning",
+                self.loglevel,
             ],
             env=self.env(),
             stdout=log.open("wb"),
