@@ -387,7 +387,13 @@ def test_a_grant_after_a_refusal_gives_the_units_back() -> None:
     order planned without it, so the late grant is released, not leaked."""
     placed = shopify_order()
     order_id = placed.order.oms_order_id
-    context = Context(now=NOW, rules=RULES, atp=STOCKED_ATP, served=served_countries(RULES))
+    context = Context(
+        now=NOW,
+        rules=RULES,
+        atp=STOCKED_ATP,
+        served=served_countries(RULES),
+        bundle_secret=BUNDLE_SECRET,
+    )
     decision = decide(OrderState(oms_order_id=order_id), placed, context)
     state = decision.state
     first = next(o for o in decision.outputs if isinstance(o, Reserve))
