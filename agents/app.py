@@ -6,7 +6,7 @@ from typing import Any
 
 import faust
 
-from . import faust_fixes, rocksdb_memory
+from . import faust_fixes, log_privacy, rocksdb_memory, web
 from .settings import Settings
 from .topics import PRODUCER_MAX_REQUEST_BYTES
 
@@ -35,12 +35,14 @@ def create_app(settings: Settings) -> faust.App:
     """A Faust app at-least-once, RocksDB tables, raw bytes on every topic (msgspec decodes).
 
     Exactly-once is deliberately off: it needs Kafka transactions, which the embedded broker
-    does not honour; every effect is idempotent instead (DESIGN invariant 1).
+    does not honour; every effect is idempotent instead (DESIGN invariant 1). The web server
+    serves the worker's own pages only (`agents/web.py`).
     """
     faust_fixes.apply()
+    log_privacy.install()
     rocksdb_memory.bound(settings.rocksdb_budget())
     _set_fetch_max_wait(settings.consumer_fetch_max_wait_ms)
-    return faust.App(
+    app = faust.App(
         settings.app_id,
         broker=f"kafka://{settings.kafka_bootstrap}",
         store="rocksdb://",
@@ -60,7 +62,11 @@ def create_app(settings: Settings) -> faust.App:
         producer_max_batch_size=settings.producer_max_batch_size,
         producer_max_request_size=PRODUCER_MAX_REQUEST_BYTES,
         web_enabled=True,
+        web_bind=settings.web_bind,
         web_host=settings.web_host,
         web_port=settings.web_port,
+        **web.QUIET_WEB,
         table_standby_replicas=0,
     )
+    web.serve_only_ours(app)
+    return app

@@ -27,12 +27,22 @@ from .localrun import Run
 from .summary import Summary, render, summarize
 
 
-def run_demo(bootstrap: str, orders: int, seed: int, rate: float | None, timeout: float) -> Summary:
-    """One demo run against `bootstrap`; returns the summary."""
+def run_demo(
+    bootstrap: str,
+    orders: int,
+    seed: int,
+    rate: float | None,
+    timeout: float,
+    *,
+    loglevel: str = "warning",
+    keep_logs: Path | None = None,
+) -> Summary:
+    """One demo run against `bootstrap`; returns the summary. The worker logs are copied to
+    `keep_logs` when given, else removed with the run."""
     records, expected = generate(Mix(orders=orders), seed=seed, start=datetime.now(UTC))
     wanted = expected.all_order_ids
     root = Path(tempfile.mkdtemp(prefix="orderstream-demo-"))
-    run = Run(bootstrap, root)
+    run = Run(bootstrap, root, loglevel=loglevel)
     try:
         run.start_worker("worker-1")
         with Progress(
@@ -64,10 +74,15 @@ def run_demo(bootstrap: str, orders: int, seed: int, rate: float | None, timeout
         )
     finally:
         run.stop_all()
+        if keep_logs is not None:
+            keep_logs.mkdir(parents=True, exist_ok=True)
+            for worker in run.workers:
+                shutil.copy(worker.log, keep_logs / worker.log.name)
         shutil.rmtree(root, ignore_errors=True)
 
 
 def demo(
+    *,
     orders: Annotated[int, typer.Option(help="Distinct orders to generate.", min=1)] = 3000,
     seed: Annotated[int, typer.Option(help="Seed of the generated load.")] = 2026,
     rate: Annotated[
@@ -77,6 +92,12 @@ def demo(
         Path | None, typer.Option("--summary-json", help="Write the summary here as JSON.")
     ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for every outcome.")] = 600,
+    loglevel: Annotated[
+        str, typer.Option(help="The worker's log level: debug, info, warning, error.")
+    ] = "warning",
+    keep_logs: Annotated[
+        Path | None, typer.Option(help="Copy the worker's log here before it is removed.")
+    ] = None,
 ) -> None:
     """Run the pipeline on the embedded stack under a generated peak-season load."""
     from .devstack import DevStack
@@ -85,7 +106,15 @@ def demo(
         typer.echo(
             f"kafka {urls.kafka_bootstrap}  postgres {urls.postgres_dsn}  redis {urls.redis_url}"
         )
-        summary = run_demo(urls.kafka_bootstrap, orders, seed, rate, timeout)
+        summary = run_demo(
+            urls.kafka_bootstrap,
+            orders,
+            seed,
+            rate,
+            timeout,
+            loglevel=loglevel,
+            keep_logs=keep_logs,
+        )
     typer.echo(render(summary))
     if summary_json is not None:
         summary_json.write_bytes(msgspec.json.format(msgspec.json.encode(summary)) + b"\n")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import msgspec
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -151,10 +151,12 @@ async def replay(
     now: Callable[[], datetime],
     partitions: int,
     replication_factor: int,
+    dlq_retention: timedelta,
 ) -> ReplayRun:
     """Send `entries` back to their sources, then record the acknowledged ones."""
     replays_topic = names.name(DLQ_REPLAYS)
-    await ensure_topics(bootstrap, [replays_topic], partitions, replication_factor, names.configs())
+    configs = names.configs(dlq_retention)
+    await ensure_topics(bootstrap, [replays_topic], partitions, replication_factor, configs)
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap, acks="all", max_request_size=DEAD_LETTER_MAX_BYTES
     )

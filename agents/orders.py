@@ -104,6 +104,7 @@ def register(pipeline: Pipeline) -> None:
             retention=pipeline.dedupe_retention,
             reservation_ttl=reservation_ttl,
             position=f"{message.topic}:{message.partition}:{message.offset}",
+            bundle_secret=pipeline.bundle_secret,
         )
         started = time.perf_counter()
         decision = decide(state, inbound, context)

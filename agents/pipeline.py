@@ -1,4 +1,4 @@
-"""Wires the flows onto one Faust app: topics, tables, agents, the replica, `/metrics`."""
+"""Wires the flows onto one Faust app: topics, tables, agents, the replica, its web pages."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from orderstream.codecs.sources import Source
 from orderstream.streams.routing import RuleSet
 from orderstream.streams.validation import served_countries
 
-from . import bundling, ingest, inventory, orders
+from . import bundling, ingest, inventory, orders, web
 from .dead_letters import Containment
 from .metrics import Metrics
 from .replica import AtpReplica
@@ -31,6 +31,8 @@ class Pipeline:
     replica: AtpReplica
     names: TopicNames
     served: frozenset[str] = frozenset()
+    bundle_secret: bytes = b""
+    """Keys the bundle keys (`ORDERSTREAM_BUNDLE_KEY_SECRET`)."""
     dedupe_retention: dict[str, timedelta] = field(default_factory=dict)
     """Per source: how long an idempotency key is remembered."""
     topics: dict[str, Any] = field(default_factory=dict)
@@ -71,7 +73,15 @@ def build_pipeline(app: faust.App, settings: Settings, rules: RuleSet) -> Pipeli
     )
     retention = {source.value: settings.dedupe_retention(source.value) for source in Source}
     pipeline = Pipeline(
-        app, settings, rules, metrics, replica, names, served_countries(rules), retention
+        app,
+        settings,
+        rules,
+        metrics,
+        replica,
+        names,
+        served_countries(rules),
+        settings.bundle_secret(rules.bundling.enabled),
+        retention,
     )
     for base in INTERNAL_TOPICS:
         pipeline.topic(base)
@@ -84,8 +94,5 @@ def build_pipeline(app: faust.App, settings: Settings, rules: RuleSet) -> Pipeli
     async def follow_availability() -> None:
         await replica.run()
 
-    @app.page("/metrics")
-    async def metrics_page(web: Any, request: Any) -> Any:
-        return web.bytes(metrics.exposition(), content_type="text/plain; version=0.0.4")
-
+    web.register(app, metrics)
     return pipeline

@@ -28,6 +28,10 @@ from orderstream.streams.routing import RuleSet
 from .exits import HELP, ExitCode, UnusableError
 from .input_files import read_limited
 
+PREVIEW_BUNDLE_SECRET = b"orderstream rules explain"
+"""`explain` shows which shipments would bundle; its keys are keyed with this, not with a
+deployment's secret, so they group alike but never equal a live bundle key."""
+
 rules_app = typer.Typer(
     name="rules",
     help="Routing rule sets: validate one, or explain the plan an order would get.",
@@ -84,7 +88,7 @@ def explain(
     order = _order(order_path)
     atp = _stock(stock_path)
     at = _instant(now) if now is not None else datetime.now(UTC)
-    result = plan(order, atp, rules, at)
+    result = plan(order, atp, rules, at, bundle_secret=PREVIEW_BUNDLE_SECRET)
     if as_json:
         typer.echo(msgspec.json.format(msgspec.json.encode(result), indent=2).decode())
     else:

@@ -9,12 +9,15 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from orderstream.codecs.limits import MAX_ORDER_LINES
 
 from .rocksdb_memory import Budget
+
+MIN_BUNDLE_SECRET = 16
+"""Characters a bundle key secret has at least."""
 
 
 class Settings(BaseSettings):
@@ -35,14 +38,22 @@ class Settings(BaseSettings):
     # Worker.
     app_id: str = "orderstream"
     data_dir: Path = Path(".orderstream/data")
+    # The web server (/metrics, /health, /ready) listens on `web_bind`; `web_host` is the name
+    # Faust advertises for this worker (its canonical URL), not an address it binds.
+    web_bind: str = "127.0.0.1"
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=6066, ge=0, le=65535)
     rules_path: Path | None = None
+    # Keys the bundle key's HMAC over customer and address. Every worker of a deployment must
+    # use the same one; required when the rule set enables bundling.
+    bundle_key_secret: SecretStr | None = None
 
     # Topics: names are `{topic_prefix}{name}`; counts apply when a worker creates a topic.
     topic_prefix: str = ""
     topic_partitions: int = Field(default=6, ge=1)
     topic_replication_factor: int = Field(default=1, ge=1)
+    # Dead letters keep the original payload (personal data included): deleted after this.
+    dlq_retention_days: int = Field(default=14, ge=1)
 
     # Consumer group timing (seconds). Short values make a restarted worker rejoin fast.
     session_timeout_s: float = Field(default=10.0, gt=0)
@@ -100,6 +111,20 @@ class Settings(BaseSettings):
 
     def rocksdb_budget(self) -> Budget:
         return Budget(self.rocksdb_memtable_mb, self.rocksdb_memtables_mb, self.rocksdb_cache_mb)
+
+    def bundle_secret(self, bundling: bool) -> bytes:
+        """The bundle key's secret; with `bundling` on, a missing or short one stops the start
+        (a secret each worker made up would split one customer's parcels across keys)."""
+        secret = self.bundle_key_secret.get_secret_value() if self.bundle_key_secret else ""
+        if bundling and len(secret) < MIN_BUNDLE_SECRET:
+            raise ValueError(
+                "the rule set enables bundling: set ORDERSTREAM_BUNDLE_KEY_SECRET (at least "
+                f"{MIN_BUNDLE_SECRET} characters, the same for every worker)"
+            )
+        return secret.encode()
+
+    def dlq_retention(self) -> timedelta:
+        return timedelta(days=self.dlq_retention_days)
 
     def dedupe_retention(self, source: str) -> timedelta:
         hours: int = getattr(self, f"dedupe_hours_{source}")

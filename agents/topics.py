@@ -5,6 +5,7 @@ broker's own default never decides what the pipeline can write."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from orderstream.codecs.limits import RECORD_MAX_BYTES
 from orderstream.codecs.sources import Source
@@ -31,6 +32,7 @@ DEAD_LETTER_MAX_BYTES = 3 * 1024 * 1024
 default) grows by a third in the letter's base64, plus its headers and reason. Producers allow
 this size, and the dead-letter topics are created to take it, so an oversize record cannot
 stop its stage."""
+
 
 INTERNAL_TOPICS = (
     ORDERS_EVENTS,
@@ -75,14 +77,21 @@ class TopicNames:
         raw = [self.raw(source) for source in Source]
         return raw + [self.name(base) for base in INTERNAL_TOPICS]
 
-    def configs(self) -> dict[str, dict[str, str]]:
-        """Each topic's settings at creation: its largest record (dead letters are larger),
-        and compaction for the replay records (one per letter id)."""
-        letters = {self.name(base) for base in (DLQ_INGEST, DLQ_INVENTORY, DLQ_ORDERS)}
-        largest = {
-            n: DEAD_LETTER_MAX_BYTES if n in letters else RECORD_MAX_BYTES for n in self.all()
+    def configs(self, dlq_retention: timedelta) -> dict[str, dict[str, str]]:
+        """Each topic's settings at creation: its largest record (dead letters are larger);
+        the dead-letter topics' retention (a letter holds the original payload, personal
+        data included); compaction for the replay records (one per letter id)."""
+        letters = {self.name(base) for base in DEAD_LETTER_TOPICS}
+        configs = {
+            name: {"max.message.bytes": str(RECORD_MAX_BYTES)}
+            for name in self.all()
+            if name not in letters
         }
-        configs = {name: {"max.message.bytes": str(size)} for name, size in largest.items()}
+        for name in letters:
+            configs[name] = {
+                "max.message.bytes": str(DEAD_LETTER_MAX_BYTES),
+                "retention.ms": str(dlq_retention // timedelta(milliseconds=1)),
+            }
         configs[self.name(DLQ_REPLAYS)]["cleanup.policy"] = "compact"
         return configs
 

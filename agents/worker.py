@@ -51,7 +51,7 @@ def run_worker(settings: Settings, rules: RuleSet, loglevel: str = "info") -> No
             TopicNames(settings.topic_prefix).all(),
             settings.topic_partitions,
             settings.topic_replication_factor,
-            TopicNames(settings.topic_prefix).configs(),
+            TopicNames(settings.topic_prefix).configs(settings.dlq_retention()),
             wait_s=settings.broker_wait_s,
         )
     )
@@ -92,4 +92,8 @@ def worker(
         rule_set = read_rules(rules)
     else:
         rule_set = read_rules(settings.rules_path, setting="ORDERSTREAM_RULES_PATH")
+    try:
+        settings.bundle_secret(rule_set.bundling.enabled)
+    except ValueError as error:
+        raise UnusableError(str(error)) from None
     run_worker(settings, rule_set, loglevel)

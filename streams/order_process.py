@@ -90,6 +90,7 @@ class Context:
     max_attempts: int = 3
     reservation_ttl: timedelta = timedelta(days=7)
     position: str = ""  # "{topic}:{partition}:{offset}" of the input record
+    bundle_secret: bytes = b""  # keys bundle keys (HMAC); the shell reads it from settings
 
 
 class Allocation(msgspec.Struct, frozen=True):
@@ -332,7 +333,11 @@ class _Work:
             ),
         )
         result = plan(
-            subset, atp if atp is not None else self.ctx.atp, self.ctx.rules, self.ctx.now
+            subset,
+            atp if atp is not None else self.ctx.atp,
+            self.ctx.rules,
+            self.ctx.now,
+            bundle_secret=self.ctx.bundle_secret,
         )
         self.attempt += 1
         self.explanation = result.explanation

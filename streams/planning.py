@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import hmac
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
@@ -273,11 +274,15 @@ def delivery_deadline(order: Order, rules: RuleSet, sla: ServiceLevelRule) -> da
     return deadline
 
 
-def bundle_key(order: Order, node: str, carrier: str, ship_date: date) -> str:
+def bundle_key(order: Order, node: str, carrier: str, ship_date: date, secret: bytes) -> str:
     """Equal for shipments that may travel as one parcel: same customer, address, node,
     carrier and ship date. Empty when the customer or address is unknown (never bundle
-    strangers). The customer and address are hashed so the key carries no personal data.
+    strangers). The customer and address enter an HMAC-SHA256 keyed with the deployment's
+    `secret`, so the key carries no personal data and cannot be recomputed from a guessed
+    e-mail and address without it.
     """
+    if not secret:
+        raise ValueError("a bundle key needs the deployment's secret")
     customer = order.customer
     identity = customer.email.strip().casefold() or (
         f"{order.channel.value}:{customer.channel_customer_id}"
@@ -293,7 +298,7 @@ def bundle_key(order: Order, node: str, carrier: str, ship_date: date) -> str:
         for value in (address.name, address.line1, address.line2, address.house_number)
     ]
     parts += [" ".join(address.city.casefold().split()), node, carrier, ship_date.isoformat()]
-    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:20]
+    digest = hmac.new(secret, "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()[:20]
     return f"{node}:{ship_date.isoformat()}:{digest}"
 
 
@@ -356,16 +361,24 @@ class _Context(msgspec.Struct, frozen=True):
     priority: tuple[PriorityPart, ...]
     lines: tuple[OrderLine, ...]
     external: tuple[PlannedLine, ...]
+    bundle_secret: bytes
 
 
 def plan(
-    order: Order, atp: Atp, rules: RuleSet, now: datetime, *, replenishing: bool = False
+    order: Order,
+    atp: Atp,
+    rules: RuleSet,
+    now: datetime,
+    *,
+    replenishing: bool = False,
+    bundle_secret: bytes = b"",
 ) -> Plan:
     """Plan an order against an ATP replica and a rule set at `now` (timezone-aware).
 
     Marketplace-fulfilled orders are not routed; store orders go to their pickup node
     (`delivery.pickup_node`, else `store_id`); every other order is routed by the rules.
     `replenishing` marks a re-plan of a backorder, which the priority rules may boost.
+    `bundle_secret` keys the bundle keys; required when the rules enable bundling.
     Every line ends allocated, backordered, held or external, with quantities summing to
     what was ordered.
     """
@@ -390,6 +403,7 @@ def plan(
             for ln in ordered
             if marketplace or ln.line_id in external_ids
         ),
+        bundle_secret=bundle_secret,
     )
     if not context.lines:
         return _finish(
@@ -827,7 +841,13 @@ def _shipments(
             continue
         key = ""
         if bundle and context.rules.bundling.enabled:
-            key = bundle_key(context.order, option.node.id, option.carrier, option.ship_date)
+            key = bundle_key(
+                context.order,
+                option.node.id,
+                option.carrier,
+                option.ship_date,
+                context.bundle_secret,
+            )
         shipments.append(
             Shipment(
                 node=option.node.id,

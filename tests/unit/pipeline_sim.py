@@ -34,6 +34,9 @@ from orderstream.streams.rejections import Rejected
 from orderstream.streams.routing import RuleSet
 from orderstream.streams.validation import served_countries
 
+BUNDLE_SECRET = b"unit tests' bundle key secret"
+"""The deployment secret the order process keys bundle keys with in these tests."""
+
 
 def sample_rules() -> RuleSet:
     raw = (
@@ -102,7 +105,11 @@ class Simulation:
         queue: deque[OrderInput] = deque(messages)
         frozen = self.atp()
         context = Context(
-            now=self.now, rules=self.rules, atp={}, served=served_countries(self.rules)
+            now=self.now,
+            rules=self.rules,
+            atp={},
+            served=served_countries(self.rules),
+            bundle_secret=BUNDLE_SECRET,
         )
         while queue:
             message = queue.popleft()
@@ -139,6 +146,7 @@ def _with_atp(context: Context, atp: dict[str, dict[str, int]], position: str) -
         retention=context.retention,
         max_attempts=context.max_attempts,
         position=position,
+        bundle_secret=context.bundle_secret,
     )
 
 

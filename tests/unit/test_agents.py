@@ -64,7 +64,10 @@ class Harness:
 @pytest.fixture
 async def harness() -> AsyncIterator[Harness]:
     settings = load_settings(
-        kafka_bootstrap="127.0.0.1:1", topic_partitions=1, reservation_ttl_minutes=90
+        kafka_bootstrap="127.0.0.1:1",
+        topic_partitions=1,
+        reservation_ttl_minutes=90,
+        bundle_key_secret="unit tests' bundle key secret",
     )
     app = create_app(settings)
     app.conf.store = "memory://"

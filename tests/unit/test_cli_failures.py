@@ -131,6 +131,7 @@ def test_an_unreachable_broker_is_tried_for_the_wait_then_one_line(tmp_path: Pat
         "ORDERSTREAM_KAFKA_BOOTSTRAP": closed,
         "ORDERSTREAM_BROKER_WAIT_S": "0.3",
         "ORDERSTREAM_DATA_DIR": str(tmp_path),
+        "ORDERSTREAM_BUNDLE_KEY_SECRET": "the sample network bundles",
     }
     line = _one_line(_invoke("worker", "--rules", SAMPLE, env=env), 2)
     assert line == (

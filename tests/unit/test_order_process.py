@@ -25,7 +25,7 @@ from orderstream.streams.routing import BackorderPolicy, ShortageAction
 from orderstream.streams.status import OrderStatus
 from orderstream.streams.validation import served_countries
 from tests.unit.feeds import FIXTURES
-from tests.unit.pipeline_sim import Simulation, sample_rules
+from tests.unit.pipeline_sim import BUNDLE_SECRET, Simulation, sample_rules
 
 NOW = datetime(2026, 11, 27, 9, 15, tzinfo=UTC)  # a Friday morning, before every cut-off
 RULES = sample_rules()
@@ -83,7 +83,12 @@ def test_a_duplicate_from_another_record_changes_nothing_and_publishes_nothing()
     order_id = placed.order.oms_order_id
     before = sim.orders[order_id]
     context = Context(
-        now=NOW, rules=RULES, atp=sim.atp(), served=served_countries(RULES), position="t:0:99"
+        now=NOW,
+        rules=RULES,
+        atp=sim.atp(),
+        served=served_countries(RULES),
+        position="t:0:99",
+        bundle_secret=BUNDLE_SECRET,
     )
     again = decide(before, placed, context)
     assert (again.verdict, again.state, again.outputs) == ("duplicate", before, ())
@@ -105,6 +110,7 @@ def test_a_replay_of_the_same_record_repeats_its_first_outputs_byte_for_byte() -
         atp=sim.atp(),
         served=served_countries(RULES),
         position=first_position,
+        bundle_secret=BUNDLE_SECRET,
     )
     replayed = decide(sim.orders[order_id], placed, context)
     fresh = decide(OrderState(oms_order_id=order_id), placed, context)
@@ -119,7 +125,12 @@ def test_a_replay_before_the_ledger_answered_sends_the_reserve_commands_again() 
     placed = shopify_order()
     order_id = placed.order.oms_order_id
     context = Context(
-        now=NOW, rules=RULES, atp=sim.atp(), served=served_countries(RULES), position="raw:0:7"
+        now=NOW,
+        rules=RULES,
+        atp=sim.atp(),
+        served=served_countries(RULES),
+        position="raw:0:7",
+        bundle_secret=BUNDLE_SECRET,
     )
     first = decide(OrderState(oms_order_id=order_id), placed, context)
     reserves = [o for o in first.outputs if isinstance(o, Reserve)]
@@ -163,7 +174,9 @@ def test_a_stale_replica_refusal_makes_the_order_replan_at_another_node() -> Non
     sim.stock("JKT-WOOL-NAVY-M", "WH-AMS", 5)
     sim.inventory(Reserve("JKT-WOOL-NAVY-M", NOW, "other|1|1|0", "other:1", "1", "WH-DUS", 4))
     stale = {"JKT-WOOL-NAVY-M": {"WH-DUS": 4, "WH-AMS": 0}, "SCARF-MERINO-GRY": {"WH-DUS": 12}}
-    context = Context(now=NOW, rules=RULES, atp=stale, served=served_countries(RULES))
+    context = Context(
+        now=NOW, rules=RULES, atp=stale, served=served_countries(RULES), bundle_secret=BUNDLE_SECRET
+    )
     decision = decide(OrderState(oms_order_id=order_id), placed, context)
     state, outputs = decision.state, list(decision.outputs)
     for _round in range(4):
@@ -173,7 +186,11 @@ def test_a_stale_replica_refusal_makes_the_order_replan_at_another_node() -> Non
         outputs = []
         for answer in answers:
             decision = decide(
-                state, answer, Context(NOW, RULES, sim.atp(), served_countries(RULES))
+                state,
+                answer,
+                Context(
+                    NOW, RULES, sim.atp(), served_countries(RULES), bundle_secret=BUNDLE_SECRET
+                ),
             )
             state = decision.state
             outputs += decision.outputs
@@ -390,7 +407,13 @@ def test_a_grant_after_a_refusal_gives_the_units_back() -> None:
     order planned without it, so the late grant is released, not leaked."""
     placed = shopify_order()
     order_id = placed.order.oms_order_id
-    context = Context(now=NOW, rules=RULES, atp=STOCKED_ATP, served=served_countries(RULES))
+    context = Context(
+        now=NOW,
+        rules=RULES,
+        atp=STOCKED_ATP,
+        served=served_countries(RULES),
+        bundle_secret=BUNDLE_SECRET,
+    )
     decision = decide(OrderState(oms_order_id=order_id), placed, context)
     state = decision.state
     first = next(o for o in decision.outputs if isinstance(o, Reserve))

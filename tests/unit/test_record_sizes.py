@@ -4,7 +4,7 @@ worker creates states its largest record."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from orderstream.agents.topics import (
     DEAD_LETTER_MAX_BYTES,
@@ -129,7 +129,7 @@ def test_a_table_value_over_the_limit_is_refused_and_one_at_it_fits() -> None:
 
 def test_every_topic_the_worker_creates_states_its_largest_record() -> None:
     names = TopicNames("p.")
-    configs = names.configs()
+    configs = names.configs(timedelta(days=14))
     assert set(configs) == set(names.all())
     sizes = {name: int(config["max.message.bytes"]) for name, config in configs.items()}
     letters = {names.name(base) for base in ("dlq.ingest", "dlq.inventory", "dlq.orders")}

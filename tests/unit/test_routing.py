@@ -12,6 +12,7 @@ The network used here, on Tuesday 24 November 2026 (Amsterdam and Berlin are UTC
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, date, datetime, timedelta
 
 import msgspec
@@ -19,6 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from orderstream.streams import planning
 from orderstream.streams.model import (
     Address,
     Channel,
@@ -39,7 +41,6 @@ from orderstream.streams.planning import (
     ShortLine,
     ShortReason,
     bundle_key,
-    plan,
 )
 from orderstream.streams.routing import (
     AllocationPolicy,
@@ -153,6 +154,16 @@ RULES = RuleSet(
 )
 
 MORNING = utc(TUESDAY, 9)  # 10:00 in Amsterdam and Berlin: before every cut-off
+
+
+SECRET = b"routing tests' bundle key secret"
+
+
+def plan(
+    order: Order, atp: planning.Atp, rules: RuleSet, now: datetime, *, replenishing: bool = False
+) -> Plan:
+    """The planner, with this deployment's bundle key secret."""
+    return planning.plan(order, atp, rules, now, replenishing=replenishing, bundle_secret=SECRET)
 
 
 def rules(**changes: object) -> RuleSet:
@@ -657,10 +668,33 @@ def test_two_orders_of_one_customer_bundle_only_to_the_same_address_node_and_shi
 
 def test_bundle_keys_differ_by_node_and_carry_no_personal_data() -> None:
     one = order()
-    key = bundle_key(one, "WH-AMS", "postnl", TUESDAY)
-    assert key != bundle_key(one, "WH-DUS", "postnl", TUESDAY)
+    key = bundle_key(one, "WH-AMS", "postnl", TUESDAY, SECRET)
+    assert key != bundle_key(one, "WH-DUS", "postnl", TUESDAY, SECRET)
     assert key.startswith("WH-AMS:2026-11-24:")
     assert "sanne" not in key and "Prinsengracht" not in key
+
+
+def test_a_bundle_key_is_keyed_with_the_deployment_secret() -> None:
+    one = order()
+    key = bundle_key(one, "WH-AMS", "postnl", TUESDAY, SECRET)
+    assert key == bundle_key(one, "WH-AMS", "postnl", TUESDAY, SECRET)
+    assert key != bundle_key(one, "WH-AMS", "postnl", TUESDAY, b"another deployment's secret")
+    # not a bare hash of e-mail and address that anyone could recompute from a guess
+    address = one.customer.shipping_address
+    assert address is not None
+    fields = [one.customer.email.casefold(), address.country, address.postcode.replace(" ", "")]
+    fields += [" ".join(v.casefold().split()) for v in (address.name, address.line1)]
+    fields += [address.line2, address.house_number, address.city.casefold()]
+    fields += ["WH-AMS", "postnl", TUESDAY.isoformat()]
+    bare = hashlib.sha256("\x1f".join(fields).encode()).hexdigest()[:20]
+    assert key.rsplit(":", 1)[1] != bare
+
+
+def test_planning_with_bundling_on_and_no_secret_is_a_bug_not_a_quiet_default() -> None:
+    with pytest.raises(ValueError, match="secret"):
+        planning.plan(order(("SKU-A", 1)), ATP_AMS, RULES, MORNING)
+    unbundled = rules(bundling=Bundling(enabled=False))
+    assert planning.plan(order(("SKU-A", 1)), ATP_AMS, unbundled, MORNING).shipments
 
 
 def test_no_bundle_key_without_bundling_or_without_a_known_customer() -> None:

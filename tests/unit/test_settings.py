@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pydantic
 import pytest
+from typer.testing import CliRunner
 
+from orderstream.agents.cli import build_app
 from orderstream.agents.settings import Settings, load_settings
 
 EXAMPLE = Path(__file__).parents[2] / "deploy" / ".env.example"
@@ -39,3 +41,25 @@ def test_settings_are_frozen_and_validated(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("ORDERSTREAM_TOPIC_PARTITIONS", "0")
     with pytest.raises(pydantic.ValidationError):
         load_settings()
+
+
+def test_bundling_needs_a_shared_secret_and_nothing_else_does() -> None:
+    with pytest.raises(ValueError, match="ORDERSTREAM_BUNDLE_KEY_SECRET"):
+        load_settings().bundle_secret(bundling=True)
+    with pytest.raises(ValueError, match="at least 16"):
+        load_settings(bundle_key_secret="short").bundle_secret(bundling=True)
+    assert load_settings().bundle_secret(bundling=False) == b""
+    secret = load_settings(bundle_key_secret="sixteen or more characters")
+    assert secret.bundle_secret(bundling=True) == b"sixteen or more characters"
+    assert "sixteen" not in repr(secret)
+
+
+def test_a_worker_with_bundling_rules_and_no_secret_refuses_to_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("ORDERSTREAM_BUNDLE_KEY_SECRET", raising=False)
+    rules = Path(__file__).parents[2] / "agents" / "samples" / "rules.yaml"  # bundles
+    result = CliRunner().invoke(build_app(), ["worker", "--rules", str(rules)])
+    assert result.exit_code == 2
+    assert "ORDERSTREAM_BUNDLE_KEY_SECRET" in result.output
+    assert "Traceback" not in result.output

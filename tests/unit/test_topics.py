@@ -1,0 +1,36 @@
+"""Topics the worker creates carry the settings the broker's defaults lack: dead letters,
+which hold the original payload, are kept only for `ORDERSTREAM_DLQ_RETENTION_DAYS`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from orderstream.agents.localrun import settings_of
+from orderstream.agents.settings import load_settings
+from orderstream.agents.topics import DEAD_LETTER_MAX_BYTES, TopicNames
+
+
+def test_dead_letter_topics_are_created_with_the_configured_retention_and_size() -> None:
+    configs = TopicNames("run1.").configs(load_settings(dlq_retention_days=3).dlq_retention())
+    letters = {"run1.dlq.ingest", "run1.dlq.inventory", "run1.dlq.orders"}
+    assert {name for name, config in configs.items() if "retention.ms" in config} == letters
+    for config in (configs[name] for name in letters):
+        assert config["retention.ms"] == str(3 * 24 * 60 * 60 * 1000)
+        assert config["max.message.bytes"] == str(DEAD_LETTER_MAX_BYTES)
+
+
+def test_dead_letters_are_kept_fourteen_days_by_default() -> None:
+    assert load_settings().dlq_retention() == timedelta(days=14)
+    configs = TopicNames().configs(load_settings().dlq_retention())
+    assert configs["dlq.orders"]["retention.ms"] == "1209600000"
+
+
+def test_topics_other_than_dead_letters_keep_the_broker_retention() -> None:
+    names = TopicNames()
+    configs = names.configs(timedelta(days=1))
+    others = [name for name in names.all() if not name.startswith("dlq.")]
+    assert others and all("retention.ms" not in configs.get(name, {}) for name in others)
+
+
+def test_a_local_run_creates_its_topics_with_the_retention_its_workers_are_given() -> None:
+    assert settings_of({"ORDERSTREAM_DLQ_RETENTION_DAYS": "2"}).dlq_retention() == timedelta(days=2)
