@@ -9,12 +9,16 @@ bundle key), then the bundle value. A replayed request is a member already: no o
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from orderstream.codecs import internal
 from orderstream.streams.bundling import join
+from orderstream.streams.retention import bundle_ended
 
 from .dead_letters import decoded
+from .retention_rules import bundle_rule
+from .retention_sweep import PartitionClock, register_sweep
 from .topics import DLQ_ORDERS, FULFILMENT_BUNDLES, FULFILMENT_BUNDLING
 
 if TYPE_CHECKING:
@@ -28,15 +32,24 @@ def register(pipeline: Pipeline) -> None:
     bundles = pipeline.table("bundle_key_to_bundle")
     instructions = pipeline.topic(FULFILMENT_BUNDLES)
     dlq = pipeline.topic(DLQ_ORDERS)
+    retention = timedelta(days=pipeline.settings.bundle_retention_days)
+    clock = PartitionClock()
+    register_sweep(pipeline, bundles, clock, bundle_rule(retention), STAGE)
 
     @app.agent(pipeline.topic(FULFILMENT_BUNDLING), name="bundle_shipments")
     async def bundle_shipments(stream: Any) -> None:
-        async for _, request in decoded(stream, internal.fulfilment_requested, dlq, STAGE, metrics):
+        async for message, request in decoded(
+            stream, internal.fulfilment_requested, dlq, STAGE, metrics
+        ):
+            clock.saw(message.partition, message.timestamp)
             if not request.bundle_key:
                 continue
             key = request.bundle_key.encode()
             stored = bundles.get(key)
             current = internal.bundle.decode(stored) if stored else None
+            now = datetime.fromtimestamp(message.timestamp, UTC)
+            if current is not None and bundle_ended(current, now, retention):
+                current = None  # what the sweep would have deleted starts afresh
             bundle, bundled = join(current, request)
             if bundled is not None:
                 await instructions.send(key=key, value=internal.encode(bundled))

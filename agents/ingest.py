@@ -22,6 +22,8 @@ from orderstream.streams.inventory import StockFeedEvent, command_for
 from orderstream.streams.rejections import Rejected
 
 from .dead_letters import send_dead_letter
+from .retention_rules import first_seen_rule
+from .retention_sweep import PartitionClock, register_sweep
 from .topics import DLQ_INGEST, INVENTORY_COMMANDS, ORDERS_EVENTS, source_of
 
 if TYPE_CHECKING:
@@ -39,11 +41,14 @@ def register(pipeline: Pipeline) -> None:
     prefix = names.prefix
     first_seen = pipeline.table("idempotency_key_to_first_seen")
     retention = pipeline.dedupe_retention
+    clock = PartitionClock()
+    register_sweep(pipeline, first_seen, clock, first_seen_rule(retention, prefix), STAGE)
 
     @app.agent(raw, name="normalize_raw_events")
     async def normalize_raw_events(stream: Any) -> None:
         async for event in stream.events():
             message = event.message
+            clock.saw(message.partition, message.timestamp)
             source = source_of(message.topic, prefix)
             headers = {
                 name.lower(): bytes(value).decode("utf-8", "replace")
@@ -69,7 +74,11 @@ def register(pipeline: Pipeline) -> None:
                     key=command.sku.encode(), value=internal.encode(command)
                 )
             else:
-                await orders_events.send(key=outcome.key.encode(), value=internal.encode(outcome))
+                await orders_events.send(  # at the raw record's time, as a replay would be
+                    key=outcome.key.encode(),
+                    value=internal.encode(outcome),
+                    timestamp=message.timestamp,
+                )
             if seen is Seen.NEW:
                 first_seen[key] = internal.encode(FirstSeen(now, position))
             elif stored is not None:  # a replay: the row may be in this RocksDB only (orders.py)

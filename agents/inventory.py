@@ -20,8 +20,11 @@ from orderstream.codecs import internal
 from orderstream.streams.inventory import step
 from orderstream.streams.ledger import SkuLedger, Verdict
 from orderstream.streams.ledger_rows import StoredRow, in_head, row_id, spill, with_row
+from orderstream.streams.retention import prune_waits
 
 from .dead_letters import decoded
+from .retention_rules import ledger_rule
+from .retention_sweep import PartitionClock, register_sweep
 from .topics import DLQ_INVENTORY, INVENTORY_AVAILABILITY, INVENTORY_COMMANDS, INVENTORY_REPLIES
 
 if TYPE_CHECKING:
@@ -40,13 +43,20 @@ def register(pipeline: Pipeline) -> None:
     replies = pipeline.topic(INVENTORY_REPLIES)
     availability = pipeline.topic(INVENTORY_AVAILABILITY)
     dlq = pipeline.topic(DLQ_INVENTORY)
+    max_wait = timedelta(days=pipeline.settings.order_max_open_days)
+    clock = PartitionClock()
+    register_sweep(pipeline, ledgers, clock, ledger_rule(retention, ROW_SEPARATOR), STAGE)
 
     @app.agent(pipeline.topic(INVENTORY_COMMANDS), name="apply_inventory_commands")
     async def apply_inventory_commands(stream: Any) -> None:
-        async for _, command in decoded(stream, internal.inventory_command, dlq, STAGE, metrics):
+        async for message, command in decoded(
+            stream, internal.inventory_command, dlq, STAGE, metrics
+        ):
+            clock.saw(message.partition, message.timestamp)
             key = command.sku.encode()
             stored = ledgers.get(key)
             head = internal.sku_ledger.decode(stored) if stored else SkuLedger(sku=command.sku)
+            head = prune_waits(head, command.issued_at, max_wait)
             ledger, read_back = head, {}
             rid = row_id(command)
             if rid is not None and not in_head(head, rid):
@@ -73,4 +83,7 @@ def register(pipeline: Pipeline) -> None:
                 # A replayed command's effect may be in this worker's RocksDB only (a
                 # SIGKILL after the local write lost the changelog record): write it again.
                 ledgers[key] = internal.encode(next_head)
+            for rid in read_back:  # after the head: a row it holds again, or one pruned, ends
+                if in_head(next_head, rid) or not in_head(result.ledger, rid):
+                    del ledgers[key + ROW_SEPARATOR + rid.encode()]
             metrics.count(STAGE, result.outcome.verdict.value)

@@ -26,6 +26,8 @@ from orderstream.streams.rejections import Rejected, RejectReason
 
 from .dead_letters import decode_or_dead_letter, send_dead_letter
 from .order_batch import DeferredOutputs
+from .retention_rules import order_lifetime, order_rule
+from .retention_sweep import PartitionClock, register_sweep
 from .topics import (
     DLQ_ORDERS,
     FULFILMENT_BUNDLING,
@@ -52,7 +54,7 @@ async def flushed(app: Any) -> None:
         await app.producer.flush()
 
 
-def register(pipeline: Pipeline) -> None:
+def register(pipeline: Pipeline) -> None:  # noqa: PLR0915 - the agent and its wiring
     app, metrics, settings = pipeline.app, pipeline.metrics, pipeline.settings
     states = pipeline.table("order_id_to_state")
     inputs = app.topic(
@@ -67,6 +69,11 @@ def register(pipeline: Pipeline) -> None:
     commands_topic = pipeline.topic(INVENTORY_COMMANDS)
     dlq = pipeline.topic(DLQ_ORDERS)
     reservation_ttl = timedelta(minutes=settings.reservation_ttl_minutes)
+    lifetime = order_lifetime(settings, pipeline.dedupe_retention)
+    clock = PartitionClock()
+    register_sweep(
+        pipeline, states, clock, order_rule(lifetime, pipeline.topic(ORDERS_EVENTS)), STAGE
+    )
 
     async def publish(output: Output) -> None:
         if isinstance(output, StatusChanged):
@@ -86,6 +93,7 @@ def register(pipeline: Pipeline) -> None:
         inbound = await decode_or_dead_letter(internal.order_inbound, message, dlq, STAGE, metrics)
         if inbound is None:
             return ()
+        clock.saw(message.partition, message.timestamp)
         order_id = order_id_of(inbound)
         key = order_id.encode()
         stored = states.get(key)
@@ -98,6 +106,7 @@ def register(pipeline: Pipeline) -> None:
             retention=pipeline.dedupe_retention,
             reservation_ttl=reservation_ttl,
             position=f"{message.topic}:{message.partition}:{message.offset}",
+            lifetime=lifetime,
         )
         started = time.perf_counter()
         try:
@@ -110,6 +119,12 @@ def register(pipeline: Pipeline) -> None:
             return ()
         metrics.decide_seconds.labels(stage=STAGE).observe(time.perf_counter() - started)
         metrics.count(STAGE, decision.verdict)
+        if decision.verdict == "too_many_inputs":
+            detail = f"{lifetime.max_seen} live inputs already (ORDERSTREAM_ORDER_MAX_INPUTS)"
+            await send_dead_letter(
+                dlq, STAGE, message, Rejected(RejectReason.TOO_MANY_INPUTS, detail)
+            )
+            return ()
         if decision.state is not state or decision.verdict == "replay":
             # A replay's state may exist only in this worker's RocksDB: a SIGKILL after
             # the local write and before the changelog record left loses the record, not

@@ -77,4 +77,8 @@ def worker(
     if data_dir is not None:
         overrides["data_dir"] = data_dir
     settings = load_settings(**overrides)
+    problem = settings.lifetime_problem()
+    if problem is not None:
+        typer.echo(f"orderstream worker: {problem}", err=True)
+        raise typer.Exit(2)
     run_worker(settings, read_rules(rules if rules is not None else settings.rules_path), loglevel)

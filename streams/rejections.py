@@ -26,6 +26,7 @@ class RejectReason(enum.StrEnum):
     UNSUPPORTED_EVENT = "unsupported_event"
     INVALID_REFERENCE = "invalid_reference"
     OVERSIZE = "oversize"  # the raw payload is larger than the ingest stage decodes
+    TOO_MANY_INPUTS = "too_many_inputs"  # an order's dedupe set is full of live keys
     INTERNAL_ERROR = "internal_error"  # a bug in a decision; the record is kept, not retried
 
 
