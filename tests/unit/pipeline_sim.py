@@ -27,6 +27,7 @@ from orderstream.streams.ledger import (
     SetStock,
     SkuLedger,
 )
+from orderstream.streams.order_lifetime import OrderLifetime
 from orderstream.streams.order_messages import FulfilmentRequested, StatusChanged
 from orderstream.streams.order_process import Context, OrderInput, decide, order_id_of
 from orderstream.streams.order_state import OrderState
@@ -58,6 +59,8 @@ class Simulation:
     duplicates: int = 0
     replays: int = 0
     delivered: int = 0
+    lifetime: OrderLifetime | None = None
+    """Order rows age as in the worker (None: they never do)."""
 
     def publish(self, event: StatusChanged) -> None:
         """Keep each event id once, as a consumer would; a re-emission must be identical."""
@@ -101,7 +104,12 @@ class Simulation:
         queue: deque[OrderInput] = deque(messages)
         frozen = self.atp()
         context = Context(
-            now=self.now, rules=self.rules, atp={}, served=served_countries(self.rules)
+            now=self.now,
+            rules=self.rules,
+            atp={},
+            served=served_countries(self.rules),
+            retention=self.lifetime.windows if self.lifetime else {},
+            lifetime=self.lifetime,
         )
         while queue:
             message = queue.popleft()
@@ -137,6 +145,7 @@ def _with_atp(context: Context, atp: dict[str, dict[str, int]], position: str) -
         retention=context.retention,
         max_attempts=context.max_attempts,
         position=position,
+        lifetime=context.lifetime,
     )
 
 
