@@ -61,6 +61,8 @@ class Simulation:
     delivered: int = 0
     lifetime: OrderLifetime | None = None
     """Order rows age as in the worker (None: they never do)."""
+    windows: dict[str, timedelta] = field(default_factory=dict)
+    """Dedupe windows per source (default: the lifetime's, else 14 days for every key)."""
 
     def publish(self, event: StatusChanged) -> None:
         """Keep each event id once, as a consumer would; a re-emission must be identical."""
@@ -108,7 +110,7 @@ class Simulation:
             rules=self.rules,
             atp={},
             served=served_countries(self.rules),
-            retention=self.lifetime.windows if self.lifetime else {},
+            retention=self.windows or (self.lifetime.windows if self.lifetime else {}),
             lifetime=self.lifetime,
         )
         while queue:
