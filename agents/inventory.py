@@ -84,6 +84,8 @@ def register(pipeline: Pipeline) -> None:
                 # SIGKILL after the local write lost the changelog record): write it again.
                 ledgers[key] = internal.encode(next_head)
             for rid in read_back:  # after the head: a row it holds again, or one pruned, ends
-                if in_head(next_head, rid) or not in_head(result.ledger, rid):
-                    del ledgers[key + ROW_SEPARATOR + rid.encode()]
+                row_key = key + ROW_SEPARATOR + rid.encode()
+                ended = in_head(next_head, rid) or not in_head(result.ledger, rid)
+                if ended and row_key in ledgers:  # the sweep may have taken it meanwhile
+                    del ledgers[row_key]
             metrics.count(STAGE, result.outcome.verdict.value)

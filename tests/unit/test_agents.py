@@ -24,7 +24,7 @@ from orderstream.agents.worker import read_rules
 from orderstream.codecs import internal
 from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.streams.inventory import ReservationAnswered
-from orderstream.streams.ledger import Reserve, SetInbound, SetStock
+from orderstream.streams.ledger import Release, Reserve, SetInbound, SetStock
 from tests.unit.feeds import FIXTURES
 from tests.unit.test_bundling import request as bundling_request
 
@@ -213,3 +213,19 @@ async def test_a_repeated_reservation_writes_the_ledger_head_again(harness: Harn
             await ctx.put(reserve, key=b"A")
     assert [call.args[0] for call in written.call_args_list] == [b"A", b"A", b"A"]
     assert [a["granted"] for a in harness.on("inventory.replies")] == [True, True]
+
+
+async def test_a_spilled_row_the_head_takes_back_leaves_the_ledger_table(
+    harness: Harness,
+) -> None:
+    agent = harness.pipeline.app.agents["apply_inventory_commands"]
+    ledgers = harness.pipeline.app.tables["sku_to_ledger"]
+    async with agent.test_context() as ctx:
+        await ctx.put(internal.encode(SetStock("A", NOW, "WH-AMS", 40, "wms", 1)), key=b"A")
+        for n in range(20):  # more than the head keeps: the oldest spill to rows
+            reserve = Reserve("A", NOW, f"r{n}", f"o:{n}", "1", "WH-AMS", 1)
+            await ctx.put(internal.encode(reserve), key=b"A")
+        assert b"A\x00r0" in ledgers
+        await ctx.put(internal.encode(Release("A", NOW, "r0", "cancelled")), key=b"A")
+    assert b"A\x00r0" not in ledgers  # the head holds r0's marker now: the row ended
+    assert "r0" in internal.sku_ledger.decode(ledgers[b"A"]).settled
