@@ -9,11 +9,15 @@ bundle key), then the bundle value. A replayed request is a member already: no o
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from orderstream.codecs import internal
 from orderstream.streams.bundling import join
+from orderstream.streams.retention import bundle_ended
 
+from .retention_rules import bundle_rule
+from .retention_sweep import PartitionClock, register_sweep
 from .topics import DLQ_ORDERS, FULFILMENT_BUNDLES, FULFILMENT_BUNDLING
 
 if TYPE_CHECKING:
@@ -27,6 +31,9 @@ def register(pipeline: Pipeline) -> None:
     bundles = pipeline.table("bundle_key_to_bundle")
     instructions = pipeline.topic(FULFILMENT_BUNDLES)
     contained = pipeline.containment(STAGE, DLQ_ORDERS, "bundle_key_to_quarantine")
+    retention = timedelta(days=pipeline.settings.bundle_retention_days)
+    clock = PartitionClock()
+    register_sweep(pipeline, bundles, clock, bundle_rule(retention), STAGE)
 
     async def join_request(message: Any) -> None:
         request = contained.decode(internal.fulfilment_requested, message)
@@ -34,6 +41,9 @@ def register(pipeline: Pipeline) -> None:
             return
         key = request.bundle_key.encode()
         current = contained.stored(bundles, key, internal.bundle)
+        now = datetime.fromtimestamp(message.timestamp, UTC)
+        if current is not None and bundle_ended(current, now, retention):
+            current = None  # what the sweep would have deleted starts afresh
         bundle, bundled = join(current, request)
         if bundled is not None:
             await instructions.send(key=key, value=internal.encode(bundled))
@@ -44,4 +54,5 @@ def register(pipeline: Pipeline) -> None:
     @app.agent(pipeline.topic(FULFILMENT_BUNDLING), name="bundle_shipments")
     async def bundle_shipments(stream: Any) -> None:
         async for event in stream.events():
+            clock.saw(event.message.partition, event.message.timestamp)
             await contained.handle(event.message, join_request)

@@ -24,6 +24,8 @@ from orderstream.streams.inventory import StockFeedEvent, command_for
 from orderstream.streams.rejections import Rejected
 
 from .dead_letters import UnusableInputError
+from .retention_rules import first_seen_rule
+from .retention_sweep import PartitionClock, register_sweep
 from .topics import DLQ_INGEST, INVENTORY_COMMANDS, ORDERS_EVENTS, source_of
 
 if TYPE_CHECKING:
@@ -42,6 +44,8 @@ def register(pipeline: Pipeline) -> None:
     first_seen = pipeline.table("idempotency_key_to_first_seen")
     retention = pipeline.dedupe_retention
     max_lines = pipeline.settings.max_order_lines
+    clock = PartitionClock()
+    register_sweep(pipeline, first_seen, clock, first_seen_rule(retention, prefix), STAGE)
 
     async def normalize(message: Any) -> None:
         source = source_of(message.topic, prefix)
@@ -66,7 +70,11 @@ def register(pipeline: Pipeline) -> None:
             command = command_for(outcome)
             await inventory_commands.send(key=command.sku.encode(), value=internal.encode(command))
         else:
-            await orders_events.send(key=outcome.key.encode(), value=internal.encode(outcome))
+            await orders_events.send(  # at the raw record's time, as a replay would be
+                key=outcome.key.encode(),
+                value=internal.encode(outcome),
+                timestamp=message.timestamp,
+            )
         # A replay writes the row again: it may be in this RocksDB only (see orders.py).
         row = FirstSeen(now, position) if seen is Seen.NEW or earlier is None else earlier
         first_seen[key] = internal.encode(row)
@@ -75,4 +83,5 @@ def register(pipeline: Pipeline) -> None:
     @app.agent(raw, name="normalize_raw_events")
     async def normalize_raw_events(stream: Any) -> None:
         async for event in stream.events():
+            clock.saw(event.message.partition, event.message.timestamp)
             await contained.handle(event.message, normalize)

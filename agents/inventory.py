@@ -20,8 +20,11 @@ from orderstream.codecs import internal
 from orderstream.streams.inventory import refused_unreadable, step
 from orderstream.streams.ledger import Reserve, SkuLedger, Verdict
 from orderstream.streams.ledger_rows import StoredRow, in_head, row_id, spill, with_row
+from orderstream.streams.retention import prune_waits
 
 from .dead_letters import QuarantinedKeyError
+from .retention_rules import ledger_rule
+from .retention_sweep import PartitionClock, register_sweep
 from .topics import DLQ_INVENTORY, INVENTORY_AVAILABILITY, INVENTORY_COMMANDS, INVENTORY_REPLIES
 
 if TYPE_CHECKING:
@@ -40,12 +43,16 @@ def register(pipeline: Pipeline) -> None:
     replies = pipeline.topic(INVENTORY_REPLIES)
     availability = pipeline.topic(INVENTORY_AVAILABILITY)
     contained = pipeline.containment(STAGE, DLQ_INVENTORY, "sku_to_quarantine")
+    max_wait = timedelta(days=pipeline.settings.order_max_open_days)
+    clock = PartitionClock()
+    register_sweep(pipeline, ledgers, clock, ledger_rule(retention, ROW_SEPARATOR), STAGE)
 
     async def apply(message: Any) -> None:
         command = contained.decode(internal.inventory_command, message)
         key = command.sku.encode()
         try:
             head = contained.stored(ledgers, key, internal.sku_ledger) or SkuLedger(command.sku)
+            head = prune_waits(head, command.issued_at, max_wait)
             ledger, read_back = head, {}
             rid = row_id(command)
             if rid is not None and not in_head(head, rid):
@@ -77,9 +84,15 @@ def register(pipeline: Pipeline) -> None:
             # A replayed command's effect may be in this worker's RocksDB only (a
             # SIGKILL after the local write lost the changelog record): write it again.
             ledgers[key] = internal.encode(next_head)
+        for rid in read_back:  # after the head: a row it holds again, or one pruned, ends
+            row_key = key + ROW_SEPARATOR + rid.encode()
+            ended = in_head(next_head, rid) or not in_head(result.ledger, rid)
+            if ended and row_key in ledgers:  # the sweep may have taken it meanwhile
+                del ledgers[row_key]
         metrics.count(STAGE, result.outcome.verdict.value)
 
     @app.agent(pipeline.topic(INVENTORY_COMMANDS), name="apply_inventory_commands")
     async def apply_inventory_commands(stream: Any) -> None:
         async for event in stream.events():
+            clock.saw(event.message.partition, event.message.timestamp)
             await contained.handle(event.message, apply)

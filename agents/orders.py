@@ -23,9 +23,12 @@ from orderstream.streams.ledger import AwaitStock, Commit, Release, Reserve
 from orderstream.streams.order_messages import FulfilmentRequested, StatusChanged
 from orderstream.streams.order_process import Context, decide, order_id_of
 from orderstream.streams.order_state import OrderState, Output
+from orderstream.streams.rejections import Rejected, RejectReason
 
 from .dead_letters import UnusableInputError
 from .order_batch import DeferredOutputs
+from .retention_rules import order_lifetime, order_rule
+from .retention_sweep import PartitionClock, register_sweep
 from .topics import (
     DLQ_ORDERS,
     FULFILMENT_BUNDLING,
@@ -76,6 +79,11 @@ def register(pipeline: Pipeline) -> None:
     commands_topic = pipeline.topic(INVENTORY_COMMANDS)
     contained = pipeline.containment(STAGE, DLQ_ORDERS, "order_id_to_quarantine")
     reservation_ttl = timedelta(minutes=settings.reservation_ttl_minutes)
+    lifetime = order_lifetime(settings, pipeline.dedupe_retention)
+    clock = PartitionClock()
+    register_sweep(
+        pipeline, states, clock, order_rule(lifetime, pipeline.topic(ORDERS_EVENTS)), STAGE
+    )
 
     async def publish(output: Output) -> None:
         if isinstance(output, StatusChanged):
@@ -105,11 +113,15 @@ def register(pipeline: Pipeline) -> None:
             reservation_ttl=reservation_ttl,
             position=f"{message.topic}:{message.partition}:{message.offset}",
             bundle_secret=pipeline.bundle_secret,
+            lifetime=lifetime,
         )
         started = time.perf_counter()
         decision = decide(state, inbound, context)
         metrics.decide_seconds.labels(stage=STAGE).observe(time.perf_counter() - started)
         metrics.count(STAGE, decision.verdict)
+        if decision.verdict == "too_many_inputs":
+            detail = f"{lifetime.max_seen} live inputs already (ORDERSTREAM_ORDER_MAX_INPUTS)"
+            raise UnusableInputError(Rejected(RejectReason.TOO_MANY_INPUTS, detail))
         # A replay's state may exist only in this worker's RocksDB: a SIGKILL after the
         # local write and before the changelog record left loses the record, not the row.
         # Written again, it reaches the changelog before the outbox is re-sent.
@@ -136,6 +148,7 @@ def register(pipeline: Pipeline) -> None:
         idle = asyncio.ensure_future(batch.settle_when_idle())
         try:
             async for event in manual.events():
+                clock.saw(event.message.partition, event.message.timestamp)
                 outputs = await contained.handle(event.message, decide_record)
                 await batch.add(event, outputs or ())
         finally:

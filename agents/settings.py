@@ -100,6 +100,22 @@ class Settings(BaseSettings):
     # their own (streams/ledger_rows.py), so a popular SKU costs the same per command.
     ledger_head_rows: int = Field(default=16, ge=1)
 
+    # Lifetimes of table rows (README "Retention"; streams/retention.py, order_lifetime.py).
+    # A finished order is reduced to a tombstone this long after its last input, and the
+    # tombstone deleted the longest dedupe window later; the start refuses a retention that
+    # does not outlast the return window plus the longest dedupe window.
+    order_retention_days: int = Field(default=60, ge=1)
+    return_window_days: int = Field(default=30, ge=0)
+    # An order still open (held, backordered, in exception...) this long after it was
+    # placed becomes a stale_order exception, cancelled or held per its channel's rule.
+    order_max_open_days: int = Field(default=30, ge=1)
+    # Live idempotency keys one order keeps; the input after that is dead-lettered.
+    order_max_inputs: int = Field(default=4096, ge=16)
+    bundle_retention_days: int = Field(default=7, ge=1)
+    # How often each table's sweep deletes the rows of the worker's partitions whose
+    # lifetime has passed at the partition's newest record time.
+    retention_sweep_interval_s: float = Field(default=60.0, gt=0)
+
     # RocksDB memory of the whole worker (agents/rocksdb_memory.py): every table partition
     # is its own database; all share one block cache and one memtable budget.
     rocksdb_memtable_mb: int = Field(default=4, ge=1)
@@ -125,6 +141,19 @@ class Settings(BaseSettings):
 
     def dlq_retention(self) -> timedelta:
         return timedelta(days=self.dlq_retention_days)
+
+    def lifetime_problem(self) -> str | None:
+        """Why the order lifetimes are unsafe (None: they are fine); checked at start."""
+        from orderstream.codecs.sources import Source
+        from orderstream.streams.retention import lifetime_problem
+
+        windows = {s.value: self.dedupe_retention(s.value) for s in Source if s is not Source.STOCK}
+        return lifetime_problem(
+            timedelta(days=self.order_retention_days),
+            timedelta(days=self.return_window_days),
+            windows,
+            timedelta(days=self.order_max_open_days),
+        )
 
     def dedupe_retention(self, source: str) -> timedelta:
         hours: int = getattr(self, f"dedupe_hours_{source}")

@@ -88,6 +88,9 @@ def worker(
     if data_dir is not None:
         overrides["data_dir"] = data_dir
     settings = load_settings(**overrides)
+    problem = settings.lifetime_problem()
+    if problem is not None:
+        raise UnusableError(problem)
     if rules is not None:
         rule_set = read_rules(rules)
     else:

@@ -12,7 +12,7 @@ nothing. Pure: the shell gathers the bundle value and sends what `join` returns.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import msgspec
 
@@ -34,6 +34,7 @@ class Bundle(msgspec.Struct, frozen=True, omit_defaults=True):
     ship_date: date | None = None
     eta: date | None = None
     members: tuple[Member, ...] = ()
+    opened_at: datetime | None = None  # the first request's time: the lifetime of a dateless one
 
 
 class ShipmentsBundled(msgspec.Struct, frozen=True, tag="fulfilment.bundled.v1", tag_field="type"):
@@ -70,6 +71,7 @@ def join(
             carrier=request.carrier,
             ship_date=request.ship_date,
             eta=request.eta,
+            opened_at=request.requested_at,
         )
     if any(member.request_id == request.request_id for member in bundle.members):
         return bundle, None

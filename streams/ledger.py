@@ -79,6 +79,9 @@ class SkuLedger(msgspec.Struct, frozen=True, omit_defaults=True):
     them is rebased on them."""
     waiting: dict[str, int] = {}
     """Backordered orders waiting for this SKU (order id -> units), first come first."""
+    waiting_since: dict[str, datetime] = {}
+    """When each waiting order last asked to wait (`streams.retention.prune_waits` ends
+    waits older than the longest an order may stay open)."""
     notices: int = 0
     """How many stock-arrived notices were sent; numbers the next one deterministically."""
 
@@ -452,6 +455,7 @@ def _await(ledger: SkuLedger, command: AwaitStock) -> tuple[SkuLedger, LedgerOut
     next_ledger = msgspec.structs.replace(
         ledger,
         waiting={**ledger.waiting, command.oms_order_id: max(1, command.qty)},
+        waiting_since={**ledger.waiting_since, command.oms_order_id: command.issued_at},
         settled={**ledger.settled, command.wait_id: Marker(command.issued_at, "waited")},
     )
     return next_ledger, LedgerOutcome(Verdict.APPLIED)

@@ -41,6 +41,14 @@ from .events import (
 from .inventory import UNREADABLE, ReservationAnswered, StockArrived
 from .ledger import AwaitStock, Commit, Release, Reserve
 from .model import Order, PaymentState, ServiceLevel
+from .order_lifetime import (
+    OrderLifetime,
+    OrderTimedOut,
+    age,
+    is_stale,
+    live_seen,
+    opened_at,
+)
 from .order_messages import AllocatedShipment, FulfilmentRequested, LineQty, StatusChanged
 from .order_state import (
     EarlyCancel,
@@ -52,9 +60,9 @@ from .order_state import (
     stored_order,
 )
 from .planning import Atp, Explanation, plan
-from .routing import PartialAllocation, RuleSet, ShortageAction
+from .routing import PartialAllocation, RuleSet, ShortageAction, StaleAction
 from .status import Moved, OrderStatus, transition_order
-from .validation import HoldReason, validate
+from .validation import Hold, HoldReason, validate
 
 OrderInput = (
     OrderPlaced
@@ -68,6 +76,7 @@ OrderInput = (
     | ReturnInspected
     | ReservationAnswered
     | StockArrived
+    | OrderTimedOut
 )
 
 MAX_OUTBOX_CAUSES = 8
@@ -91,6 +100,7 @@ class Context:
     reservation_ttl: timedelta = timedelta(days=7)
     position: str = ""  # "{topic}:{partition}:{offset}" of the input record
     bundle_secret: bytes = b""  # keys bundle keys (HMAC); the shell reads it from settings
+    lifetime: OrderLifetime | None = None  # None: rows never age (tests of other rules)
 
 
 class Allocation(msgspec.Struct, frozen=True):
@@ -105,7 +115,7 @@ class Allocation(msgspec.Struct, frozen=True):
 class Decision(msgspec.Struct, frozen=True):
     state: OrderState
     outputs: tuple[Output, ...]
-    verdict: str  # applied | duplicate | replay
+    verdict: str  # applied | duplicate | replay | closed | too_many_inputs
     notes: tuple[str, ...] = ()
 
 
@@ -118,6 +128,8 @@ def input_key(message: OrderInput) -> tuple[str, str]:
         return f"answer:{message.reservation_id}{unreadable}", "inventory"
     if isinstance(message, StockArrived):
         return f"arrived:{message.sku}:{message.notice}", "inventory"
+    if isinstance(message, OrderTimedOut):
+        return message.idempotency_key, "lifetime"
     return message.idempotency_key, message.source
 
 
@@ -128,13 +140,14 @@ def order_id_of(message: OrderInput) -> str:
 
 
 def decide(state: OrderState, message: OrderInput, context: Context) -> Decision:
-    """Apply one input to one order's state."""
+    """Apply one input to one order's state (first aged to the input's time)."""
+    lifetime = context.lifetime
+    if lifetime is not None:
+        state = age(state, context.now, lifetime) or OrderState(oms_order_id=state.oms_order_id)
     key, source = input_key(message)
-    seen = state.seen.get(key)
-    if seen is not None:
-        if context.position and seen.position == context.position:
-            return Decision(state, state.outbox.get(key, ()), "replay")
-        return Decision(state, (), "duplicate")
+    refused = _refused(state, key, context)
+    if refused is not None:
+        return refused
     work = _Work(state, context, key)
     match message:
         case OrderPlaced() | OrderUpdated():
@@ -153,7 +166,30 @@ def decide(state: OrderState, message: OrderInput, context: Context) -> Decision
             work.tracking(message.status, message.description)
         case ReturnRequested() | ReturnReceived() | ReturnInspected():
             work.note("returns are recorded; the RMA flow acts on them")
+        case OrderTimedOut():
+            work.timed_out()
     return work.finish(key, source)
+
+
+def _refused(state: OrderState, key: str, context: Context) -> Decision | None:
+    """The decision for an input that changes nothing: seen already, or the order closed
+    for good, or its dedupe set full (forgetting a live key would let its re-send apply
+    twice, so this input is refused instead)."""
+    seen = state.seen.get(key)
+    if seen is not None:
+        if context.position and seen.position == context.position:
+            return Decision(state, state.outbox.get(key, ()), "replay")
+        return Decision(state, (), "duplicate")
+    if state.retired_at is not None:
+        return Decision(state, (), "closed")
+    lifetime = context.lifetime
+    if lifetime is not None and len(_live(state, context)) >= lifetime.max_seen:
+        return Decision(state, (), "too_many_inputs")
+    return None
+
+
+def _live(state: OrderState, context: Context) -> dict[str, Seen]:
+    return live_seen(state.seen, context.now, context.retention, context.default_retention)
 
 
 class _Work:
@@ -177,6 +213,7 @@ class _Work:
         self.cancelled_lines = list(state.cancelled_lines)
         self.early_payment = state.early_payment
         self.early_cancel = state.early_cancel
+        self.stale_at = state.stale_at
         self.outputs: list[Output] = []
         self.notes: list[str] = []
         self.replanned_on_arrival = False
@@ -224,8 +261,7 @@ class _Work:
         return True
 
     def finish(self, key: str, source: str) -> Decision:
-        horizon = self.ctx.now - self.ctx.retention.get(source, self.ctx.default_retention)
-        seen = {k: v for k, v in self.state.seen.items() if v.at >= horizon}
+        seen = _live(self.state, self.ctx)  # each key kept for its own source's window
         seen[key] = Seen(self.ctx.now, source, self.ctx.position)
         outbox = _unanswered(self.state.outbox, self.reservations)
         if self.outputs:
@@ -250,6 +286,8 @@ class _Work:
             early_cancel=self.early_cancel,
             seen=seen,
             outbox=outbox,
+            opened_at=(opened_at(self.state) or self.ctx.now) if self.order else None,
+            stale_at=self.stale_at,
         )
         return Decision(state, tuple(self.outputs), "applied", tuple(self.notes))
 
@@ -585,6 +623,31 @@ class _Work:
         elif early.line_ids:  # this one cancels the whole order
             self.early_cancel = EarlyCancel((), reason)
         self.note("cancellation before its order: applied when the order arrives")
+
+    # -- lifetime --------------------------------------------------------------------------
+
+    def timed_out(self) -> None:
+        """Open past the maximum open time: a `stale_order` exception, then the channel's
+        rule cancels it or holds it for a person; either way its units go back on sale."""
+        lifetime = self.ctx.lifetime
+        if (
+            lifetime is None
+            or self.order is None
+            or not is_stale(self.state, self.ctx.now, lifetime)
+        ):
+            self.note("not stale: finished, or still within its open time")
+            return
+        reason = f"stale_order: open more than {lifetime.max_open.days} days"
+        if self.status is not _S.EXCEPTION and not self.move(_S.EXCEPTION, reason):
+            return
+        self.stale_at = self.ctx.now
+        if self.ctx.rules.stale_orders.action_for(self.order.channel) is StaleAction.CANCEL:
+            self.cancel((), "stale_order")
+            return
+        self.hold = Hold(HoldReason.STALE_ORDER, reason, hard_stop=True)
+        for rid, r in sorted(self.reservations.items()):
+            if r.state in (LineState.PENDING, LineState.GRANTED):
+                self.release(rid, r.sku, "stale_order")
 
     # -- fulfilment and tracking ---------------------------------------------------------
 

@@ -86,6 +86,11 @@ class OrderState(msgspec.Struct, frozen=True, omit_defaults=True):
     early_cancel: EarlyCancel | None = None
     seen: dict[str, Seen] = {}
     outbox: dict[str, tuple[Output, ...]] = {}
+    # Lifetime (streams/order_lifetime.py): placed at, taken off the floor as stale at,
+    # reduced to a tombstone at.
+    opened_at: datetime | None = None
+    stale_at: datetime | None = None
+    retired_at: datetime | None = None
 
 
 def stored_order(order: Order) -> Order:

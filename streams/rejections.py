@@ -28,6 +28,7 @@ class RejectReason(enum.StrEnum):
     OVERSIZE = "oversize"  # the raw payload is larger than the ingest stage decodes
     ORDER_TOO_LARGE = "order_too_large"  # too many lines, or a state too big for a table value
     TOO_DEEP = "too_deep"  # arrays and objects nest deeper than the codecs decode
+    TOO_MANY_INPUTS = "too_many_inputs"  # an order's dedupe set is full of live keys
     INTERNAL_ERROR = "internal_error"  # a bug in a decision; the record is kept, not retried
     STATE_UNDECODABLE = "state_undecodable"  # the key's stored value does not decode: quarantined
 

@@ -74,6 +74,13 @@ class ShortageAction(enum.StrEnum):
     HOLD = "hold"  # stop and let a person decide (cancel, substitute, source elsewhere)
 
 
+class StaleAction(enum.StrEnum):
+    """What ends an order still open after `ORDER_MAX_OPEN_DAYS` (a `stale_order` exception)."""
+
+    CANCEL = "cancel"  # cancel it: units back on sale, the channel is told
+    HOLD = "hold"  # units back on sale, the order held for a person (ops) to close
+
+
 class PartialAllocation(enum.StrEnum):
     """How much of an order may be allocated when not all of it can be."""
 
@@ -156,6 +163,16 @@ class BackorderPolicy(_Rule, frozen=True):
         return self.channels.get(channel, self.default)
 
 
+class StalePolicy(_Rule, frozen=True):
+    """Cancel or hold stale orders, per sales channel; a channel not listed gets `default`."""
+
+    default: StaleAction = StaleAction.HOLD
+    channels: dict[Channel, StaleAction] = {}
+
+    def action_for(self, channel: Channel) -> StaleAction:
+        return self.channels.get(channel, self.default)
+
+
 class AllocationPolicy(_Rule, frozen=True):
     """Partial allocation, and whether one line's units may leave from several nodes."""
 
@@ -183,6 +200,7 @@ class RuleSet(_Rule, frozen=True):
     max_splits: int = 1
     priority: PriorityRules = PriorityRules()
     backorders: BackorderPolicy = BackorderPolicy()
+    stale_orders: StalePolicy = StalePolicy()
     allocation: AllocationPolicy = AllocationPolicy()
     bundling: Bundling = Bundling()
 

@@ -65,7 +65,9 @@ ORDER_TRANSITIONS: Mapping[OrderStatus | None, frozenset[OrderStatus]] = {
             _O.EXCEPTION,
         }
     ),
-    _O.BACKORDERED: frozenset({_O.ALLOCATED, _O.PARTIALLY_ALLOCATED, _O.ON_HOLD, _O.CANCELLED}),
+    _O.BACKORDERED: frozenset(
+        {_O.ALLOCATED, _O.PARTIALLY_ALLOCATED, _O.ON_HOLD, _O.CANCELLED, _O.EXCEPTION}
+    ),
     _O.PARTIALLY_ALLOCATED: frozenset(
         {
             _O.ALLOCATED,

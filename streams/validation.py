@@ -27,6 +27,7 @@ class HoldReason(enum.StrEnum):
     POSTCODE_FORMAT = "postcode_format"
     UNSUPPORTED_COUNTRY = "unsupported_country"
     FRAUD = "fraud"
+    STALE_ORDER = "stale_order"  # open past ORDER_MAX_OPEN_DAYS; the channel's rule holds it
 
 
 SECURED_PAYMENT = frozenset({PaymentState.AUTHORIZED, PaymentState.PAID, PaymentState.NOT_REQUIRED})

@@ -27,6 +27,7 @@ from orderstream.streams.ledger import (
     SetStock,
     SkuLedger,
 )
+from orderstream.streams.order_lifetime import OrderLifetime
 from orderstream.streams.order_messages import FulfilmentRequested, StatusChanged
 from orderstream.streams.order_process import Context, Decision, OrderInput, decide, order_id_of
 from orderstream.streams.order_state import OrderState
@@ -62,6 +63,10 @@ class Simulation:
     replays: int = 0
     delivered: int = 0
     on_decision: Callable[[Decision], None] = lambda decision: None
+    lifetime: OrderLifetime | None = None
+    """Order rows age as in the worker (None: they never do)."""
+    windows: dict[str, timedelta] = field(default_factory=dict)
+    """Dedupe windows per source (default: the lifetime's, else 14 days for every key)."""
 
     def publish(self, event: StatusChanged) -> None:
         """Keep each event id once, as a consumer would; a re-emission must be identical."""
@@ -110,6 +115,8 @@ class Simulation:
             atp={},
             served=served_countries(self.rules),
             bundle_secret=BUNDLE_SECRET,
+            retention=self.windows or (self.lifetime.windows if self.lifetime else {}),
+            lifetime=self.lifetime,
         )
         while queue:
             message = queue.popleft()
@@ -147,6 +154,7 @@ def _with_atp(context: Context, atp: dict[str, dict[str, int]], position: str) -
         max_attempts=context.max_attempts,
         position=position,
         bundle_secret=context.bundle_secret,
+        lifetime=context.lifetime,
     )
 
 

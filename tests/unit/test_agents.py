@@ -37,7 +37,7 @@ from orderstream.codecs.deadletter import decode_quarantined
 from orderstream.codecs.limits import RECORD_MAX_BYTES
 from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.streams.inventory import AvailabilityChanged, ReservationAnswered
-from orderstream.streams.ledger import Reserve, SetInbound, SetStock
+from orderstream.streams.ledger import Release, Reserve, SetInbound, SetStock
 from tests.unit.feeds import FIXTURES, large_shopify_order
 from tests.unit.test_bundling import request as bundling_request
 
@@ -406,3 +406,19 @@ async def test_the_order_agent_never_writes_a_state_over_the_table_value_limit(
     assert b"shopify:5874123456789" not in states
     assert harness.on("orders.status") == []
     assert harness.on("inventory.commands") == []
+
+
+async def test_a_spilled_row_the_head_takes_back_leaves_the_ledger_table(
+    harness: Harness,
+) -> None:
+    agent = harness.pipeline.app.agents["apply_inventory_commands"]
+    ledgers = harness.pipeline.app.tables["sku_to_ledger"]
+    async with agent.test_context() as ctx:
+        await ctx.put(internal.encode(SetStock("A", NOW, "WH-AMS", 40, "wms", 1)), key=b"A")
+        for n in range(20):  # more than the head keeps: the oldest spill to rows
+            reserve = Reserve("A", NOW, f"r{n}", f"o:{n}", "1", "WH-AMS", 1)
+            await ctx.put(internal.encode(reserve), key=b"A")
+        assert b"A\x00r0" in ledgers
+        await ctx.put(internal.encode(Release("A", NOW, "r0", "cancelled")), key=b"A")
+    assert b"A\x00r0" not in ledgers  # the head holds r0's marker now: the row ended
+    assert "r0" in internal.sku_ledger.decode(ledgers[b"A"]).settled

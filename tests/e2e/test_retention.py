@@ -1,0 +1,120 @@
+"""Rows leave the tables and their changelogs: a worker on the real broker, record times that
+jump past the lifetimes, and the changelog read back for the tombstones."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from rocksdict import AccessType, Rdict
+
+from orderstream.agents.localrun import Run, wait_until
+from orderstream.agents.topic_reader import read_topic
+from orderstream.codecs import internal
+from orderstream.codecs.sources import Source, normalize_payload
+from orderstream.streams.events import OrderPlaced
+from orderstream.streams.status import OrderStatus
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+SHOPIFY = Path(__file__).parents[1] / "fixtures" / "shopify"
+DAY = timedelta(days=1)
+
+
+def shopify(name: str, order_id: int) -> tuple[bytes, list[tuple[str, bytes]]]:
+    """A Shopify webhook for `order_id`, with event ids of its own."""
+    payload = json.loads((SHOPIFY / f"{name}.json").read_text())
+    payload["id"] = order_id
+    headers = json.loads((SHOPIFY / f"{name}.headers.json").read_text())
+    headers["X-Shopify-Webhook-Id"] = headers["X-Shopify-Event-Id"] = str(uuid.uuid4())
+    return json.dumps(payload).encode(), [(k, v.encode()) for k, v in headers.items()]
+
+
+async def send(run: Run, records: list[tuple[bytes, list[tuple[str, bytes]], datetime]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=run.bootstrap, acks="all")
+    await producer.start()
+    try:
+        for value, headers, at in records:
+            await producer.send(
+                run.topic("raw.shopify"),
+                value,
+                headers=headers,
+                timestamp_ms=int(at.timestamp() * 1000),
+            )
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+def changelog(run: Run, table: str) -> list[Any]:
+    return asyncio.run(read_topic(run.bootstrap, f"{run.app_id}-{table}-changelog", timeout=60))
+
+
+def history(run: Run, table: str, key: bytes) -> list[bytes | None]:
+    return [r.value for r in changelog(run, table) if r.key == key]
+
+
+def statuses_of(run: Run, order_id: str) -> list[OrderStatus]:
+    records = asyncio.run(read_topic(run.bootstrap, run.topic("orders.status"), timeout=60))
+    events = [internal.status_changed.decode(r.value) for r in records if r.value]
+    return [e.status for e in events if e.oms_order_id == order_id]
+
+
+def test_finished_orders_and_first_sightings_leave_the_tables_and_their_changelogs(
+    run: Run,
+) -> None:
+    run.partitions = 1  # one partition: the later records move the clock of the first rows
+    run.settings["ORDERSTREAM_RETENTION_SWEEP_INTERVAL_S"] = "0.5"
+    worker = run.start_worker("w1")
+    start = datetime.now(UTC)
+    placed_value, placed_headers = shopify("orders_create", 5874123456789)
+    placed = normalize_payload(
+        Source.SHOPIFY, placed_value, {k.lower(): v.decode() for k, v in placed_headers}
+    )
+    assert isinstance(placed, OrderPlaced)
+    order_id = placed.order.oms_order_id
+    cancel_value, cancel_headers = shopify("orders_cancelled", 5874123456789)
+    asyncio.run(send(run, [(placed_value, placed_headers, start)]))
+    asyncio.run(send(run, [(cancel_value, cancel_headers, start + timedelta(minutes=5))]))
+    assert wait_until(lambda: OrderStatus.CANCELLED in statuses_of(run, order_id), 90, 1), (
+        run.logs()
+    )
+
+    # Record time jumps past the retention (60 days): the finished order becomes a tombstone
+    # and the first sightings (Shopify: 48 h) go. Then past the tombstone's 14 days.
+    for offset, order in ((62 * DAY, 5874123450001), (76 * DAY, 5874123450002)):
+        value, headers = shopify("orders_create", order)
+        asyncio.run(send(run, [(value, headers, start + offset)]))
+        assert wait_until(lambda order=order: statuses_of(run, f"shopify:{order}"), 90, 1)
+    key = order_id.encode()
+
+    def order_deleted() -> bool:
+        values = history(run, "order_id_to_state", key)
+        return bool(values) and values[-1] is None
+
+    assert wait_until(order_deleted, 60, 1), run.logs()
+    values = history(run, "order_id_to_state", key)
+    tombstones = [internal.order_state.decode(v) for v in values if v is not None]
+    assert tombstones[-1].retired_at is not None and tombstones[-1].order is None
+    assert tombstones[-1].status is OrderStatus.CANCELLED
+    first_seen = history(run, "idempotency_key_to_first_seen", placed.idempotency_key.encode())
+    assert first_seen[0] is not None and first_seen[-1] is None
+    time.sleep(1)
+    worker.stop()
+    assert worker.alive is False
+
+    # and the worker's own RocksDB no longer holds them
+    (path,) = (run.root / "w1").rglob("order_id_to_state-0.db")
+    table = Rdict(str(path), access_type=AccessType.read_only())
+    try:
+        assert table.get(key) is None
+        assert table.get(b"shopify:5874123450002") is not None
+    finally:
+        table.close()
