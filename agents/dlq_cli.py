@@ -1,11 +1,12 @@
-"""`orderstream dlq`: list, show and replay dead letters once their cause is fixed.
+"""`orderstream dlq`: list, show, replay dead letters and release quarantined keys.
 
 `list` prints counts by stage and reason, then one line per letter (no payload, no detail);
 `show ID` prints one letter whole, its payload as bounded, escaped text; `replay` sends the
 selected letters not replayed before back to their source topics (`--dry-run`: only says
-which). Settings come from `ORDERSTREAM_*` (`--bootstrap` overrides the broker). Exit 0 when
-done, 2 on an unusable argument, setting or an unreachable broker, one line on stderr
-(`agents/exits.py` writes it).
+which); `release KEY` lifts a quarantined key's hold, through a control record on each
+partition its letters came from. Settings come from `ORDERSTREAM_*` (`--bootstrap`
+overrides the broker). Exit 0 when done, 2 on an unusable argument, setting or an
+unreachable broker, one line on stderr (`agents/exits.py` writes it).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from .dlq_view import (
     counts,
     list_line,
     parse_since,
+    release_targets,
     select,
     show_lines,
     to_replay,
@@ -100,6 +102,15 @@ async def _letters_and_replayed(
     return letters, await dlq_store.read_replayed(settings.kafka_bootstrap, names)
 
 
+def _selected(settings: Settings, chosen: LetterFilter) -> tuple[list[Stored], Replays]:
+    """The letters `chosen` selects, and what was replayed before; a warning on stderr for
+    records of the dead-letter topics that are no letters."""
+    names = TopicNames(settings.topic_prefix)
+    letters, replayed = on_broker(settings, _letters_and_replayed(settings, names))
+    _warn_unreadable(letters)
+    return select(letters.stored, chosen), replayed
+
+
 def _warn_unreadable(letters: dlq_store.Letters) -> None:
     if letters.unreadable:
         typer.echo(f"warning: {letters.unreadable} records are not dead letters", err=True)
@@ -116,11 +127,7 @@ def list_letters(
 ) -> None:
     """Counts by stage and reason, then one line per letter: id, stage, reason, source, time."""
     settings = settings_for(bootstrap)
-    chosen = letter_filter(stage, reason, since, key)
-    names = TopicNames(settings.topic_prefix)
-    letters, replayed = on_broker(settings, _letters_and_replayed(settings, names))
-    _warn_unreadable(letters)
-    selected = select(letters.stored, chosen)
+    selected, replayed = _selected(settings, letter_filter(stage, reason, since, key))
     for line in counts(selected):
         typer.echo(line)
     for entry in selected:
@@ -167,11 +174,7 @@ def replay(
 ) -> None:
     """Send letters not replayed before back to their sources, marked and recorded once."""
     settings = settings_for(bootstrap)
-    chosen = letter_filter(stage, reason, since, key)
-    names = TopicNames(settings.topic_prefix)
-    letters, replayed = on_broker(settings, _letters_and_replayed(settings, names))
-    _warn_unreadable(letters)
-    selected = select(letters.stored, chosen)
+    selected, replayed = _selected(settings, letter_filter(stage, reason, since, key))
     pending = to_replay(selected, replayed)
     before = sum(1 for entry in selected if replayed.covers(entry))
     skipped = f"{before} replayed before"
@@ -187,7 +190,7 @@ def replay(
         settings,
         dlq_store.replay(
             settings.kafka_bootstrap,
-            names,
+            TopicNames(settings.topic_prefix),
             pending,
             now=lambda: datetime.now(UTC),
             partitions=settings.topic_partitions,
@@ -207,3 +210,24 @@ def replay(
     typer.echo(f"replayed {len(run.replayed)} letters ({skipped})")
     if run.failed or run.unrecorded:
         raise typer.Exit(ExitCode.UNUSABLE)
+
+
+@dlq_app.command(name="release")
+def release_key(
+    key: Annotated[str, typer.Argument(metavar="KEY", help="The quarantined key `list` names.")],
+    stage: Stage = None,
+    bootstrap: Bootstrap = None,
+) -> None:
+    """Lift a key's quarantine after a fix; then `replay --key KEY` applies its letters."""
+    settings = settings_for(bootstrap)
+    names = TopicNames(settings.topic_prefix)
+    letters = on_broker(settings, dlq_store.read_letters(settings.kafka_bootstrap, names))
+    targets = release_targets(letters.stored, key, stage)
+    if not targets:
+        raise UnusableError(f"no state_undecodable letter names the key {key!r}")
+    offsets = on_broker(
+        settings, dlq_store.release(settings.kafka_bootstrap, targets, key.encode())
+    )
+    for target, offset in zip(targets, offsets, strict=True):
+        typer.echo(f"released {key} -> {target.topic}:{target.partition}:{offset}")
+    typer.echo(f"next: orderstream dlq replay --key {key}")

@@ -28,7 +28,8 @@ from orderstream.codecs.replays import (
     replayed,
 )
 
-from .dlq_view import Replays, Stored
+from .dead_letters import CONTROL_HEADER, RELEASE, STATE_KEY_HEADER
+from .dlq_view import ReleaseTarget, Replays, Stored
 from .kafka_admin import ensure_topics, partitions_of
 from .topic_reader import READ_FETCH_WAIT_MS, read_topic, true_end_offsets
 from .topics import DEAD_LETTER_MAX_BYTES, DEAD_LETTER_TOPICS, DLQ_REPLAYS, TopicNames
@@ -197,6 +198,28 @@ async def replay(
         if isinstance(result, BaseException)
     ]
     return ReplayRun(done, failed, unrecorded)
+
+
+async def release(bootstrap: str, targets: list[ReleaseTarget], key: bytes) -> list[int]:
+    """Send the quarantine release for `key` to each target partition (acks=all); the
+    offsets the releases landed at. The owning agent lifts the quarantine when it reads one."""
+    headers = [(CONTROL_HEADER, RELEASE), (STATE_KEY_HEADER, key)]
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        sends = [
+            await producer.send(
+                target.topic,
+                b"",
+                key=target.record_key,
+                headers=headers,
+                partition=target.partition,
+            )
+            for target in targets
+        ]
+        return [(await sent).offset for sent in sends]
+    finally:
+        await producer.stop()
 
 
 def _stored(base: str, record: ConsumerRecord[bytes, bytes]) -> Stored | None:

@@ -114,6 +114,31 @@ def to_replay(stored: Iterable[Stored], replays: Replays) -> list[Stored]:
     return list(heapq.merge(*runs, key=lambda entry: entry.letter.dead_lettered_at))
 
 
+@dataclass(frozen=True)
+class ReleaseTarget:
+    """Where a quarantine's release goes: a partition the key's inputs arrive on."""
+
+    topic: str
+    partition: int
+    record_key: bytes | None
+
+
+def release_targets(stored: Iterable[Stored], key: str, stage: str | None) -> list[ReleaseTarget]:
+    """Every source partition a `state_undecodable` letter naming `key` came from: the stage
+    holds the key's quarantine in the table partition of that number, and a release sent
+    there is read before any letter replayed to the same partition afterwards."""
+    found: dict[tuple[str, int], ReleaseTarget] = {}
+    for entry in stored:
+        letter = entry.letter
+        if letter.reason != "state_undecodable" or letter.state_key != key:
+            continue
+        if stage is not None and letter.stage != stage:
+            continue
+        place = (letter.source_topic, letter.partition)
+        found.setdefault(place, ReleaseTarget(*place, letter.original_key))
+    return [found[place] for place in sorted(found)]
+
+
 def counts(stored: Sequence[Stored]) -> list[str]:
     """The count line, then one line per stage and reason, largest first."""
     tally = Counter((entry.letter.stage, entry.letter.reason) for entry in stored)

@@ -117,12 +117,12 @@ async def ledger_heads(run: Run, skus: Iterable[str]) -> dict[str, SkuLedger]:
     """Each SKU's last head in the `sku_to_ledger` changelog: the ledger's own state, where
     `ledger_view` reads what it published."""
     wanted = {sku.encode() for sku in skus}
-    heads: dict[str, SkuLedger] = {}
+    last: dict[str, bytes | None] = {}
     changelog = f"{run.app_id}-sku_to_ledger-changelog"
     for record in await read_topic(run.bootstrap, changelog, keep=lambda r: r.key in wanted):
-        if record.value and record.key is not None:
-            heads[record.key.decode()] = internal.sku_ledger.decode(record.value)
-    return heads
+        if record.key is not None:
+            last[record.key.decode()] = record.value  # None: a tombstone deleted the head
+    return {sku: internal.sku_ledger.decode(raw) for sku, raw in last.items() if raw}
 
 
 def wait_for_outcomes(

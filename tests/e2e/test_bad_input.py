@@ -21,7 +21,6 @@ from hypothesis import strategies as st
 from orderstream.agents.drive import collect, produce, wait_for_outcomes
 from orderstream.agents.loadgen import Mix, RawRecord, generate
 from orderstream.agents.localrun import Run
-from orderstream.agents.summary import render, summarize
 from orderstream.agents.topic_reader import read_topic
 from orderstream.agents.topics import ORDERS_EVENTS
 from orderstream.codecs import internal
@@ -29,6 +28,7 @@ from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.streams.events import StockAdjusted, StockSnapshotted
 from orderstream.streams.rejections import Rejected
 from tests.badinput.corpus import BadCase, corpus, fuzzed, header_map
+from tests.e2e.support import invariants_hold
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -135,14 +135,7 @@ def test_bad_payloads_of_every_source_are_dead_lettered_and_the_good_ones_flow_u
 
     events = asyncio.run(read_topic(run.bootstrap, run.topic(ORDERS_EVENTS)))
     assert {record.value for record in events} == orders_events_alone(good)
-    summary = summarize(
-        produced=[(r, t) for r, t in produced if r.kind != "malformed"],
-        consumed=collected.statuses,
-        dead_letters=[],
-        ledger=collected.ledger,
-        duplicates_dropped=0,
-    )
-    assert summary.invariants_hold, render(summary)
+    summary = invariants_hold([(r, t) for r, t in produced if r.kind != "malformed"], collected)
     assert summary.orders == expected.orders and summary.orders_without_outcome == 0
     assert worker.alive, run.logs()
     assert "Traceback" not in worker.log.read_text()

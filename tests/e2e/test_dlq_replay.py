@@ -11,9 +11,6 @@ to NL; the restarted worker runs without it, as a fixed release would.
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import tempfile
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -36,12 +33,12 @@ from orderstream.agents.drive import (
 from orderstream.agents.kafka_admin import partitions_of
 from orderstream.agents.loadgen import Expected, Mix, RawRecord, generate
 from orderstream.agents.localrun import Run, wait_until
-from orderstream.agents.summary import render, summarize
 from orderstream.agents.topic_reader import read_topic, true_end_offsets
 from orderstream.codecs.replays import REPLAY_OF
 from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.streams.events import OrderPlaced
 from orderstream.streams.status import OrderStatus
+from tests.e2e.support import dlq, invariants_hold
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -80,29 +77,6 @@ def refused_by_the_strict_codec(record: RawRecord) -> str | None:
     return outcome.order.oms_order_id
 
 
-def dlq(run: Run, *args: str, code: int = 0) -> list[str]:
-    """`orderstream dlq ARGS` as an operator runs it against the run's deployment: its output
-    lines, stdout when it exits 0 (and says nothing on stderr), else stderr."""
-    env = {
-        **os.environ,
-        "ORDERSTREAM_KAFKA_BOOTSTRAP": run.bootstrap,
-        "ORDERSTREAM_TOPIC_PREFIX": run.prefix,
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "orderstream.agents", "dlq", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == code, done.stdout + done.stderr
-    if code:
-        return done.stderr.splitlines()
-    assert done.stderr == "", done.stderr
-    return done.stdout.splitlines()
-
-
 async def consumed_all(run: Run, base: str) -> bool:
     """The worker's group has committed every record now on the topic."""
     topic = run.topic(base)
@@ -133,14 +107,7 @@ def assert_each_order_applied_once(
             placed[event.oms_order_id].add(event.event_id)
     assert set(placed) == expected.all_order_ids
     assert {order: ids for order, ids in placed.items() if len(ids) != 1} == {}
-    summary = summarize(
-        produced=produced,
-        consumed=collected.statuses,
-        dead_letters=[],
-        ledger=collected.ledger,
-        duplicates_dropped=0,
-    )
-    assert summary.invariants_hold, render(summary)
+    summary = invariants_hold(produced, collected)
     assert summary.orders == expected.orders and summary.orders_without_outcome == 0
 
 

@@ -8,13 +8,27 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from orderstream.agents.loadgen.catalogue import Product, ean13
 from orderstream.agents.loadgen.payloads import Draft, Ids, Line, shopify_order
 from orderstream.agents.loadgen.people import person
 from orderstream.codecs.common import Normalized
 from orderstream.codecs.sources import Source, normalize_payload
+from orderstream.streams.events import OrderPlaced
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
+
+
+def placed_shopify_order(**changes: object) -> OrderPlaced:
+    """The Shopify `orders/create` fixture, normalized; `changes` replace order fields."""
+    raw = (FIXTURES / "shopify/orders_create.json").read_bytes()
+    event = normalize_payload(Source.SHOPIFY, raw, {"x-shopify-topic": "orders/create"})
+    assert isinstance(event, OrderPlaced)
+    if changes:
+        order = msgspec.structs.replace(event.order, **changes)
+        event = msgspec.structs.replace(event, order=order)
+    return event
 
 
 def load(name: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from unittest import mock
 import msgspec
 import pytest
 
-from orderstream.agents import ingest, orders
+from orderstream.agents import orders
 from orderstream.agents.app import create_app
 from orderstream.agents.dead_letters import (
     CONTROL_HEADER,
@@ -35,10 +35,9 @@ from orderstream.agents.worker import read_rules
 from orderstream.codecs import internal, limits
 from orderstream.codecs.deadletter import decode_quarantined
 from orderstream.codecs.limits import RECORD_MAX_BYTES
-from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.streams.inventory import AvailabilityChanged, ReservationAnswered
 from orderstream.streams.ledger import Release, Reserve, SetInbound, SetStock
-from tests.unit.feeds import FIXTURES, large_shopify_order
+from tests.unit.feeds import FIXTURES, large_shopify_order, placed_shopify_order
 from tests.unit.test_bundling import request as bundling_request
 
 NOW = datetime(2026, 11, 27, 9, 15, tzinfo=UTC)
@@ -142,8 +141,7 @@ async def test_the_order_agent_places_reserves_and_allocates_on_the_answers(
     harness.pipeline.replica.view.update(
         {"JKT-WOOL-NAVY-M": {"WH-DUS": 4}, "SCARF-MERINO-GRY": {"WH-DUS": 12}}
     )
-    raw = (FIXTURES / "shopify/orders_create.json").read_bytes()
-    placed = normalize_payload(Source.SHOPIFY, raw, {"x-shopify-topic": "orders/create"})
+    placed = placed_shopify_order()
     agent = harness.pipeline.app.agents["process_orders"]
     async with agent.test_context() as ctx:
         await ctx.put(internal.encode(placed), key=b"shopify:5874123456789")
@@ -181,8 +179,7 @@ async def test_the_order_agent_decides_every_input_once_while_more_arrive(
 ) -> None:
     """Inputs that keep arriving while the agent decides are each decided once."""
     harness.pipeline.replica.view.update({"JKT-WOOL-NAVY-M": {"WH-DUS": 400}})
-    raw = (FIXTURES / "shopify/orders_create.json").read_bytes()
-    placed = normalize_payload(Source.SHOPIFY, raw, {"x-shopify-topic": "orders/create"})
+    placed = placed_shopify_order()
     ids = [f"shopify:{number}" for number in range(1000, 1300)]
     agent = harness.pipeline.app.agents["process_orders"]
     async with agent.test_context() as ctx:
@@ -199,8 +196,7 @@ async def test_a_replayed_input_writes_the_order_state_again(harness: Harness) -
     """A SIGKILL can leave a state in the worker's RocksDB whose changelog record never
     left: the replay (same offset) must write it again, not only re-send the outbox."""
     harness.pipeline.replica.view.update({"JKT-WOOL-NAVY-M": {"WH-DUS": 4}})
-    raw = (FIXTURES / "shopify/orders_create.json").read_bytes()
-    placed = normalize_payload(Source.SHOPIFY, raw, {"x-shopify-topic": "orders/create"})
+    placed = placed_shopify_order()
     states = harness.pipeline.app.tables["order_id_to_state"]
     agent = harness.pipeline.app.agents["process_orders"]
     with mock.patch.object(states, "on_key_set", wraps=states.on_key_set) as written:
@@ -270,8 +266,7 @@ async def test_an_order_whose_state_does_not_decode_is_quarantined_and_its_input
     harness: Harness,
 ) -> None:
     harness.pipeline.replica.view.update({"JKT-WOOL-NAVY-M": {"WH-DUS": 4}})
-    raw = (FIXTURES / "shopify/orders_create.json").read_bytes()
-    placed = normalize_payload(Source.SHOPIFY, raw, {"x-shopify-topic": "orders/create"})
+    placed = placed_shopify_order()
     states = harness.pipeline.app.tables["order_id_to_state"]
     states.data[b"shopify:5874123456789"] = b"\xff not json"
     agent = harness.pipeline.app.agents["process_orders"]
@@ -291,8 +286,7 @@ async def test_a_decision_that_raises_is_a_dead_letter_and_the_agent_goes_on(
     harness: Harness,
 ) -> None:
     harness.pipeline.replica.view.update({"JKT-WOOL-NAVY-M": {"WH-DUS": 4}})
-    raw = (FIXTURES / "shopify/orders_create.json").read_bytes()
-    placed = normalize_payload(Source.SHOPIFY, raw, {"x-shopify-topic": "orders/create"})
+    placed = placed_shopify_order()
     other = msgspec.structs.replace(
         placed,
         order=msgspec.structs.replace(placed.order, oms_order_id="shopify:2"),
@@ -319,16 +313,15 @@ async def test_a_decision_that_raises_is_a_dead_letter_and_the_agent_goes_on(
 async def test_an_unreadable_first_sighting_quarantines_the_idempotency_key(
     harness: Harness,
 ) -> None:
-    raw = (FIXTURES / "shopify/orders_create.json").read_bytes()
-    placed = normalize_payload(Source.SHOPIFY, raw, {"x-shopify-topic": "orders/create"})
+    placed = placed_shopify_order()
     key = placed.idempotency_key.encode()
     harness.pipeline.app.tables["idempotency_key_to_first_seen"].data[key] = b"[]"
     agent = harness.pipeline.app.agents["normalize_raw_events"]
     headers = [("X-Shopify-Topic", b"orders/create")]
-    # The test context's channel has no topic name to tell the source by.
-    with mock.patch.object(ingest, "source_of", lambda *_: Source.SHOPIFY):
-        async with agent.test_context() as ctx:
-            await ctx.put(raw, key=b"shopify:5874123456789", headers=headers)
+    raw = (FIXTURES / "shopify/orders_create.json").read_bytes()
+    async with agent.test_context() as ctx:
+        ctx._get_strtopic = lambda channel: "raw.shopify"  # the agent reads all nine raw topics
+        await ctx.put(raw, key=b"shopify:5874123456789", headers=headers)
     (letter,) = harness.on("dlq.ingest")
     assert (letter["reason"], letter["state_key"]) == ("state_undecodable", key.decode())
     assert harness.on("orders.events") == []
@@ -392,8 +385,7 @@ async def test_the_order_agent_never_writes_a_state_over_the_table_value_limit(
     harness: Harness,
 ) -> None:
     harness.pipeline.replica.view.update({"JKT-WOOL-NAVY-M": {"WH-DUS": 4}})
-    raw = (FIXTURES / "shopify/orders_create.json").read_bytes()
-    placed = normalize_payload(Source.SHOPIFY, raw, {"x-shopify-topic": "orders/create"})
+    placed = placed_shopify_order()
     states = harness.pipeline.app.tables["order_id_to_state"]
     agent = harness.pipeline.app.agents["process_orders"]
     small = functools.partial(limits.fits, limit=200)  # any state of this order is larger

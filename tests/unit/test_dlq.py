@@ -18,6 +18,7 @@ from orderstream.agents.dlq_view import (
     list_line,
     parse_since,
     payload_text,
+    release_targets,
     select,
     show_lines,
     to_replay,
@@ -163,6 +164,40 @@ def test_the_key_filter_matches_the_record_key_or_the_quarantined_stored_key() -
     assert select(entries, LetterFilter(key="SKU-1")) == [entries[0]]
     assert select(entries, LetterFilter(key="bol:A-9")) == [entries[1]]
     assert select(entries, LetterFilter(key="")) == []
+
+
+def test_a_release_goes_to_every_partition_a_key_was_quarantined_on() -> None:
+    held = RejectReason.STATE_UNDECODABLE
+    entries = [
+        stored(
+            "dlq.orders:0:1",
+            letter(
+                stage="orders", reason=held, state_key="bol:A-1", source=("orders.events", 3, 40)
+            ),
+        ),
+        stored(
+            "dlq.orders:0:2",
+            letter(
+                stage="orders", reason=held, state_key="bol:A-1", source=("orders.events", 3, 41)
+            ),
+        ),
+        stored(
+            "dlq.orders:0:3",
+            letter(
+                stage="orders", reason=held, state_key="bol:A-1", source=("inventory.replies", 3, 9)
+            ),
+        ),
+        stored("dlq.orders:0:4", letter(stage="orders", key=b"bol:A-1")),  # another reason
+        stored("dlq.orders:0:5", letter(stage="bundling", reason=held, state_key="bol:A-1")),
+    ]
+    targets = release_targets(entries, "bol:A-1", "orders")
+    assert [(t.topic, t.partition) for t in targets] == [
+        ("inventory.replies", 3),
+        ("orders.events", 3),
+    ]
+    assert all(t.record_key == b"bol:A-1" for t in targets)
+    assert release_targets(entries, "bol:A-2", None) == []
+    assert len(release_targets(entries, "bol:A-1", None)) == 3
 
 
 @pytest.mark.parametrize(

@@ -25,22 +25,12 @@ from orderstream.streams.routing import BackorderPolicy, ShortageAction
 from orderstream.streams.status import OrderStatus
 from orderstream.streams.validation import served_countries
 from tests.unit.feeds import FIXTURES
+from tests.unit.feeds import placed_shopify_order as shopify_order
 from tests.unit.pipeline_sim import BUNDLE_SECRET, Simulation, sample_rules
 
 NOW = datetime(2026, 11, 27, 9, 15, tzinfo=UTC)  # a Friday morning, before every cut-off
 RULES = sample_rules()
 S = OrderStatus
-
-
-def shopify_order(**changes: object) -> OrderPlaced:
-    raw = (FIXTURES / "shopify/orders_create.json").read_bytes()
-    event = normalize_payload(Source.SHOPIFY, raw, {"x-shopify-topic": "orders/create"})
-    assert isinstance(event, OrderPlaced)
-    if changes:
-        event = msgspec.structs.replace(
-            event, order=msgspec.structs.replace(event.order, **changes)
-        )
-    return event
 
 
 def sim_with_stock(**stock: dict[str, int]) -> Simulation:

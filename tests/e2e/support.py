@@ -1,0 +1,49 @@
+"""Shared steps of the e2e tests: the `orderstream dlq` command as an operator runs it, and
+the invariant check of a run's outcome."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from orderstream.agents.drive import Collected
+from orderstream.agents.loadgen import RawRecord
+from orderstream.agents.localrun import Run
+from orderstream.agents.summary import Summary, render, summarize
+
+
+def dlq(run: Run, *args: str, code: int = 0) -> list[str]:
+    """`orderstream dlq ARGS` as an operator runs it against the run's deployment: its output
+    lines, stdout when it exits 0 (and says nothing on stderr), else stderr."""
+    env = {
+        **os.environ,
+        "ORDERSTREAM_KAFKA_BOOTSTRAP": run.bootstrap,
+        "ORDERSTREAM_TOPIC_PREFIX": run.prefix,
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "orderstream.agents", "dlq", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == code, done.stdout + done.stderr
+    if code:
+        return done.stderr.splitlines()
+    assert done.stderr == "", done.stderr
+    return done.stdout.splitlines()
+
+
+def invariants_hold(produced: list[tuple[RawRecord, int]], collected: Collected) -> Summary:
+    """The run's summary, once every invariant held (no oversell, one outcome per line...)."""
+    summary = summarize(
+        produced=produced,
+        consumed=collected.statuses,
+        dead_letters=[],
+        ledger=collected.ledger,
+        duplicates_dropped=0,
+    )
+    assert summary.invariants_hold, render(summary)
+    return summary
