@@ -8,9 +8,23 @@ import subprocess
 import sys
 
 from orderstream.agents.drive import Collected
-from orderstream.agents.loadgen import RawRecord
+from orderstream.agents.loadgen import Mix, RawRecord
 from orderstream.agents.localrun import Run
 from orderstream.agents.summary import Summary, render, summarize
+
+
+def plain_mix(**changes: object) -> Mix:
+    """A load with none of the noise (duplicates, malformed records, holds, cancellations,
+    adjustments, scarce SKUs) unless `changes` asks for it."""
+    quiet: dict[str, object] = {
+        "duplicate_rate": 0.0,
+        "malformed_rate": 0.0,
+        "payment_hold_rate": 0.0,
+        "cancel_rate": 0.0,
+        "adjustment_rate": 0.0,
+        "scarce_skus": 0,
+    }
+    return Mix(**{**quiet, **changes})  # type: ignore[arg-type]
 
 
 def dlq(run: Run, *args: str, code: int = 0) -> list[str]:

@@ -31,14 +31,14 @@ from orderstream.agents.drive import (
     wait_for_outcomes,
 )
 from orderstream.agents.kafka_admin import partitions_of
-from orderstream.agents.loadgen import Expected, Mix, RawRecord, generate
+from orderstream.agents.loadgen import Expected, RawRecord, generate
 from orderstream.agents.localrun import Run, wait_until
 from orderstream.agents.topic_reader import read_topic, true_end_offsets
 from orderstream.codecs.replays import REPLAY_OF
 from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.streams.events import OrderPlaced
 from orderstream.streams.status import OrderStatus
-from tests.e2e.support import dlq, invariants_hold
+from tests.e2e.support import dlq, invariants_hold, plain_mix
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -114,16 +114,11 @@ def assert_each_order_applied_once(
 def test_letters_of_a_too_strict_codec_are_replayed_after_the_fix_and_apply_once(
     run: Run,
 ) -> None:
-    mix = Mix(
+    mix = plain_mix(
         orders=80,
         channel_shares=(("shopify", 0.3), ("bol", 0.5), ("amazon", 0.1), ("pos", 0.1)),
         catalogue_size=60,
         duplicate_rate=0.2,
-        malformed_rate=0.0,
-        payment_hold_rate=0.0,
-        cancel_rate=0.0,
-        adjustment_rate=0.0,
-        scarce_skus=0,
     )
     records, expected = generate(mix, seed=15, start=datetime.now(UTC))
     refused_records = [r for r in records if refused_by_the_strict_codec(r) is not None]

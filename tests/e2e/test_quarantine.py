@@ -19,13 +19,13 @@ from aiokafka import AIOKafkaProducer
 
 from orderstream.agents.drive import collect, dead_letters, ledger_heads, produce, wait_for_outcomes
 from orderstream.agents.kafka_admin import ensure_topics
-from orderstream.agents.loadgen import Mix, generate
+from orderstream.agents.loadgen import generate
 from orderstream.agents.localrun import Run, Worker, wait_until
 from orderstream.agents.topics import changelog_configs
 from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.streams.events import OrderPlaced, StockSnapshotted
 from orderstream.streams.status import OrderStatus
-from tests.e2e.support import dlq, invariants_hold
+from tests.e2e.support import dlq, invariants_hold, plain_mix
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -56,16 +56,10 @@ async def write_changelog(run: Run, key: bytes, value: bytes | None) -> None:
 
 
 def test_an_unreadable_ledger_is_quarantined_then_released_and_replayed(run: Run) -> None:
-    mix = Mix(
+    mix = plain_mix(
         orders=24,
         channel_shares=(("shopify", 1.0),),
         catalogue_size=12,
-        duplicate_rate=0.0,
-        malformed_rate=0.0,
-        payment_hold_rate=0.0,
-        cancel_rate=0.0,
-        adjustment_rate=0.0,
-        scarce_skus=0,
     )
     records, expected = generate(mix, seed=5, start=datetime.now(UTC))
     events = [

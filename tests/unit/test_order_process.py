@@ -21,6 +21,7 @@ from orderstream.streams.ledger import AwaitStock, Commit, Release, Reserve
 from orderstream.streams.model import Address, PaymentState, Risk
 from orderstream.streams.order_process import Context, decide
 from orderstream.streams.order_state import LineState, OrderState
+from orderstream.streams.planning import Atp
 from orderstream.streams.routing import BackorderPolicy, ShortageAction
 from orderstream.streams.status import OrderStatus
 from orderstream.streams.validation import served_countries
@@ -46,6 +47,20 @@ def statuses(sim: Simulation, order_id: str) -> list[OrderStatus]:
 
 
 STOCKED = {"JKT_WOOL_NAVY_M": {"WH-DUS": 4}, "SCARF_MERINO_GRY": {"WH-DUS": 12, "WH-AMS": 30}}
+
+
+def order_context(atp: Atp, position: str = "") -> Context:
+    """The order agent's context at NOW with the sample rules, as the worker builds it."""
+    return Context(
+        now=NOW,
+        rules=RULES,
+        atp=atp,
+        served=served_countries(RULES),
+        position=position,
+        bundle_secret=BUNDLE_SECRET,
+    )
+
+
 STOCKED_ATP = {sku.replace("_", "-"): places for sku, places in STOCKED.items()}
 
 
@@ -72,14 +87,7 @@ def test_a_duplicate_from_another_record_changes_nothing_and_publishes_nothing()
     sim.send([placed])
     order_id = placed.order.oms_order_id
     before = sim.orders[order_id]
-    context = Context(
-        now=NOW,
-        rules=RULES,
-        atp=sim.atp(),
-        served=served_countries(RULES),
-        position="t:0:99",
-        bundle_secret=BUNDLE_SECRET,
-    )
+    context = order_context(sim.atp(), "t:0:99")
     again = decide(before, placed, context)
     assert (again.verdict, again.state, again.outputs) == ("duplicate", before, ())
 
@@ -94,14 +102,7 @@ def test_a_replay_of_the_same_record_repeats_its_first_outputs_byte_for_byte() -
     assert sim.statuses == published  # re-emitted events were identical (publish checks it)
     order_id = placed.order.oms_order_id
     first_position = sim.positions[id(placed)]
-    context = Context(
-        now=NOW,
-        rules=RULES,
-        atp=sim.atp(),
-        served=served_countries(RULES),
-        position=first_position,
-        bundle_secret=BUNDLE_SECRET,
-    )
+    context = order_context(sim.atp(), first_position)
     replayed = decide(sim.orders[order_id], placed, context)
     fresh = decide(OrderState(oms_order_id=order_id), placed, context)
     assert replayed.verdict == "replay"
@@ -114,14 +115,7 @@ def test_a_replay_before_the_ledger_answered_sends_the_reserve_commands_again() 
     sim = sim_with_stock(**STOCKED)
     placed = shopify_order()
     order_id = placed.order.oms_order_id
-    context = Context(
-        now=NOW,
-        rules=RULES,
-        atp=sim.atp(),
-        served=served_countries(RULES),
-        position="raw:0:7",
-        bundle_secret=BUNDLE_SECRET,
-    )
+    context = order_context(sim.atp(), "raw:0:7")
     first = decide(OrderState(oms_order_id=order_id), placed, context)
     reserves = [o for o in first.outputs if isinstance(o, Reserve)]
     assert len(reserves) == 2
@@ -164,9 +158,7 @@ def test_a_stale_replica_refusal_makes_the_order_replan_at_another_node() -> Non
     sim.stock("JKT-WOOL-NAVY-M", "WH-AMS", 5)
     sim.inventory(Reserve("JKT-WOOL-NAVY-M", NOW, "other|1|1|0", "other:1", "1", "WH-DUS", 4))
     stale = {"JKT-WOOL-NAVY-M": {"WH-DUS": 4, "WH-AMS": 0}, "SCARF-MERINO-GRY": {"WH-DUS": 12}}
-    context = Context(
-        now=NOW, rules=RULES, atp=stale, served=served_countries(RULES), bundle_secret=BUNDLE_SECRET
-    )
+    context = order_context(stale)
     decision = decide(OrderState(oms_order_id=order_id), placed, context)
     state, outputs = decision.state, list(decision.outputs)
     for _round in range(4):
@@ -178,9 +170,7 @@ def test_a_stale_replica_refusal_makes_the_order_replan_at_another_node() -> Non
             decision = decide(
                 state,
                 answer,
-                Context(
-                    NOW, RULES, sim.atp(), served_countries(RULES), bundle_secret=BUNDLE_SECRET
-                ),
+                order_context(sim.atp()),
             )
             state = decision.state
             outputs += decision.outputs
@@ -397,13 +387,7 @@ def test_a_grant_after_a_refusal_gives_the_units_back() -> None:
     order planned without it, so the late grant is released, not leaked."""
     placed = shopify_order()
     order_id = placed.order.oms_order_id
-    context = Context(
-        now=NOW,
-        rules=RULES,
-        atp=STOCKED_ATP,
-        served=served_countries(RULES),
-        bundle_secret=BUNDLE_SECRET,
-    )
+    context = order_context(STOCKED_ATP)
     decision = decide(OrderState(oms_order_id=order_id), placed, context)
     state = decision.state
     first = next(o for o in decision.outputs if isinstance(o, Reserve))
