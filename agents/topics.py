@@ -80,19 +80,24 @@ class TopicNames:
     def configs(self, dlq_retention: timedelta) -> dict[str, dict[str, str]]:
         """Each topic's settings at creation: its largest record (dead letters are larger);
         the dead-letter topics' retention (a letter holds the original payload, personal
-        data included); compaction for the replay records (one per letter id)."""
+        data included); the replay records compacted (one per letter id) and kept as long
+        as the letters."""
         letters = {self.name(base) for base in DEAD_LETTER_TOPICS}
         configs = {
             name: {"max.message.bytes": str(RECORD_MAX_BYTES)}
             for name in self.all()
             if name not in letters
         }
+        retention = str(dlq_retention // timedelta(milliseconds=1))
         for name in letters:
             configs[name] = {
                 "max.message.bytes": str(DEAD_LETTER_MAX_BYTES),
-                "retention.ms": str(dlq_retention // timedelta(milliseconds=1)),
+                "retention.ms": retention,
             }
-        configs[self.name(DLQ_REPLAYS)]["cleanup.policy"] = "compact"
+        # A replay record lives as long as the letters it is about.
+        configs[self.name(DLQ_REPLAYS)].update(
+            {"cleanup.policy": "compact,delete", "retention.ms": retention}
+        )
         return configs
 
 

@@ -312,7 +312,9 @@ def test_control_and_format_characters_cannot_reach_the_terminal() -> None:
 def test_the_worker_creates_the_replay_topic_compacted() -> None:
     names = TopicNames("run1.")
     assert "run1.dlq.replays" in names.all()
-    assert names.configs(timedelta(days=14))[names.name(DLQ_REPLAYS)]["cleanup.policy"] == "compact"
+    replays = names.configs(timedelta(days=14))[names.name(DLQ_REPLAYS)]
+    assert replays["cleanup.policy"] == "compact,delete"
+    assert replays["retention.ms"] == str(14 * 24 * 3600 * 1000)
 
 
 @pytest.mark.parametrize(
