@@ -60,7 +60,8 @@ async def produce(
     rate: float | None = None,
     on_sent: Callable[[int], None] | None = None,
 ) -> Produced:
-    """Send records to the raw topics, paced at `rate` records/s (None: flat out)."""
+    """Send records to the raw topics, paced at `rate` records/s (None: flat out), each
+    with its own `timestamp_ms` where it has one (`LoadRun(event_time=True)`)."""
     producer = AIOKafkaProducer(bootstrap_servers=run.bootstrap, acks="all", linger_ms=2)
     await producer.start()
     produced: Produced = []
@@ -72,7 +73,11 @@ async def produce(
                 if delay > 0:
                     await asyncio.sleep(delay)
             await producer.send(
-                run.topic(record.topic), record.value, key=record.key, headers=record.headers
+                run.topic(record.topic),
+                record.value,
+                key=record.key,
+                headers=record.headers,
+                timestamp_ms=record.timestamp_ms,
             )
             produced.append((record, int(time.time() * 1000)))
             if on_sent is not None and index % 200 == 0:

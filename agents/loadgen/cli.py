@@ -3,7 +3,8 @@
 `--out DIR` writes one `<topic>.jsonl` per raw topic, `manifest.json` (see `files.py`) and
 `expected.json` (what the run holds: distinct orders, duplicates, malformed records, order
 ids per channel...). `--bootstrap HOST:PORT` sends the records to the `raw.<source>` topics
-(behind `--topic-prefix`), at `--rate` records/s or as fast as it can. Every knob of the mix
+(behind `--topic-prefix`), at `--rate` records/s or as fast as it can, stamped with the
+producer's clock or, with `--event-time`, with each record's own event time. Every knob of the mix
 is an option; weights are `name=weight` lists (`--channel-shares shopify=0.5,bol=0.5`).
 Same options and seed: the same records. An invalid option is one line on stderr, exit 2.
 """
@@ -73,6 +74,14 @@ def loadgen(
     rate: Annotated[
         float, typer.Option("--rate", help="Records/s sent to the broker (0: flat out).")
     ] = 0.0,
+    event_time: Annotated[
+        bool,
+        typer.Option(
+            "--event-time",
+            help="Stamp each record with its event time (start + its offset) instead of the "
+            "send time: the pipeline then lives through the run's whole span of event time.",
+        ),
+    ] = False,
     orders: Annotated[int, typer.Option("--orders", help="Distinct valid orders.")] = (
         _DEFAULTS.orders
     ),
@@ -146,7 +155,7 @@ def loadgen(
             scarce_skus=scarce_skus,
             orders_per_second=orders_per_second,
         )
-        run = LoadRun(mix, seed=seed, start=at)
+        run = LoadRun(mix, seed=seed, start=at, event_time=event_time)
     except ValueError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
@@ -159,22 +168,17 @@ def loadgen(
         )
         typer.echo(f"wrote {_counts(run.expected)} to {out} {_speed(run.expected, elapsed)}")
     if bootstrap is not None:
-        sent, elapsed, expected = _send(
-            mix, seed, at, bootstrap=bootstrap, prefix=topic_prefix, rate=rate
-        )
+        sent, elapsed, expected = _send(run, bootstrap=bootstrap, prefix=topic_prefix, rate=rate)
         typer.echo(
             f"sent {sent} records to {bootstrap} ({_counts(expected)}) {_speed(expected, elapsed)}"
         )
 
 
-def _send(
-    mix: Mix, seed: int, at: datetime, *, bootstrap: str, prefix: str, rate: float
-) -> tuple[int, float, Expected]:
+def _send(run: LoadRun, *, bootstrap: str, prefix: str, rate: float) -> tuple[int, float, Expected]:
     import asyncio
 
     from ..drive import Topics, produce
 
-    run = LoadRun(mix, seed=seed, start=at)  # a fresh stream of the same records
     began = time.perf_counter()
     produced = asyncio.run(produce(Topics(bootstrap, prefix), run, rate=rate or None))
     return len(produced), time.perf_counter() - began, run.expected

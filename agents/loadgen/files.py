@@ -1,11 +1,12 @@
 """A run on disk: one JSON-lines file per topic, and a manifest naming them.
 
 Each line is one record: `seq` (its place in the whole run, across topics), `offset_ms`,
-`kind`, `key`, `headers` and `value`. Key and value are text when they are UTF-8 (always, for
-generated records: a truncated payload is cut between characters) and base64 otherwise
-(`key_base64`, `value_base64`). Header values must be UTF-8 text. `read_files` merges the
-topics back into run order by `seq`, reading only the files the manifest lists, so a
-directory written twice holds exactly the second run.
+`kind`, `key`, `headers`, `value`, and `timestamp_ms` when the run stamps event times. Key
+and value are text when they are UTF-8 (always, for generated records: a truncated payload
+is cut between characters) and base64 otherwise (`key_base64`, `value_base64`). Header
+values must be UTF-8 text. `read_files` merges the topics back into run order by `seq`,
+reading only the files the manifest lists, so a directory written twice holds exactly the
+second run.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class _Line(msgspec.Struct, frozen=True, omit_defaults=True):
     value: str | None = None
     key_base64: bytes | None = None
     value_base64: bytes | None = None
+    timestamp_ms: int | None = None
 
 
 class Manifest(msgspec.Struct, frozen=True):
@@ -72,6 +74,7 @@ def write_files(records: Iterable[RawRecord], directory: Path | str) -> Manifest
                 value=value,
                 key_base64=key_raw,
                 value_base64=value_raw,
+                timestamp_ms=record.timestamp_ms,
             )
             handle.write(encoder.encode(line) + b"\n")
             counts[record.topic] = counts.get(record.topic, 0) + 1
@@ -111,5 +114,6 @@ def _read(topic: str, path: Path) -> Iterator[tuple[int, RawRecord]]:
                     headers=[(name, text.encode()) for name, text in line.headers],
                     kind=line.kind,
                     offset_ms=line.offset_ms,
+                    timestamp_ms=line.timestamp_ms,
                 ),
             )

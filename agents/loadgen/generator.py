@@ -20,6 +20,7 @@ key: the edge that received it could not read it.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import heapq
 import math
 import random
@@ -59,6 +60,9 @@ class RawRecord:
     kind: Kind
     offset_ms: int = 0
     """Event time: milliseconds after the run's `start` (for paced replay)."""
+    timestamp_ms: int | None = None
+    """The Kafka record timestamp to send (ms since the epoch): `start + offset_ms` in a run
+    made with `event_time=True`; None lets the producer stamp its own clock."""
 
 
 @dataclass(frozen=True)
@@ -125,10 +129,22 @@ class _Tally:
 
 class LoadRun:
     """One load: iterate it for the records (each iteration starts over, identically);
-    `expected` describes them once an iteration has finished."""
+    `expected` describes them once an iteration has finished.
+
+    With `event_time`, each record carries its event time as its Kafka timestamp, so a
+    pipeline whose clock is the record time lives through the run's `start` to its last
+    event (months, at a low `orders_per_second`) however fast the records are sent. A
+    re-send is stamped when it is sent again, not when its payload says the order was made.
+    """
 
     def __init__(
-        self, mix: Mix | None = None, *, seed: int, start: datetime, network: Network | None = None
+        self,
+        mix: Mix | None = None,
+        *,
+        seed: int,
+        start: datetime,
+        network: Network | None = None,
+        event_time: bool = False,
     ) -> None:
         if start.tzinfo is None or start.utcoffset() is None:
             raise ValueError("start must carry an offset")
@@ -136,6 +152,7 @@ class LoadRun:
         self.seed = seed
         self.start = start
         self.network = network or sample_network()
+        self.event_time = event_time
         self._expected: Expected | None = None
         _Generation(self.mix, seed, start, self.network, _Tally())  # refuses what cannot run
 
@@ -147,16 +164,27 @@ class LoadRun:
 
     def __iter__(self) -> Iterator[RawRecord]:
         tally = _Tally()
-        for record in _Generation(self.mix, self.seed, self.start, self.network, tally).run():
+        epoch_ms = int(self.start.timestamp() * 1000)
+        for made in _Generation(self.mix, self.seed, self.start, self.network, tally).run():
+            record = (
+                dataclasses.replace(made, timestamp_ms=epoch_ms + made.offset_ms)
+                if self.event_time
+                else made
+            )
             yield tally.count(record)
         self._expected = tally.expected()
 
 
 def generate(
-    mix: Mix | None = None, *, seed: int, start: datetime, network: Network | None = None
+    mix: Mix | None = None,
+    *,
+    seed: int,
+    start: datetime,
+    network: Network | None = None,
+    event_time: bool = False,
 ) -> tuple[list[RawRecord], Expected]:
     """Every record of a run in a list, and what they hold (for tests and small runs)."""
-    run = LoadRun(mix, seed=seed, start=start, network=network)
+    run = LoadRun(mix, seed=seed, start=start, network=network, event_time=event_time)
     records = list(run)
     return records, run.expected
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import typer
 from typer.testing import CliRunner
 
+from orderstream.agents.loadgen import LoadRun, Mix
 from orderstream.agents.loadgen.cli import loadgen_app
 from orderstream.agents.topic_reader import read_topic
 
@@ -35,3 +38,32 @@ def test_loadgen_sends_the_same_records_it_would_write(
         records = asyncio.run(read_topic(kafka_bootstrap, prefix + topic))
         written = (tmp_path / f"{topic}.jsonl").read_text().splitlines()
         assert len(records) == count == len(written), topic
+
+
+def test_with_event_time_each_record_reaches_the_broker_stamped_with_its_own_time(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    app = typer.Typer()
+    app.add_typer(loadgen_app, name="loadgen")
+    prefix = f"lg{uuid.uuid4().hex[:8]}."
+    # 40 orders spread over about 200 days of event time, sent as fast as possible.
+    args = ["loadgen", "--orders", "40", "--catalogue", "20", "--seed", "5"]
+    args += ["--orders-per-second", str(40 / (200 * 86_400)), "--start", "2026-01-05T08:00:00Z"]
+    sent = CliRunner().invoke(
+        app,
+        [*args, "--event-time", "--bootstrap", kafka_bootstrap, "--topic-prefix", prefix],
+    )
+    assert sent.exit_code == 0, sent.output
+    run = LoadRun(
+        dataclasses.replace(Mix(), orders=40, catalogue_size=20, orders_per_second=40 / 17_280_000),
+        seed=5,
+        start=datetime(2026, 1, 5, 8, 0, tzinfo=UTC),
+        event_time=True,
+    )
+    wanted = {(r.topic, r.key, r.value): r.timestamp_ms for r in run}
+    got = {}
+    for topic in {topic for topic, _, _ in wanted}:
+        for record in asyncio.run(read_topic(kafka_bootstrap, prefix + topic)):
+            got[(topic, record.key, record.value)] = record.timestamp
+    assert got == wanted
+    assert max(got.values()) - min(got.values()) > 150 * 86_400_000

@@ -439,6 +439,41 @@ def test_event_times_start_at_start_and_never_go_back(
     assert 80_000 < last_order < 120_000
 
 
+def test_records_carry_no_timestamp_unless_the_run_stamps_its_event_times() -> None:
+    plain, _ = generate(Mix(orders=300, cancel_rate=0.2), seed=5, start=START, network=NETWORK)
+    stamped, _ = generate(
+        Mix(orders=300, cancel_rate=0.2), seed=5, start=START, network=NETWORK, event_time=True
+    )
+    assert {r.timestamp_ms for r in plain} == {None}
+    assert _fingerprint(stamped) == _fingerprint(plain)
+    start_ms = int(START.timestamp() * 1000)
+    assert [r.timestamp_ms for r in stamped] == [start_ms + r.offset_ms for r in stamped]
+    # A record is stamped when its payload says it happened (to the payload's second); a
+    # re-send when it was sent again.
+    kinds: Counter[str] = Counter()
+    for record in stamped:
+        event = _normalize(record)
+        if record.kind != "duplicate" and not isinstance(event, Rejected):
+            occurred_ms = int(event.occurred_at.timestamp() * 1000)
+            assert 0 <= (record.timestamp_ms or 0) - occurred_ms < 1000, record
+            kinds[record.kind] += 1
+    assert kinds["order"] == 300 and kinds["cancel"] > 0 and kinds["stock"] > 0
+
+
+def test_a_low_arrival_rate_spreads_a_run_over_months_of_event_time() -> None:
+    days = 220
+    records, _ = generate(
+        Mix(orders=400, orders_per_second=400 / (days * 86_400)),
+        seed=6,
+        start=START,
+        network=NETWORK,
+        event_time=True,
+    )
+    last = max(r.offset_ms for r in records if r.kind == "order")
+    assert 0.85 * days < last / 86_400_000 < 1.15 * days
+    assert max(r.timestamp_ms or 0 for r in records) >= int(START.timestamp() * 1000) + last
+
+
 def test_a_later_start_moves_the_timestamps_not_the_choices() -> None:
     early, _ = generate(Mix(orders=50), seed=3, start=START, network=NETWORK)
     late, _ = generate(Mix(orders=50), seed=3, start=START + timedelta(days=1), network=NETWORK)
@@ -489,6 +524,12 @@ def test_written_files_read_back_as_the_same_records_in_the_same_order(tmp_path:
     assert _fingerprint(list(read_files(tmp_path))) == _fingerprint(records)
 
 
+def test_stamped_event_times_survive_the_files(tmp_path: Path) -> None:
+    records, _ = generate(Mix(orders=50), seed=4, start=START, network=NETWORK, event_time=True)
+    write_files(records, tmp_path)
+    assert list(read_files(tmp_path)) == records
+
+
 def test_a_record_that_is_not_utf8_survives_the_files_as_base64(tmp_path: Path) -> None:
     record = RawRecord("raw.pos", b"\xff\x00", b"\xc3\x28{", [("x-a", b"1")], "malformed", 3)
     write_files([record], tmp_path)
@@ -515,6 +556,20 @@ def test_the_command_writes_the_run_and_what_it_holds(tmp_path: Path) -> None:
     for name in ["manifest.json", "expected.json", *(f"{t}.jsonl" for t in direct.per_topic)]:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     assert second.exit_code == 0
+
+
+def test_the_command_stamps_event_times_only_when_asked(tmp_path: Path) -> None:
+    app = typer.Typer()
+    app.add_typer(loadgen_app, name="loadgen")
+    args = ["loadgen", "--orders", "20", "--seed", "8"]
+    plain = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "a")])
+    stamped = CliRunner().invoke(app, [*args, "--event-time", "--out", str(tmp_path / "b")])
+    assert plain.exit_code == 0 and stamped.exit_code == 0, stamped.output
+    assert {r.timestamp_ms for r in read_files(tmp_path / "a")} == {None}
+    start_ms = int(datetime.fromisoformat("2026-11-27T06:00:00+01:00").timestamp() * 1000)
+    assert [r.timestamp_ms for r in read_files(tmp_path / "b")] == [
+        start_ms + r.offset_ms for r in read_files(tmp_path / "a")
+    ]
 
 
 def test_the_command_refuses_an_impossible_rate_with_exit_2(tmp_path: Path) -> None:
