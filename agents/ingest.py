@@ -68,7 +68,11 @@ def register(pipeline: Pipeline) -> None:
             return
         if isinstance(outcome, StockFeedEvent):
             command = command_for(outcome)
-            await inventory_commands.send(key=command.sku.encode(), value=internal.encode(command))
+            await inventory_commands.send(
+                key=command.sku.encode(),
+                value=internal.encode(command),
+                timestamp=message.timestamp,
+            )
         else:
             await orders_events.send(  # at the raw record's time, as a replay would be
                 key=outcome.key.encode(),

@@ -50,6 +50,7 @@ def register(pipeline: Pipeline) -> None:
     async def apply(message: Any) -> None:
         command = contained.decode(internal.inventory_command, message)
         key = command.sku.encode()
+        at = message.timestamp  # the answers' time: the order agent's clock stays the channel's
         try:
             head = contained.stored(ledgers, key, internal.sku_ledger) or SkuLedger(command.sku)
             head = prune_waits(head, command.issued_at, max_wait)
@@ -64,19 +65,23 @@ def register(pipeline: Pipeline) -> None:
         except QuarantinedKeyError:
             if isinstance(command, Reserve):  # its order re-plans instead of waiting
                 answer = refused_unreadable(command)
-                await replies.send(key=answer.key.encode(), value=internal.encode(answer))
+                await replies.send(
+                    key=answer.key.encode(), value=internal.encode(answer), timestamp=at
+                )
                 metrics.reservations.labels(verdict="refused").inc()
             raise
         started = time.perf_counter()
         result = step(ledger, command, retention=retention)
         metrics.decide_seconds.labels(stage=STAGE).observe(time.perf_counter() - started)
         for answer in result.answers:
-            await replies.send(key=answer.key.encode(), value=internal.encode(answer))
+            await replies.send(key=answer.key.encode(), value=internal.encode(answer), timestamp=at)
             metrics.reservations.labels(verdict="granted" if answer.granted else "refused").inc()
         for change in result.availability:
             await availability.send(key=key, value=internal.encode(change))
         for arrived in result.arrivals:
-            await replies.send(key=arrived.key.encode(), value=internal.encode(arrived))
+            await replies.send(
+                key=arrived.key.encode(), value=internal.encode(arrived), timestamp=at
+            )
         next_head, rows = spill(result.ledger, read_back, head, head_rows)
         for spilled, row in rows.items():  # before the head: see streams.ledger_rows
             ledgers[key + ROW_SEPARATOR + spilled.encode()] = internal.encode(StoredRow.of(row))

@@ -22,7 +22,8 @@ from typing import Any
 
 from orderstream.streams.order_state import Output
 
-Publish = Callable[[Output], Awaitable[None]]
+Publish = Callable[[Output, Any], Awaitable[None]]
+"""Publish one output of the decision of an event (the event's record, for its time)."""
 
 
 class DeferredOutputs:
@@ -64,9 +65,9 @@ class DeferredOutputs:
                 return
             if any(outputs for _, outputs in items):
                 await self.flush()
-                for _, outputs in items:
+                for event, outputs in items:
                     for output in outputs:
-                        await self.publish(output)
+                        await self.publish(output, event)
             for event, _ in items:
                 await self.stream.ack(event)
             self.on_settled(len(items))

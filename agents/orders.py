@@ -85,7 +85,10 @@ def register(pipeline: Pipeline) -> None:
         pipeline, states, clock, order_rule(lifetime, pipeline.topic(ORDERS_EVENTS)), STAGE
     )
 
-    async def publish(output: Output) -> None:
+    async def publish(output: Output, cause: Any) -> None:
+        # Records another agent's clock reads carry the deciding record's time (see
+        # retention_sweep): the ledger's and the bundler's clocks stay the channel's. Public
+        # topics keep the time they were published at.
         if isinstance(output, StatusChanged):
             await status_topic.send(key=output.key.encode(), value=internal.encode(output))
             metrics.statuses.labels(status=output.status.value).inc()
@@ -93,9 +96,15 @@ def register(pipeline: Pipeline) -> None:
             value = internal.encode(output)
             await fulfilment_topic.send(key=output.key.encode(), value=value)
             if output.bundle_key:
-                await bundling_topic.send(key=output.bundle_key.encode(), value=value)
+                await bundling_topic.send(
+                    key=output.bundle_key.encode(), value=value, timestamp=cause.message.timestamp
+                )
         elif isinstance(output, (Reserve, Release, Commit, AwaitStock)):
-            await commands_topic.send(key=output.sku.encode(), value=internal.encode(output))
+            await commands_topic.send(
+                key=output.sku.encode(),
+                value=internal.encode(output),
+                timestamp=cause.message.timestamp,
+            )
 
     async def decide_record(message: Any) -> tuple[Output, ...]:
         """Decide one record and write the order's next state; its outputs are returned,

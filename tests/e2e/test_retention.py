@@ -15,7 +15,10 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from rocksdict import AccessType, Rdict
 
+from orderstream.agents.drive import produce, wait_for_outcomes
+from orderstream.agents.loadgen import LoadRun, Mix
 from orderstream.agents.localrun import Run, wait_until
+from orderstream.agents.retention_sweep import SWEEP_LAG
 from orderstream.agents.topic_reader import read_topic
 from orderstream.codecs import internal
 from orderstream.codecs.sources import Source, normalize_payload
@@ -118,3 +121,47 @@ def test_finished_orders_and_first_sightings_leave_the_tables_and_their_changelo
         assert table.get(b"shopify:5874123450002") is not None
     finally:
         table.close()
+
+
+def test_the_sweeps_clock_is_the_channels_time_not_the_time_the_records_were_handled(
+    run: Run,
+) -> None:
+    """Orders placed 200 days ago, sent now with their event times: the ledger's answers
+    carry their command's time, so the order agent's clock (and its sweep's) stays the
+    channel's. The orders go stale only once a record 40 days later moves it on."""
+    run.partitions = 1
+    run.settings["ORDERSTREAM_RETENTION_SWEEP_INTERVAL_S"] = "0.5"
+    start = datetime.now(UTC).replace(microsecond=0) - 200 * DAY
+    mix = Mix(
+        orders=20,
+        catalogue_size=20,
+        orders_per_second=20 / (10 * 86_400),
+        payment_hold_rate=0,
+        cancel_rate=0,
+    )
+    load = LoadRun(mix, seed=3, start=start, event_time=True)
+    run.start_worker("w1")
+    asyncio.run(produce(run, load))
+    assert wait_for_outcomes(run, load.expected.all_order_ids, timeout=90), run.logs()
+    time.sleep(3)  # several sweeps
+    replies = asyncio.run(read_topic(run.bootstrap, run.topic("inventory.replies"), timeout=60))
+    assert replies
+    assert max(r.timestamp for r in replies) < (start + 11 * DAY).timestamp() * 1000
+    events = [
+        internal.status_changed.decode(r.value)
+        for r in asyncio.run(read_topic(run.bootstrap, run.topic("orders.status"), timeout=60))
+    ]
+    assert not [e for e in events if e.reason.startswith("stale_order")], run.logs()
+
+    later = start + 50 * DAY
+    value, headers = shopify("orders_create", 5874123450003)
+    asyncio.run(send(run, [(value, headers, later)]))
+
+    def stale() -> list[Any]:
+        records = asyncio.run(read_topic(run.bootstrap, run.topic("orders.status"), timeout=60))
+        found = [internal.status_changed.decode(r.value) for r in records]
+        return [e for e in found if e.reason.startswith("stale_order")]
+
+    assert wait_until(lambda: len({e.oms_order_id for e in stale()}) >= 20, 60, 1), run.logs()
+    # decided at the partition's newest record time less the sweep's lag, not at the wall clock
+    assert {e.occurred_at for e in stale()} == {later - SWEEP_LAG}

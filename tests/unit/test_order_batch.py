@@ -36,7 +36,7 @@ def batch_over(
             raise RuntimeError("broker gone")
         log.append(("flush", None))
 
-    async def publish(output: Any) -> None:
+    async def publish(output: Any, event: Any) -> None:
         log.append(("publish", output))
 
     return DeferredOutputs(
