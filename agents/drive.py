@@ -58,20 +58,24 @@ async def produce(
     records: Iterable[RawRecord],
     *,
     rate: float | None = None,
+    speedup: float | None = None,
     on_sent: Callable[[int], None] | None = None,
 ) -> Produced:
-    """Send records to the raw topics, paced at `rate` records/s (None: flat out), each
-    with its own `timestamp_ms` where it has one (`LoadRun(event_time=True)`)."""
+    """Send records to the raw topics, paced at `rate` records/s and/or when their event
+    time comes, event time running `speedup` times faster than the wall clock (neither:
+    flat out); each with its own `timestamp_ms` where it has one (`LoadRun(event_time=True)`)."""
     producer = AIOKafkaProducer(bootstrap_servers=run.bootstrap, acks="all", linger_ms=2)
     await producer.start()
     produced: Produced = []
     started = time.monotonic()
     try:
         for index, record in enumerate(records):
-            if rate:
-                delay = started + index / rate - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
+            due = started + index / rate if rate else started
+            if speedup:
+                due = max(due, started + record.offset_ms / 1000 / speedup)
+            delay = due - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
             await producer.send(
                 run.topic(record.topic),
                 record.value,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +14,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from orderstream.agents.loadgen import LoadRun, Mix
+from orderstream.agents.drive import Topics, produce
+from orderstream.agents.loadgen import LoadRun, Mix, generate
 from orderstream.agents.loadgen.cli import loadgen_app
 from orderstream.agents.topic_reader import read_topic
 
@@ -67,3 +69,20 @@ def test_with_event_time_each_record_reaches_the_broker_stamped_with_its_own_tim
             got[(topic, record.key, record.value)] = record.timestamp
     assert got == wanted
     assert max(got.values()) - min(got.values()) > 150 * 86_400_000
+
+
+def test_records_can_be_sent_when_their_compressed_event_time_comes(
+    kafka_bootstrap: str,
+) -> None:
+    days = 200
+    mix = Mix(orders=30, catalogue_size=20, orders_per_second=30 / (days * 86_400))
+    records, _ = generate(mix, seed=5, start=datetime(2026, 1, 5, 8, 0, tzinfo=UTC))
+    span_s = max(r.offset_ms for r in records) / 1000
+    began = time.monotonic()
+    produced = asyncio.run(
+        produce(Topics(kafka_bootstrap, f"lg{uuid.uuid4().hex[:8]}."), records, speedup=span_s)
+    )
+    assert time.monotonic() - began >= 1.0  # the whole span, compressed to one second
+    sent_at = {id(record): at for record, at in produced}
+    first, last = records[0], max(records, key=lambda r: r.offset_ms)
+    assert sent_at[id(last)] - sent_at[id(first)] >= 950
