@@ -86,8 +86,11 @@ def delete_row(table: Any, partition: int, key: bytes) -> None:
 
 
 def write_row(table: Any, partition: int, key: bytes, value: bytes) -> None:
+    """`table[key] = value` for a known partition. Faust's RocksDB store takes a write's
+    partition from the current event, which a timer does not have: the partition's database
+    is written instead."""
     table.send_changelog(partition, key, value, value_serializer="raw")
-    table.data[key] = value
+    table.data._db_for_partition(partition).put(key, value)
 
 
 async def sweep_table(

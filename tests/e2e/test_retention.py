@@ -112,6 +112,7 @@ def test_finished_orders_and_first_sightings_leave_the_tables_and_their_changelo
     time.sleep(1)
     worker.stop()
     assert worker.alive is False
+    assert "Traceback" not in worker.log.read_text()  # every sweep ran to its end
 
     # and the worker's own RocksDB no longer holds them
     (path,) = (run.root / "w1").rglob("order_id_to_state-0.db")
@@ -165,3 +166,4 @@ def test_the_sweeps_clock_is_the_channels_time_not_the_time_the_records_were_han
     assert wait_until(lambda: len({e.oms_order_id for e in stale()}) >= 20, 60, 1), run.logs()
     # decided at the partition's newest record time less the sweep's lag, not at the wall clock
     assert {e.occurred_at for e in stale()} == {later - SWEEP_LAG}
+    assert "Traceback" not in run.logs()
