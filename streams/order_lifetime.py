@@ -1,10 +1,12 @@
 """How long an order's row lives in `order_id_to_state`, decided from the value and a time.
 
-- An order is *closed* once it is DELIVERED or CANCELLED, or was taken off the floor as a
-  stale order (`stale_at`). `retention` after its last applied input it is reduced to a
-  tombstone: id, status and sequence only, which answers every later input as `closed`
-  (no effect, no output), so a late re-send or a marketplace re-listing cannot bring the
-  order back. The tombstone is deleted `tombstone_for` (the longest dedupe window) later.
+- An order is *closed* once it is DELIVERED or CANCELLED, was taken off the floor as a
+  stale order (`stale_at`), or was allocated with every unit handed over (a till sale, a
+  marketplace-fulfilled order: nothing is left to fulfil here). `retention` after its last
+  applied input it is reduced to a tombstone: id, status and sequence only, which answers
+  every later input as `closed` (no effect, no output), so a late re-send or a marketplace
+  re-listing cannot bring the order back. The tombstone is deleted `tombstone_for` (the
+  longest dedupe window) later.
 - A row without an order (a cancellation or payment that came first, an answer for an order
   this worker never knew) is deleted `max_open` after its last input.
 - An open order placed more than `max_open` ago is *stale*: an `OrderTimedOut` input (which
@@ -86,8 +88,25 @@ def opened_at(state: OrderState) -> datetime | None:
     return min((s.at for s in state.seen.values()), default=None)
 
 
+def handed_over(state: OrderState) -> bool:
+    """Allocated with every unit handed over (a till sale, a marketplace-fulfilled order):
+    nothing is left for this system to fulfil, so the order is finished, not open."""
+    return (
+        state.status is OrderStatus.ALLOCATED
+        and bool(state.external)
+        and not state.reservations
+        and not state.backordered
+        and not state.held
+    )
+
+
 def is_closed(state: OrderState) -> bool:
-    return state.retired_at is not None or state.status in FINAL or state.stale_at is not None
+    return (
+        state.retired_at is not None
+        or state.status in FINAL
+        or state.stale_at is not None
+        or handed_over(state)
+    )
 
 
 def ends_at(state: OrderState, lifetime: OrderLifetime) -> datetime | None:

@@ -161,3 +161,18 @@ def test_a_full_dedupe_set_refuses_the_next_input_instead_of_forgetting_a_live_k
     seen = run.orders[order_id].seen
     assert "payment:new" in seen and not any(f"payment:{n}" in seen for n in range(16))
     assert statuses(run, order_id)[-1] is S.ALLOCATED
+
+
+def test_a_till_sale_is_finished_when_handed_over_never_stale_and_kept_for_its_retention() -> None:
+    """A sale at the till is allocated and handed over at once: it must not become a stale
+    order (a month later its CANCELLED would reach the channel); it ages as a finished one."""
+    run = sim()
+    event = normalize_payload(Source.POS, (FIXTURES / "pos/sale.json").read_bytes(), {})
+    assert isinstance(event, OrderPlaced)
+    run.send([event])
+    sale = run.orders[event.order.oms_order_id]
+    assert sale.status is S.ALLOCATED
+    assert not is_stale(sale, NOW + 31 * DAY, LIFETIME)
+    assert age(sale, NOW + 60 * DAY, LIFETIME) is sale
+    tombstone = age(sale, NOW + 61 * DAY, LIFETIME)
+    assert tombstone is not None and tombstone.retired_at == NOW + 60 * DAY
