@@ -53,6 +53,4 @@ def register(pipeline: Pipeline) -> None:
 
     @app.agent(pipeline.topic(FULFILMENT_BUNDLING), name="bundle_shipments")
     async def bundle_shipments(stream: Any) -> None:
-        async for event in stream.events():
-            clock.saw(event.message.partition, event.message.timestamp)
-            await contained.handle(event.message, join_request)
+        await contained.each(stream, join_request, clock.saw)

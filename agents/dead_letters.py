@@ -157,6 +157,19 @@ class Containment:
                 owner, raw, f"stored value of {len(raw)} bytes: {error}"
             ) from error
 
+    async def each(
+        self,
+        stream: Any,
+        work: Callable[[Any], Awaitable[object]],
+        saw: Callable[[int, float], None],
+    ) -> None:
+        """Every record of a Faust agent's `stream` through `handle`, once `saw` (the
+        retention sweep's partition clock) has its time; acknowledged as with `events()`."""
+        async for event in stream.events():
+            message = event.message
+            saw(message.partition, message.timestamp)
+            await self.handle(message, work)
+
     async def handle(self, message: Any, work: Callable[[Any], Awaitable[R]]) -> R | None:
         """`work(message)`'s result, or None when the record ended as a letter or was a control."""
         if header(message, CONTROL_HEADER) is not None:

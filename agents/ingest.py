@@ -23,7 +23,7 @@ from orderstream.streams.dedupe import FirstSeen, Seen, check
 from orderstream.streams.inventory import StockFeedEvent, command_for
 from orderstream.streams.rejections import Rejected
 
-from .dead_letters import UnusableInputError
+from .dead_letters import UnusableInputError, position
 from .retention_rules import first_seen_rule
 from .retention_sweep import PartitionClock, register_sweep
 from .topics import DLQ_INGEST, INVENTORY_COMMANDS, ORDERS_EVENTS, source_of
@@ -61,8 +61,8 @@ def register(pipeline: Pipeline) -> None:
         key = outcome.idempotency_key.encode()
         earlier = contained.stored(first_seen, key, internal.first_seen)
         now = datetime.fromtimestamp(message.timestamp, UTC)
-        position = f"{message.topic}:{message.partition}:{message.offset}"
-        seen = check(earlier, now, position, retention[source])
+        at = position(message)
+        seen = check(earlier, now, at, retention[source])
         if seen is Seen.DUPLICATE:
             metrics.count(STAGE, "duplicate")
             return
@@ -80,12 +80,10 @@ def register(pipeline: Pipeline) -> None:
                 timestamp=message.timestamp,
             )
         # A replay writes the row again: it may be in this RocksDB only (see orders.py).
-        row = FirstSeen(now, position) if seen is Seen.NEW or earlier is None else earlier
+        row = FirstSeen(now, at) if seen is Seen.NEW or earlier is None else earlier
         first_seen[key] = internal.encode(row)
         metrics.count(STAGE, "normalized")
 
     @app.agent(raw, name="normalize_raw_events")
     async def normalize_raw_events(stream: Any) -> None:
-        async for event in stream.events():
-            clock.saw(event.message.partition, event.message.timestamp)
-            await contained.handle(event.message, normalize)
+        await contained.each(stream, normalize, clock.saw)

@@ -98,6 +98,4 @@ def register(pipeline: Pipeline) -> None:
 
     @app.agent(pipeline.topic(INVENTORY_COMMANDS), name="apply_inventory_commands")
     async def apply_inventory_commands(stream: Any) -> None:
-        async for event in stream.events():
-            clock.saw(event.message.partition, event.message.timestamp)
-            await contained.handle(event.message, apply)
+        await contained.each(stream, apply, clock.saw)

@@ -25,7 +25,7 @@ from orderstream.streams.order_process import Context, decide, order_id_of
 from orderstream.streams.order_state import OrderState, Output
 from orderstream.streams.rejections import Rejected, RejectReason
 
-from .dead_letters import UnusableInputError
+from .dead_letters import UnusableInputError, position
 from .order_batch import DeferredOutputs
 from .retention_rules import order_lifetime, order_rule
 from .retention_sweep import PartitionClock, register_sweep
@@ -120,7 +120,7 @@ def register(pipeline: Pipeline) -> None:
             served=pipeline.served,
             retention=pipeline.dedupe_retention,
             reservation_ttl=reservation_ttl,
-            position=f"{message.topic}:{message.partition}:{message.offset}",
+            position=position(message),
             bundle_secret=pipeline.bundle_secret,
             lifetime=lifetime,
         )
