@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -64,12 +65,19 @@ class Metrics:
             registry=self.registry,
         )
         for kind in ("block_cache", "memtables"):
-            self.rocksdb_bytes.labels(kind=kind).set_function(
-                lambda kind=kind: rocksdb_memory.usage_bytes().get(kind, 0)
-            )
+            self.rocksdb_bytes.labels(kind=kind).set_function(_usage_of(kind))
 
     def count(self, stage: str, outcome: str) -> None:
         self.records.labels(stage=stage, outcome=outcome).inc()
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+
+def _usage_of(kind: str) -> Callable[[], float]:
+    """A gauge callback reading one kind of the shared RocksDB memory."""
+
+    def usage() -> float:
+        return float(rocksdb_memory.usage_bytes().get(kind, 0))
+
+    return usage

@@ -129,7 +129,6 @@ def register_sweep(
     """A Faust timer that sweeps `table` every `ORDERSTREAM_RETENTION_SWEEP_INTERVAL_S`."""
     app, metrics = pipeline.app, pipeline.metrics
 
-    @app.timer(interval=pipeline.settings.retention_sweep_interval_s, name=f"sweep_{stage}")
     async def sweep() -> None:
         if app.rebalancing:
             return
@@ -141,3 +140,5 @@ def register_sweep(
             return
         if deleted:
             log.info("retention sweep of %s deleted %d rows", stage, deleted)
+
+    app.timer(interval=pipeline.settings.retention_sweep_interval_s, name=f"sweep_{stage}")(sweep)
