@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from .model import FulfilmentMode, Order, OrderLine, ServiceLevel
+from .model import MARKETPLACE_LINE_TAG, FulfilmentMode, Order, OrderLine, ServiceLevel
 from .money import Money, zero
 from .routing import (
     Node,
@@ -56,9 +56,6 @@ Atp = Mapping[str, Mapping[str, int]]
 
 _Allocation = dict[str, tuple[tuple[str, int], ...]]
 """Line id -> the (node, units) it takes from each node."""
-
-MARKETPLACE_LINE_TAG = "fbb:"
-"""Order tag `fbb:{line_id}` (written by the Bol.com normalizer): the marketplace ships it."""
 
 MAX_SEARCH_NODES = 10
 """Nodes that enter the combination search, best first; keeps the search small and bounded."""
