@@ -21,13 +21,11 @@ from .routing import (
     RuleSet,
     ServiceLevelRule,
     SlaMiss,
-    delivery_date,
-    dispatch_options,
-    local_time,
     preference_rank,
     serves_destination,
     transit_days,
 )
+from .routing_calendar import delivery_date, dispatch_options, local_time
 
 
 def delivery_deadline(order: Order, rules: RuleSet, sla: ServiceLevelRule) -> date:

@@ -31,7 +31,8 @@ from .plan_types import (
     ShortReason,
     available,
 )
-from .routing import PartialAllocation, RuleSet, local_time, preference_rank
+from .routing import PartialAllocation, RuleSet, preference_rank
+from .routing_calendar import local_time
 from .shipments import build_shipments
 from .shortages import classify, ship_complete, short_all
 

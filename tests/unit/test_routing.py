@@ -47,7 +47,6 @@ from orderstream.streams.routing import (
     BackorderPolicy,
     Bundling,
     CarrierOffer,
-    Dispatch,
     LatePick,
     Node,
     NodeKind,
@@ -58,9 +57,9 @@ from orderstream.streams.routing import (
     ShortageAction,
     SlaMiss,
     Weekday,
-    check_rule_set,
-    dispatch_options,
 )
+from orderstream.streams.routing_calendar import Dispatch, dispatch_options
+from orderstream.streams.routing_checks import check_rule_set
 from orderstream.streams.shipments import bundle_key
 
 TUESDAY = date(2026, 11, 24)
