@@ -22,7 +22,8 @@ from orderstream.codecs.sources import MAX_PAYLOAD_BYTES
 from orderstream.streams.events import CanonicalEvent, OrderPlaced, OrderUpdated
 from orderstream.streams.model import Order
 from orderstream.streams.money import Money
-from orderstream.streams.planning import Plan, plan
+from orderstream.streams.plan_types import Plan
+from orderstream.streams.planning import plan
 from orderstream.streams.routing import RuleSet
 
 from .exits import HELP, ExitCode, UnusableError

@@ -30,6 +30,7 @@ import msgspec
 from orderstream.streams import keys
 from orderstream.streams.events import OrderCancelled, OrderPlaced
 from orderstream.streams.model import (
+    MARKETPLACE_LINE_TAG,
     Address,
     Channel,
     Customer,
@@ -63,9 +64,6 @@ CANCEL_REASON = "customer_request"
 
 _PROMISE_ZONE = "Europe/Amsterdam"
 """Bol.com states delivery promises as dates in Dutch time, for NL and BE alike."""
-
-_FBB_TAG = "fbb:"
-"""Tag prefix naming a line Bol.com ships from its own warehouse (see `_tags`)."""
 
 
 class BolParty(msgspec.Struct, frozen=True, rename="camel"):
@@ -301,7 +299,9 @@ def _tags(items: list[BolOrderItem]) -> tuple[str, ...]:
     names the FBB lines here; allocation must not reserve our stock for them.
     """
     return tuple(
-        f"{_FBB_TAG}{item.order_item_id}" for item in items if item.fulfilment.method == "FBB"
+        f"{MARKETPLACE_LINE_TAG}{item.order_item_id}"
+        for item in items
+        if item.fulfilment.method == "FBB"
     )
 
 

@@ -30,7 +30,8 @@ import typing
 import msgspec
 import yaml
 
-from orderstream.streams.routing import FORMAT_VERSION, RuleIssue, RuleSet, check_rule_set
+from orderstream.streams.routing import FORMAT_VERSION, RuleSet
+from orderstream.streams.routing_checks import RuleIssue, check_rule_set
 
 MAX_RULES_BYTES = 1024 * 1024
 MAX_DEPTH = 32  # the sample network nests 6 levels deep

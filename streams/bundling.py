@@ -1,7 +1,7 @@
 """Bundling: a customer's open shipments from one node on one ship date travel as one parcel.
 
 The planner gives each shipment a `bundle_key` (customer and address keyed-hashed, node, carrier,
-ship date; see `planning.bundle_key`) when the rule set enables bundling. Every fulfilment
+ship date; see `shipments.bundle_key`) when the rule set enables bundling. Every fulfilment
 request with a key reaches the bundle's single writer (keyed by `bundle_key`), which keeps
 the bundle's members and, as soon as a second shipment joins, tells the node to pick, pack
 and ship them together (`ShipmentsBundled`, superseded by a later version when more join).

@@ -59,6 +59,10 @@ class FulfilmentMode(enum.StrEnum):
     STORE = "store"
 
 
+MARKETPLACE_LINE_TAG = "fbb:"
+"""Order tag `fbb:{line_id}`: the marketplace ships that line of an otherwise merchant order."""
+
+
 class Address(msgspec.Struct, frozen=True, omit_defaults=True):
     """A postal address; `country` is ISO 3166-1 alpha-2, upper case."""
 

@@ -12,7 +12,7 @@ from datetime import date, datetime
 import msgspec
 
 from .model import Address, ServiceLevel
-from .planning import Explanation
+from .plan_types import Explanation
 from .status import OrderStatus
 
 

@@ -59,7 +59,8 @@ from .order_state import (
     Seen,
     stored_order,
 )
-from .planning import Atp, Explanation, plan
+from .plan_types import Atp, Explanation
+from .planning import plan
 from .routing import PartialAllocation, RuleSet, ShortageAction, StaleAction
 from .status import Moved, OrderStatus, transition_order
 from .validation import Hold, HoldReason, validate

@@ -18,7 +18,7 @@ import msgspec
 from .ledger import AwaitStock, Commit, Release, Reserve
 from .model import Customer, Order
 from .order_messages import FulfilmentRequested, LineQty, StatusChanged
-from .planning import Explanation
+from .plan_types import Explanation
 from .status import OrderStatus
 from .validation import Hold
 

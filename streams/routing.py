@@ -1,40 +1,27 @@
 """Routing rules as data: the rule set the planner routes orders by.
 
 A rule set is a value, versioned by its `version` (the format) and `revision` (the content),
-loaded and located line by line in `orderstream.codecs.rules`. This module holds the model,
-the semantic checks every loaded rule set must pass (`check_rule_set`), and the calendar
-arithmetic the planner needs from it: when a node can hand a parcel to a carrier (its cut-off
-in its own time zone, its late pick, its working days and handling time) and when the carrier
-delivers (transit days on the carrier's delivery days).
-
-Times of day are written "HH:MM" in the node's local time zone and compared with `now`
-converted to that zone, so a cut-off follows daylight saving time without any rule change.
+loaded and located line by line in `orderstream.codecs.rules` and checked there with
+`routing_checks.check_rule_set`. Rule-set parts refuse unknown fields, so a typo is an error
+and never a silent default. The lookups here answer what a location serves and how it ranks;
+`routing_calendar` says when it ships and when the carrier delivers.
 """
 
 from __future__ import annotations
 
 import enum
-import re
-from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Annotated
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
 from .model import Channel, ServiceLevel
-from .money import CURRENCY_EXPONENTS, Money
-from .normalize import COUNTRIES
+from .money import Money
 
 FORMAT_VERSION = 1
 """The only rule-set format this code reads; a new format gets a new number, never a reuse."""
 
-MAX_CALENDAR_SEARCH = 400
-"""Days searched for a working or delivery day; a calendar with none in a year is broken."""
-
 NonNegative = Annotated[int, msgspec.Meta(ge=0)]
-
-_CLOCK = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 
 
 class Weekday(enum.StrEnum):
@@ -205,24 +192,7 @@ class RuleSet(_Rule, frozen=True):
     bundling: Bundling = Bundling()
 
 
-class RuleIssue(msgspec.Struct, frozen=True, omit_defaults=True):
-    """One thing wrong with a rule set: the field path, what is wrong, and (once located) the
-    line of the source file it was read from."""
-
-    path: str
-    message: str
-    line: int = 0
-
-
 # Lookups on a rule set.
-
-
-def parse_clock(text: str) -> time:
-    """A "HH:MM" time of day (00:00..23:59); anything else is a bug in an unchecked rule set."""
-    match = _CLOCK.fullmatch(text)
-    if match is None:
-        raise ValueError(f'expected "HH:MM", got {text!r}')
-    return time(int(match[1]), int(match[2]))
 
 
 def zone_of(rules: RuleSet, country: str) -> str | None:
@@ -233,10 +203,10 @@ def zone_of(rules: RuleSet, country: str) -> str | None:
     return None
 
 
-def serves_destination(rules: RuleSet, node: Node, country: str) -> bool:
-    """A node serves a country it lists, or a country in a zone it lists."""
+def serves_destination(rules: RuleSet, location: Node, country: str) -> bool:
+    """A location serves a country it lists, or a country in a zone it lists."""
     zone = zone_of(rules, country)
-    return country in node.serves or (zone is not None and zone in node.serves)
+    return country in location.serves or (zone is not None and zone in location.serves)
 
 
 def transit_days(rules: RuleSet, offer: CarrierOffer, country: str) -> int | None:
@@ -247,240 +217,17 @@ def transit_days(rules: RuleSet, offer: CarrierOffer, country: str) -> int | Non
     return offer.transit_days.get(zone) if zone is not None else None
 
 
-def preference_rank(rules: RuleSet, node_id: str) -> int:
-    """Position in `node_preference` (lower is preferred); unlisted nodes rank after all."""
+def preference_rank(rules: RuleSet, location_id: str) -> int:
+    """Position in `node_preference` (lower is preferred); unlisted locations rank after all."""
     try:
-        return rules.node_preference.index(node_id)
+        return rules.node_preference.index(location_id)
     except ValueError:
         return len(rules.node_preference)
 
 
 def cost_currency(rules: RuleSet) -> str | None:
     """The one currency every cost of the rule set is in (None when nothing costs anything)."""
-    for node in rules.nodes:
-        for offer in node.carriers:
+    for location in rules.nodes:
+        for offer in location.carriers:
             return offer.cost.currency
     return None
-
-
-# Calendar arithmetic.
-
-
-class Dispatch(msgspec.Struct, frozen=True, omit_defaults=True):
-    """When a node hands parcels to the carrier: the ship date and whether a late pick did it."""
-
-    ship_date: date
-    late_pick: bool = False
-
-
-def is_working_day(node: Node, day: date) -> bool:
-    return _WEEKDAYS[day.weekday()] in node.working_days and day not in node.closed_dates
-
-
-def next_working_day(node: Node, after: date) -> date | None:
-    """The first working day strictly after `after`; None if the node never works."""
-    day = after
-    for _ in range(MAX_CALENDAR_SEARCH):
-        day += timedelta(days=1)
-        if is_working_day(node, day):
-            return day
-    return None
-
-
-def add_working_days(node: Node, start: date, days: int) -> date | None:
-    """`days` working days after `start` (handling time); `start` itself when `days` is 0."""
-    day: date | None = start
-    for _ in range(days):
-        if day is None:
-            return None
-        day = next_working_day(node, day)
-    return day
-
-
-def local_time(node: Node, now: datetime) -> datetime:
-    """`now` on the node's wall clock; `now` must be timezone-aware (naive time is a bug)."""
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    return now.astimezone(ZoneInfo(node.time_zone))
-
-
-def dispatch_options(node: Node, now: datetime) -> tuple[Dispatch, ...]:
-    """The ways an order released at `now` can leave the node, earliest first.
-
-    Before the cut-off on a working day it is picked today. After it, a late pick (if the node
-    has one and it is still before the late cut-off) picks it today at a surcharge, and the
-    next working day's regular pick is the cheaper, slower alternative. Handling days are
-    added to the pick day. "Before" is strict: an order at 16:00:00 misses a 16:00 cut-off.
-    """
-    local = local_time(node, now)
-    today, clock = local.date(), local.time()
-    picks: list[tuple[date | None, bool]] = []
-    if is_working_day(node, today) and clock < parse_clock(node.cut_off):
-        picks.append((today, False))
-    else:
-        late = node.late_pick
-        if late is not None and is_working_day(node, today) and clock < parse_clock(late.cut_off):
-            picks.append((today, True))
-        picks.append((next_working_day(node, today), False))
-    options = []
-    for pick_day, late_pick in picks:
-        ship = add_working_days(node, pick_day, node.handling_days) if pick_day else None
-        if ship is not None:
-            options.append(Dispatch(ship, late_pick))
-    return tuple(options)
-
-
-def delivery_date(offer: CarrierOffer, ship_date: date, transit: int) -> date | None:
-    """The ETA: `transit` of the carrier's delivery days after shipping (0: the same day)."""
-    day = ship_date
-    for _ in range(transit):
-        for _ in range(MAX_CALENDAR_SEARCH):
-            day += timedelta(days=1)
-            if _WEEKDAYS[day.weekday()] in offer.delivery_days:
-                break
-        else:
-            return None
-    return day
-
-
-# Semantic checks: what the structure alone cannot say.
-
-
-def check_rule_set(rules: RuleSet) -> tuple[RuleIssue, ...]:
-    """Every semantic problem of a structurally valid rule set, in file order.
-
-    Enforced: the supported format version; known time zones; "HH:MM" cut-offs with a late
-    pick after the regular cut-off; unique node ids and carriers per node; ISO countries;
-    zones that do not overlap or shadow a country; every zone or node referenced exists;
-    every offered service level has an SLA; one known currency and no negative cost;
-    at least one working day; `max_splits` >= 1.
-    """
-    return tuple(
-        [
-            *_check_header(rules),
-            *_check_zones(rules),
-            *_check_nodes(rules),
-            *_check_currency(rules),
-        ]
-    )
-
-
-def _check_header(rules: RuleSet) -> Iterator[RuleIssue]:
-    if rules.version != FORMAT_VERSION:
-        yield RuleIssue(
-            "version", f"unsupported version {rules.version}; this build reads {FORMAT_VERSION}"
-        )
-    yield from _check_zone_name("time_zone", rules.time_zone)
-    if rules.max_splits < 1:
-        yield RuleIssue("max_splits", f"must be at least 1, got {rules.max_splits}")
-    known = {node.id for node in rules.nodes}
-    for index, node_id in enumerate(rules.node_preference):
-        if node_id not in known:
-            yield RuleIssue(f"node_preference[{index}]", f"unknown node {node_id!r}")
-
-
-def _check_zones(rules: RuleSet) -> Iterator[RuleIssue]:
-    seen: dict[str, str] = {}
-    for name in rules.zones:
-        if name in COUNTRIES:
-            yield RuleIssue(f"zones.{name}", f"zone name {name!r} is also a country code")
-        for index, country in enumerate(rules.zones[name]):
-            path = f"zones.{name}[{index}]"
-            if country not in COUNTRIES:
-                yield RuleIssue(path, f"{country!r} is not an ISO 3166-1 alpha-2 country")
-            elif country in seen:
-                yield RuleIssue(path, f"{country} is already in zone {seen[country]!r}")
-            else:
-                seen[country] = name
-
-
-def _check_nodes(rules: RuleSet) -> Iterator[RuleIssue]:
-    ids: set[str] = set()
-    for index, node in enumerate(rules.nodes):
-        path = f"nodes[{index}]"
-        if node.id in ids:
-            yield RuleIssue(f"{path}.id", f"duplicate node id {node.id!r}")
-        ids.add(node.id)
-        if node.country not in COUNTRIES:
-            yield RuleIssue(f"{path}.country", f"{node.country!r} is not an ISO 3166-1 country")
-        yield from _check_zone_name(f"{path}.time_zone", node.time_zone)
-        yield from _check_clock(f"{path}.cut_off", node.cut_off)
-        if node.late_pick is not None:
-            yield from _check_late_pick(f"{path}.late_pick.cut_off", node.late_pick, node.cut_off)
-        if not node.working_days:
-            yield RuleIssue(f"{path}.working_days", "a node needs at least one working day")
-        for where, destination in enumerate(node.serves):
-            yield from _check_destination(rules, f"{path}.serves[{where}]", destination)
-        carriers: set[str] = set()
-        for where, offer in enumerate(node.carriers):
-            yield from _check_offer(rules, f"{path}.carriers[{where}]", offer, carriers)
-
-
-def _check_late_pick(path: str, late: LatePick, cut_off: str) -> Iterator[RuleIssue]:
-    """A late pick is a later wave: before the regular cut-off it would never be chosen."""
-    problems = list(_check_clock(path, late.cut_off))
-    yield from problems
-    # "HH:MM" strings compare like the times they name.
-    if not problems and _CLOCK.fullmatch(cut_off) and late.cut_off <= cut_off:
-        yield RuleIssue(path, f"late pick {late.cut_off} is not after cut-off {cut_off}")
-
-
-def _check_offer(
-    rules: RuleSet, path: str, offer: CarrierOffer, carriers: set[str]
-) -> Iterator[RuleIssue]:
-    if offer.carrier in carriers:
-        yield RuleIssue(f"{path}.carrier", f"carrier {offer.carrier!r} is listed twice")
-    carriers.add(offer.carrier)
-    for level in offer.service_levels:
-        if level not in rules.service_levels:
-            yield RuleIssue(
-                f"{path}.service_levels", f"service level {level.value!r} has no SLA rule"
-            )
-    for destination in offer.transit_days:
-        yield from _check_destination(rules, f"{path}.transit_days.{destination}", destination)
-    if not offer.delivery_days:
-        yield RuleIssue(f"{path}.delivery_days", "a carrier needs at least one delivery day")
-
-
-def _check_destination(rules: RuleSet, path: str, destination: str) -> Iterator[RuleIssue]:
-    if destination not in COUNTRIES and destination not in rules.zones:
-        yield RuleIssue(path, f"unknown zone or country {destination!r}")
-
-
-def _check_clock(path: str, text: str) -> Iterator[RuleIssue]:
-    if _CLOCK.fullmatch(text) is None:
-        yield RuleIssue(path, f'expected "HH:MM", got "{text}"')
-
-
-def _check_zone_name(path: str, name: str) -> Iterator[RuleIssue]:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        yield RuleIssue(path, f"unknown time zone {name!r}")
-
-
-def _costs(rules: RuleSet) -> Iterator[tuple[str, Money]]:
-    for index, node in enumerate(rules.nodes):
-        for where, offer in enumerate(node.carriers):
-            yield f"nodes[{index}].carriers[{where}].cost", offer.cost
-        if node.late_pick is not None and node.late_pick.surcharge is not None:
-            yield f"nodes[{index}].late_pick.surcharge", node.late_pick.surcharge
-
-
-def _check_currency(rules: RuleSet) -> Iterator[RuleIssue]:
-    """Costs are compared and summed, so they must share one currency (no FX in routing)."""
-    first: Money | None = None
-    for path, cost in _costs(rules):
-        if cost.currency not in CURRENCY_EXPONENTS:
-            yield RuleIssue(f"{path}.currency", f"{cost.currency!r} is not an ISO 4217 code")
-        elif first is None:
-            first = cost
-        elif cost.currency != first.currency:
-            yield RuleIssue(
-                f"{path}.currency",
-                f"{cost.currency} differs from the first cost's {first.currency}",
-            )
-        if cost.amount_minor < 0:
-            yield RuleIssue(
-                f"{path}.amount_minor", f"a cost cannot be negative, got {cost.amount_minor}"
-            )

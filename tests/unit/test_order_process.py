@@ -21,7 +21,7 @@ from orderstream.streams.ledger import AwaitStock, Commit, Release, Reserve
 from orderstream.streams.model import Address, PaymentState, Risk
 from orderstream.streams.order_process import Context, decide
 from orderstream.streams.order_state import LineState, OrderState
-from orderstream.streams.planning import Atp
+from orderstream.streams.plan_types import Atp
 from orderstream.streams.routing import BackorderPolicy, ShortageAction
 from orderstream.streams.status import OrderStatus
 from orderstream.streams.validation import served_countries

@@ -33,21 +33,20 @@ from orderstream.streams.model import (
     ServiceLevel,
 )
 from orderstream.streams.money import Money
-from orderstream.streams.planning import (
-    Decision,
-    NodeVerdict,
+from orderstream.streams.plan_types import (
+    Atp,
+    DecidingRule,
+    LocationVerdict,
     Plan,
     PlanKind,
     ShortLine,
     ShortReason,
-    bundle_key,
 )
 from orderstream.streams.routing import (
     AllocationPolicy,
     BackorderPolicy,
     Bundling,
     CarrierOffer,
-    Dispatch,
     LatePick,
     Node,
     NodeKind,
@@ -58,9 +57,10 @@ from orderstream.streams.routing import (
     ShortageAction,
     SlaMiss,
     Weekday,
-    check_rule_set,
-    dispatch_options,
 )
+from orderstream.streams.routing_calendar import Dispatch, dispatch_options
+from orderstream.streams.routing_checks import check_rule_set
+from orderstream.streams.shipments import bundle_key
 
 TUESDAY = date(2026, 11, 24)
 WEDNESDAY = TUESDAY + timedelta(days=1)
@@ -160,7 +160,7 @@ SECRET = b"routing tests' bundle key secret"
 
 
 def plan(
-    order: Order, atp: planning.Atp, rules: RuleSet, now: datetime, *, replenishing: bool = False
+    order: Order, atp: Atp, rules: RuleSet, now: datetime, *, replenishing: bool = False
 ) -> Plan:
     """The planner, with this deployment's bundle key secret."""
     return planning.plan(order, atp, rules, now, replenishing=replenishing, bundle_secret=SECRET)
@@ -233,14 +233,14 @@ def test_the_test_network_is_a_valid_rule_set() -> None:
 @pytest.mark.parametrize(
     ("country", "expected_node", "decided_by"),
     [
-        ("NL", "3PL-ANR", Decision.LOWEST_COST),  # all three serve Benelux; the 3PL is cheapest
-        ("BE", "3PL-ANR", Decision.LOWEST_COST),
-        ("DE", "WH-DUS", Decision.ONLY_CANDIDATE),  # only Düsseldorf serves DACH
-        ("AT", "WH-DUS", Decision.ONLY_CANDIDATE),
+        ("NL", "3PL-ANR", DecidingRule.LOWEST_COST),  # all three serve Benelux; the 3PL is cheapest
+        ("BE", "3PL-ANR", DecidingRule.LOWEST_COST),
+        ("DE", "WH-DUS", DecidingRule.ONLY_CANDIDATE),  # only Düsseldorf serves DACH
+        ("AT", "WH-DUS", DecidingRule.ONLY_CANDIDATE),
     ],
 )
 def test_the_destination_country_decides_which_nodes_may_ship(
-    country: str, expected_node: str, decided_by: Decision
+    country: str, expected_node: str, decided_by: DecidingRule
 ) -> None:
     atp = {"SKU-A": {"WH-AMS": 5, "WH-DUS": 5, "3PL-ANR": 5}}
     result = plan(order(("SKU-A", 1), country=country), atp, RULES, MORNING)
@@ -255,8 +255,8 @@ def test_a_country_no_node_serves_is_held_even_where_backorders_are_allowed() ->
     assert result.backordered == ()
     assert short(result.held) == [("L1", 2, "no_eligible_node")]
     verdicts = {n.node: n.verdict for n in result.explanation.nodes}
-    assert verdicts["WH-AMS"] is NodeVerdict.OUT_OF_AREA
-    assert verdicts["STORE-AMS-01"] is NodeVerdict.WRONG_CHANNEL
+    assert verdicts["WH-AMS"] is LocationVerdict.OUT_OF_AREA
+    assert verdicts["STORE-AMS-01"] is LocationVerdict.WRONG_CHANNEL
 
 
 def test_a_channel_a_node_does_not_serve_excludes_it() -> None:
@@ -264,7 +264,7 @@ def test_a_channel_a_node_does_not_serve_excludes_it() -> None:
     result = plan(order(channel=Channel.AMAZON), atp, RULES, MORNING)
     assert list(shipped(result)) == ["WH-AMS"]
     verdicts = {n.node: n.verdict for n in result.explanation.nodes}
-    assert verdicts["3PL-ANR"] is NodeVerdict.WRONG_CHANNEL
+    assert verdicts["3PL-ANR"] is LocationVerdict.WRONG_CHANNEL
 
 
 # Cut-off times, in each node's own time zone.
@@ -274,16 +274,16 @@ def test_a_channel_a_node_does_not_serve_excludes_it() -> None:
     ("now", "expected", "decided_by"),
     [
         # 15:59 in Amsterdam: WH-AMS still ships today and is cheapest.
-        (utc(TUESDAY, 14, 59), ("WH-AMS", TUESDAY, False, True), Decision.LOWEST_COST),
+        (utc(TUESDAY, 14, 59), ("WH-AMS", TUESDAY, False, True), DecidingRule.LOWEST_COST),
         # 16:00 sharp is too late for Amsterdam; Düsseldorf's late pick (until 20:00) ships today.
-        (utc(TUESDAY, 15, 0), ("WH-DUS", TUESDAY, True, True), Decision.SLA),
-        (utc(TUESDAY, 18, 59), ("WH-DUS", TUESDAY, True, True), Decision.SLA),
+        (utc(TUESDAY, 15, 0), ("WH-DUS", TUESDAY, True, True), DecidingRule.SLA),
+        (utc(TUESDAY, 18, 59), ("WH-DUS", TUESDAY, True, True), DecidingRule.SLA),
         # 20:00 in Berlin: everyone ships tomorrow; next-day is best effort, the cheapest is late.
-        (utc(TUESDAY, 19, 0), ("WH-AMS", WEDNESDAY, False, False), Decision.LOWEST_COST),
+        (utc(TUESDAY, 19, 0), ("WH-AMS", WEDNESDAY, False, False), DecidingRule.LOWEST_COST),
     ],
 )
 def test_next_day_orders_ship_from_whichever_node_is_still_before_its_cut_off(
-    now: datetime, expected: tuple[str, date, bool, bool], decided_by: Decision
+    now: datetime, expected: tuple[str, date, bool, bool], decided_by: DecidingRule
 ) -> None:
     atp = {"SKU-A": {"WH-AMS": 5, "WH-DUS": 5}}
     result = plan(order(level=ServiceLevel.NEXT_DAY, created=now), atp, RULES, now)
@@ -365,21 +365,21 @@ def test_a_naive_now_is_a_bug_not_a_plan() -> None:
             {"SKU-A": {"WH-AMS": 5, "WH-DUS": 5}, "SKU-B": {"WH-DUS": 5}},
             2,
             {"WH-DUS": [("L1", 1), ("L2", 1)]},
-            Decision.FEWEST_SHIPMENTS,
+            DecidingRule.FEWEST_SHIPMENTS,
         ),
         # Nobody has everything: split over two nodes.
         (
             {"SKU-A": {"WH-AMS": 5}, "SKU-B": {"WH-DUS": 5}},
             2,
             {"WH-AMS": [("L1", 1)], "WH-DUS": [("L2", 1)]},
-            Decision.COVERAGE,
+            DecidingRule.COVERAGE,
         ),
         # The same, but one shipment allowed: the cheaper node ships its line, the other waits.
         (
             {"SKU-A": {"WH-AMS": 5}, "SKU-B": {"WH-DUS": 5}},
             1,
             {"WH-AMS": [("L1", 1)]},
-            Decision.LOWEST_COST,
+            DecidingRule.LOWEST_COST,
         ),
     ],
 )
@@ -387,7 +387,7 @@ def test_fewest_shipments_first_within_max_splits(
     atp: dict[str, dict[str, int]],
     max_splits: int,
     expected: dict[str, list[tuple[str, int]]],
-    decided_by: Decision,
+    decided_by: DecidingRule,
 ) -> None:
     result = plan(order(("SKU-A", 1), ("SKU-B", 1)), atp, rules(max_splits=max_splits), MORNING)
     assert shipped(result) == expected
@@ -479,15 +479,15 @@ def _twin(node_id: str, cents: int = 495, transit: int = 1) -> Node:
 @pytest.mark.parametrize(
     ("nodes", "preference", "winner", "decided_by"),
     [
-        ((_twin("NODE-B"), _twin("NODE-A")), (), "NODE-A", Decision.NODE_ID),
-        ((_twin("NODE-A"), _twin("NODE-B")), (), "NODE-A", Decision.NODE_ID),
-        ((_twin("NODE-A"), _twin("NODE-B")), ("NODE-B",), "NODE-B", Decision.NODE_PREFERENCE),
-        ((_twin("NODE-A", transit=2), _twin("NODE-B")), (), "NODE-B", Decision.EARLIEST_ETA),
-        ((_twin("NODE-A", 500), _twin("NODE-B", 499)), (), "NODE-B", Decision.LOWEST_COST),
+        ((_twin("NODE-B"), _twin("NODE-A")), (), "NODE-A", DecidingRule.NODE_ID),
+        ((_twin("NODE-A"), _twin("NODE-B")), (), "NODE-A", DecidingRule.NODE_ID),
+        ((_twin("NODE-A"), _twin("NODE-B")), ("NODE-B",), "NODE-B", DecidingRule.NODE_PREFERENCE),
+        ((_twin("NODE-A", transit=2), _twin("NODE-B")), (), "NODE-B", DecidingRule.EARLIEST_ETA),
+        ((_twin("NODE-A", 500), _twin("NODE-B", 499)), (), "NODE-B", DecidingRule.LOWEST_COST),
     ],
 )
 def test_cost_ties_are_broken_by_eta_then_preference_then_node_id(
-    nodes: tuple[Node, ...], preference: tuple[str, ...], winner: str, decided_by: Decision
+    nodes: tuple[Node, ...], preference: tuple[str, ...], winner: str, decided_by: DecidingRule
 ) -> None:
     network = rules(nodes=nodes, node_preference=preference)
     atp = {"SKU-A": {"NODE-A": 5, "NODE-B": 5}}
@@ -513,7 +513,7 @@ def test_a_missed_promise_is_held_when_the_service_level_says_hold() -> None:
     assert result.shipments == ()
     assert short(result.held) == [("L1", 1, "sla_unachievable")]
     assert {n.verdict for n in result.explanation.nodes if n.node.startswith("WH")} == {
-        NodeVerdict.MISSES_SLA
+        LocationVerdict.MISSES_SLA
     }
 
 
@@ -531,14 +531,14 @@ def test_an_on_time_node_beats_a_cheaper_late_one() -> None:
     atp = {"SKU-A": {"WH-AMS": 5, "WH-DUS": 5}}
     result = plan(order(level=ServiceLevel.NEXT_DAY, created=now), atp, RULES, now)
     assert list(shipped(result)) == ["WH-DUS"]
-    assert result.explanation.decided_by is Decision.SLA
+    assert result.explanation.decided_by is DecidingRule.SLA
 
 
 def test_no_carrier_for_the_service_level_holds_the_order() -> None:
     result = plan(order(level=ServiceLevel.SAME_DAY), {"SKU-A": {"WH-AMS": 5}}, RULES, MORNING)
     assert short(result.held) == [("L1", 1, "no_eligible_node")]
     verdicts = {n.node: n.verdict for n in result.explanation.nodes}
-    assert verdicts["WH-AMS"] is NodeVerdict.NO_CARRIER
+    assert verdicts["WH-AMS"] is LocationVerdict.NO_CARRIER
 
 
 def test_a_service_level_without_a_rule_is_held() -> None:
@@ -598,7 +598,7 @@ def test_a_store_sale_is_handed_over_at_its_store_without_routing() -> None:
     assert result.kind is PlanKind.STORE
     assert shipped(result) == {"STORE-AMS-01": [("L1", 2)]}
     assert result.shipments[0].carrier == ""
-    assert result.explanation.decided_by is Decision.STORE_HANDOVER
+    assert result.explanation.decided_by is DecidingRule.STORE_HANDOVER
 
 
 def test_a_store_order_for_a_node_not_in_the_rules_is_held() -> None:
@@ -624,7 +624,7 @@ def test_a_marketplace_fulfilled_order_is_not_routed() -> None:
     assert result.kind is PlanKind.MARKETPLACE
     assert (result.shipments, result.backordered, result.held) == ((), (), ())
     assert [(ln.line_id, ln.qty) for ln in result.external] == [("L1", 1), ("L2", 2)]
-    assert result.explanation.decided_by is Decision.MARKETPLACE_FULFILLED
+    assert result.explanation.decided_by is DecidingRule.MARKETPLACE_FULFILLED
 
 
 def test_lines_the_marketplace_ships_are_left_out_of_a_mixed_order() -> None:
@@ -720,10 +720,10 @@ def test_the_explanation_lists_every_node_the_candidates_and_the_deciding_rule()
     why = result.explanation
     assert [n.node for n in why.nodes] == ["3PL-ANR", "STORE-AMS-01", "WH-AMS", "WH-DUS"]
     assert {n.node: n.verdict for n in why.nodes} == {
-        "3PL-ANR": NodeVerdict.NO_STOCK,
-        "STORE-AMS-01": NodeVerdict.WRONG_CHANNEL,
-        "WH-AMS": NodeVerdict.ELIGIBLE,
-        "WH-DUS": NodeVerdict.ELIGIBLE,
+        "3PL-ANR": LocationVerdict.NO_STOCK,
+        "STORE-AMS-01": LocationVerdict.WRONG_CHANNEL,
+        "WH-AMS": LocationVerdict.ELIGIBLE,
+        "WH-DUS": LocationVerdict.ELIGIBLE,
     }
     best, runner_up = why.candidates[:2]
     assert (best.rank, best.nodes, best.shipments, best.cost) == (1, ("WH-DUS",), 1, eur(545))
@@ -732,14 +732,14 @@ def test_the_explanation_lists_every_node_the_candidates_and_the_deciding_rule()
         2,
         eur(1040),
     )
-    assert why.decided_by is Decision.FEWEST_SHIPMENTS
+    assert why.decided_by is DecidingRule.FEWEST_SHIPMENTS
     assert "fewest_shipments" in why.summary and "WH-DUS needs 1 shipment" in why.summary
     assert (why.rules, why.rules_revision) == ("test-network", "t1")
 
 
 def test_an_order_nobody_has_stock_for_says_no_candidate() -> None:
     result = plan(order(), {}, RULES, MORNING)
-    assert result.explanation.decided_by is Decision.NO_CANDIDATE
+    assert result.explanation.decided_by is DecidingRule.NO_CANDIDATE
     assert result.explanation.candidates == ()
 
 
