@@ -40,12 +40,13 @@ class _OneLineFailures(TyperGroup):
 
 def build_app() -> typer.Typer:
     """Wire every subcommand into one Typer app."""
-    from .bench.cli import bench
-    from .chaos import chaos
-    from .demo import demo
-    from .devstack.cli import dev_app
+    from orderstream.benchmarks.bench.cli import bench
+    from orderstream.benchmarks.chaos import chaos
+    from orderstream.benchmarks.demo import demo
+    from orderstream.benchmarks.loadgen.cli import loadgen_app
+    from orderstream.deploy.embedded.cli import dev_app
+
     from .dlq_cli import dlq_app
-    from .loadgen.cli import loadgen_app
     from .rules_cli import rules_app
     from .worker import worker
 

@@ -1,7 +1,7 @@
 """Drive a local pipeline run: produce a generated load, wait for outcomes, collect results.
 
 Shared by `orderstream demo`, the end-to-end tests and the chaos campaign, so each checks the
-invariants the same way (`agents.summary`).
+invariants the same way (`benchmarks/summary.py`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,14 @@ from typing import Protocol
 
 from aiokafka import AIOKafkaProducer
 
+from orderstream.agents.topic_reader import read_topic
+from orderstream.agents.topics import (
+    DLQ_INGEST,
+    DLQ_INVENTORY,
+    DLQ_ORDERS,
+    INVENTORY_AVAILABILITY,
+    ORDERS_STATUS,
+)
 from orderstream.codecs import internal
 from orderstream.codecs.deadletter import DeadLetter, decode_dead_letter
 from orderstream.streams.ledger import SkuLedger
@@ -25,8 +33,6 @@ from .loadgen import RawRecord
 from .localrun import Run, wait_until
 from .summary import LedgerView
 from .tail import outcome_watcher
-from .topic_reader import read_topic
-from .topics import DLQ_INGEST, DLQ_INVENTORY, DLQ_ORDERS, INVENTORY_AVAILABILITY, ORDERS_STATUS
 
 Produced = list[tuple[RawRecord, int]]
 

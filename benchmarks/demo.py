@@ -100,7 +100,7 @@ def demo(
     ] = None,
 ) -> None:
     """Run the pipeline on the embedded stack under a generated peak-season load."""
-    from .devstack import DevStack
+    from orderstream.deploy.embedded import DevStack
 
     with DevStack() as urls:
         typer.echo(
