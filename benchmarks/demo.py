@@ -21,8 +21,9 @@ import msgspec
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from .drive import collect, duplicates_counted, produce, wait_for_outcomes
+from .drive import collect, duplicates_counted, wait_for_outcomes
 from .loadgen import Mix, generate
+from .loadgen.send import produce
 from .localrun import Run
 from .summary import Summary, render, summarize
 

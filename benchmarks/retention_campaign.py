@@ -35,8 +35,9 @@ from orderstream.agents.inventory import ROW_SEPARATOR
 from orderstream.agents.settings import Settings
 from orderstream.agents.topic_reader import read_topic, record_counts
 from orderstream.agents.topics import ORDERS_STATUS
-from orderstream.benchmarks.drive import produce, wait_for_outcomes
+from orderstream.benchmarks.drive import wait_for_outcomes
 from orderstream.benchmarks.loadgen import LoadRun, Mix
+from orderstream.benchmarks.loadgen.send import produce
 from orderstream.benchmarks.localrun import Run, broker, settings_of, wait_until
 from orderstream.codecs import internal
 from orderstream.codecs.sources import Source

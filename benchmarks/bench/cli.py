@@ -26,8 +26,8 @@ from orderstream.agents.kafka_admin import ensure_topics
 from orderstream.agents.topic_reader import record_counts
 from orderstream.agents.topics import TopicNames
 
-from ..drive import Topics
 from ..loadgen import Mix
+from ..loadgen.send import Topics
 from ..localrun import Run, broker
 from ..tail import Watcher
 from .contenders import Contender, Limit, Orderstream, Peer

@@ -22,9 +22,9 @@ import msgspec
 
 from orderstream.agents.topics import INVENTORY_AVAILABILITY, ORDERS_STATUS
 
-from ..drive import produce
 from ..loadgen import Mix, RawRecord, generate, sample_network
 from ..loadgen import payloads as p
+from ..loadgen.send import produce
 from ..localrun import Run, wait_until
 from ..tail import Counter, Watcher, read_status
 from .measure import peak_rss_mb

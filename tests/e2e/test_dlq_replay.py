@@ -28,11 +28,11 @@ from orderstream.benchmarks.drive import (
     collect,
     dead_letters,
     duplicates_counted,
-    produce,
     statuses,
     wait_for_outcomes,
 )
 from orderstream.benchmarks.loadgen import Expected, RawRecord, generate
+from orderstream.benchmarks.loadgen.send import produce
 from orderstream.benchmarks.localrun import Run, wait_until
 from orderstream.codecs.replays import REPLAY_OF
 from orderstream.codecs.sources import Source, normalize_payload

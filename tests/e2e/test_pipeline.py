@@ -15,10 +15,10 @@ from orderstream.benchmarks.drive import (
     collect,
     duplicates_counted,
     ledger_heads,
-    produce,
     wait_for_outcomes,
 )
 from orderstream.benchmarks.loadgen import Expected, Mix, RawRecord, generate
+from orderstream.benchmarks.loadgen.send import produce
 from orderstream.benchmarks.localrun import Run
 from orderstream.benchmarks.summary import Summary, render, summarize
 

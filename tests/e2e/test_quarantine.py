@@ -19,14 +19,9 @@ from aiokafka import AIOKafkaProducer
 
 from orderstream.agents.kafka_admin import ensure_topics
 from orderstream.agents.topics import changelog_configs
-from orderstream.benchmarks.drive import (
-    collect,
-    dead_letters,
-    ledger_heads,
-    produce,
-    wait_for_outcomes,
-)
+from orderstream.benchmarks.drive import collect, dead_letters, ledger_heads, wait_for_outcomes
 from orderstream.benchmarks.loadgen import generate
+from orderstream.benchmarks.loadgen.send import produce
 from orderstream.benchmarks.localrun import Run, Worker, wait_until
 from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.streams.events import OrderPlaced, StockSnapshotted

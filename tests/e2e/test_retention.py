@@ -17,8 +17,9 @@ from rocksdict import AccessType, Rdict
 
 from orderstream.agents.retention_sweep import SWEEP_LAG
 from orderstream.agents.topic_reader import read_topic
-from orderstream.benchmarks.drive import produce, wait_for_outcomes
+from orderstream.benchmarks.drive import wait_for_outcomes
 from orderstream.benchmarks.loadgen import LoadRun, Mix
+from orderstream.benchmarks.loadgen.send import produce
 from orderstream.benchmarks.localrun import Run, wait_until
 from orderstream.codecs import internal
 from orderstream.codecs.sources import Source, normalize_payload

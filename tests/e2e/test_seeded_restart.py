@@ -29,9 +29,10 @@ from orderstream.benchmarks.bench.seed import (
     state_records,
 )
 from orderstream.benchmarks.bench.stock import NODES, snapshots
-from orderstream.benchmarks.drive import duplicates_counted, produce
+from orderstream.benchmarks.drive import duplicates_counted
 from orderstream.benchmarks.loadgen import RawRecord
 from orderstream.benchmarks.loadgen import payloads as p
+from orderstream.benchmarks.loadgen.send import produce
 from orderstream.benchmarks.localrun import Run, wait_until
 from orderstream.benchmarks.tail import Counter
 from orderstream.codecs import internal

@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 import psutil
 import pytest
 
-from orderstream.benchmarks.drive import produce, wait_for_outcomes
+from orderstream.benchmarks.drive import wait_for_outcomes
 from orderstream.benchmarks.loadgen import Mix, generate
+from orderstream.benchmarks.loadgen.send import produce
 from orderstream.benchmarks.localrun import Run, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

@@ -15,9 +15,9 @@ import typer
 from typer.testing import CliRunner
 
 from orderstream.agents.topic_reader import read_topic
-from orderstream.benchmarks.drive import Topics, produce
 from orderstream.benchmarks.loadgen import LoadRun, Mix, generate
 from orderstream.benchmarks.loadgen.cli import loadgen_app
+from orderstream.benchmarks.loadgen.send import Topics, produce
 
 pytestmark = pytest.mark.integration
 
