@@ -1,7 +1,7 @@
 """State left on a real broker after a campaign whose event times span more than twice the
 longest row lifetime, with and without retention: rows and bytes per table.
 
-Each run starts one worker on the embedded stack (agents/localrun; the embedded broker unless
+Each run starts one worker on the embedded stack (benchmarks/localrun.py; the embedded broker unless
 `ORDERSTREAM_KAFKA_BOOTSTRAP` is set) and sends it the loadgen's records, each stamped with
 its event time (`LoadRun(event_time=True)`) and sent when that time comes, `--days` of event
 time compressed into `--seconds` of wall time, so the worker's periodic sweeps (every
