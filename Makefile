@@ -28,17 +28,18 @@ test: lint typecheck contracts pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check streams codecs state agents tests benchmarks
+	$(BIN)/ruff format --check streams codecs state agents tests benchmarks deploy
 
-$(TYPECHECK)/orderstream:
+# The target is the last link the loop makes, so a tree from before a folder was added is completed.
+$(TYPECHECK)/orderstream/deploy:
 	mkdir -p $(TYPECHECK)/orderstream
-	for d in streams codecs state agents; do ln -sfn ../../$$d $(TYPECHECK)/orderstream/$$d; done
+	for d in streams codecs state agents benchmarks deploy; do ln -sfn ../../$$d $(TYPECHECK)/orderstream/$$d; done
 
-typecheck: $(STAMP) $(TYPECHECK)/orderstream
+typecheck: $(STAMP) $(TYPECHECK)/orderstream/deploy
 	cd $(TYPECHECK) && ../$(BIN)/mypy --config-file ../pyproject.toml --strict \
 		-p orderstream.streams -p orderstream.codecs -p orderstream.state
 
-contracts: $(STAMP) $(TYPECHECK)/orderstream
+contracts: $(STAMP) $(TYPECHECK)/orderstream/deploy
 	cd $(TYPECHECK) && PYTHONPATH=. ../$(BIN)/lint-imports --config ../pyproject.toml
 
 pytest: $(STAMP)

@@ -3,10 +3,18 @@
 The app is built by `build_app()` when the command runs, never at import time. Its root group
 is the one place where an exception that ends any subcommand becomes one line on stderr and
 an exit code (`agents/exits.py`), so no command prints a traceback or catches for itself.
+
+The product's own commands (normalize, worker, rules, dlq) are wired here. The tooling's
+(demo, bench, chaos, loadgen from `benchmarks/`, dev from `deploy/`) come from the entry-point
+group `orderstream.commands`, so `agents/` never imports those folders. The convention: the
+entry point's name is the subcommand's name and its object is either a `typer.Typer`, mounted
+as a command group, or a plain function, mounted as one command. They are mounted in name
+order; a name the product already uses is an error.
 """
 
 from __future__ import annotations
 
+from importlib.metadata import entry_points
 from typing import Any
 
 import typer
@@ -14,6 +22,8 @@ from typer.core import TyperGroup
 
 from .exits import HELP, explain
 from .normalize_cli import normalize
+
+COMMAND_GROUP = "orderstream.commands"
 
 # Exceptions that already carry their exit (or usage message) through Typer.
 _PASSED_ON: tuple[type[BaseException], ...] = (
@@ -40,12 +50,7 @@ class _OneLineFailures(TyperGroup):
 
 def build_app() -> typer.Typer:
     """Wire every subcommand into one Typer app."""
-    from .bench.cli import bench
-    from .chaos import chaos
-    from .demo import demo
-    from .devstack.cli import dev_app
     from .dlq_cli import dlq_app
-    from .loadgen.cli import loadgen_app
     from .rules_cli import rules_app
     from .worker import worker
 
@@ -58,19 +63,27 @@ def build_app() -> typer.Typer:
         pretty_exceptions_enable=False,
         add_completion=False,
     )
-    for name, command in (
-        ("normalize", normalize),
-        ("demo", demo),
-        ("bench", bench),
-        ("chaos", chaos),
-        ("worker", worker),
-    ):
+    for name, command in (("normalize", normalize), ("worker", worker)):
         app.command(name=name, epilog=HELP)(command)
-    app.add_typer(dev_app, name="dev")
     app.add_typer(rules_app, name="rules")
-    app.add_typer(loadgen_app, name="loadgen")
     app.add_typer(dlq_app, name="dlq")
+    _mount_registered(app, taken={"normalize", "worker", "rules", "dlq"})
     return app
+
+
+def _mount_registered(app: typer.Typer, *, taken: set[str]) -> None:
+    """Mount every command of the `orderstream.commands` group (module docstring)."""
+    for point in sorted(entry_points(group=COMMAND_GROUP), key=lambda point: point.name):
+        if point.name in taken:
+            raise ValueError(
+                f"{COMMAND_GROUP} entry point {point.value!r}: {point.name!r} is taken"
+            )
+        taken.add(point.name)
+        target = point.load()
+        if isinstance(target, typer.Typer):
+            app.add_typer(target, name=point.name)
+        else:
+            app.command(name=point.name, epilog=HELP)(target)
 
 
 def main() -> None:

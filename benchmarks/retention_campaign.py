@@ -1,7 +1,7 @@
 """State left on a real broker after a campaign whose event times span more than twice the
 longest row lifetime, with and without retention: rows and bytes per table.
 
-Each run starts one worker on the embedded stack (agents/localrun; the embedded broker unless
+Each run starts one worker on the embedded stack (benchmarks/localrun.py; the embedded broker unless
 `ORDERSTREAM_KAFKA_BOOTSTRAP` is set) and sends it the loadgen's records, each stamped with
 its event time (`LoadRun(event_time=True)`) and sent when that time comes, `--days` of event
 time compressed into `--seconds` of wall time, so the worker's periodic sweeps (every
@@ -31,13 +31,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from orderstream.agents.drive import produce, wait_for_outcomes
 from orderstream.agents.inventory import ROW_SEPARATOR
-from orderstream.agents.loadgen import LoadRun, Mix
-from orderstream.agents.localrun import Run, broker, settings_of, wait_until
 from orderstream.agents.settings import Settings
 from orderstream.agents.topic_reader import read_topic, record_counts
 from orderstream.agents.topics import ORDERS_STATUS
+from orderstream.benchmarks.drive import wait_for_outcomes
+from orderstream.benchmarks.loadgen import LoadRun, Mix
+from orderstream.benchmarks.loadgen.send import produce
+from orderstream.benchmarks.localrun import Run, broker, settings_of, wait_until
 from orderstream.codecs import internal
 from orderstream.codecs.sources import Source
 

@@ -15,8 +15,8 @@ import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from orderstream.agents.loadgen import Mix, generate
 from orderstream.agents.settings import load_settings
+from orderstream.benchmarks.loadgen import Mix, generate
 from orderstream.codecs import internal
 from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.streams.bundling import Bundle, join

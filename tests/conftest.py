@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from orderstream.agents.devstack import DevStack, StackUrls
+from orderstream.deploy.embedded import DevStack, StackUrls
 
 _STACK_KEY = pytest.StashKey[StackUrls]()
 

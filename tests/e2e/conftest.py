@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from orderstream.agents.localrun import Run
+from orderstream.benchmarks.localrun import Run
 
 
 @pytest.fixture

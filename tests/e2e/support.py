@@ -7,10 +7,10 @@ import os
 import subprocess
 import sys
 
-from orderstream.agents.drive import Collected
-from orderstream.agents.loadgen import Mix, RawRecord
-from orderstream.agents.localrun import Run
-from orderstream.agents.summary import Summary, render, summarize
+from orderstream.benchmarks.drive import Collected
+from orderstream.benchmarks.loadgen import Mix, RawRecord
+from orderstream.benchmarks.localrun import Run
+from orderstream.benchmarks.summary import Summary, render, summarize
 
 
 def plain_mix(**changes: object) -> Mix:

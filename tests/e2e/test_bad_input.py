@@ -18,11 +18,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from orderstream.agents.drive import collect, produce, wait_for_outcomes
-from orderstream.agents.loadgen import Mix, RawRecord, generate
-from orderstream.agents.localrun import Run
 from orderstream.agents.topic_reader import read_topic
 from orderstream.agents.topics import ORDERS_EVENTS
+from orderstream.benchmarks.drive import collect, wait_for_outcomes
+from orderstream.benchmarks.loadgen import Mix, RawRecord, generate
+from orderstream.benchmarks.loadgen.send import produce
+from orderstream.benchmarks.localrun import Run
 from orderstream.codecs import internal
 from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.streams.events import StockAdjusted, StockSnapshotted

@@ -21,19 +21,19 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import TopicPartition
 
-from orderstream.agents.drive import (
+from orderstream.agents.kafka_admin import partitions_of
+from orderstream.agents.topic_reader import read_topic, true_end_offsets
+from orderstream.benchmarks.drive import (
     Collected,
     collect,
     dead_letters,
     duplicates_counted,
-    produce,
     statuses,
     wait_for_outcomes,
 )
-from orderstream.agents.kafka_admin import partitions_of
-from orderstream.agents.loadgen import Expected, RawRecord, generate
-from orderstream.agents.localrun import Run, wait_until
-from orderstream.agents.topic_reader import read_topic, true_end_offsets
+from orderstream.benchmarks.loadgen import Expected, RawRecord, generate
+from orderstream.benchmarks.loadgen.send import produce
+from orderstream.benchmarks.localrun import Run, wait_until
 from orderstream.codecs.replays import REPLAY_OF
 from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.streams.events import OrderPlaced

@@ -10,17 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from orderstream.agents.chaos import Schedule, run_chaos
-from orderstream.agents.drive import (
+from orderstream.benchmarks.chaos import Schedule, run_chaos
+from orderstream.benchmarks.drive import (
     collect,
     duplicates_counted,
     ledger_heads,
-    produce,
     wait_for_outcomes,
 )
-from orderstream.agents.loadgen import Expected, Mix, RawRecord, generate
-from orderstream.agents.localrun import Run
-from orderstream.agents.summary import Summary, render, summarize
+from orderstream.benchmarks.loadgen import Expected, Mix, RawRecord, generate
+from orderstream.benchmarks.loadgen.send import produce
+from orderstream.benchmarks.localrun import Run
+from orderstream.benchmarks.summary import Summary, render, summarize
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

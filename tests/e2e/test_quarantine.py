@@ -17,11 +17,12 @@ from datetime import UTC, datetime
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from orderstream.agents.drive import collect, dead_letters, ledger_heads, produce, wait_for_outcomes
 from orderstream.agents.kafka_admin import ensure_topics
-from orderstream.agents.loadgen import generate
-from orderstream.agents.localrun import Run, Worker, wait_until
 from orderstream.agents.topics import changelog_configs
+from orderstream.benchmarks.drive import collect, dead_letters, ledger_heads, wait_for_outcomes
+from orderstream.benchmarks.loadgen import generate
+from orderstream.benchmarks.loadgen.send import produce
+from orderstream.benchmarks.localrun import Run, Worker, wait_until
 from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.streams.events import OrderPlaced, StockSnapshotted
 from orderstream.streams.status import OrderStatus

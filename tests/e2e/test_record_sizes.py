@@ -10,16 +10,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from orderstream.agents.drive import (
-    dead_letters,
-    ledger_view,
-    produce,
-    statuses,
-    wait_for_outcomes,
-)
-from orderstream.agents.loadgen import RawRecord
-from orderstream.agents.loadgen.payloads import stock_snapshot
-from orderstream.agents.localrun import Run, wait_until
+from orderstream.benchmarks.drive import dead_letters, ledger_view, statuses, wait_for_outcomes
+from orderstream.benchmarks.loadgen import RawRecord
+from orderstream.benchmarks.loadgen.payloads import stock_snapshot
+from orderstream.benchmarks.loadgen.send import produce
+from orderstream.benchmarks.localrun import Run, wait_until
 from orderstream.streams.status import OrderStatus
 from tests.unit.feeds import large_shopify_order
 

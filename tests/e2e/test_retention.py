@@ -15,11 +15,12 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from rocksdict import AccessType, Rdict
 
-from orderstream.agents.drive import produce, wait_for_outcomes
-from orderstream.agents.loadgen import LoadRun, Mix
-from orderstream.agents.localrun import Run, wait_until
 from orderstream.agents.retention_sweep import SWEEP_LAG
 from orderstream.agents.topic_reader import read_topic
+from orderstream.benchmarks.drive import wait_for_outcomes
+from orderstream.benchmarks.loadgen import LoadRun, Mix
+from orderstream.benchmarks.loadgen.send import produce
+from orderstream.benchmarks.localrun import Run, wait_until
 from orderstream.codecs import internal
 from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.streams.events import OrderPlaced

@@ -18,22 +18,23 @@ from datetime import UTC, datetime
 
 import pytest
 
-from orderstream.agents.bench.cli import grow_and_restart
-from orderstream.agents.bench.seed import (
+from orderstream.agents.topic_reader import read_topic
+from orderstream.agents.topics import INVENTORY_AVAILABILITY
+from orderstream.benchmarks.bench.cli import grow_and_restart
+from orderstream.benchmarks.bench.seed import (
     FIRST_SEEN,
     LEDGERS,
     destination,
     partition_of,
     state_records,
 )
-from orderstream.agents.bench.stock import NODES, snapshots
-from orderstream.agents.drive import duplicates_counted, produce
-from orderstream.agents.loadgen import RawRecord
-from orderstream.agents.loadgen import payloads as p
-from orderstream.agents.localrun import Run, wait_until
-from orderstream.agents.tail import Counter
-from orderstream.agents.topic_reader import read_topic
-from orderstream.agents.topics import INVENTORY_AVAILABILITY
+from orderstream.benchmarks.bench.stock import NODES, snapshots
+from orderstream.benchmarks.drive import duplicates_counted
+from orderstream.benchmarks.loadgen import RawRecord
+from orderstream.benchmarks.loadgen import payloads as p
+from orderstream.benchmarks.loadgen.send import produce
+from orderstream.benchmarks.localrun import Run, wait_until
+from orderstream.benchmarks.tail import Counter
 from orderstream.codecs import internal
 
 pytestmark = pytest.mark.e2e

@@ -12,9 +12,10 @@ from datetime import UTC, datetime
 import psutil
 import pytest
 
-from orderstream.agents.drive import produce, wait_for_outcomes
-from orderstream.agents.loadgen import Mix, generate
-from orderstream.agents.localrun import Run, wait_until
+from orderstream.benchmarks.drive import wait_for_outcomes
+from orderstream.benchmarks.loadgen import Mix, generate
+from orderstream.benchmarks.loadgen.send import produce
+from orderstream.benchmarks.localrun import Run, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

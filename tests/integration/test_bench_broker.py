@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from orderstream.agents.bench.cli import bench_one, contender_named
-from orderstream.agents.bench.floor import floor_phase
-from orderstream.agents.bench.load import build_load
-from orderstream.agents.loadgen import Mix
+from orderstream.benchmarks.bench.cli import bench_one, contender_named
+from orderstream.benchmarks.bench.floor import floor_phase
+from orderstream.benchmarks.bench.load import build_load
+from orderstream.benchmarks.loadgen import Mix
 
 pytestmark = pytest.mark.integration
 

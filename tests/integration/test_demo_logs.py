@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from orderstream.agents.cli import build_app
-from orderstream.agents.loadgen import generator
-from orderstream.agents.loadgen.people import Person
+from orderstream.benchmarks.loadgen import generator
+from orderstream.benchmarks.loadgen.people import Person
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -32,7 +32,7 @@ from aiokafka import (
 )
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from orderstream.agents.devstack import (
+from orderstream.deploy.embedded import (
     FAST_GROUP_TIMEOUTS,
     LOCAL_DSN,
     LOCAL_URL,
@@ -49,13 +49,13 @@ from orderstream.agents.devstack import (
     start_redis,
     stop_process,
 )
-from orderstream.agents.devstack.probes import (
+from orderstream.deploy.embedded.probes import (
     kafka_answers,
     parse_bootstrap,
     postgres_answers,
     redis_answers,
 )
-from orderstream.agents.devstack.statefile import read_state, state_file
+from orderstream.deploy.embedded.statefile import read_state, state_file
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -443,7 +443,7 @@ def run_cli(
     environment = {k: v for k, v in os.environ.items() if not k.startswith("ORDERSTREAM_")}
     environment.update(extra_env or {})
     return subprocess.run(
-        [sys.executable, "-m", "orderstream.agents.devstack", *args, "--state-dir", str(state_dir)],
+        [sys.executable, "-m", "orderstream.deploy.embedded", *args, "--state-dir", str(state_dir)],
         capture_output=True,
         text=True,
         env=environment,

@@ -14,10 +14,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from orderstream.agents.drive import Topics, produce
-from orderstream.agents.loadgen import LoadRun, Mix, generate
-from orderstream.agents.loadgen.cli import loadgen_app
 from orderstream.agents.topic_reader import read_topic
+from orderstream.benchmarks.loadgen import LoadRun, Mix, generate
+from orderstream.benchmarks.loadgen.cli import loadgen_app
+from orderstream.benchmarks.loadgen.send import Topics, produce
 
 pytestmark = pytest.mark.integration
 

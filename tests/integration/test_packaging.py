@@ -1,4 +1,4 @@
-"""A regular (non-editable) build maps the four folders into the orderstream namespace."""
+"""A regular (non-editable) build maps the code folders into the orderstream namespace."""
 
 from __future__ import annotations
 
@@ -30,12 +30,17 @@ def test_the_wheel_holds_each_folder_under_orderstream_and_the_samples(tmp_path:
     )
     (wheel,) = tmp_path.glob("orderstream-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for folder in ("streams", "codecs", "state", "agents"):
+    for folder in ("streams", "codecs", "state", "agents", "benchmarks", "deploy"):
         for init in (ROOT / folder).rglob("__init__.py"):
             assert f"orderstream/{init.relative_to(ROOT).as_posix()}" in names
     assert "orderstream/agents/samples/rules.yaml" in names
-    assert "orderstream/agents/devstack/cli.py" in names
-    assert not any(name.startswith(("streams/", "codecs/", "tests/")) for name in names)
+    assert "orderstream/deploy/embedded/cli.py" in names
+    assert "orderstream/benchmarks/loadgen/cli.py" in names
+    assert not any(name.startswith("orderstream/benchmarks/results/") for name in names)
+    assert not any(
+        name.startswith(("streams/", "codecs/", "benchmarks/", "deploy/", "tests/"))
+        for name in names
+    )
     # A top-level `codecs` package would shadow the standard library's; there is none.
     assert "codecs/__init__.py" not in names
 

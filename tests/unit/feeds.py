@@ -10,9 +10,9 @@ from typing import Any
 
 import msgspec
 
-from orderstream.agents.loadgen.catalogue import Product, ean13
-from orderstream.agents.loadgen.payloads import Draft, Ids, Line, shopify_order
-from orderstream.agents.loadgen.people import person
+from orderstream.benchmarks.loadgen.catalogue import Product, ean13
+from orderstream.benchmarks.loadgen.payloads import Draft, Ids, Line, shopify_order
+from orderstream.benchmarks.loadgen.people import person
 from orderstream.codecs.common import Normalized
 from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.streams.events import OrderPlaced

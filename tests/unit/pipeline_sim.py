@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from orderstream.agents.loadgen import RawRecord
+from orderstream.benchmarks.loadgen import RawRecord
 from orderstream.codecs.deadletter import DeadLetter, dead_letter
 from orderstream.codecs.rules import load_rules
 from orderstream.codecs.sources import Source, normalize_payload

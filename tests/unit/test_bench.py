@@ -7,10 +7,10 @@ from pathlib import Path
 
 import msgspec
 
-from orderstream.agents.bench.floor import Floor, Hops
-from orderstream.agents.bench.load import PHASES, SEQ_HEADER, build_load, placed_order
-from orderstream.agents.bench.measure import Percentiles, PhaseResult
-from orderstream.agents.bench.report import (
+from orderstream.benchmarks.bench.floor import Floor, Hops
+from orderstream.benchmarks.bench.load import PHASES, SEQ_HEADER, build_load, placed_order
+from orderstream.benchmarks.bench.measure import Percentiles, PhaseResult
+from orderstream.benchmarks.bench.report import (
     BenchResult,
     FaustFloor,
     Ratios,
@@ -21,7 +21,7 @@ from orderstream.agents.bench.report import (
     write_chart,
     write_json,
 )
-from orderstream.agents.loadgen import Mix
+from orderstream.benchmarks.loadgen import Mix
 
 START = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
 

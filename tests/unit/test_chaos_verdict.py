@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from orderstream.agents.chaos_verdict import (
+from orderstream.benchmarks.chaos_verdict import (
     KINDS,
     explain_stock,
     final_outcomes,
@@ -15,8 +15,8 @@ from orderstream.agents.chaos_verdict import (
     stock_on_hand,
     violations,
 )
-from orderstream.agents.loadgen import Mix, RawRecord, generate, sample_network
-from orderstream.agents.summary import summarize
+from orderstream.benchmarks.loadgen import Mix, RawRecord, generate, sample_network
+from orderstream.benchmarks.summary import summarize
 from orderstream.streams.ledger import LocationStock, SkuLedger
 from orderstream.streams.status import OrderStatus
 from tests.unit.pipeline_sim import simulate

@@ -14,8 +14,8 @@ from typer.testing import CliRunner, Result
 
 from orderstream.agents import kafka_admin, rules_cli
 from orderstream.agents.cli import build_app
-from orderstream.agents.localrun import free_port
 from orderstream.agents.samples import sample_rules_path
+from orderstream.benchmarks.localrun import free_port
 from orderstream.codecs.rules import MAX_RULES_BYTES
 from orderstream.codecs.sources import MAX_PAYLOAD_BYTES
 

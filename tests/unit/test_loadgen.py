@@ -15,7 +15,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from orderstream.agents.loadgen import (
+from orderstream.benchmarks.loadgen import (
     Expected,
     LoadRun,
     Mix,
@@ -25,8 +25,8 @@ from orderstream.agents.loadgen import (
     sample_network,
     write_files,
 )
-from orderstream.agents.loadgen.cli import loadgen_app
-from orderstream.agents.loadgen.stock import spread
+from orderstream.benchmarks.loadgen.cli import loadgen_app
+from orderstream.benchmarks.loadgen.stock import spread
 from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.streams.events import (
     CanonicalEvent,

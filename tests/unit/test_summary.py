@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import msgspec
 
-from orderstream.agents.loadgen import Kind, Mix, RawRecord, generate, sample_network
-from orderstream.agents.summary import Summary, percentile, render, summarize
+from orderstream.benchmarks.loadgen import Kind, Mix, RawRecord, generate, sample_network
+from orderstream.benchmarks.summary import Summary, percentile, render, summarize
 from orderstream.codecs.deadletter import DeadLetter, dead_letter
 from orderstream.streams.order_messages import AllocatedShipment, LineQty, StatusChanged
 from orderstream.streams.rejections import Rejected, RejectReason

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from orderstream.agents.localrun import settings_of
 from orderstream.agents.settings import load_settings
 from orderstream.agents.topics import DEAD_LETTER_MAX_BYTES, TopicNames
+from orderstream.benchmarks.localrun import settings_of
 
 
 def test_dead_letter_topics_are_created_with_the_configured_retention_and_size() -> None:

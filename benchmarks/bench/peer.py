@@ -8,7 +8,7 @@ parsers. Four hops, like orderstream's: raw -> orders -> reservations (by SKU) -
 (by order) -> status. It keeps one stock count per SKU (no locations, no routing rules, no
 payment holds), so it does less work per order than orderstream does.
 
-Run as `python -m orderstream.agents.bench.peer` with `BENCH_BOOTSTRAP`, `BENCH_PREFIX` and
+Run as `python -m orderstream.benchmarks.bench.peer` with `BENCH_BOOTSTRAP`, `BENCH_PREFIX` and
 `BENCH_DATA_DIR` set.
 """
 

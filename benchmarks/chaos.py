@@ -25,13 +25,15 @@ from typing import Annotated
 import msgspec
 import typer
 
+from orderstream.agents.topics import ORDERS_STATUS
+
 from .chaos_verdict import ChaosReport, explain_stock, stock_mismatches, violations
-from .drive import Produced, collect, ledger_heads, produce
+from .drive import collect, ledger_heads
 from .loadgen import Mix, generate
+from .loadgen.send import Produced, produce
 from .localrun import Run, Worker, broker, wait_until
 from .summary import summarize
 from .tail import outcome_watcher
-from .topics import ORDERS_STATUS
 
 NAMES = ("w1", "w2")
 

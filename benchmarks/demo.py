@@ -21,8 +21,9 @@ import msgspec
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from .drive import collect, duplicates_counted, produce, wait_for_outcomes
+from .drive import collect, duplicates_counted, wait_for_outcomes
 from .loadgen import Mix, generate
+from .loadgen.send import produce
 from .localrun import Run
 from .summary import Summary, render, summarize
 
@@ -100,7 +101,7 @@ def demo(
     ] = None,
 ) -> None:
     """Run the pipeline on the embedded stack under a generated peak-season load."""
-    from .devstack import DevStack
+    from orderstream.deploy.embedded import DevStack
 
     with DevStack() as urls:
         typer.echo(

@@ -23,6 +23,7 @@ from datetime import datetime
 
 from aiokafka.partitioner import murmur2
 
+from orderstream.agents.topics import INVENTORY_AVAILABILITY
 from orderstream.codecs import internal
 from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.streams.dedupe import FirstSeen
@@ -30,7 +31,6 @@ from orderstream.streams.inventory import StockFeedEvent, command_for, step
 from orderstream.streams.ledger import SkuLedger
 
 from ..localrun import Run
-from ..topics import INVENTORY_AVAILABILITY
 from .bulk import bulk_send
 from .stock import snapshots
 

@@ -12,7 +12,7 @@ ms per event for each mode. Multiplied by the events orderstream consumes, sends
 per order or per stock snapshot, these give the least CPU any design over the same hops
 and tables pays in Faust, whatever its own code costs.
 
-Run as `python -m orderstream.agents.bench.floor` with `BENCH_BOOTSTRAP`, `BENCH_PREFIX`,
+Run as `python -m orderstream.benchmarks.bench.floor` with `BENCH_BOOTSTRAP`, `BENCH_PREFIX`,
 `BENCH_DATA_DIR` and `BENCH_FLOOR_MODE` set.
 """
 
@@ -30,14 +30,15 @@ from typing import Any
 import msgspec
 from aiokafka.structs import ConsumerRecord
 
-from ..kafka_admin import ensure_topics
-from ..tail import Counter
-from ..topics import (
+from orderstream.agents.kafka_admin import ensure_topics
+from orderstream.agents.topics import (
     FULFILMENT_BUNDLING,
     INVENTORY_COMMANDS,
     INVENTORY_REPLIES,
     ORDERS_EVENTS,
 )
+
+from ..tail import Counter
 from .bulk import bulk_send
 from .contenders import ModuleProcess
 from .measure import CpuClock
@@ -48,7 +49,7 @@ MARK_EVERY = 100
 
 
 def build(settings: Any, mode: str) -> Any:
-    from ..app import create_app
+    from orderstream.agents.app import create_app
 
     app = create_app(settings)
     source = app.topic(f"{settings.topic_prefix}{IN}", key_type=bytes, value_type=bytes)
@@ -170,9 +171,10 @@ class Hops(msgspec.Struct, frozen=True):
 def main() -> None:
     import uvloop
 
+    from orderstream.agents.settings import load_settings
+    from orderstream.agents.worker import execute
+
     from ..localrun import TANSU_FETCH_WAIT_MS, free_port
-    from ..settings import load_settings
-    from ..worker import execute
 
     prefix, mode = os.environ["BENCH_PREFIX"], os.environ["BENCH_FLOOR_MODE"]
     settings = load_settings(

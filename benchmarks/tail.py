@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
+from orderstream.agents.kafka_admin import partitions_of
+from orderstream.agents.topic_reader import READ_FETCH_WAIT_MS
 from orderstream.codecs import internal
 
 from . import summary
-from .kafka_admin import partitions_of
-from .topic_reader import READ_FETCH_WAIT_MS
 
 Outcome = tuple[str, str]
 """(oms_order_id, status) read off a status topic."""

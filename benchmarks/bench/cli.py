@@ -22,13 +22,14 @@ import msgspec
 import psutil
 import typer
 
-from ..drive import Topics
-from ..kafka_admin import ensure_topics
+from orderstream.agents.kafka_admin import ensure_topics
+from orderstream.agents.topic_reader import record_counts
+from orderstream.agents.topics import TopicNames
+
 from ..loadgen import Mix
+from ..loadgen.send import Topics
 from ..localrun import Run, broker
 from ..tail import Watcher
-from ..topic_reader import record_counts
-from ..topics import TopicNames
 from .contenders import Contender, Limit, Orderstream, Peer
 from .floor import MODES, Hops, floor_phase
 from .load import BenchLoad, build_load

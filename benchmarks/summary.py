@@ -51,7 +51,7 @@ LedgerView = Mapping[str, Mapping[str, tuple[int, int, int]]]
 
 
 class ProducedRecord(Protocol):
-    """A raw record as produced (`orderstream.agents.loadgen.RawRecord` is one)."""
+    """A raw record as produced (`orderstream.benchmarks.loadgen.RawRecord` is one)."""
 
     @property
     def topic(self) -> str: ...

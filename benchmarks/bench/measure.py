@@ -16,7 +16,7 @@ from pathlib import Path
 import psutil
 
 from .. import summary
-from ..drive import Topics, produce
+from ..loadgen.send import Topics, produce
 from ..localrun import wait_until
 from ..tail import Watcher
 from .load import Phase

@@ -20,12 +20,13 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from ..drive import produce
+from orderstream.agents.topics import INVENTORY_AVAILABILITY, ORDERS_STATUS
+
 from ..loadgen import Mix, RawRecord, generate, sample_network
 from ..loadgen import payloads as p
+from ..loadgen.send import produce
 from ..localrun import Run, wait_until
 from ..tail import Counter, Watcher, read_status
-from ..topics import INVENTORY_AVAILABILITY, ORDERS_STATUS
 from .measure import peak_rss_mb
 from .report import Restart
 

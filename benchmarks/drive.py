@@ -1,97 +1,34 @@
-"""Drive a local pipeline run: produce a generated load, wait for outcomes, collect results.
+"""Drive a local pipeline run: wait for the outcomes of a produced load, collect results.
 
 Shared by `orderstream demo`, the end-to-end tests and the chaos campaign, so each checks the
-invariants the same way (`agents.summary`).
+invariants the same way (`benchmarks/summary.py`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
-import time
 import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Protocol
 
-from aiokafka import AIOKafkaProducer
-
+from orderstream.agents.topic_reader import read_topic
+from orderstream.agents.topics import (
+    DLQ_INGEST,
+    DLQ_INVENTORY,
+    DLQ_ORDERS,
+    INVENTORY_AVAILABILITY,
+    ORDERS_STATUS,
+)
 from orderstream.codecs import internal
 from orderstream.codecs.deadletter import DeadLetter, decode_dead_letter
 from orderstream.streams.ledger import SkuLedger
 from orderstream.streams.order_messages import StatusChanged
 
-from .loadgen import RawRecord
 from .localrun import Run, wait_until
 from .summary import LedgerView
 from .tail import outcome_watcher
-from .topic_reader import read_topic
-from .topics import DLQ_INGEST, DLQ_INVENTORY, DLQ_ORDERS, INVENTORY_AVAILABILITY, ORDERS_STATUS
-
-Produced = list[tuple[RawRecord, int]]
 
 _RECORDS = re.compile(r"^orderstream_records_total\{([^}]*)\} ([0-9.e+]+)$", re.M)
-
-
-class Destination(Protocol):
-    """Where raw records go: a broker and the run's topic names (a `Run` is one)."""
-
-    @property
-    def bootstrap(self) -> str: ...
-
-    def topic(self, base: str) -> str: ...
-
-
-@dataclass(frozen=True)
-class Topics:
-    """A broker and a topic prefix, for producing outside a local `Run` (`loadgen`)."""
-
-    bootstrap: str
-    prefix: str = ""
-
-    def topic(self, base: str) -> str:
-        return f"{self.prefix}{base}"
-
-
-async def produce(
-    run: Destination,
-    records: Iterable[RawRecord],
-    *,
-    rate: float | None = None,
-    speedup: float | None = None,
-    on_sent: Callable[[int], None] | None = None,
-) -> Produced:
-    """Send records to the raw topics, paced at `rate` records/s and/or when their event
-    time comes, event time running `speedup` times faster than the wall clock (neither:
-    flat out); each with its own `timestamp_ms` where it has one (`LoadRun(event_time=True)`)."""
-    producer = AIOKafkaProducer(bootstrap_servers=run.bootstrap, acks="all", linger_ms=2)
-    await producer.start()
-    produced: Produced = []
-    started = time.monotonic()
-    try:
-        for index, record in enumerate(records):
-            due = started + index / rate if rate else started
-            if speedup:
-                due = max(due, started + record.offset_ms / 1000 / speedup)
-            delay = due - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            await producer.send(
-                run.topic(record.topic),
-                record.value,
-                key=record.key,
-                headers=record.headers,
-                timestamp_ms=record.timestamp_ms,
-            )
-            produced.append((record, int(time.time() * 1000)))
-            if on_sent is not None and index % 200 == 0:
-                on_sent(index)
-        await producer.flush()
-    finally:
-        await producer.stop()
-    if on_sent is not None:
-        on_sent(len(produced))
-    return produced
 
 
 async def statuses(run: Run) -> list[tuple[StatusChanged, int]]:

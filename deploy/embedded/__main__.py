@@ -1,4 +1,4 @@
-"""`python -m orderstream.agents.devstack up|down|status`: the dev CLI without the main app."""
+"""`python -m orderstream.deploy.embedded up|down|status`: the dev CLI without the main app."""
 
 from __future__ import annotations
 

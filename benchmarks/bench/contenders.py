@@ -16,9 +16,10 @@ from typing import Protocol
 import msgspec
 from aiokafka.structs import ConsumerRecord
 
+from orderstream.agents.topics import ORDERS_STATUS
+
 from ..localrun import Run
 from ..tail import Outcome, read_status
-from ..topics import ORDERS_STATUS
 from . import limit, peer
 from .load import SEQ_HEADER
 

@@ -7,7 +7,7 @@ its key and headers, through one shared producer with the same broker settings o
 runs with. No state, no decisions: the cost of moving records through the broker and the
 client, which no pipeline on this broker and client can beat.
 
-Run as `python -m orderstream.agents.bench.limit` with `BENCH_BOOTSTRAP` and `BENCH_PREFIX`.
+Run as `python -m orderstream.benchmarks.bench.limit` with `BENCH_BOOTSTRAP` and `BENCH_PREFIX`.
 """
 
 from __future__ import annotations

@@ -177,7 +177,7 @@ def loadgen(
 def _send(run: LoadRun, *, bootstrap: str, prefix: str, rate: float) -> tuple[int, float, Expected]:
     import asyncio
 
-    from ..drive import Topics, produce
+    from .send import Topics, produce
 
     began = time.perf_counter()
     produced = asyncio.run(produce(Topics(bootstrap, prefix), run, rate=rate or None))

@@ -20,8 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .samples import sample_rules_path
-from .settings import Settings, load_settings
+from orderstream.agents.samples import sample_rules_path
+from orderstream.agents.settings import Settings, load_settings
 
 # Timings that make a restarted or departed worker's partitions move in seconds on tansu.
 FAST_GROUP = {
@@ -125,8 +125,8 @@ class Run:
         """Every topic of the run, with its partition count: tansu would create a raw topic
         that a record reaches first with 4 partitions, and Faust refuses a table whose
         changelog has more partitions than its source topic."""
-        from .kafka_admin import ensure_topics
-        from .topics import TopicNames
+        from orderstream.agents.kafka_admin import ensure_topics
+        from orderstream.agents.topics import TopicNames
 
         names = TopicNames(self.prefix)
         configs = names.configs(settings_of(self.env()).dlq_retention())
@@ -189,7 +189,7 @@ def broker(bootstrap: str | None) -> Iterator[str]:
     if bootstrap is not None:
         yield bootstrap
         return
-    from .devstack import DevStack
+    from orderstream.deploy.embedded import DevStack
 
     with DevStack() as urls:
         yield urls.kafka_bootstrap
