@@ -12,8 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 
 from orderstream.deploy.embedded import DevStack, StackUrls
+
+# Property tests check behaviour, never speed: a loaded CI machine must not fail them on time.
+settings.register_profile("orderstream", deadline=None)
+settings.load_profile("orderstream")
 
 _STACK_KEY = pytest.StashKey[StackUrls]()
 
