@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from orderstream.codecs import internal
+from orderstream.state.table import TEXT_KEY, json_codec
 from orderstream.streams.bundling import join
 from orderstream.streams.retention import bundle_ended
 
@@ -21,35 +22,35 @@ from .retention_sweep import PartitionClock, register_sweep
 from .topics import DLQ_ORDERS, FULFILMENT_BUNDLES, FULFILMENT_BUNDLING
 
 if TYPE_CHECKING:
-    from .pipeline import Pipeline
+    from .wiring import Pipeline
 
 STAGE = "bundling"
 
 
 def register(pipeline: Pipeline) -> None:
     app, metrics = pipeline.app, pipeline.metrics
-    bundles = pipeline.table("bundle_key_to_bundle")
+    bundles = pipeline.port("bundle_key_to_bundle", TEXT_KEY, json_codec(internal.bundle))
     instructions = pipeline.topic(FULFILMENT_BUNDLES)
     contained = pipeline.containment(STAGE, DLQ_ORDERS, "bundle_key_to_quarantine")
     retention = timedelta(days=pipeline.settings.bundle_retention_days)
     clock = PartitionClock()
-    register_sweep(pipeline, bundles, clock, bundle_rule(retention), STAGE)
+    register_sweep(pipeline, bundles.raw, clock, bundle_rule(retention), STAGE)
 
     async def join_request(message: Any) -> None:
         request = contained.decode(internal.fulfilment_requested, message)
         if not request.bundle_key:
             return
-        key = request.bundle_key.encode()
-        current = contained.stored(bundles, key, internal.bundle)
+        key = request.bundle_key
+        current = contained.stored(bundles, key)
         now = datetime.fromtimestamp(message.timestamp, UTC)
         if current is not None and bundle_ended(current, now, retention):
             current = None  # what the sweep would have deleted starts afresh
         bundle, bundled = join(current, request)
         if bundled is not None:
-            await instructions.send(key=key, value=internal.encode(bundled))
+            await instructions.send(key=key.encode(), value=internal.encode(bundled))
             metrics.count(STAGE, "bundled")
         if bundle != current:
-            bundles[key] = internal.encode(bundle)
+            bundles.put(key, bundle)
 
     @app.agent(pipeline.topic(FULFILMENT_BUNDLING), name="bundle_shipments")
     async def bundle_shipments(stream: Any) -> None:

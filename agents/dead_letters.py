@@ -27,14 +27,24 @@ from orderstream.codecs import internal
 from orderstream.codecs.deadletter import (
     QuarantinedState,
     dead_letter,
+    decode_quarantined,
     encode_dead_letter,
     encode_quarantined,
+)
+from orderstream.state.table import (
+    BYTES_KEY,
+    Codec,
+    QuarantinedKeyError,
+    StateUndecodableError,
+    Table,
 )
 from orderstream.streams.rejections import Rejected, RejectReason
 
 from .metrics import Metrics
 
 T = TypeVar("T")
+K = TypeVar("K")
+V = TypeVar("V")
 R = TypeVar("R")
 log = logging.getLogger(__name__)
 
@@ -46,6 +56,17 @@ STATE_KEY_HEADER = "orderstream-state-key"
 MAX_DETAIL = 500
 """A letter's detail is cut here: an exception's text is for a reader, not a payload copy."""
 
+__all__ = [  # the stored-value errors are the table port's; agents name them from here
+    "Containment",
+    "QuarantinedKeyError",
+    "StateUndecodableError",
+    "UnusableInputError",
+]
+
+QUARANTINE_KEYS = BYTES_KEY
+"""A `<key>_to_quarantine` table is keyed by the stored key it holds back."""
+QUARANTINED: Codec[QuarantinedState] = Codec(encode_quarantined, decode_quarantined)
+
 
 class UnusableInputError(Exception):
     """The input itself cannot be used; the letter carries the refusal."""
@@ -53,23 +74,6 @@ class UnusableInputError(Exception):
     def __init__(self, rejected: Rejected) -> None:
         super().__init__(rejected.describe())
         self.rejected = rejected
-
-
-class QuarantinedKeyError(Exception):
-    """The input is for a key whose stored value does not decode."""
-
-    def __init__(self, key: bytes, detail: str) -> None:
-        super().__init__(detail)
-        self.key = key
-        self.detail = detail
-
-
-class StateUndecodableError(QuarantinedKeyError):
-    """Found now: the key's stored value did not decode; it goes into quarantine."""
-
-    def __init__(self, key: bytes, stored: bytes, detail: str) -> None:
-        super().__init__(key, detail)
-        self.stored = stored
 
 
 def header(message: Any, name: str) -> bytes | None:
@@ -118,14 +122,19 @@ class Containment:
     """
 
     def __init__(
-        self, stage: str, metrics: Metrics, dlq: Any = None, quarantine: Any = None
+        self,
+        stage: str,
+        metrics: Metrics,
+        dlq: Any = None,
+        quarantine: Table[bytes, QuarantinedState] | None = None,
     ) -> None:
         self.stage = stage
         self.metrics = metrics
         self.dlq = dlq
         self.quarantine = quarantine
         if quarantine is not None:
-            metrics.quarantined.labels(stage=stage).set_function(lambda: len(quarantine))
+            kept = quarantine
+            metrics.quarantined.labels(stage=stage).set_function(lambda: len(kept))
 
     def decode(self, decoder: msgspec.json.Decoder[T], message: Any) -> T:
         """The record's value, decoded; `UnusableInputError` when it does not decode."""
@@ -134,28 +143,23 @@ class Containment:
         except internal.DecodeFailure as error:
             raise UnusableInputError(Rejected(RejectReason.UNDECODABLE, str(error))) from error
 
-    def stored(
-        self, table: Any, key: bytes, decoder: msgspec.json.Decoder[T], owner: bytes = b""
-    ) -> T | None:
-        """The value stored under `key`, decoded, or None when there is none.
+    def stored(self, table: Table[K, V], key: K, owner: bytes = b"") -> V | None:
+        """The value stored under `key`, or None when there is none.
 
-        `owner` (default `key`) is the key quarantined when the value does not decode; it
-        is refused at once when it is in quarantine already.
+        `owner` (default: `key` as stored) is the key quarantined when the value does not
+        decode; it is refused at once when it is in quarantine already.
         """
-        owner = owner or key
+        owner = owner or table.encode_key(key)
         if self.quarantine is not None and owner in self.quarantine:
             raise QuarantinedKeyError(
                 owner, "the key is in quarantine: its stored value did not decode"
             )
-        raw = table.get(key)
-        if raw is None:
-            return None
         try:
-            return decoder.decode(raw)
-        except internal.DecodeFailure as error:
-            raise StateUndecodableError(
-                owner, raw, f"stored value of {len(raw)} bytes: {error}"
-            ) from error
+            return table.get(key)
+        except StateUndecodableError as error:
+            if error.key == owner:
+                raise
+            raise StateUndecodableError(owner, error.stored, error.detail) from error.__cause__
 
     async def each(
         self,
@@ -221,7 +225,7 @@ class Containment:
             since=datetime.fromtimestamp(message.timestamp, UTC),
             position=position(message),
         )
-        self.quarantine[held.key] = encode_quarantined(entry)
+        self.quarantine.put(held.key, entry)
         log.error(
             "%s: a stored value does not decode; key quarantined at %s",
             self.stage,
@@ -234,6 +238,6 @@ class Containment:
             self.metrics.count(self.stage, "control_ignored")
             return
         if key in self.quarantine:
-            del self.quarantine[key]
+            self.quarantine.delete(key)
             self.metrics.count(self.stage, "quarantine_released")
             log.info("%s: quarantine released at %s", self.stage, position(message))

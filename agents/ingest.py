@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from orderstream.codecs import internal
 from orderstream.codecs.limits import admit
 from orderstream.codecs.sources import Source, normalize_payload
+from orderstream.state.table import TEXT_KEY, json_codec
 from orderstream.streams.dedupe import FirstSeen, Seen, check
 from orderstream.streams.inventory import StockFeedEvent, command_for
 from orderstream.streams.rejections import Rejected
@@ -29,7 +30,7 @@ from .retention_sweep import PartitionClock, register_sweep
 from .topics import DLQ_INGEST, INVENTORY_COMMANDS, ORDERS_EVENTS, source_of
 
 if TYPE_CHECKING:
-    from .pipeline import Pipeline
+    from .wiring import Pipeline
 
 STAGE = "ingest"
 
@@ -41,11 +42,13 @@ def register(pipeline: Pipeline) -> None:
     inventory_commands = pipeline.topic(INVENTORY_COMMANDS)
     contained = pipeline.containment(STAGE, DLQ_INGEST, "idempotency_key_to_quarantine")
     prefix = names.prefix
-    first_seen = pipeline.table("idempotency_key_to_first_seen")
+    first_seen = pipeline.port(
+        "idempotency_key_to_first_seen", TEXT_KEY, json_codec(internal.first_seen)
+    )
     retention = pipeline.dedupe_retention
     max_lines = pipeline.settings.max_order_lines
     clock = PartitionClock()
-    register_sweep(pipeline, first_seen, clock, first_seen_rule(retention, prefix), STAGE)
+    register_sweep(pipeline, first_seen.raw, clock, first_seen_rule(retention, prefix), STAGE)
 
     async def normalize(message: Any) -> None:
         source = source_of(message.topic, prefix)
@@ -58,8 +61,8 @@ def register(pipeline: Pipeline) -> None:
             outcome = admit(outcome, max_lines)
         if isinstance(outcome, Rejected):
             raise UnusableInputError(outcome)
-        key = outcome.idempotency_key.encode()
-        earlier = contained.stored(first_seen, key, internal.first_seen)
+        key = outcome.idempotency_key
+        earlier = contained.stored(first_seen, key)
         now = datetime.fromtimestamp(message.timestamp, UTC)
         at = position(message)
         seen = check(earlier, now, at, retention[source])
@@ -80,8 +83,10 @@ def register(pipeline: Pipeline) -> None:
                 timestamp=message.timestamp,
             )
         # A replay writes the row again: it may be in this RocksDB only (see orders.py).
-        row = FirstSeen(now, at) if seen is Seen.NEW or earlier is None else earlier
-        first_seen[key] = internal.encode(row)
+        if seen is Seen.NEW or earlier is None:
+            first_seen.put(key, FirstSeen(now, at))
+        else:
+            first_seen.put_again(key, earlier)
         metrics.count(STAGE, "normalized")
 
     @app.agent(raw, name="normalize_raw_events")

@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from orderstream.codecs import internal
+from orderstream.state.table import TEXT_KEY, Codec, json_codec
 from orderstream.streams.inventory import refused_unreadable, step
 from orderstream.streams.ledger import Reserve, SkuLedger, Verdict
 from orderstream.streams.ledger_rows import StoredRow, in_head, row_id, spill, with_row
@@ -28,37 +29,52 @@ from .retention_sweep import PartitionClock, register_sweep
 from .topics import DLQ_INVENTORY, INVENTORY_AVAILABILITY, INVENTORY_COMMANDS, INVENTORY_REPLIES
 
 if TYPE_CHECKING:
-    from .pipeline import Pipeline
+    from .wiring import Pipeline
 
 STAGE = "inventory"
 ROW_SEPARATOR = b"\x00"
 """Between the SKU and a spilled row's id in a `sku_to_ledger` key (neither holds a NUL)."""
 
 
+def _row_key(key: tuple[str, str]) -> bytes:
+    sku, rid = key
+    return sku.encode() + ROW_SEPARATOR + rid.encode()
+
+
+def _row_of(stored: bytes) -> tuple[str, str]:
+    sku, rid = stored.split(ROW_SEPARATOR, 1)
+    return sku.decode(), rid.decode()
+
+
+ROW_KEYS: Codec[tuple[str, str]] = Codec(_row_key, _row_of, (ValueError, UnicodeDecodeError))
+"""A spilled row's key in `sku_to_ledger`: (SKU, row id)."""
+
+
 def register(pipeline: Pipeline) -> None:
     app, metrics = pipeline.app, pipeline.metrics
     retention = timedelta(hours=pipeline.settings.ledger_marker_retention_hours)
     head_rows = pipeline.settings.ledger_head_rows
-    ledgers = pipeline.table("sku_to_ledger")
+    heads = pipeline.port("sku_to_ledger", TEXT_KEY, json_codec(internal.sku_ledger))
+    rows = pipeline.port("sku_to_ledger", ROW_KEYS, json_codec(internal.ledger_row))
     replies = pipeline.topic(INVENTORY_REPLIES)
     availability = pipeline.topic(INVENTORY_AVAILABILITY)
     contained = pipeline.containment(STAGE, DLQ_INVENTORY, "sku_to_quarantine")
     max_wait = timedelta(days=pipeline.settings.order_max_open_days)
     clock = PartitionClock()
-    register_sweep(pipeline, ledgers, clock, ledger_rule(retention, ROW_SEPARATOR), STAGE)
+    register_sweep(pipeline, heads.raw, clock, ledger_rule(retention, ROW_SEPARATOR), STAGE)
 
     async def apply(message: Any) -> None:
         command = contained.decode(internal.inventory_command, message)
-        key = command.sku.encode()
+        sku = command.sku
+        key = sku.encode()
         at = message.timestamp  # the answers' time: the order agent's clock stays the channel's
         try:
-            head = contained.stored(ledgers, key, internal.sku_ledger) or SkuLedger(command.sku)
+            head = contained.stored(heads, sku) or SkuLedger(sku)
             head = prune_waits(head, command.issued_at, max_wait)
             ledger, read_back = head, {}
             rid = row_id(command)
             if rid is not None and not in_head(head, rid):
-                row_key = key + ROW_SEPARATOR + rid.encode()
-                row = contained.stored(ledgers, row_key, internal.ledger_row, owner=key)
+                row = contained.stored(rows, (sku, rid), owner=key)
                 if row is not None:
                     read_back = {rid: row.row}
                     ledger = with_row(head, rid, row.row)
@@ -82,18 +98,18 @@ def register(pipeline: Pipeline) -> None:
             await replies.send(
                 key=arrived.key.encode(), value=internal.encode(arrived), timestamp=at
             )
-        next_head, rows = spill(result.ledger, read_back, head, head_rows)
-        for spilled, row in rows.items():  # before the head: see streams.ledger_rows
-            ledgers[key + ROW_SEPARATOR + spilled.encode()] = internal.encode(StoredRow.of(row))
-        if next_head != head or result.outcome.verdict is Verdict.DUPLICATE:
+        next_head, spilled = spill(result.ledger, read_back, head, head_rows)
+        # The spilled rows before the head: see streams.ledger_rows.
+        rows.put_many({(sku, rid): StoredRow.of(row) for rid, row in spilled.items()})
+        if next_head != head:
+            heads.put(sku, next_head)
+        elif result.outcome.verdict is Verdict.DUPLICATE:
             # A replayed command's effect may be in this worker's RocksDB only (a
             # SIGKILL after the local write lost the changelog record): write it again.
-            ledgers[key] = internal.encode(next_head)
+            heads.put_again(sku, next_head)
         for rid in read_back:  # after the head: a row it holds again, or one pruned, ends
-            row_key = key + ROW_SEPARATOR + rid.encode()
-            ended = in_head(next_head, rid) or not in_head(result.ledger, rid)
-            if ended and row_key in ledgers:  # the sweep may have taken it meanwhile
-                del ledgers[row_key]
+            if in_head(next_head, rid) or not in_head(result.ledger, rid):
+                rows.delete((sku, rid))  # nothing when the sweep took it meanwhile
         metrics.count(STAGE, result.outcome.verdict.value)
 
     @app.agent(pipeline.topic(INVENTORY_COMMANDS), name="apply_inventory_commands")

@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from orderstream.codecs import internal
 from orderstream.codecs.limits import fits
+from orderstream.state.table import TEXT_KEY, Codec, Table, json_codec
 from orderstream.streams.ledger import AwaitStock, Commit, Release, Reserve
 from orderstream.streams.order_messages import FulfilmentRequested, StatusChanged
-from orderstream.streams.order_process import Context, decide, order_id_of
+from orderstream.streams.order_process import Context, Decision, decide, order_id_of
 from orderstream.streams.order_state import OrderState, Output
 from orderstream.streams.rejections import Rejected, RejectReason
 
@@ -40,7 +41,7 @@ from .topics import (
 )
 
 if TYPE_CHECKING:
-    from .pipeline import Pipeline
+    from .wiring import Pipeline
 
 STAGE = "orders"
 BATCH_IDLE_S = 0.05
@@ -64,9 +65,28 @@ def encoded_state(state: OrderState) -> bytes:
     return value
 
 
+def write_next(
+    states: Table[str, OrderState], order_id: str, state: OrderState, decision: Decision
+) -> None:
+    """The decision's next state into the table when it changed, or again on a replay.
+
+    A replay's state may exist only in this worker's RocksDB: a SIGKILL after the local
+    write and before the changelog record left loses the record, not the row. Written
+    again, it reaches the changelog before the outbox is re-sent.
+    """
+    if decision.state is not state:
+        states.put(order_id, decision.state)
+    elif decision.verdict == "replay":
+        states.put_again(order_id, decision.state)
+
+
+ORDER_STATES: Codec[OrderState] = json_codec(internal.order_state, encoded_state)
+"""`order_id_to_state` values: a state too big to be one is refused before any write."""
+
+
 def register(pipeline: Pipeline) -> None:
     app, metrics, settings = pipeline.app, pipeline.metrics, pipeline.settings
-    states = pipeline.table("order_id_to_state")
+    states = pipeline.port("order_id_to_state", TEXT_KEY, ORDER_STATES)
     inputs = app.topic(
         pipeline.names.name(ORDERS_EVENTS),
         pipeline.names.name(INVENTORY_REPLIES),
@@ -82,7 +102,7 @@ def register(pipeline: Pipeline) -> None:
     lifetime = order_lifetime(settings, pipeline.dedupe_retention)
     clock = PartitionClock()
     register_sweep(
-        pipeline, states, clock, order_rule(lifetime, pipeline.topic(ORDERS_EVENTS)), STAGE
+        pipeline, states.raw, clock, order_rule(lifetime, pipeline.topic(ORDERS_EVENTS)), STAGE
     )
 
     async def publish(output: Output, cause: Any) -> None:
@@ -111,8 +131,7 @@ def register(pipeline: Pipeline) -> None:
         for the batch to publish once the state is on the broker."""
         inbound = contained.decode(internal.order_inbound, message)
         order_id = order_id_of(inbound)
-        key = order_id.encode()
-        state = contained.stored(states, key, internal.order_state) or OrderState(order_id)
+        state = contained.stored(states, order_id) or OrderState(order_id)
         context = Context(
             now=datetime.fromtimestamp(message.timestamp, UTC),
             rules=pipeline.rules,
@@ -131,11 +150,7 @@ def register(pipeline: Pipeline) -> None:
         if decision.verdict == "too_many_inputs":
             detail = f"{lifetime.max_seen} live inputs already (ORDERSTREAM_ORDER_MAX_INPUTS)"
             raise UnusableInputError(Rejected(RejectReason.TOO_MANY_INPUTS, detail))
-        # A replay's state may exist only in this worker's RocksDB: a SIGKILL after the
-        # local write and before the changelog record left loses the record, not the row.
-        # Written again, it reaches the changelog before the outbox is re-sent.
-        if decision.state is not state or decision.verdict == "replay":
-            states[key] = encoded_state(decision.state)
+        write_next(states, order_id, state, decision)
         # The outputs wait for the batch's flush: the state, with them in its outbox, is on
         # the broker before any of them is published. A decision reads the planning replica,
         # which a restart rebuilds: decided again after a crash, it could differ from what

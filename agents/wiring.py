@@ -1,0 +1,78 @@
+"""What the flows share: the `Pipeline` the composition root builds and hands to each flow.
+
+The flows (ingest, inventory, orders, bundling) import this module; `pipeline` imports
+them and this module: the dependency points one way, from the root to the flows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, TypeVar
+
+import faust
+
+from orderstream.state.faust_table import FaustTable
+from orderstream.state.table import Codec
+from orderstream.streams.routing import RuleSet
+
+from .dead_letters import QUARANTINE_KEYS, QUARANTINED, Containment
+from .metrics import Metrics
+from .replica import AtpReplica
+from .settings import Settings
+from .topics import TopicNames, changelog_configs
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+@dataclass
+class Pipeline:
+    """Everything the agents share; built once by `pipeline.build_pipeline`."""
+
+    app: faust.App
+    settings: Settings
+    rules: RuleSet
+    metrics: Metrics
+    replica: AtpReplica
+    names: TopicNames
+    served: frozenset[str] = frozenset()
+    bundle_secret: bytes = b""
+    """Keys the bundle keys (`ORDERSTREAM_BUNDLE_KEY_SECRET`)."""
+    dedupe_retention: dict[str, timedelta] = field(default_factory=dict)
+    """Per source: how long an idempotency key is remembered."""
+    topics: dict[str, Any] = field(default_factory=dict)
+    tables: dict[str, Any] = field(default_factory=dict)
+
+    def topic(self, base: str) -> Any:
+        """The Faust topic for a base name (prefix applied), created on first use."""
+        if base not in self.topics:
+            self.topics[base] = self.app.topic(
+                self.names.name(base), key_type=bytes, value_type=bytes
+            )
+        return self.topics[base]
+
+    def table(self, name: str) -> Any:
+        """A RocksDB-backed Faust table of raw bytes, partitioned like the topics, created
+        on first use; its changelog topic is created with the flow's record size
+        (`topics.changelog_configs`)."""
+        if name not in self.tables:
+            self.tables[name] = self.app.Table(
+                name,
+                key_type=bytes,
+                value_type=bytes,
+                partitions=self.settings.topic_partitions,
+                extra_topic_configs=changelog_configs(),
+            )
+        return self.tables[name]
+
+    def port(self, name: str, keys: Codec[K], values: Codec[V]) -> FaustTable[K, V]:
+        """Table `name` behind the typed port; several ports may share one table (a
+        ledger's head and its spilled rows)."""
+        return FaustTable(self.table(name), keys, values)
+
+    def containment(self, stage: str, dlq: str, quarantine: str) -> Containment:
+        """The stage's containment: letters to `dlq`, undecodable keys in table `quarantine`
+        (`<key>_to_quarantine`, written only by the stage's agent, like its state table)."""
+        held = self.port(quarantine, QUARANTINE_KEYS, QUARANTINED)
+        return Containment(stage, self.metrics, self.topic(dlq), held)

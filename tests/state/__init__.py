@@ -1,0 +1,1 @@
+"""Contract tests every state port implementation passes."""
