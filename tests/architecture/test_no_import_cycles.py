@@ -21,20 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 # Cycles that are known and being worked on, each as the set of children that form it.
-ALLOWED: frozenset[frozenset[str]] = frozenset(
-    {
-        # being removed: the pipeline wires the flows, and the flows reach back into it
-        frozenset(
-            {
-                "orderstream.agents.pipeline",
-                "orderstream.agents.bundling",
-                "orderstream.agents.ingest",
-                "orderstream.agents.inventory",
-                "orderstream.agents.orders",
-            }
-        ),
-    }
-)
+ALLOWED: frozenset[frozenset[str]] = frozenset()
 
 _DUMP = """
 import json, grimp

@@ -36,8 +36,11 @@ UNREADABLE = b'{"sku": "%s", "locations": 7}'
 
 def quarantined(worker: Worker) -> float:
     url = f"http://127.0.0.1:{worker.web_port}/metrics"
-    with urllib.request.urlopen(url, timeout=5) as answer:
-        text = answer.read().decode()
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            text = answer.read().decode()
+    except OSError:  # a restarted worker's web port is not listening yet: ask again
+        return -1.0
     found = re.search(r'orderstream_quarantined_keys\{stage="inventory"\} (\S+)', text)
     return float(found.group(1)) if found else -1.0
 
