@@ -12,13 +12,19 @@ written (the input becomes an `order_too_large` dead letter, the stored value st
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from orderstream.streams.events import CanonicalEvent, OrderPlaced, OrderUpdated
 from orderstream.streams.ledger import Reserve
 from orderstream.streams.model import Order, OrderLine
 from orderstream.streams.order_messages import LineQty
-from orderstream.streams.order_state import LineState, OrderState, Reservation, Seen, stored_order
+from orderstream.streams.order_state import (
+    AppliedInput,
+    LineReservation,
+    LineState,
+    OrderState,
+    stored_order,
+)
 from orderstream.streams.rejections import Rejected, RejectReason
 
 from .internal import encode
@@ -39,6 +45,7 @@ pass a hundred; every line is copied several times into the order's state."""
 _PLACEHOLDER = "x" * 64
 """Stands for what planning fills in (a node, carrier or bundle key) at its usual length."""
 _AT = datetime(2000, 1, 1, tzinfo=UTC)
+_DAY = date(2000, 1, 1)
 
 
 def admit(event: CanonicalEvent, max_lines: int) -> CanonicalEvent | Rejected:
@@ -70,7 +77,7 @@ def state_bound(order: Order) -> int:
 
 def _line_bound(oms_order_id: str, line: OrderLine) -> int:
     rid = f"{oms_order_id}|1|{line.line_id}|0"
-    reservation = Reservation(
+    reservation = LineReservation(
         line_id=line.line_id,
         sku=line.sku,
         node=_PLACEHOLDER,
@@ -78,8 +85,8 @@ def _line_bound(oms_order_id: str, line: OrderLine) -> int:
         attempt=1,
         state=LineState.COMMITTED,
         carrier=_PLACEHOLDER,
-        ship_date="2000-01-01",
-        eta="2000-01-01",
+        ship_date=_DAY,
+        eta=_DAY,
         bundle_key=_PLACEHOLDER,
         shipment_id=f"{oms_order_id}/1",
     )
@@ -94,7 +101,7 @@ def _line_bound(oms_order_id: str, line: OrderLine) -> int:
         expires_at=_AT,
     )
     listed = len(encode(LineQty(line.line_id, line.sku, line.qty)))
-    marker = len(encode({f"answer:{rid}": Seen(_AT, "inventory", _PLACEHOLDER)}))
+    marker = len(encode({f"answer:{rid}": AppliedInput(_AT, "inventory", _PLACEHOLDER)}))
     keyed = len(encode({rid: reservation}))
     return keyed + len(encode(reserve)) + 2 * listed + marker
 

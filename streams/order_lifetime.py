@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 
 import msgspec
 
-from .order_state import OrderState, Seen
+from .order_state import AppliedInput, OrderState
 from .status import OrderStatus
 
 FINAL = frozenset({OrderStatus.DELIVERED, OrderStatus.CANCELLED})
@@ -68,11 +68,11 @@ class OrderLifetime:
 
 
 def live_seen(
-    seen: Mapping[str, Seen],
+    seen: Mapping[str, AppliedInput],
     now: datetime,
     windows: Mapping[str, timedelta],
     default: timedelta = DEFAULT_WINDOW,
-) -> dict[str, Seen]:
+) -> dict[str, AppliedInput]:
     """The keys still inside their own source's dedupe window at `now`."""
     return {k: v for k, v in seen.items() if now - v.at <= windows.get(v.source, default)}
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import msgspec
 
@@ -51,12 +51,12 @@ from .order_lifetime import (
 )
 from .order_messages import AllocatedShipment, FulfilmentRequested, LineQty, StatusChanged
 from .order_state import (
+    AppliedInput,
     EarlyCancel,
+    LineReservation,
     LineState,
     OrderState,
     Output,
-    Reservation,
-    Seen,
     stored_order,
 )
 from .plan_types import Atp, Explanation
@@ -189,7 +189,7 @@ def _refused(state: OrderState, key: str, context: Context) -> Decision | None:
     return None
 
 
-def _live(state: OrderState, context: Context) -> dict[str, Seen]:
+def _live(state: OrderState, context: Context) -> dict[str, AppliedInput]:
     return live_seen(state.seen, context.now, context.retention, context.default_retention)
 
 
@@ -263,7 +263,7 @@ class _Work:
 
     def finish(self, key: str, source: str) -> Decision:
         seen = _live(self.state, self.ctx)  # each key kept for its own source's window
-        seen[key] = Seen(self.ctx.now, source, self.ctx.position)
+        seen[key] = AppliedInput(self.ctx.now, source, self.ctx.position)
         outbox = _unanswered(self.state.outbox, self.reservations)
         if self.outputs:
             outbox[key] = tuple(self.outputs)
@@ -392,15 +392,15 @@ class _Work:
                 part = parts.get(planned.line_id, 0)
                 parts[planned.line_id] = part + 1
                 rid = f"{self.oms_order_id}|{self.attempt}|{planned.line_id}|{part}"
-                self.reservations[rid] = Reservation(
+                self.reservations[rid] = LineReservation(
                     line_id=planned.line_id,
                     sku=planned.sku,
                     node=shipment.node,
                     qty=planned.qty,
                     attempt=self.attempt,
                     carrier=shipment.carrier,
-                    ship_date=shipment.ship_date.isoformat(),
-                    eta=shipment.eta.isoformat(),
+                    ship_date=shipment.ship_date,
+                    eta=shipment.eta,
                     bundle_key=shipment.bundle_key,
                 )
                 self.outputs.append(
@@ -540,9 +540,11 @@ class _Work:
                 )
             )
 
-    def make_shipments(self, granted: Iterable[tuple[str, Reservation]]) -> list[AllocatedShipment]:
+    def make_shipments(
+        self, granted: Iterable[tuple[str, LineReservation]]
+    ) -> list[AllocatedShipment]:
         assert self.order is not None
-        by_node: dict[str, list[tuple[str, Reservation]]] = {}
+        by_node: dict[str, list[tuple[str, LineReservation]]] = {}
         for rid, r in granted:
             by_node.setdefault(r.node, []).append((rid, r))
         shipments: list[AllocatedShipment] = []
@@ -559,8 +561,8 @@ class _Work:
                 node=node,
                 lines=lines,
                 carrier=first.carrier,
-                ship_date=_date(first.ship_date),
-                eta=_date(first.eta),
+                ship_date=first.ship_date,
+                eta=first.eta,
                 bundle_key=first.bundle_key,
             )
             shipments.append(shipment)
@@ -692,7 +694,7 @@ class _Work:
             if last or isinstance(transition_order(self.status, target), Moved):
                 self.move(target)
 
-    def reject(self, event: ShipmentUpdated, members: list[tuple[str, Reservation]]) -> None:
+    def reject(self, event: ShipmentUpdated, members: list[tuple[str, LineReservation]]) -> None:
         del self.shipments[event.shipment_id]
         lines = []
         atp = {sku: dict(nodes) for sku, nodes in self.ctx.atp.items()}
@@ -719,7 +721,7 @@ class _Work:
 
 
 def _unanswered(
-    outbox: Mapping[str, tuple[Output, ...]], reservations: Mapping[str, Reservation]
+    outbox: Mapping[str, tuple[Output, ...]], reservations: Mapping[str, LineReservation]
 ) -> dict[str, tuple[Output, ...]]:
     """The outbox less the reserve commands the ledger has answered: an answer proves its
     command arrived, so a replay need not send it again. (A 240-line order kept 240 reserve
@@ -736,9 +738,5 @@ def _unanswered(
     return kept
 
 
-def _pending(reservation: Reservation | None) -> bool:
+def _pending(reservation: LineReservation | None) -> bool:
     return reservation is not None and reservation.state is LineState.PENDING
-
-
-def _date(text: str) -> date | None:
-    return date.fromisoformat(text) if text else None

@@ -11,7 +11,7 @@ phone (`stored_order`); the full order stays on `orders.events` and in the store
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 import msgspec
 
@@ -31,7 +31,7 @@ class LineState(enum.StrEnum):
     COMMITTED = "committed"
 
 
-class Reservation(msgspec.Struct, frozen=True, omit_defaults=True):
+class LineReservation(msgspec.Struct, frozen=True, omit_defaults=True):
     """Units of one line asked of one node in one planning attempt."""
 
     line_id: str
@@ -41,13 +41,13 @@ class Reservation(msgspec.Struct, frozen=True, omit_defaults=True):
     attempt: int
     state: LineState = LineState.PENDING
     carrier: str = ""
-    ship_date: str = ""
-    eta: str = ""
+    ship_date: date | None = None  # encoded as an ISO date, as it always was
+    eta: date | None = None
     bundle_key: str = ""
     shipment_id: str = ""
 
 
-class Seen(msgspec.Struct, frozen=True, array_like=True):
+class AppliedInput(msgspec.Struct, frozen=True, array_like=True):
     """An applied input: when, from which source, and at which record position it came."""
 
     at: datetime
@@ -75,7 +75,7 @@ class OrderState(msgspec.Struct, frozen=True, omit_defaults=True):
     seq: int = 0
     hold: Hold | None = None
     attempt: int = 0
-    reservations: dict[str, Reservation] = {}
+    reservations: dict[str, LineReservation] = {}
     backordered: tuple[LineQty, ...] = ()  # units waiting for stock
     held: tuple[LineQty, ...] = ()  # units waiting for a person
     external: tuple[LineQty, ...] = ()  # units the marketplace or a till hands over
@@ -84,7 +84,7 @@ class OrderState(msgspec.Struct, frozen=True, omit_defaults=True):
     cancelled_lines: tuple[str, ...] = ()
     early_payment: str = ""  # a payment state that arrived before the order
     early_cancel: EarlyCancel | None = None
-    seen: dict[str, Seen] = {}
+    seen: dict[str, AppliedInput] = {}
     outbox: dict[str, tuple[Output, ...]] = {}
     # Lifetime (streams/order_lifetime.py): placed at, taken off the floor as stale at,
     # reduced to a tombstone at.

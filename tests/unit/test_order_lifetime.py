@@ -12,7 +12,7 @@ from orderstream.streams.events import OrderCancelled, OrderPlaced, PaymentUpdat
 from orderstream.streams.ledger import Release
 from orderstream.streams.model import PaymentState
 from orderstream.streams.order_lifetime import OrderLifetime, OrderTimedOut, age, is_stale
-from orderstream.streams.order_state import OrderState, Seen
+from orderstream.streams.order_state import AppliedInput, OrderState
 from orderstream.streams.status import OrderStatus
 from orderstream.streams.validation import HoldReason
 from tests.unit.feeds import FIXTURES
@@ -150,7 +150,7 @@ def test_a_full_dedupe_set_refuses_the_next_input_instead_of_forgetting_a_live_k
     order_id = placed.order.oms_order_id
     run.send([placed])
     state = run.orders[order_id]
-    live = {f"payment:{n}": Seen(NOW, "payment", f"p:{n}") for n in range(16)}
+    live = {f"payment:{n}": AppliedInput(NOW, "payment", f"p:{n}") for n in range(16)}
     full = msgspec.structs.replace(state, seen=live)
     run.orders[order_id] = full
     run.send([PaymentUpdated("payment:new", "payment", NOW, order_id, PaymentState.PAID)])
