@@ -22,7 +22,13 @@ from orderstream.codecs.limits import fits
 from orderstream.state.table import TEXT_KEY, Codec, Table, json_codec
 from orderstream.streams.ledger import AwaitStock, Commit, Release, Reserve
 from orderstream.streams.order_messages import FulfilmentRequested, StatusChanged
-from orderstream.streams.order_process import Context, Decision, decide, order_id_of
+from orderstream.streams.order_process import (
+    OrderContext,
+    OrderDecision,
+    OrderVerdict,
+    decide,
+    order_id_of,
+)
 from orderstream.streams.order_state import OrderState, Output
 from orderstream.streams.rejections import Rejected, RejectReason
 
@@ -66,7 +72,7 @@ def encoded_state(state: OrderState) -> bytes:
 
 
 def write_next(
-    states: Table[str, OrderState], order_id: str, state: OrderState, decision: Decision
+    states: Table[str, OrderState], order_id: str, state: OrderState, decision: OrderDecision
 ) -> None:
     """The decision's next state into the table when it changed, or again on a replay.
 
@@ -76,7 +82,7 @@ def write_next(
     """
     if decision.state is not state:
         states.put(order_id, decision.state)
-    elif decision.verdict == "replay":
+    elif decision.verdict is OrderVerdict.REPLAY:
         states.put_again(order_id, decision.state)
 
 
@@ -132,7 +138,7 @@ def register(pipeline: Pipeline) -> None:
         inbound = contained.decode(internal.order_inbound, message)
         order_id = order_id_of(inbound)
         state = contained.stored(states, order_id) or OrderState(order_id)
-        context = Context(
+        context = OrderContext(
             now=datetime.fromtimestamp(message.timestamp, UTC),
             rules=pipeline.rules,
             atp=pipeline.replica.snapshot(),
@@ -146,8 +152,8 @@ def register(pipeline: Pipeline) -> None:
         started = time.perf_counter()
         decision = decide(state, inbound, context)
         metrics.decide_seconds.labels(stage=STAGE).observe(time.perf_counter() - started)
-        metrics.count(STAGE, decision.verdict)
-        if decision.verdict == "too_many_inputs":
+        metrics.count(STAGE, decision.verdict.value)
+        if decision.verdict is OrderVerdict.TOO_MANY_INPUTS:
             detail = f"{lifetime.max_seen} live inputs already (ORDERSTREAM_ORDER_MAX_INPUTS)"
             raise UnusableInputError(Rejected(RejectReason.TOO_MANY_INPUTS, detail))
         write_next(states, order_id, state, decision)

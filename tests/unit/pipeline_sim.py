@@ -29,7 +29,14 @@ from orderstream.streams.ledger import (
 )
 from orderstream.streams.order_lifetime import OrderLifetime
 from orderstream.streams.order_messages import FulfilmentRequested, StatusChanged
-from orderstream.streams.order_process import Context, Decision, OrderInput, decide, order_id_of
+from orderstream.streams.order_process import (
+    OrderContext,
+    OrderDecision,
+    OrderInput,
+    OrderVerdict,
+    decide,
+    order_id_of,
+)
 from orderstream.streams.order_state import OrderState
 from orderstream.streams.rejections import Rejected
 from orderstream.streams.routing import RuleSet
@@ -62,7 +69,7 @@ class Simulation:
     duplicates: int = 0
     replays: int = 0
     delivered: int = 0
-    on_decision: Callable[[Decision], None] = lambda decision: None
+    on_decision: Callable[[OrderDecision], None] = lambda decision: None
     lifetime: OrderLifetime | None = None
     """Order rows age as in the worker (None: they never do)."""
     windows: dict[str, timedelta] = field(default_factory=dict)
@@ -109,7 +116,7 @@ class Simulation:
         """
         queue: deque[OrderInput] = deque(messages)
         frozen = self.atp()
-        context = Context(
+        context = OrderContext(
             now=self.now,
             rules=self.rules,
             atp={},
@@ -131,9 +138,9 @@ class Simulation:
             decision = decide(state, message, _with_atp(context, replica, position))
             self.on_decision(decision)
             self.orders[order_id] = decision.state
-            if decision.verdict == "duplicate":
+            if decision.verdict is OrderVerdict.DUPLICATE:
                 self.duplicates += 1
-            if decision.verdict == "replay":
+            if decision.verdict is OrderVerdict.REPLAY:
                 self.replays += 1
             for output in decision.outputs:
                 if isinstance(output, StatusChanged):
@@ -144,8 +151,8 @@ class Simulation:
                     queue.extend(self.inventory(output))
 
 
-def _with_atp(context: Context, atp: dict[str, dict[str, int]], position: str) -> Context:
-    return Context(
+def _with_atp(context: OrderContext, atp: dict[str, dict[str, int]], position: str) -> OrderContext:
+    return OrderContext(
         now=context.now,
         rules=context.rules,
         atp=atp,

@@ -19,7 +19,7 @@ from orderstream.streams.events import (
 from orderstream.streams.inventory import ReservationAnswered, refused_unreadable
 from orderstream.streams.ledger import AwaitStock, Commit, Release, Reserve
 from orderstream.streams.model import Address, PaymentState, Risk
-from orderstream.streams.order_process import Context, decide
+from orderstream.streams.order_process import OrderContext, decide
 from orderstream.streams.order_state import LineState, OrderState
 from orderstream.streams.plan_types import Atp
 from orderstream.streams.routing import BackorderPolicy, ShortageAction
@@ -49,9 +49,9 @@ def statuses(sim: Simulation, order_id: str) -> list[OrderStatus]:
 STOCKED = {"JKT_WOOL_NAVY_M": {"WH-DUS": 4}, "SCARF_MERINO_GRY": {"WH-DUS": 12, "WH-AMS": 30}}
 
 
-def order_context(atp: Atp, position: str = "") -> Context:
+def order_context(atp: Atp, position: str = "") -> OrderContext:
     """The order agent's context at NOW with the sample rules, as the worker builds it."""
-    return Context(
+    return OrderContext(
         now=NOW,
         rules=RULES,
         atp=atp,
@@ -377,7 +377,7 @@ def test_a_till_sale_is_allocated_at_its_store_without_touching_the_ledger() -> 
 def test_a_granted_answer_for_an_unknown_reservation_is_released() -> None:
     order_id = "shopify:1"
     answer = ReservationAnswered("shopify:1|1|9|0", order_id, "9", "SKU", "WH-AMS", 2, True)
-    context = Context(now=NOW, rules=RULES, atp={}, served=served_countries(RULES))
+    context = OrderContext(now=NOW, rules=RULES, atp={}, served=served_countries(RULES))
     decision = decide(OrderState(oms_order_id=order_id), answer, context)
     assert [type(o) for o in decision.outputs] == [Release]
 

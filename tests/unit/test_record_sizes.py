@@ -23,7 +23,7 @@ from orderstream.codecs.limits import (
 )
 from orderstream.codecs.sources import MAX_PAYLOAD_BYTES, Source, normalize_payload
 from orderstream.streams.events import CanonicalEvent, OrderPlaced
-from orderstream.streams.order_process import Decision
+from orderstream.streams.order_process import OrderDecision
 from orderstream.streams.order_state import OrderState
 from orderstream.streams.rejections import Rejected, RejectReason
 from orderstream.streams.status import OrderStatus
@@ -48,7 +48,7 @@ def test_a_240_line_order_of_498_kb_is_allocated_with_every_state_far_below_the_
     sim = Simulation(sample_rules(), NOW)
     for sku in skus:
         sim.stock(sku, "WH-AMS", 5)
-    decisions: list[Decision] = []
+    decisions: list[OrderDecision] = []
     sim.on_decision = decisions.append
     sim.send([placed])
 
