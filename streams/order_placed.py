@@ -26,9 +26,9 @@ def order_arrived(step: Step, order: Order, context: OrderContext) -> Step:
     """Decide an `OrderPlaced` or `OrderUpdated`."""
     order = stored_order(order)
     state = step.state
-    if state.early_payment:
-        order = msgspec.structs.replace(order, payment_state=PaymentState(state.early_payment))
-        step = step.changed(early_payment="")
+    if state.early_payment is not None:
+        order = msgspec.structs.replace(order, payment_state=state.early_payment)
+        step = step.changed(early_payment=None)
     if state.order is None:
         return _placed(step.changed(order=order), order, context)
     if state.status not in (_S.PLACED, _S.ON_HOLD) or (state.hold and state.hold.hard_stop):
@@ -55,7 +55,7 @@ def payment_updated(step: Step, payment_state: PaymentState, context: OrderConte
     """Decide a `PaymentUpdated`; before its order, the state waits for the order."""
     order = step.state.order
     if order is None:
-        return step.changed(early_payment=payment_state.value)
+        return step.changed(early_payment=payment_state)
     order = msgspec.structs.replace(order, payment_state=payment_state)
     step = step.changed(order=order)
     hold = step.state.hold

@@ -16,7 +16,7 @@ from datetime import date, datetime
 import msgspec
 
 from .ledger import AwaitStock, Commit, Release, Reserve
-from .model import Customer, Order
+from .model import Customer, Order, PaymentState
 from .order_messages import FulfilmentRequested, LineQty, StatusChanged
 from .plan_types import Explanation
 from .status import OrderStatus
@@ -82,7 +82,7 @@ class OrderState(msgspec.Struct, frozen=True, omit_defaults=True):
     explanation: Explanation | None = None
     shipments: dict[str, str] = {}  # shipment id -> its last fulfilment status
     cancelled_lines: tuple[str, ...] = ()
-    early_payment: str = ""  # a payment state that arrived before the order
+    early_payment: PaymentState | None = None  # a payment state that came before the order
     early_cancel: EarlyCancel | None = None
     seen: dict[str, AppliedInput] = {}
     outbox: dict[str, tuple[Output, ...]] = {}
@@ -94,9 +94,7 @@ class OrderState(msgspec.Struct, frozen=True, omit_defaults=True):
 
 
 def stored_order(order: Order) -> Order:
-    """`order` as the state keeps it: what routing, validation and the outputs read, no more.
-
-    A 240-line order with long product titles kept 300 KB of text no decision uses."""
+    """`order` as the state keeps it: what routing, validation and the outputs read, no more."""
     customer = order.customer
     return msgspec.structs.replace(
         order,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from orderstream.codecs import internal
+from orderstream.streams.model import PaymentState
 from orderstream.streams.order_state import AppliedInput, LineReservation, LineState, OrderState
 
 # A value as the order agent wrote it when reservation dates were strings.
@@ -44,3 +45,11 @@ def test_a_new_state_encodes_its_dates_as_iso_strings() -> None:
         b'"node":"WH-AMS","qty":1,"attempt":1,"state":"granted","ship_date":"2026-11-27"}},'
         b'"seen":{"k":["2026-11-27T09:15:00Z","shopify",""]}}'
     )
+
+
+def test_a_payment_state_kept_before_its_order_reads_and_writes_as_before() -> None:
+    stored = b'{"oms_order_id":"shopify:1","early_payment":"paid"}'
+    state = internal.order_state.decode(stored)
+    assert state.early_payment is PaymentState.PAID
+    assert internal.encode(state) == stored
+    assert internal.encode(OrderState("shopify:1")) == b'{"oms_order_id":"shopify:1"}'
