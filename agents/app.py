@@ -2,33 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import faust
 
-from . import faust_fixes, log_privacy, rocksdb_memory, web
+from . import faust_patches, log_privacy, web
 from .settings import Settings
 from .topics import PRODUCER_MAX_REQUEST_BYTES
-
-
-def _set_fetch_max_wait(milliseconds: int) -> None:
-    """Faust builds its aiokafka consumer with a fixed `fetch_max_wait_ms=1500`; set ours.
-
-    On a broker that holds a fetch for the full wait even when data arrives (tansu), that
-    wait is added to every hop. The consumer reads the value when it starts its fetcher.
-    """
-    from faust.transport.drivers import aiokafka as driver
-
-    thread = driver.AIOKafkaConsumerThread
-    original = getattr(thread, "_orderstream_original_create", thread._create_worker_consumer)
-
-    def create(self: Any, transport: Any) -> Any:
-        consumer = original(self, transport)
-        consumer._fetch_max_wait_ms = milliseconds
-        return consumer
-
-    thread._orderstream_original_create = original  # type: ignore[attr-defined]
-    thread._create_worker_consumer = create  # type: ignore[method-assign]
 
 
 def create_app(settings: Settings) -> faust.App:
@@ -38,10 +16,8 @@ def create_app(settings: Settings) -> faust.App:
     does not honour; every effect is idempotent instead (DESIGN invariant 1). The web server
     serves the worker's own pages only (`agents/web.py`).
     """
-    faust_fixes.apply()
+    faust_patches.apply(settings)
     log_privacy.install()
-    rocksdb_memory.bound(settings.rocksdb_budget())
-    _set_fetch_max_wait(settings.consumer_fetch_max_wait_ms)
     app = faust.App(
         settings.app_id,
         broker=f"kafka://{settings.kafka_bootstrap}",

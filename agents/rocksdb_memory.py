@@ -11,7 +11,8 @@ memtables of all of them flush once their total passes its limit), and each memt
 small. That is RocksDB's documented way to cap the memory of many databases in one process.
 
 Applied once per process by `bound`, before the first table opens (Faust builds its
-RocksDB options in `RocksDBOptions.as_options`; this wraps it).
+RocksDB options in `RocksDBOptions.as_options`; this wraps it). Workers reach it through
+`faust_patches.apply`, which first checks that member exists.
 """
 
 from __future__ import annotations

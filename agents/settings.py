@@ -62,8 +62,14 @@ class Settings(BaseSettings):
     commit_interval_s: float = Field(default=1.0, gt=0)
 
     # Producer batch size (bytes). tansu lists a partition's end offset short of a multi-record
-    # last batch; table recovery takes its ends from fetches instead (faust_fixes, fix 8).
+    # last batch; on tansu set `broker_high_watermark_from_fetch`.
     producer_max_batch_size: int = Field(default=16384, ge=1)
+
+    # Table recovery takes each changelog partition's end from a fetch's high watermark
+    # instead of the listed end offset (agents/faust_patches/true_recovery_end.py). Only for a
+    # broker that lists ends short (tansu: the embedded stack's launchers set it); Kafka lists
+    # them right.
+    broker_high_watermark_from_fetch: bool = False
 
     # Order decisions settled with one flush (group commit, agents/order_batch.py). 1 flushes
     # every decision before publishing its outputs: the same guarantees, 4x slower under a

@@ -117,6 +117,7 @@ class Run:
             "ORDERSTREAM_APP_ID": self.app_id,
             "ORDERSTREAM_TOPIC_PARTITIONS": str(self.partitions),
             "ORDERSTREAM_CONSUMER_FETCH_MAX_WAIT_MS": str(TANSU_FETCH_WAIT_MS),
+            "ORDERSTREAM_BROKER_HIGH_WATERMARK_FROM_FETCH": "true",
             "ORDERSTREAM_BUNDLE_KEY_SECRET": LOCAL_BUNDLE_KEY_SECRET,
             **self.settings,
         }

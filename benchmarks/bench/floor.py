@@ -185,6 +185,7 @@ def main() -> None:
         web_port=free_port(),
         topic_partitions=4,
         consumer_fetch_max_wait_ms=TANSU_FETCH_WAIT_MS,
+        broker_high_watermark_from_fetch=True,
     )
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     execute(build(settings, mode), "warning")
