@@ -15,6 +15,8 @@ from typing import Final
 KAFKA_BOOTSTRAP: Final = "ORDERSTREAM_KAFKA_BOOTSTRAP"
 POSTGRES_DSN: Final = "ORDERSTREAM_POSTGRES_DSN"
 REDIS_URL: Final = "ORDERSTREAM_REDIS_URL"
+#: Set for workers on a started tansu broker, which lists short changelog ends (agents/settings.py).
+HIGH_WATERMARK_FROM_FETCH: Final = "ORDERSTREAM_BROKER_HIGH_WATERMARK_FROM_FETCH"
 #: Truthy ("1", "true", "yes", "on") means: never use the local services found on 5432/6379.
 DEV_ISOLATED: Final = "ORDERSTREAM_DEV_ISOLATED"
 #: Where `orderstream dev` keeps its state file, logs and data.

@@ -88,12 +88,16 @@ class StackUrls:
         )
 
     def as_env(self) -> dict[str, str]:
-        """The URLs under the variable names workers (and a later DevStack) read."""
-        return {
+        """The URLs under the variable names workers (and a later DevStack) read, and on a
+        tansu broker we started, the setting its workers need."""
+        urls = {
             env.KAFKA_BOOTSTRAP: self.kafka_bootstrap,
             env.POSTGRES_DSN: self.postgres_dsn,
             env.REDIS_URL: self.redis_url,
         }
+        if self.provenance.kafka == "started:tansu":
+            urls[env.HIGH_WATERMARK_FROM_FETCH] = "true"
+        return urls
 
 
 class DevStack:
