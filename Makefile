@@ -37,7 +37,8 @@ $(TYPECHECK)/orderstream/deploy:
 
 typecheck: $(STAMP) $(TYPECHECK)/orderstream/deploy
 	cd $(TYPECHECK) && ../$(BIN)/mypy --config-file ../pyproject.toml --strict \
-		-p orderstream.streams -p orderstream.codecs -p orderstream.state
+		-p orderstream.streams -p orderstream.codecs -p orderstream.state \
+		-p orderstream.agents -p orderstream.benchmarks -p orderstream.deploy
 
 contracts: $(STAMP) $(TYPECHECK)/orderstream/deploy
 	cd $(TYPECHECK) && PYTHONPATH=. ../$(BIN)/lint-imports --config ../pyproject.toml

@@ -46,9 +46,10 @@ def build_pipeline(app: faust.App, settings: Settings, rules: RuleSet) -> Pipeli
     orders.register(pipeline)
     bundling.register(pipeline)
 
-    @app.task
     async def follow_availability() -> None:
         await replica.run()
+
+    app.task(follow_availability)
 
     web.register(app, metrics)
     return pipeline

@@ -19,7 +19,7 @@ from faust.web.base import BlueprintManager
 
 from .metrics import Metrics
 
-QUIET_WEB: dict[str, bool] = {
+QUIET_WEB: dict[str, Any] = {  # keyword arguments of faust.App: typed Any at that seam
     "web_tables_enabled": False,
     "web_router_enabled": False,
     "web_stats_enabled": False,

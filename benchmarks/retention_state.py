@@ -12,22 +12,23 @@ every day of event time, as each worker's sweep does at its partitions' newest r
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from orderstream.agents.settings import load_settings
 from orderstream.benchmarks.loadgen import Mix, generate
+from orderstream.benchmarks.pipeline_sim import Simulation, sample_rules
 from orderstream.codecs import internal
 from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.streams.bundling import Bundle, join
 from orderstream.streams.dedupe import FirstSeen, Seen, check
-from orderstream.streams.events import StockAdjusted, StockSnapshotted
+from orderstream.streams.events import InboundExpected, StockAdjusted, StockSnapshotted
 from orderstream.streams.inventory import command_for
 from orderstream.streams.order_lifetime import OrderLifetime, OrderTimedOut, age, is_stale
 from orderstream.streams.order_lifetime import opened_at as placed_at
 from orderstream.streams.rejections import Rejected
 from orderstream.streams.retention import bundle_ended, first_seen_ended, prune_waits
-from tests.unit.pipeline_sim import Simulation, sample_rules
 
 START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 
@@ -69,7 +70,7 @@ def campaign(orders: int, days: int, retention: bool) -> dict[str, tuple[int, in
         ):
             continue
         first_seen[event.idempotency_key] = FirstSeen(now, position)
-        if isinstance(event, (StockSnapshotted, StockAdjusted)):
+        if isinstance(event, (StockSnapshotted, StockAdjusted, InboundExpected)):
             sim.inventory(command_for(event))
         else:
             sim.send([event])
@@ -130,7 +131,7 @@ def sweep(
         sim.ledgers[sku] = prune_waits(ledger, now, lives.max_wait)
 
 
-def size(table: dict[str, object]) -> tuple[int, int]:
+def size(table: Mapping[str, object]) -> tuple[int, int]:
     return len(table), sum(len(k.encode()) + len(internal.encode(v)) for k, v in table.items())
 
 

@@ -16,10 +16,10 @@ from orderstream.benchmarks.chaos_verdict import (
     violations,
 )
 from orderstream.benchmarks.loadgen import Mix, RawRecord, generate, sample_network
+from orderstream.benchmarks.pipeline_sim import simulate
 from orderstream.benchmarks.summary import summarize
 from orderstream.streams.ledger import LocationStock, SkuLedger
 from orderstream.streams.status import OrderStatus
-from tests.unit.pipeline_sim import simulate
 
 START = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
 

@@ -6,11 +6,11 @@ import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from orderstream.benchmarks.pipeline_sim import Simulation
 from orderstream.streams.events import OrderPlaced
 from orderstream.streams.model import Address, OrderLine
 from orderstream.streams.money import Money
 from orderstream.streams.status import ORDER_TRANSITIONS, OrderStatus
-from tests.unit.pipeline_sim import Simulation
 from tests.unit.test_order_process import NOW, RULES, shopify_order
 
 SKUS = ["TSHIRT-BLK-M", "SOCKS-3PK", "MUG-STONE-GRN", "BEANIE-WOOL-RED", "GLOVES-LTHR-L"]

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import msgspec
 
+from orderstream.benchmarks.pipeline_sim import Simulation, sample_rules
 from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.streams.events import OrderCancelled, OrderPlaced, PaymentUpdated
 from orderstream.streams.ledger import Release
@@ -16,7 +17,6 @@ from orderstream.streams.order_state import AppliedInput, OrderState
 from orderstream.streams.status import OrderStatus
 from orderstream.streams.validation import HoldReason
 from tests.unit.feeds import FIXTURES
-from tests.unit.pipeline_sim import Simulation, sample_rules
 from tests.unit.test_order_process import NOW, STOCKED, shopify_order, statuses
 
 S = OrderStatus

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import msgspec
 import pytest
 
+from orderstream.benchmarks.pipeline_sim import BUNDLE_SECRET, Simulation, sample_rules
 from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.streams.events import (
     FulfilmentStatus,
@@ -27,7 +28,6 @@ from orderstream.streams.status import OrderStatus
 from orderstream.streams.validation import served_countries
 from tests.unit.feeds import FIXTURES
 from tests.unit.feeds import placed_shopify_order as shopify_order
-from tests.unit.pipeline_sim import BUNDLE_SECRET, Simulation, sample_rules
 
 NOW = datetime(2026, 11, 27, 9, 15, tzinfo=UTC)  # a Friday morning, before every cut-off
 RULES = sample_rules()

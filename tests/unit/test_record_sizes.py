@@ -12,6 +12,7 @@ from orderstream.agents.topics import (
     TopicNames,
     changelog_configs,
 )
+from orderstream.benchmarks.pipeline_sim import Simulation, sample_rules
 from orderstream.codecs import internal
 from orderstream.codecs.limits import (
     MAX_ORDER_LINES,
@@ -28,7 +29,6 @@ from orderstream.streams.order_state import OrderState
 from orderstream.streams.rejections import Rejected, RejectReason
 from orderstream.streams.status import OrderStatus
 from tests.unit.feeds import large_shopify_order
-from tests.unit.pipeline_sim import Simulation, sample_rules
 
 NOW = datetime(2026, 11, 27, 9, 15, tzinfo=UTC)
 CREATE = {"x-shopify-topic": "orders/create"}

@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 
 from orderstream.benchmarks.loadgen import Kind, Mix, RawRecord, generate, sample_network
+from orderstream.benchmarks.pipeline_sim import simulate
 from orderstream.benchmarks.summary import Summary, percentile, render, summarize
 from orderstream.codecs.deadletter import DeadLetter, dead_letter
 from orderstream.streams.order_messages import AllocatedShipment, LineQty, StatusChanged
 from orderstream.streams.rejections import Rejected, RejectReason
 from orderstream.streams.status import OrderStatus
-from tests.unit.pipeline_sim import simulate
 
 T = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 S = OrderStatus

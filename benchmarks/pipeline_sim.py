@@ -16,7 +16,7 @@ from orderstream.benchmarks.loadgen import RawRecord
 from orderstream.codecs.deadletter import DeadLetter, dead_letter
 from orderstream.codecs.rules import load_rules
 from orderstream.codecs.sources import Source, normalize_payload
-from orderstream.streams.events import StockAdjusted, StockSnapshotted
+from orderstream.streams.events import InboundExpected, StockAdjusted, StockSnapshotted
 from orderstream.streams.inventory import ReservationAnswered, command_for, step
 from orderstream.streams.ledger import (
     AwaitStock,
@@ -200,7 +200,7 @@ def simulate(records: Iterable[RawRecord], start: datetime) -> SimulatedRun:
                 )
             )
             continue
-        if isinstance(event, (StockSnapshotted, StockAdjusted)):
+        if isinstance(event, (StockSnapshotted, StockAdjusted, InboundExpected)):
             sim.inventory(command_for(event))
             continue
         known = len(sim.statuses)
