@@ -143,25 +143,26 @@ class Run:
         data.mkdir(parents=True, exist_ok=True)
         port = free_port()
         log = self.root / f"{name}.{len([w for w in self.workers if w.name == name])}.log"
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "orderstream.agents",
-                "worker",
-                "--rules",
-                str(self.rules),
-                "--web-port",
-                str(port),
-                "--data-dir",
-                str(data),
-                "--loglevel",
-                self.loglevel,
-            ],
-            env=self.env(),
-            stdout=log.open("wb"),
-            stderr=subprocess.STDOUT,
-        )
+        with log.open("wb") as out:  # the child holds its own copy of the descriptor
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "orderstream.agents",
+                    "worker",
+                    "--rules",
+                    str(self.rules),
+                    "--web-port",
+                    str(port),
+                    "--data-dir",
+                    str(data),
+                    "--loglevel",
+                    self.loglevel,
+                ],
+                env=self.env(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         worker = Worker(name, process, log, port)
         self.workers.append(worker)
         return worker

@@ -89,12 +89,13 @@ class ModuleProcess:
             "BENCH_DATA_DIR": str(data),
             **self.extra_env,
         }
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", self.module],
-            env=env,
-            stdout=self.log.open("wb"),
-            stderr=subprocess.STDOUT,
-        )
+        with self.log.open("wb") as log:  # the child holds its own copy of the descriptor
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", self.module],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         return self.process.pid
 
     def stop(self) -> None:

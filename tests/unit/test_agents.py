@@ -81,6 +81,18 @@ async def harness() -> AsyncIterator[Harness]:
 
     with mock.patch("faust.topics.Topic.send", capture):
         yield box
+    close_unstarted_consumer(app)
+
+
+def close_unstarted_consumer(app: Any) -> None:
+    """Close the event loop of the Kafka consumer thread the test context built but never ran.
+
+    Faust builds the consumer the first time a stream iterates; its thread makes an event loop
+    of its own, which only a thread that ran and stopped closes.
+    """
+    consumer = app._consumer
+    if consumer is not None:
+        consumer._thread.thread_loop.close()
 
 
 async def test_the_ledger_agent_answers_reserves_publishes_atp_and_never_oversells(
