@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 from orderstream.codecs import internal
 from orderstream.state.table import TEXT_KEY, Codec, json_codec
 from orderstream.streams.inventory import refused_unreadable, step
-from orderstream.streams.ledger import Reserve, SkuLedger, Verdict
+from orderstream.streams.ledger import SkuLedger, Verdict
+from orderstream.streams.ledger_commands import Reserve
 from orderstream.streams.ledger_rows import StoredRow, in_head, row_id, spill, with_row
 from orderstream.streams.retention import prune_waits
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from orderstream.codecs import internal
 from orderstream.codecs.limits import fits
 from orderstream.state.table import TEXT_KEY, Codec, Table, json_codec
-from orderstream.streams.ledger import AwaitStock, Commit, Release, Reserve
+from orderstream.streams.ledger_commands import AwaitStock, Commit, Release, Reserve
 from orderstream.streams.order_messages import FulfilmentRequested, StatusChanged
 from orderstream.streams.order_process import (
     OrderContext,

@@ -18,14 +18,14 @@ from orderstream.codecs.rules import load_rules
 from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.streams.events import InboundExpected, StockAdjusted, StockSnapshotted
 from orderstream.streams.inventory import ReservationAnswered, command_for, step
-from orderstream.streams.ledger import (
+from orderstream.streams.ledger import SkuLedger
+from orderstream.streams.ledger_commands import (
     AwaitStock,
     Commit,
     InventoryCommand,
     Release,
     Reserve,
     SetStock,
-    SkuLedger,
 )
 from orderstream.streams.order_lifetime import OrderLifetime
 from orderstream.streams.order_messages import FulfilmentRequested, StatusChanged

@@ -24,7 +24,8 @@ from orderstream.streams.bundling import Bundle, ShipmentsBundled
 from orderstream.streams.dedupe import FirstSeen
 from orderstream.streams.events import CanonicalEvent
 from orderstream.streams.inventory import AvailabilityChanged
-from orderstream.streams.ledger import InventoryCommand, SkuLedger
+from orderstream.streams.ledger import SkuLedger
+from orderstream.streams.ledger_commands import InventoryCommand
 from orderstream.streams.ledger_rows import StoredRow
 from orderstream.streams.order_messages import FulfilmentRequested, StatusChanged
 from orderstream.streams.order_process import OrderInput

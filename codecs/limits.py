@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from orderstream.streams.events import CanonicalEvent, OrderPlaced, OrderUpdated
-from orderstream.streams.ledger import Reserve
+from orderstream.streams.ledger_commands import Reserve
 from orderstream.streams.model import Order, OrderLine
 from orderstream.streams.order_messages import LineQty
 from orderstream.streams.order_state import (

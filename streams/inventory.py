@@ -13,18 +13,14 @@ from datetime import timedelta
 import msgspec
 
 from .events import InboundExpected, StockAdjusted, StockSnapshotted
-from .ledger import (
-    DEFAULT_RETENTION,
+from .ledger import DEFAULT_RETENTION, LedgerOutcome, SkuLedger, Verdict, apply
+from .ledger_commands import (
     AdjustStock,
     AwaitStock,
     InventoryCommand,
-    LedgerOutcome,
     Reserve,
     SetInbound,
     SetStock,
-    SkuLedger,
-    Verdict,
-    apply,
 )
 
 

@@ -1,23 +1,12 @@
-"""The available-to-promise (ATP) ledger of one SKU: the only authority on its stock.
+"""One SKU's available-to-promise (ATP) ledger and `apply`, the only authority on its stock.
 
-One writer per SKU (the inventory agent, partitioned by SKU) applies commands to the SKU's
-value and gets back the next value and an outcome. Every command is idempotent by its own id,
-and the marker that makes it so lives in the same value as its effect, so both are written
-in one changelog record (DESIGN invariant 1):
-
-- a reservation by its `reservation_id`: active ones in `reservations`, released or
-  committed ones in `settled`, so a replayed reserve, release or commit is a `Duplicate`;
-- a restock by its `restock_id` in `settled`;
-- a stock feed record by its feed sequence per (source system, location): a record at or
-  below the last applied sequence is stale and ignored.
-
-No oversell (invariant 2): a reservation is granted only when its quantity fits the
-location's ATP, `on_hand - reserved - safety_stock`. No quantity ever goes negative: stock
-counts are clamped at zero and a count that falls below what is reserved is reported as a
-`shortage` so the order side can re-plan.
-
-`settled` markers are kept for `retention` after they were set and pruned by the time each
-command carries; a replay older than the retention is beyond any consumer-lag we support.
+`apply(ledger, command) -> (ledger, outcome)` runs on the SKU's single writer. Every command
+takes effect at most once: its dedupe marker (reservation or restock id in `reservations` /
+`settled`, feed sequence per source system and location) lives in the same value as its
+effect, so both are one changelog record (DESIGN invariant 1). A reservation is granted only
+if it fits the location's ATP, `on_hand - reserved - safety_stock` (invariant 2); counts are
+clamped at zero and a count below what is reserved is reported as a `shortage`. `settled`
+markers are pruned `retention` after they were set, by the time each command carries.
 """
 
 from __future__ import annotations
@@ -26,6 +15,19 @@ import enum
 from datetime import datetime, timedelta
 
 import msgspec
+
+from .ledger_commands import (
+    AdjustStock,
+    AwaitStock,
+    Commit,
+    InventoryCommand,
+    Release,
+    Reserve,
+    Restock,
+    SetInbound,
+    SetSafetyStock,
+    SetStock,
+)
 
 DEFAULT_RETENTION = timedelta(days=7)
 
@@ -91,110 +93,6 @@ class SkuLedger(msgspec.Struct, frozen=True, omit_defaults=True):
     @property
     def total_atp(self) -> int:
         return sum(stock.atp for stock in self.locations.values())
-
-
-# Commands. Tags are the wire names on `inventory.commands`.
-
-
-class _Command(msgspec.Struct, frozen=True, tag_field="type"):
-    sku: str
-    issued_at: datetime
-
-
-class SetStock(_Command, frozen=True, tag="inventory.set_stock.v1"):
-    """Absolute count from a stock feed (a snapshot)."""
-
-    location: str
-    on_hand: int
-    source_system: str
-    sequence: int
-
-
-class AdjustStock(_Command, frozen=True, tag="inventory.adjust_stock.v1"):
-    """Relative move from a stock feed (received, damaged, shrinkage...)."""
-
-    location: str
-    delta: int
-    reason: str
-    source_system: str
-    sequence: int
-
-
-class SetSafetyStock(_Command, frozen=True, tag="inventory.set_safety_stock.v1"):
-    """Units held back from promising at a location (absolute)."""
-
-    location: str
-    safety_stock: int
-    source_system: str
-    sequence: int
-
-
-class SetInbound(_Command, frozen=True, tag="inventory.set_inbound.v1"):
-    """Units expected at a location (absolute), from an ERP or WMS inbound feed."""
-
-    location: str
-    inbound: int
-    source_system: str
-    sequence: int
-
-
-class Reserve(_Command, frozen=True, tag="inventory.reserve.v1"):
-    """Promise `qty` units at `location` to an order line, if they are available."""
-
-    reservation_id: str
-    oms_order_id: str
-    line_id: str
-    location: str
-    qty: int
-    expires_at: datetime | None = None
-
-
-class Release(_Command, frozen=True, tag="inventory.release.v1"):
-    """Give a reservation's units back (cancellation, re-plan, expiry)."""
-
-    reservation_id: str
-    reason: str
-
-
-class Commit(_Command, frozen=True, tag="inventory.commit.v1"):
-    """The reserved units left the building: on hand and reserved both drop."""
-
-    reservation_id: str
-
-
-class Restock(_Command, frozen=True, tag="inventory.restock.v1"):
-    """Returned units go back on the shelf at `location`."""
-
-    restock_id: str
-    location: str
-    qty: int
-
-
-class AwaitStock(_Command, frozen=True, tag="inventory.await_stock.v1"):
-    """An order backordered `qty` units of this SKU: tell it when stock arrives.
-
-    With `now_if_available`, an order whose units are already there hears at once (stock
-    came in between its plan and this command). An order that just re-planned on such news
-    and still waits sends it off, so a plan the rules cannot meet does not loop.
-    """
-
-    wait_id: str
-    oms_order_id: str
-    qty: int
-    now_if_available: bool = True
-
-
-InventoryCommand = (
-    SetStock
-    | AdjustStock
-    | SetSafetyStock
-    | SetInbound
-    | Reserve
-    | Release
-    | Commit
-    | Restock
-    | AwaitStock
-)
 
 
 # Outcomes.

@@ -25,17 +25,8 @@ from collections.abc import Mapping
 
 import msgspec
 
-from .ledger import (
-    AwaitStock,
-    Commit,
-    InventoryCommand,
-    Marker,
-    Release,
-    Reservation,
-    Reserve,
-    Restock,
-    SkuLedger,
-)
+from .ledger import Marker, Reservation, SkuLedger
+from .ledger_commands import AwaitStock, Commit, InventoryCommand, Release, Reserve, Restock
 
 RECENT_ROWS = 16
 """Reservations and markers a head keeps before it spills the oldest (it may hold the few the

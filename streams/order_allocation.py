@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import msgspec
 
-from .ledger import AwaitStock, Reserve
+from .ledger_commands import AwaitStock, Reserve
 from .model import Order, ServiceLevel
 from .order_messages import AllocatedShipment, FulfilmentRequested, LineQty
 from .order_state import LineReservation, LineState, OrderState, Output

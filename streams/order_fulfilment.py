@@ -11,7 +11,7 @@ from __future__ import annotations
 import msgspec
 
 from .events import FulfilmentStatus, ShipmentUpdated, TrackingStatus
-from .ledger import Commit
+from .ledger_commands import Commit
 from .model import Order
 from .order_allocation import plan_lines
 from .order_messages import LineQty

@@ -31,7 +31,7 @@ from .events import (
     TrackingUpdated,
 )
 from .inventory import UNREADABLE, ReservationAnswered, StockArrived
-from .ledger import Reserve
+from .ledger_commands import Reserve
 from .order_cancellation import order_cancelled
 from .order_fulfilment import shipment_updated, tracking_updated
 from .order_lifetime import OrderTimedOut, age, live_seen, opened_at

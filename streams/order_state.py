@@ -15,7 +15,7 @@ from datetime import date, datetime
 
 import msgspec
 
-from .ledger import AwaitStock, Commit, Release, Reserve
+from .ledger_commands import AwaitStock, Commit, Release, Reserve
 from .model import Customer, Order, PaymentState
 from .order_messages import FulfilmentRequested, LineQty, StatusChanged
 from .plan_types import Explanation

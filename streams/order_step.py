@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from .ledger import Release
+from .ledger_commands import Release
 from .order_lifetime import OrderLifetime
 from .order_messages import AllocatedShipment, LineQty, StatusChanged
 from .order_state import LineState, OrderState, Output

@@ -36,7 +36,7 @@ from orderstream.codecs import internal, limits
 from orderstream.codecs.deadletter import decode_quarantined
 from orderstream.codecs.limits import RECORD_MAX_BYTES
 from orderstream.streams.inventory import AvailabilityChanged, ReservationAnswered
-from orderstream.streams.ledger import Release, Reserve, SetInbound, SetStock
+from orderstream.streams.ledger_commands import Release, Reserve, SetInbound, SetStock
 from tests.unit.feeds import FIXTURES, large_shopify_order, placed_shopify_order
 from tests.unit.test_bundling import request as bundling_request
 

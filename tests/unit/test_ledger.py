@@ -11,21 +11,23 @@ from orderstream.streams.inventory import StepResult
 from orderstream.streams.inventory import step as inventory_step
 from orderstream.streams.ledger import (
     ADJUSTMENT_WINDOW,
+    LedgerOutcome,
+    SkuLedger,
+    Verdict,
+    apply,
+    expired,
+)
+from orderstream.streams.ledger_commands import (
     AdjustStock,
     AwaitStock,
     Commit,
     InventoryCommand,
-    LedgerOutcome,
     Release,
     Reserve,
     Restock,
     SetInbound,
     SetSafetyStock,
     SetStock,
-    SkuLedger,
-    Verdict,
-    apply,
-    expired,
 )
 
 SKU = "TSHIRT-BLK-M"

@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from orderstream.streams.inventory import step
-from orderstream.streams.ledger import InventoryCommand, Reservation, SkuLedger
+from orderstream.streams.ledger import Reservation, SkuLedger
+from orderstream.streams.ledger_commands import InventoryCommand
 from orderstream.streams.ledger_rows import Row, in_head, row_id, spill, with_row
 from tests.unit.test_ledger import SKU, commands
 
@@ -105,7 +106,7 @@ def test_a_crash_cutting_a_commands_writes_short_is_mended_by_its_replay(
 def test_a_popular_sku_keeps_a_small_head() -> None:
     from datetime import UTC, datetime
 
-    from orderstream.streams.ledger import Reserve, SetStock
+    from orderstream.streams.ledger_commands import Reserve, SetStock
 
     at = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
     stored = Stored()

@@ -10,7 +10,7 @@ import msgspec
 from orderstream.benchmarks.pipeline_sim import Simulation, sample_rules
 from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.streams.events import OrderCancelled, OrderPlaced, PaymentUpdated
-from orderstream.streams.ledger import Release
+from orderstream.streams.ledger_commands import Release
 from orderstream.streams.model import PaymentState
 from orderstream.streams.order_lifetime import OrderLifetime, OrderTimedOut, age, is_stale
 from orderstream.streams.order_state import AppliedInput, OrderState

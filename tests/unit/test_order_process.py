@@ -18,7 +18,7 @@ from orderstream.streams.events import (
     ShipmentUpdated,
 )
 from orderstream.streams.inventory import ReservationAnswered, refused_unreadable
-from orderstream.streams.ledger import AwaitStock, Commit, Release, Reserve
+from orderstream.streams.ledger_commands import AwaitStock, Commit, Release, Reserve
 from orderstream.streams.model import Address, PaymentState, Risk
 from orderstream.streams.order_process import OrderContext, decide
 from orderstream.streams.order_state import LineState, OrderState

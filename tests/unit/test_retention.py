@@ -13,7 +13,8 @@ from orderstream.agents.cli import build_app
 from orderstream.agents.settings import load_settings
 from orderstream.streams.bundling import join
 from orderstream.streams.dedupe import FirstSeen, Seen, check
-from orderstream.streams.ledger import AwaitStock, Marker, Reservation, SkuLedger, apply
+from orderstream.streams.ledger import Marker, Reservation, SkuLedger, apply
+from orderstream.streams.ledger_commands import AwaitStock
 from orderstream.streams.retention import (
     bundle_ended,
     first_seen_ended,

@@ -8,7 +8,8 @@ import json
 import pytest
 import yaml
 
-from orderstream.codecs.rules import MAX_DEPTH, MAX_RULES_BYTES, RuleSetInvalid, load_rules
+from orderstream.codecs.rules import MAX_RULES_BYTES, RuleSetInvalid, load_rules
+from orderstream.codecs.rules_yaml import MAX_DEPTH
 from orderstream.streams.model import Channel, ServiceLevel
 from orderstream.streams.routing import NodeKind, RuleSet, ShortageAction
 
