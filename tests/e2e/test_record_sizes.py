@@ -16,7 +16,7 @@ from orderstream.benchmarks.loadgen.payloads import stock_snapshot
 from orderstream.benchmarks.loadgen.send import produce
 from orderstream.benchmarks.localrun import Run, wait_until
 from orderstream.streams.status import OrderStatus
-from tests.unit.feeds import large_shopify_order
+from tests.builders import large_shopify_order
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

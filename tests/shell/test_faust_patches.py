@@ -24,6 +24,7 @@ from orderstream.agents.app import create_app
 from orderstream.agents.faust_patches import guard, refetch, stall_net
 from orderstream.agents.faust_patches.contiguous_commit import next_commit
 from orderstream.agents.settings import Settings, load_settings
+from tests.builders import close_unstarted_consumer
 
 REPLIES = TP("inventory.replies", 2)
 
@@ -43,6 +44,7 @@ async def app() -> AsyncIterator[faust.App]:
     built.topics.add(built.topic(REPLIES.topic))
     await built.topics._update_indices()  # what a subscription does when the worker starts
     yield built
+    close_unstarted_consumer(built)
 
 
 def record(tp: TP, offset: int) -> Any:
@@ -331,6 +333,7 @@ async def test_the_worker_consumer_waits_at_most_the_configured_fetch_wait() -> 
         assert client._fetch_max_wait_ms == 123
     finally:
         await client.stop()
+        close_unstarted_consumer(app)
 
 
 def test_recovery_ends_come_from_fetches_only_when_the_setting_asks_for_it() -> None:

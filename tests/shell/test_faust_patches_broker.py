@@ -13,6 +13,7 @@ from faust.types import TP
 from orderstream.agents.app import create_app
 from orderstream.agents.kafka_admin import ensure_topics
 from orderstream.agents.settings import load_settings
+from tests.builders import close_unstarted_consumer
 
 pytestmark = pytest.mark.integration
 
@@ -41,6 +42,7 @@ async def recovery_end(bootstrap: str, topic: str, from_fetch: bool) -> int:
         return (await thread._highwaters([tp]))[tp]
     finally:
         await thread._consumer.stop()
+        close_unstarted_consumer(app)
 
 
 def test_recovery_reads_to_the_true_end_only_with_the_setting(kafka_bootstrap: str) -> None:

@@ -13,7 +13,7 @@ from orderstream.streams.events import OrderCancelled, OrderPlaced, OrderUpdated
 from orderstream.streams.model import FulfilmentMode, PaymentState, ServiceLevel
 from orderstream.streams.money import Money
 from orderstream.streams.rejections import Rejected, RejectReason
-from tests.unit.feeds import FIXTURES, load, run
+from tests.builders import FIXTURES, load, run
 
 UNSHIPPED = "amazon/order_unshipped"
 PENDING = "amazon/order_pending"

@@ -2,27 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-
 from orderstream.streams.bundling import join
-from orderstream.streams.model import ServiceLevel
-from orderstream.streams.order_messages import FulfilmentRequested, LineQty
-
-NOW = datetime(2026, 11, 27, 9, 15, tzinfo=UTC)
-
-
-def request(order: str, shipment: int = 1, key: str = "k1") -> FulfilmentRequested:
-    return FulfilmentRequested(
-        request_id=f"{order}/{shipment}",
-        oms_order_id=order,
-        node="WH-AMS",
-        lines=(LineQty("1", f"SKU-{order}", 1),),
-        service_level=ServiceLevel.STANDARD,
-        requested_at=NOW,
-        carrier="postnl",
-        ship_date=date(2026, 11, 27),
-        bundle_key=key,
-    )
+from tests.builders import fulfilment_request as request
 
 
 def test_a_lone_shipment_is_no_bundle_and_a_second_order_makes_one() -> None:

@@ -17,7 +17,7 @@ from orderstream.streams.events import (
 from orderstream.streams.model import PaymentState
 from orderstream.streams.money import Money
 from orderstream.streams.rejections import Rejected, RejectReason
-from tests.unit.feeds import load, run
+from tests.builders import load, run
 
 
 def _rejected(outcome: object, reason: RejectReason, field: str) -> None:

@@ -29,10 +29,9 @@ from orderstream.streams.ledger_commands import (
     SetSafetyStock,
     SetStock,
 )
-
-SKU = "TSHIRT-BLK-M"
-T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
-LOCATIONS = ["WH-AMS", "WH-DUS", "STORE-AMS-01"]
+from tests.builders import LEDGER_SKU as SKU
+from tests.builders import ledger_at as _at
+from tests.builders import ledger_commands as commands
 
 
 def _run(
@@ -44,54 +43,6 @@ def _run(
         state, outcome = apply(state, command)
         outcomes.append(outcome)
     return state, outcomes
-
-
-def _at(minutes: int) -> datetime:
-    return T0 + timedelta(minutes=minutes)
-
-
-@st.composite
-def commands(draw: st.DrawFn) -> list[InventoryCommand]:
-    """Random interleavings of feeds, reservations, releases, commits and restocks."""
-    count = draw(st.integers(min_value=1, max_value=40))
-    reservation_ids = [f"r{i}" for i in range(8)]
-    out: list[InventoryCommand] = []
-    for step in range(count):
-        at = _at(step)
-        location = draw(st.sampled_from(LOCATIONS))
-        kind = draw(
-            st.sampled_from(["set", "adjust", "safety", "reserve", "release", "commit", "restock"])
-        )
-        seq = draw(st.integers(min_value=0, max_value=30))
-        if kind == "set":
-            out.append(SetStock(SKU, at, location, draw(st.integers(-5, 50)), "wms", seq))
-        elif kind == "adjust":
-            out.append(
-                AdjustStock(SKU, at, location, draw(st.integers(-60, 60)), "count", "wms", seq)
-            )
-        elif kind == "safety":
-            out.append(SetSafetyStock(SKU, at, location, draw(st.integers(0, 10)), "erp", seq))
-        elif kind == "reserve":
-            out.append(
-                Reserve(
-                    SKU,
-                    at,
-                    draw(st.sampled_from(reservation_ids)),
-                    "shopify:1",
-                    "1",
-                    location,
-                    draw(st.integers(-1, 20)),
-                )
-            )
-        elif kind == "release":
-            out.append(Release(SKU, at, draw(st.sampled_from(reservation_ids)), "cancelled"))
-        elif kind == "commit":
-            out.append(Commit(SKU, at, draw(st.sampled_from(reservation_ids))))
-        else:
-            out.append(
-                Restock(SKU, at, f"rs{draw(st.integers(0, 3))}", location, draw(st.integers(-1, 5)))
-            )
-    return out
 
 
 def _assert_consistent(ledger: SkuLedger) -> None:

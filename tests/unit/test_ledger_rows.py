@@ -10,7 +10,8 @@ from orderstream.streams.inventory import step
 from orderstream.streams.ledger import Reservation, SkuLedger
 from orderstream.streams.ledger_commands import InventoryCommand
 from orderstream.streams.ledger_rows import Row, in_head, row_id, spill, with_row
-from tests.unit.test_ledger import SKU, commands
+from tests.builders import LEDGER_SKU as SKU
+from tests.builders import ledger_commands as commands
 
 Write = tuple[str | None, SkuLedger | Row]
 """One table write: a spilled row under its id, or the head (id None)."""

@@ -11,7 +11,8 @@ from orderstream.streams.events import OrderPlaced
 from orderstream.streams.model import Address, OrderLine
 from orderstream.streams.money import Money
 from orderstream.streams.status import ORDER_TRANSITIONS, OrderStatus
-from tests.unit.test_order_process import NOW, RULES, shopify_order
+from tests.builders import NOW, RULES
+from tests.builders import placed_shopify_order as shopify_order
 
 SKUS = ["TSHIRT-BLK-M", "SOCKS-3PK", "MUG-STONE-GRN", "BEANIE-WOOL-RED", "GLOVES-LTHR-L"]
 NODES = ["WH-AMS", "WH-DUS", "3PL-ANR"]

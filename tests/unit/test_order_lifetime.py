@@ -16,8 +16,8 @@ from orderstream.streams.order_lifetime import OrderLifetime, OrderTimedOut, age
 from orderstream.streams.order_state import AppliedInput, OrderState
 from orderstream.streams.status import OrderStatus
 from orderstream.streams.validation import HoldReason
-from tests.unit.feeds import FIXTURES
-from tests.unit.test_order_process import NOW, STOCKED, shopify_order, statuses
+from tests.builders import FIXTURES, NOW, STOCKED, statuses
+from tests.builders import placed_shopify_order as shopify_order
 
 S = OrderStatus
 DAY = timedelta(days=1)

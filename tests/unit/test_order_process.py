@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import msgspec
 import pytest
 
-from orderstream.benchmarks.pipeline_sim import BUNDLE_SECRET, Simulation, sample_rules
+from orderstream.benchmarks.pipeline_sim import BUNDLE_SECRET, Simulation
 from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.streams.events import (
     FulfilmentStatus,
@@ -26,11 +24,9 @@ from orderstream.streams.plan_types import Atp
 from orderstream.streams.routing import BackorderPolicy, ShortageAction
 from orderstream.streams.status import OrderStatus
 from orderstream.streams.validation import served_countries
-from tests.unit.feeds import FIXTURES
-from tests.unit.feeds import placed_shopify_order as shopify_order
+from tests.builders import FIXTURES, NOW, RULES, STOCKED, statuses
+from tests.builders import placed_shopify_order as shopify_order
 
-NOW = datetime(2026, 11, 27, 9, 15, tzinfo=UTC)  # a Friday morning, before every cut-off
-RULES = sample_rules()
 S = OrderStatus
 
 
@@ -40,13 +36,6 @@ def sim_with_stock(**stock: dict[str, int]) -> Simulation:
         for location, qty in places.items():
             sim.stock(sku.replace("_", "-"), location, qty)
     return sim
-
-
-def statuses(sim: Simulation, order_id: str) -> list[OrderStatus]:
-    return [s.status for s in sim.statuses if s.oms_order_id == order_id]
-
-
-STOCKED = {"JKT_WOOL_NAVY_M": {"WH-DUS": 4}, "SCARF_MERINO_GRY": {"WH-DUS": 12, "WH-AMS": 30}}
 
 
 def order_context(atp: Atp, position: str = "") -> OrderContext:

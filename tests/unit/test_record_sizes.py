@@ -28,7 +28,7 @@ from orderstream.streams.order_process import OrderDecision
 from orderstream.streams.order_state import OrderState
 from orderstream.streams.rejections import Rejected, RejectReason
 from orderstream.streams.status import OrderStatus
-from tests.unit.feeds import large_shopify_order
+from tests.builders import large_shopify_order
 
 NOW = datetime(2026, 11, 27, 9, 15, tzinfo=UTC)
 CREATE = {"x-shopify-topic": "orders/create"}

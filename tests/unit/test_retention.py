@@ -22,7 +22,7 @@ from orderstream.streams.retention import (
     prune_waits,
     row_ended,
 )
-from tests.unit.test_bundling import request
+from tests.builders import fulfilment_request as request
 
 NOW = datetime(2026, 11, 27, 9, 15, tzinfo=UTC)
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)

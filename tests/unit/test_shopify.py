@@ -14,7 +14,7 @@ from orderstream.streams.events import OrderCancelled, OrderPlaced, OrderUpdated
 from orderstream.streams.model import PaymentState, ServiceLevel
 from orderstream.streams.money import Money
 from orderstream.streams.rejections import Rejected, RejectReason
-from tests.unit.feeds import FIXTURES, load, run
+from tests.builders import FIXTURES, load, run
 
 CREATE = "shopify/orders_create"
 UPDATED = "shopify/orders_updated"

@@ -37,8 +37,13 @@ from orderstream.codecs.deadletter import decode_quarantined
 from orderstream.codecs.limits import RECORD_MAX_BYTES
 from orderstream.streams.inventory import AvailabilityChanged, ReservationAnswered
 from orderstream.streams.ledger_commands import Release, Reserve, SetInbound, SetStock
-from tests.unit.feeds import FIXTURES, large_shopify_order, placed_shopify_order
-from tests.unit.test_bundling import request as bundling_request
+from tests.builders import (
+    FIXTURES,
+    close_unstarted_consumer,
+    large_shopify_order,
+    placed_shopify_order,
+)
+from tests.builders import fulfilment_request as bundling_request
 
 NOW = datetime(2026, 11, 27, 9, 15, tzinfo=UTC)
 
@@ -82,17 +87,6 @@ async def harness() -> AsyncIterator[Harness]:
     with mock.patch("faust.topics.Topic.send", capture):
         yield box
     close_unstarted_consumer(app)
-
-
-def close_unstarted_consumer(app: Any) -> None:
-    """Close the event loop of the Kafka consumer thread the test context built but never ran.
-
-    Faust builds the consumer the first time a stream iterates; its thread makes an event loop
-    of its own, which only a thread that ran and stopped closes.
-    """
-    consumer = app._consumer
-    if consumer is not None:
-        consumer._thread.thread_loop.close()
 
 
 async def test_the_ledger_agent_answers_reserves_publishes_atp_and_never_oversells(
