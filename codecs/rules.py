@@ -1,22 +1,11 @@
 """Routing rule sets from YAML or JSON text, with errors that name the line and the field.
 
-`load_rules` never raises on bad input: it returns the `RuleSet`, or `RuleSetInvalid` with one
-`RuleIssue` per problem, each with the field path (`nodes[1].cut_off`) and the line of the
-source it was read from, printed as `rules.yaml:14: nodes[1].cut_off: expected "HH:MM", got
-"25:00"`. Structure is checked by msgspec against the Structs in `orderstream.streams.routing`
-(unknown fields refused), then the semantic checks there run (zones and nodes referenced,
-time zones, currencies, ...).
-
-YAML is read as a tree of nodes (`yaml.compose`, safe) so that every value keeps its line,
-and its scalars are converted by JSON's rules rather than YAML 1.1's: a bare `16:00` stays the
-text "16:00" (YAML 1.1 reads base-60 960), `NO` stays Norway (not false), `2026-12-25` stays
-a string for msgspec to parse as a date. A duplicate key is an error, not "last one wins".
-Text whose first character is `{` is JSON and decoded as JSON.
-
-Nothing in a document costs more than its size: a document over `MAX_RULES_BYTES` is refused
-unread, YAML anchors and aliases are refused (eight lines of aliases expand to gigabytes), and
-so is nesting deeper than `MAX_DEPTH` (YAML's composer and msgspec recurse per level); each
-refusal names its line.
+`load_rules` never raises on bad input: it returns the `RuleSet` or `RuleSetInvalid`, one
+`RuleIssue` per problem (`rules.yaml:14: nodes[1].cut_off: expected "HH:MM", got "25:00"`).
+msgspec checks structure against `orderstream.streams.routing` (unknown fields refused), then its
+semantic checks run. YAML is composed (safe) so each value keeps its line, scalars follow JSON's
+rules (`16:00`, `NO`, `2026-12-25` stay strings), duplicate keys are errors; text starting with
+`{` is JSON. Over `MAX_RULES_BYTES`, anchors/aliases and nesting past `MAX_DEPTH` are refused.
 """
 
 from __future__ import annotations
