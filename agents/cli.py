@@ -1,15 +1,10 @@
 """The `orderstream` command line: one entry point, subcommands per job.
 
-The app is built by `build_app()` when the command runs, never at import time. Its root group
-is the one place where an exception that ends any subcommand becomes one line on stderr and
-an exit code (`agents/exits.py`), so no command prints a traceback or catches for itself.
-
-The product's own commands (normalize, worker, rules, dlq) are wired here. The tooling's
-(demo, bench, chaos, loadgen from `benchmarks/`, dev from `deploy/`) come from the entry-point
-group `orderstream.commands`, so `agents/` never imports those folders. The convention: the
-entry point's name is the subcommand's name and its object is either a `typer.Typer`, mounted
-as a command group, or a plain function, mounted as one command. They are mounted in name
-order; a name the product already uses is an error.
+The app is built by `build_app()` at run time, never at import. Its root group is the one place
+an exception becomes one line on stderr and an exit code (`agents/exits.py`). The product's
+commands are wired here; tooling commands come from the `orderstream.commands` entry-point group
+(name = subcommand; a `typer.Typer` mounts as a group, a function as one command), mounted in
+name order, and a name the product already uses is an error.
 """
 
 from __future__ import annotations

@@ -1,16 +1,9 @@
 """The dead-letter policy: whatever goes wrong with one record ends as that record's letter.
 
-Every agent hands each record to its stage's `Containment.handle` (DESIGN invariants 3 and 7):
-an input that does not decode, a stored value that does not decode, a refusal or a bug in a
-decision ends as a dead letter in `dlq.<stage>` (original bytes and headers, reason, exception
-type, topic/partition/offset), a counted metric and a log line without payload data; then
-the record is acknowledged like any other. Nothing loops, nothing is lost.
-
-A stored value that does not decode puts its key in quarantine: that input and every later
-one for the key become `state_undecodable` letters, so nothing is decided on missing state.
-The raw stored bytes are kept beside the key. A control record on the key's own partition
-(`orderstream dlq release`) lifts the quarantine; replaying the key's letters then applies
-them in order.
+Each record goes through its stage's `Containment.handle` (DESIGN invariants 3 and 7): an
+undecodable input or stored value, a refusal or a bug ends in `dlq.<stage>` (original bytes and
+headers, reason, exception, position), a metric and a payload-free log line; then it is acked.
+An undecodable stored value quarantines its key (raw bytes kept) until `orderstream dlq release`.
 """
 
 from __future__ import annotations

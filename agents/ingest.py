@@ -1,14 +1,11 @@
 """Ingest: raw channel payloads in, canonical events out (or a dead letter).
 
-Gather the raw record, decide with the channel's normalizer, `codecs.limits.admit` (an order
-too large for its state is refused) and `streams.dedupe.check`, apply by routing the
-outcome: order events to `orders.events` keyed by `oms_order_id`, stock feed records to
-`inventory.commands` keyed by SKU, refusals to `dlq.ingest`, a channel's re-send dropped
-and counted; then the key's first sighting to the
-`idempotency_key_to_first_seen` table (RocksDB), kept per source for
-`ORDERSTREAM_DEDUPE_HOURS_<SOURCE>`. A re-send only meets its first sighting when the
-channel keys it the same way (same raw partition); the order and SKU owners dedupe again
-next to their effects, so one that slips through here changes nothing either.
+Decide with the channel's normalizer, `codecs.limits.admit` and `streams.dedupe.check`, then
+route: order events to `orders.events` by `oms_order_id`, stock records to `inventory.commands`
+by SKU, refusals to `dlq.ingest`, re-sends dropped and counted; then record the key's first
+sighting in `idempotency_key_to_first_seen` (kept per `ORDERSTREAM_DEDUPE_HOURS_<SOURCE>`).
+A re-send meets its first sighting only on the same raw partition; the order and SKU owners
+dedupe again, so one that slips through changes nothing.
 """
 
 from __future__ import annotations

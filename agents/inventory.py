@@ -1,13 +1,10 @@
 """The ATP ledger agent: the single writer of each SKU's stock (`inventory.commands` by SKU).
 
-Gather the SKU's ledger head from `sku_to_ledger` (with the one spilled row the command is
-about, `streams.ledger_rows`), decide with `streams.inventory.step`, apply:
-answers to `inventory.replies` (keyed by the asking order), new ATP per changed location to
-`inventory.availability` (keyed by SKU), then the rows the head spills and the next head.
-Outputs are sent before the table is written: a crash in between replays the command, which
-the ledger recognises as a duplicate and answers again with its first verdict, and the head
-is written again (the first write may have reached this worker's RocksDB but not the
-changelog).
+Gather the SKU's head from `sku_to_ledger` (with the one spilled row the command is about),
+decide with `streams.inventory.step`, apply: answers to `inventory.replies` (by order), changed
+ATP to `inventory.availability` (by SKU), then the spilled rows and the next head. Outputs go
+before the table write: a replayed command is a ledger duplicate, answered with its first
+verdict, and the head is written again (it may have missed the changelog).
 """
 
 from __future__ import annotations

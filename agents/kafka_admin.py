@@ -1,12 +1,9 @@
 """Topic administration the worker does before it consumes: create what is missing.
 
-Topics are created before Faust starts, with the configured partition count: a broker that
-auto-creates topics on first use (tansu does, with 4 partitions) would otherwise create them
-with its own count, and a table's changelog must match its source topic partition for
-partition.
-
-A broker that cannot be reached is tried again for `wait_s` seconds (a worker started with
-its broker, as in a compose file, waits for it), then `BrokerUnreachableError`: one line, exit 2.
+Topics are created before Faust starts, with the configured partition count, since a broker that
+auto-creates on first use picks its own count and a changelog must match its source topic
+partition for partition. An unreachable broker is retried for `wait_s` seconds (a worker started
+with its broker waits for it), then `BrokerUnreachableError`: one line, exit 2.
 """
 
 from __future__ import annotations

@@ -1,16 +1,9 @@
 """Group commit for the order agent: many decisions, one flush.
 
-Each decision writes the order's next state (its outbox holds the outputs) at once; the
-outputs wait. Once the stream's queue runs dry, `limit` decisions wait, or nothing new has
-arrived for `idle_s`, the batch settles: one flush puts every state of the batch on the
-broker, then the outputs are published in decision order, then the batch's records are
-acknowledged. A record is never acknowledged (so never committed) before its outputs are
-sent, and no output is sent before the state that holds it in its outbox is on the broker:
-a crash at any point is healed by the replay, which finds the state and re-sends its outbox.
-
-One flush per decision cost four times the throughput under a backlog on the embedded
-broker: each flush sent a request of one-record batches, and tansu's fetch time grows with
-the batches a partition holds (see the README's Performance section).
+Each decision writes the order's next state (its outbox holds the outputs) at once; the outputs
+wait. When the queue runs dry, `limit` decisions wait or `idle_s` passes idle, one flush puts the
+batch's states on the broker, then the outputs go out in decision order, then the records are
+acknowledged. No ack before its outputs are sent, no output before its state is on the broker.
 """
 
 from __future__ import annotations

@@ -1,13 +1,10 @@
-"""The order agent: the single writer of each order (`orders.events` + `inventory.replies`,
-both keyed by `oms_order_id`, so one partition number holds all of an order's inputs).
+"""The order agent: the single writer of each order (`orders.events` + `inventory.replies`, both
+keyed by `oms_order_id`, so one partition holds all of an order's inputs).
 
-Gather the order's state from `order_id_to_state` and the planning replica; decide with
-`streams.order_process.decide` at the input record's own timestamp (so a replay decides the
-same); apply: the next state first (its outbox holds the outputs), flushed to the broker,
-then status changes to `orders.status`, fulfilment requests to `fulfilment.requests`,
-reservation commands to `inventory.commands` (keyed by SKU). A replayed input re-sends the
-outputs its first delivery caused. A next state bigger than a table value may be
-(`codecs.limits.fits`) is not written: the input becomes an `order_too_large` dead letter.
+Decide with `streams.order_process.decide` at the record's own timestamp (a replay decides the
+same); apply the next state first (its outbox holds the outputs), flushed, then publish to
+`orders.status`, `fulfilment.requests` and `inventory.commands` (by SKU). A next state that does
+not fit a table value (`codecs.limits.fits`) is not written: `order_too_large` dead letter.
 """
 
 from __future__ import annotations
@@ -157,11 +154,8 @@ def register(pipeline: Pipeline) -> None:
             detail = f"{lifetime.max_seen} live inputs already (ORDERSTREAM_ORDER_MAX_INPUTS)"
             raise UnusableInputError(Rejected(RejectReason.TOO_MANY_INPUTS, detail))
         write_next(states, order_id, state, decision)
-        # The outputs wait for the batch's flush: the state, with them in its outbox, is on
-        # the broker before any of them is published. A decision reads the planning replica,
-        # which a restart rebuilds: decided again after a crash, it could differ from what
-        # was already published under the same event ids. Now a crash either loses both, or
-        # the replay finds the state and re-sends its outbox.
+        # Outputs wait for the batch's flush: a re-decision after a crash reads a rebuilt
+        # replica and could differ, so the replay must find the state and re-send its outbox.
         return decision.outputs
 
     @app.agent(inputs, name="process_orders")

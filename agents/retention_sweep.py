@@ -1,20 +1,10 @@
 """The retention sweep: rows whose lifetime has passed leave a table and its changelog.
 
-Each table's owner tells its `PartitionClock` the timestamp of every record it handles. A
-Faust timer per table walks the rows of the worker's active partitions and asks the table's
-pure rule (streams/retention.py, streams/order_lifetime.py) what each row is at its
-partition's newest record time: kept, replaced, or gone. A gone row is deleted from the
-store and a tombstone (value None) written to the same changelog partition, which is what
-`del table[key]` does inside a stream; a timer has no current event, so the partition is
-named here. A replaced row is written the same way.
-
-The clock is the partition's newest record time, not the wall clock, so the sweep applies
-the owner's own record-time rule at a time the owner has already reached: a record the
-owner decides next (a replay included) is at or near that time and would find the row
-aged the same way. A wall clock would let the sweep run ahead of time-compressed or lagging
-input (a recovering partition, a load generator's event time) and delete rows that the
-next record, decided at its own earlier time, still needs. A partition that sees no
-records keeps its rows until it does; it does not grow either.
+A Faust timer per table walks the rows of the worker's active partitions and asks the table's
+pure rule (streams/retention.py, streams/order_lifetime.py) whether each row is kept, replaced or
+gone at its partition's newest record time (`PartitionClock`, fed by the table's owner; never the
+wall clock, so the sweep cannot run ahead of the owner). Gone rows are deleted and tombstoned on
+their own changelog partition, named here since a timer has no current event.
 """
 
 from __future__ import annotations

@@ -1,18 +1,9 @@
 """One memory budget for all of a worker's RocksDB databases.
 
-Faust opens one RocksDB database per table partition (4 tables x the partitions a worker
-owns: 64 in a 32-partition chaos run) and gives each Faust's defaults: three 64 MB memtables
-and its own 2 GB block cache. A partition's rows therefore stayed in its memtable until it
-held 64 MB, so a worker's memory grew with its state (RSS 650-940 MB per worker in a
-100k-order chaos run) and a restart replayed the unflushed rows from the write-ahead log.
-
-Here every database a worker opens shares one block cache and one write-buffer manager (the
-memtables of all of them flush once their total passes its limit), and each memtable is
-small. That is RocksDB's documented way to cap the memory of many databases in one process.
-
-Applied once per process by `bound`, before the first table opens (Faust builds its
-RocksDB options in `RocksDBOptions.as_options`; this wraps it). Workers reach it through
-`faust_patches.apply`, which first checks that member exists.
+Every database a worker opens (one per table partition) shares one block cache and one
+write-buffer manager, and each memtable is small, so memory is capped per process rather than
+growing with state. Applied once by `bound` before the first table opens, by wrapping
+`RocksDBOptions.as_options`; workers reach it through `faust_patches.apply`, which checks it exists.
 """
 
 from __future__ import annotations

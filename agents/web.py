@@ -1,13 +1,9 @@
 """The worker's web surface: `/metrics`, `/health` and `/ready`, and nothing else.
 
-Faust's built-in views (`/table/...` reads table rows: order state with names, addresses and
-e-mails; `/router/...` maps keys to workers; the index, statistics and graph pages) are all
-turned off, so the port serves no stored data. The server listens on `ORDERSTREAM_WEB_BIND`
-(127.0.0.1 unless an operator opens it for a probe or a scraper).
-
-`/health` answers 200 while the worker's event loop runs. `/ready` answers 200 once the
-worker holds a partition assignment and has recovered its tables (and is not rebalancing),
-else 503 with a short JSON reason: the probe an orchestrator waits on before it moves on.
+Faust's built-in views (`/table/...` rows with personal data, `/router/...`, index, stats, graph)
+are off, so the port serves no stored data; it binds `ORDERSTREAM_WEB_BIND` (default 127.0.0.1).
+`/health` is 200 while the event loop runs; `/ready` is 200 once the worker holds an assignment,
+has recovered its tables and is not rebalancing, else 503 with a short JSON reason.
 """
 
 from __future__ import annotations

@@ -1,16 +1,11 @@
 """State left on a real broker after a campaign whose event times span more than twice the
 longest row lifetime, with and without retention: rows and bytes per table.
 
-Each run starts one worker on the embedded stack (benchmarks/localrun.py; the embedded broker unless
-`ORDERSTREAM_KAFKA_BOOTSTRAP` is set) and sends it the loadgen's records, each stamped with
-its event time (`LoadRun(event_time=True)`) and sent when that time comes, `--days` of event
-time compressed into `--seconds` of wall time, so the worker's periodic sweeps (every
-`--sweep-interval` s) see its partitions' clocks move through the campaign. Once every
-order has an outcome and the topics are quiet, each table's changelog is folded to its last
-value per key (a None value deletes the key): the state a recovering worker restores. The
-worker's RocksDB directory is measured after it stopped. "With retention" runs with the
-lifetimes the environment gives (the defaults unless set); "without" sets every lifetime
-far beyond the campaign, so nothing ends.
+One worker on the embedded stack (benchmarks/localrun.py) gets the loadgen's records stamped with
+event time, `--days` compressed into `--seconds`, so its sweeps see partition clocks move. When
+quiet, each changelog is folded to its last value per key (what a recovering worker restores)
+and the RocksDB directory measured. "With" uses the environment's lifetimes; "without" sets
+every lifetime far beyond the campaign.
 
     .venv/bin/python benchmarks/retention_campaign.py --orders 4000 --days 220
 """

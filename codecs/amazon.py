@@ -1,21 +1,13 @@
 """Amazon orders from the Selling Partner API (Orders API v0), polled.
 
-Our poller reads an order with `getOrder` and its lines with `getOrderItems`, and publishes both
-as one document: `{"order": <Order>, "items": <OrderItem list, or the getOrderItems payload
-{"AmazonOrderId": ..., "OrderItems": [...]}>}`. Money is `{"CurrencyCode", "Amount"}` with the
-amount a decimal string; `ItemPrice`, `ItemTax` and `PromotionDiscount` are for the whole line
-(all units), not per unit. Timestamps are ISO 8601 in UTC.
+The poller publishes `{"order": <getOrder>, "items": <OrderItem list or getOrderItems payload>}`.
+Money is `{"CurrencyCode", "Amount"}` (decimal string); item price, tax and discount are per line,
+not per unit; timestamps are UTC. Pending, PendingAvailability, Unshipped place an order (Pending:
+payment not yet authorized, so the order waits, with no address or prices yet); Canceled
+cancels; PartiallyShipped, Shipped, Unfulfillable, InvoiceUnconfirmed update one we hold.
 
-`OrderStatus` decides the event: Pending, PendingAvailability and Unshipped are a placement
-(Pending means Amazon has not authorized the payment yet, so the order waits for it; otherwise
-Amazon has collected); Canceled is a cancellation; PartiallyShipped, Shipped, Unfulfillable and
-InvoiceUnconfirmed update an order we already hold. A Pending order has no address, buyer info,
-total or item prices yet; it is still a valid order whose prices arrive with its next version.
-
-Idempotency: `amazon:{AmazonOrderId}:{instant(LastUpdateDate)}`. Amazon moves `LastUpdateDate`
-whenever the order changes, so it names the order version: polls that overlap (they must, or
-changes at window edges are missed) return the same version and so the same key, while a
-status change or a new address gets a new one.
+Idempotency: `amazon:{AmazonOrderId}:{instant(LastUpdateDate)}`: overlapping polls of one
+version share a key, any change gets a new one.
 """
 
 from __future__ import annotations

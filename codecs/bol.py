@@ -1,21 +1,12 @@
 """Bol.com orders from the Retailer API v10 (`GET /retailer/orders/{order-id}`), polled.
 
-Bol.com sends no order webhooks: our poller fetches open orders and publishes each order's
-detail as it reads it, so the same order arrives many times (every poll until it ships). Prices
-are JSON numbers in EUR (decoded into `Decimal`, exactly); dates are ISO 8601 with an offset,
-delivery dates plain dates. Bol.com collects the payment, so nothing waits for it.
+No webhooks: every poll re-publishes each open order. Prices are JSON numbers in EUR (exact
+`Decimal`), dates ISO 8601 with offset; Bol.com collects payment. Items with
+`cancellationRequest: true` become `OrderCancelled` for exactly those `orderItemId`s
+(`customer_request`); any other order is `OrderPlaced`.
 
-An order whose items carry `cancellationRequest: true` is the customer asking to cancel those
-items before they ship: it becomes `OrderCancelled` for exactly those `orderItemId`s (reason
-`customer_request`); any other order becomes `OrderPlaced`.
-
-Idempotency: `bol:{orderId}:placed` for the order, and
-`bol:{orderId}:cancel:{orderItemIds, sorted, joined by '+'}` for a cancellation request. The
-poll overlaps itself by design, so the key must not change while the order stays the same:
-every poll of an open order maps to the one placement, every poll showing the same request to
-the one cancellation, while a second request for other items gets a key of its own. Neither
-poll time nor `latestChangedDateTime` is part of the key: either would turn a re-poll into a
-new event.
+Idempotency: `bol:{orderId}:placed`, and `bol:{orderId}:cancel:{sorted orderItemIds joined by
+'+'}`. Neither poll time nor `latestChangedDateTime` is in the key: a re-poll is the same event.
 """
 
 from __future__ import annotations

@@ -1,13 +1,10 @@
 """Carrier tracking events (PostNL, DHL, DPD, UPS... through our tracking integration).
 
-Carriers speak in their own status codes; the integration maps each carrier's code to one
-of four statuses and passes the carrier's code along in `carrier_status_code`. The parcel is
-identified by carrier and tracking number; `shipment_reference` and `order_reference` are
-the ids we printed on the label (the shipment id and the oms_order_id).
-
-Idempotency: `carrier:{carrier}:{tracking_number}:{status}:{instant(occurred_at)}`.
-Carrier feeds rarely give scans a stable id, and tracking polls overlap by design, but the
-same scan always has the same status and scan time.
+The integration maps each carrier's status code to one of four statuses, passing the code along
+in `carrier_status_code`. A parcel is carrier + tracking number; `shipment_reference` and
+`order_reference` are the label's shipment id and oms_order_id. Idempotency:
+`carrier:{carrier}:{tracking_number}:{status}:{instant(occurred_at)}`: scans rarely have stable
+ids and polls overlap, but one scan always has the same status and time.
 """
 
 from __future__ import annotations

@@ -1,13 +1,10 @@
 """Record size limits: no order is accepted whose state could outgrow a table value, and no
 table value is written that a broker would refuse.
 
-An order of more than `max_lines` lines, or whose state's bound (`state_bound`) passes
-`STATE_MAX_BYTES`, is refused at ingest as `order_too_large`. The bound counts what one
-planning attempt puts in the state for every line at once: the order as the state keeps it,
-a reservation, its reserve command in the outbox, the line in the allocated status and in
-the fulfilment request, and the ledger answer's dedupe marker. Re-plans can still pass it;
-`fits` is the last check before any table write, and a value that does not fit is not
-written (the input becomes an `order_too_large` dead letter, the stored value stays).
+Ingest refuses (`order_too_large`) an order over `max_lines` lines or whose `state_bound` (what one
+planning attempt stores per line: order, reservation, reserve command, status and request lines,
+dedupe marker) passes `STATE_MAX_BYTES`. Re-plans can still pass it, so `fits` checks every table
+write: a value that does not fit is not written (dead letter; the stored value stays).
 """
 
 from __future__ import annotations

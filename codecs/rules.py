@@ -1,15 +1,10 @@
 """Routing rule sets from YAML or JSON text, with errors that name the line and the field.
 
-`load_rules` never raises on bad input: it returns the `RuleSet`, or `RuleSetInvalid` with one
-`RuleIssue` per problem, each with the field path (`nodes[1].cut_off`) and the line of the
-source it was read from, printed as `rules.yaml:14: nodes[1].cut_off: expected "HH:MM", got
-"25:00"`. Structure is checked by msgspec against the Structs in `orderstream.streams.routing`
-(unknown fields refused), then the semantic checks there run (zones and nodes referenced,
-time zones, currencies, ...).
-
-The document is read into plain data with the line of every value by `rules_yaml`
-(scalars by JSON's rules, no anchors or aliases, bounded depth). A document over
-`MAX_RULES_BYTES` is refused unread, so nothing in it costs more than its size.
+`load_rules` never raises on bad input: it returns the `RuleSet` or `RuleSetInvalid`, one
+`RuleIssue` per problem (`rules.yaml:14: nodes[1].cut_off: expected "HH:MM", got "25:00"`).
+msgspec checks structure against `orderstream.streams.routing` (unknown fields refused), then its
+semantic checks run. The document is read with the line of every value by `rules_yaml`; over
+`MAX_RULES_BYTES` it is refused unread.
 """
 
 from __future__ import annotations

@@ -1,25 +1,13 @@
 """Shopify orders: the `orders/create`, `orders/updated` and `orders/cancelled` webhooks, and polls.
 
-The payload is the Admin REST `Order` resource. Shopify pushes it in a webhook (topic and ids in
-`X-Shopify-*` headers) and we fetch the same resource with a REST poll to close gaps after an
-outage; a poll carries no headers. Money fields are decimal strings in the shop currency
-(`currency`), ids are integers, timestamps carry an offset. The HMAC header is verified by the
-webhook endpoint, which holds the secret and the raw body; it plays no part here.
+The payload is the Admin REST `Order` resource (decimal-string money in `currency`, integer ids,
+offset timestamps); webhooks carry `X-Shopify-*` headers, polls none; HMAC is checked upstream.
+The `x-shopify-topic` header picks the event (other topics refused); without it, `cancelled_at` ->
+cancelled, `created_at == updated_at` -> placed, else updated. `cancelled_at` set is always a
+cancellation, since `orders/cancelled` and `orders/updated` share one key for the same change.
 
-Event kind. The `x-shopify-topic` header decides (`orders/create` -> `OrderPlaced`,
-`orders/updated` -> `OrderUpdated`, `orders/cancelled` -> `OrderCancelled`; other topics are
-refused as unsupported). Without a topic (a poll) it is inferred from the order itself:
-`cancelled_at` set -> cancelled, `created_at == updated_at` -> placed, else updated. An order
-whose `cancelled_at` is set is a cancellation whatever topic delivered it: Shopify fires
-`orders/cancelled` and `orders/updated` for the same change with the same `updated_at`, so both
-share one idempotency key, and the two must be the same event or the dedupe stage would keep
-whichever arrived first and could drop the cancellation.
-
-Idempotency: `shopify:{order id}:{instant(updated_at)}`. The key names the order's own version:
-a retried webhook and an overlapping REST poll of the same order state map to the same key,
-while a genuine update (a new `updated_at`) gets a new one. The webhook id and event id headers
-are not used because a poll does not carry them: a key built from them would let a poll and a
-webhook of the same order state through twice.
+Idempotency: `shopify:{order id}:{instant(updated_at)}`, the order's own version, so a retried
+webhook and an overlapping poll of one state share a key (webhook ids are absent from polls).
 """
 
 from __future__ import annotations

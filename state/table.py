@@ -1,14 +1,9 @@
 """The table port: a partition-local key-value table of typed keys and values.
 
-An agent reads and writes its state through a `Table[K, V]`; the codecs that turn keys and
-values into the stored bytes are built once, with the table, so every writer of a table
-writes the same bytes and every reader decodes them the same way. A stored value that does
-not decode is never taken for a missing one: `get` raises `StateUndecodableError` with the
-key and the raw bytes, for the dead-letter policy to quarantine the key.
-
-`put_again` is the write of a replay: a replayed input's effect may be in the local store
-only (a crash after the local write lost the changelog record), so its owner writes the
-value again and the changelog carries it.
+Key and value codecs are built once, with the table, so every writer writes the same bytes and
+every reader decodes them alike. A stored value that does not decode is never taken for a missing
+one: `get` raises `StateUndecodableError` (key and raw bytes) for the key's quarantine.
+`put_again` is a replay's write: the effect may be in the local store only, so it is written again.
 """
 
 from __future__ import annotations

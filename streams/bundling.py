@@ -1,13 +1,9 @@
 """Bundling: a customer's open shipments from one node on one ship date travel as one parcel.
 
-The planner gives each shipment a `bundle_key` (customer and address keyed-hashed, node, carrier,
-ship date; see `shipments.bundle_key`) when the rule set enables bundling. Every fulfilment
-request with a key reaches the bundle's single writer (keyed by `bundle_key`), which keeps
-the bundle's members and, as soon as a second shipment joins, tells the node to pick, pack
-and ship them together (`ShipmentsBundled`, superseded by a later version when more join).
-
-Idempotent by request id: a replayed or re-sent request changes nothing and publishes
-nothing. Pure: the shell gathers the bundle value and sends what `join` returns.
+Each fulfilment request with a `bundle_key` (see `shipments.bundle_key`) reaches the bundle's
+single writer, which keeps the members and, once a second shipment joins, tells the node to ship
+them together (`ShipmentsBundled`, a new version as more join). Idempotent by request id. Pure:
+the shell gathers the bundle value and sends what `join` returns.
 """
 
 from __future__ import annotations

@@ -1,13 +1,9 @@
 """Ingest dedupe: has this idempotency key been seen, and where?
 
-The ingest agent keeps, per idempotency key, when and at which raw record position it first
-passed a key on (`FirstSeen`, the value of the `idempotency_key_to_first_seen` table). A key
-seen at another position within its source's retention window is a channel's re-send:
-dropped and counted. Seen at the same position, it is a replay after a crash: passed on
-again, since the crash may have lost what the first delivery sent (downstream dedupes it).
-Older than the window, it is treated as new (the order and SKU owners still dedupe it).
-
-Pure: the record's timestamp is "now", so a replay decides the same way.
+`FirstSeen` records when and at which raw record position a key first passed. Seen at another
+position within its source's window: a channel's re-send, dropped and counted. At the same
+position: a replay after a crash, passed on again (downstream dedupes it). Older than the window:
+new. Pure: the record's timestamp is "now", so a replay decides the same way.
 """
 
 from __future__ import annotations

@@ -1,22 +1,11 @@
 """A SKU ledger kept as a small head plus rows, so a popular SKU costs the same per command.
 
-One value per SKU holding every open reservation and settled marker grows with the SKU's
-popularity: on a Black Friday load a top SKU holds tens of thousands of open reservations,
-and every command decoded, copied, encoded and wrote that whole value to the changelog
-(measured: 1.3 MB and ~10 ms of CPU per command at 10,000 reservations).
-
-So the stored head keeps the counts, feed sequences, waiting orders and only the most recent
-`RECENT_ROWS` reservations and markers; older ones are *spilled* to rows of their own (key:
-SKU + NUL + id, in the same table, so on the same changelog partition as the head). The
-ledger core (`ledger.apply`, `inventory.step`) is unchanged: it sees the head *with* the one
-row its command is about (`with_row`), and `spill` takes the next ledger apart again.
-
-Crash safety rests on write order within one changelog partition, which a crash can only cut
-short, never reorder: spilled rows are written before the head that no longer holds them. A
-crash in between leaves the rows in both places, the head's copy authoritative (a lookup asks
-the head first); a crash before the rows leaves the old head, so the replayed command spills
-again. The marker that makes a command idempotent is always written with its effect: both
-are in the head.
+The head keeps counts, feed sequences, waiting orders and the `RECENT_ROWS` most recent
+reservations and markers; older ones are spilled to rows (key SKU + NUL + id, same table and
+changelog partition). `with_row` hands the ledger core the head plus the one row a command is
+about; `spill` takes the next ledger apart. Rows are written before the head that drops them, so
+a crash leaves them in both places (head authoritative) or re-spills on replay. A command's
+idempotency marker is always in the head, written with its effect.
 """
 
 from __future__ import annotations

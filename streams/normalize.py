@@ -1,12 +1,9 @@
 """Normalization rules shared by every channel's normalizer.
 
-Channel normalizers (in `orderstream.codecs`, beside the wire Struct they read) turn a decoded
-payload into a canonical event. The rules they apply live here: exact money, sane
-quantities, ISO country codes, line and address construction, totals.
-
-The helpers raise `Refusal` so a normalizer reads as a straight line of field mappings; the
-`never_raises` decorator turns a refusal into the `Rejected` value the normalizer returns.
-A `Refusal` never escapes a decorated normalizer.
+Channel normalizers (in `orderstream.codecs`, beside their wire Structs) apply the rules here:
+exact money, sane quantities, ISO country codes, line and address construction, totals. Helpers
+raise `Refusal` so a normalizer reads as a straight line of mappings; `never_raises` turns it into
+the returned `Rejected` value, so a `Refusal` never escapes a decorated normalizer.
 """
 
 from __future__ import annotations

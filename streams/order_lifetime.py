@@ -1,21 +1,13 @@
 """How long an order's row lives in `order_id_to_state`, decided from the value and a time.
 
-- An order is *closed* once it is DELIVERED or CANCELLED, was taken off the floor as a
-  stale order (`stale_at`), or was allocated with every unit handed over (a till sale, a
-  marketplace-fulfilled order: nothing is left to fulfil here). `retention` after its last
-  applied input it is reduced to a tombstone: id, status and sequence only, which answers
-  every later input as `closed` (no effect, no output), so a late re-send or a marketplace
-  re-listing cannot bring the order back. The tombstone is deleted `tombstone_for` (the
-  longest dedupe window) later.
-- A row without an order (a cancellation or payment that came first, an answer for an order
-  this worker never knew) is deleted `max_open` after its last input.
-- An open order placed more than `max_open` ago is *stale*: an `OrderTimedOut` input (which
-  the sweep sends) makes it a `stale_order` exception, handled by its channel's rule.
-- `seen` keeps each key for its own source's window; a full set refuses the next input
-  rather than forget a key still inside its window.
+- Closed (DELIVERED, CANCELLED, stale `stale_at`, or allocated with every unit handed over):
+  `retention` after its last input it becomes a tombstone (id, status, sequence) that answers
+  later inputs `closed`; the tombstone goes `tombstone_for` (the longest dedupe window) later.
+- A row without an order goes `max_open` after its last input.
+- An open order placed over `max_open` ago is stale: `OrderTimedOut` makes it a `stale_order`.
+- `seen` keeps each key for its source's window; when full, the next input is refused.
 
-Pure: `now` is the deciding record's time (or a sweep's partition time), never a clock read,
-so a replayed record is decided the same way whether or not a sweep ran in between.
+Pure: `now` is the deciding record's or the sweep's partition time, never a clock read.
 """
 
 from __future__ import annotations

@@ -1,16 +1,10 @@
 """The order process: one order's state, one input, the next state and what to publish.
 
-`decide(state, message, context)` is the whole of the order agent's logic: it refuses an
-input that must change nothing, hands the rest to the decider for its kind, and records the
-input as applied. It never raises on a business case and never reads a clock:
-`context.now` is the input record's timestamp, so a replayed input is decided as the first
-time was.
-
-Idempotency: every input has a key (its idempotency key; `answer:{reservation id}` for a
-ledger answer). A key already in `state.seen` changes nothing. From the record position of
-its first delivery it is a replay after a crash: the outputs the first delivery caused are
-returned again (their ids are deterministic, so downstream drops the ones that did
-arrive). From another position it is a duplicate, dropped and counted.
+`decide(state, message, context)` is the order agent's whole logic: it refuses inputs that must
+change nothing, hands the rest to the decider for its kind and records the input. It never raises
+on a business case and never reads a clock (`context.now` is the record's time). A key already
+in `state.seen` from its first delivery's position is a replay (the first outputs are returned
+again, same ids); from another position a duplicate, dropped and counted.
 """
 
 from __future__ import annotations

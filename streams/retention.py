@@ -1,18 +1,12 @@
 """How long rows of the ingest, ledger and bundling tables live (orders: `order_lifetime`).
 
-- `idempotency_key_to_first_seen`: a first sighting ends when its source's dedupe window
-  has passed (`dedupe.check` already calls an older one new).
-- `sku_to_ledger` spilled rows: a settled marker ends `marker_retention` after it settled
-  (as the head's own markers do); a reservation lives until it settles, which an order's
-  stale rule bounds. A row the head holds again is superseded and ends at once.
-- `sku_to_ledger` waits: an order waiting for stock longer than an order may stay open
-  stops waiting (its stale rule has ended it by then).
-- `bundle_key_to_bundle`: a bundle ends `bundle_retention` after its ship date (or its
-  first request, without one): no later shipment can join it.
+- `idempotency_key_to_first_seen`: until its source's dedupe window has passed.
+- `sku_to_ledger` spilled rows: a marker `marker_retention` after it settled; a reservation until
+  it settles; a row the head holds again at once. Waits: no longer than an order may stay open.
+- `bundle_key_to_bundle`: `bundle_retention` after its ship date (or first request, without one).
 
-Pure: `now` is the record's time or the sweep's partition time, never a clock read.
-`lifetime_problem` is the start-up check that the order retention outlasts every window
-that can still touch a finished order.
+Pure: `now` is the record's or the sweep's partition time. `lifetime_problem` is the start-up
+check that order retention outlasts every window that can still touch a finished order.
 """
 
 from __future__ import annotations

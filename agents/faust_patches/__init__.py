@@ -1,12 +1,9 @@
 """The patches to faust-streaming's internals that at-least-once delivery depends on.
 
-Measured on the embedded broker with a worker SIGKILLed and restarted mid-stream (README,
-"Delivery guarantees"): Faust committed offsets of records no agent had processed, and
-recovered tables short of their changelogs' end. One module per rule; `apply(settings)`,
-called once by the composition root before the app is built, first checks that the
-installed faust-streaming is the pinned version and that every member a patch replaces or
-calls exists (`guard`), and only then replaces anything. When faust-streaming fixes these
-upstream, the matching module should go.
+One module per rule. `apply(settings)`, called once by the composition root before the app is
+built, first checks (`guard`) that the installed faust-streaming is the pinned version and that
+every member a patch replaces or calls exists, and only then replaces anything. Why they exist:
+README, "Offsets are committed only behind processed records".
 """
 
 from __future__ import annotations

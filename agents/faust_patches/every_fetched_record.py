@@ -1,13 +1,11 @@
 """Every fetched record is delivered to the streams; a hand-over cancelled by a rebalance is
 fetched again.
 
-Faust's fetch loop drops any record below the last offset it handed on; after a rebalance a
-record fetched before the seek back can arrive after it, and the re-fetched records behind it
-were dropped. Here the read position is inert (a re-fetched record is a duplicate, which
-every agent handles). The loop also cancels handing a record on when the flow stops; that
-record is noted to fetch again. Each fetch notes the first and last offset fetched per
-partition (for `contiguous_commit` and `stall_net`) and first runs the stall net and seeks
-noted partitions back (`refetch`).
+Faust's fetch loop dropped records below the last offset handed on, which loses re-fetched
+records after a rebalance; here the read position is inert (duplicates are handled by every
+agent). A hand-over cancelled by a stop is noted to fetch again. Each fetch records first/last
+offsets per partition (`contiguous_commit`, `stall_net`), runs the stall net and seeks noted
+partitions back (`refetch`).
 """
 
 from __future__ import annotations

@@ -77,11 +77,8 @@ async def fetch_noted_again(consumer: Any) -> None:
             fetch_again(consumer, tp, offset)
             continue
         if position is None or position <= offset:
-            # Only ever back. A record noted after Faust seeked the partition back to its
-            # committed offset (a hand-over of the old generation that completed after the
-            # rebalance) lies ahead of the position: seeking to it skipped the records in
-            # between, and the ones after it were processed first (chaos: a cancellation
-            # decided before its order, then dropped as for an unknown order).
+            # Only ever back: a note ahead of the position (an old generation's hand-over
+            # done after the rebalance) would skip the records in between.
             continue
         log.info("%s[%s]: fetching again from %s", tp.topic, tp.partition, offset)
         await consumer._seek(tp, offset)

@@ -1,16 +1,9 @@
 """Faust's own cost per event on this machine: the floor under any Faust pipeline's rate.
 
-One agent on orderstream's exact app configuration (`app.create_app`) drains a backlog of
-small records, doing nothing but what every orderstream hop does at the least:
-
-- `consume`: iterate the events (one marker record out per `MARK_EVERY`, to be counted);
-- `send`: and one `await topic.send` per event;
-- `table`: and one RocksDB table read and write per event before the send.
-
-`orderstream bench` runs it on the broker the contenders used and reports events/s and CPU
-ms per event for each mode. Multiplied by the events orderstream consumes, sends and writes
-per order or per stock snapshot, these give the least CPU any design over the same hops
-and tables pays in Faust, whatever its own code costs.
+One agent on orderstream's exact app configuration (`app.create_app`) drains a backlog of small
+records doing only what every hop does at least, by `BENCH_FLOOR_MODE`: `consume` (one marker
+out per `MARK_EVERY`), `send` (plus one `await topic.send` per event) or `table` (plus a RocksDB
+read and write before the send). `orderstream bench` reports events/s and CPU ms per event.
 
 Run as `python -m orderstream.benchmarks.bench.floor` with `BENCH_BOOTSTRAP`, `BENCH_PREFIX`,
 `BENCH_DATA_DIR` and `BENCH_FLOOR_MODE` set.

@@ -1,12 +1,9 @@
 """The peer: the order flow as a user would first write it with Faust, for `orderstream bench`.
 
-Idiomatic on purpose: `faust.Record` models serialized as JSON, one `await topic.send` per
-output, tables with their default serializers, Faust's default settings (RocksDB store so
-state survives like orderstream's). It parses channel payloads with the same codecs as
-orderstream (`normalize_payload`), so the comparison measures the stream design, not the
-parsers. Four hops, like orderstream's: raw -> orders -> reservations (by SKU) -> replies
-(by order) -> status. It keeps one stock count per SKU (no locations, no routing rules, no
-payment holds), so it does less work per order than orderstream does.
+Idiomatic on purpose: `faust.Record` JSON models, one `await topic.send` per output, default
+table serializers and settings (RocksDB store). It parses payloads with orderstream's codecs
+(`normalize_payload`), so the comparison measures the stream design. Four hops: raw -> orders ->
+reservations (by SKU) -> replies (by order) -> status, one stock count per SKU, no routing.
 
 Run as `python -m orderstream.benchmarks.bench.peer` with `BENCH_BOOTSTRAP`, `BENCH_PREFIX` and
 `BENCH_DATA_DIR` set.

@@ -1,18 +1,10 @@
 """A big stock state written straight to the tables' changelogs, for the restart measurement.
 
-Building a million SKU x location rows through the pipeline takes over half an hour here
-(about 1,300 snapshots/s, slower as the memory broker grows), so the restart probe writes
-the rest of its state the way the worker would have: each snapshot goes through the same
-core (`normalize_payload`, `command_for`, `streams.inventory.step`) and the records the
-ingest and ledger agents would have written follow, on the partition the agents would
-have used (the SKU's: raw stock and `inventory.commands` are both keyed by SKU):
-
-- `idempotency_key_to_first_seen`: the snapshot's key and first sighting;
-- `sku_to_ledger`: each SKU's ledger after all its snapshots;
-- `inventory.availability`: one ATP change per snapshot (the replica replays them).
-
-The worker must be stopped while this runs; its next start recovers the rows from the
-changelogs (a cold start), the one after from its RocksDB files (a warm restart).
+Each snapshot goes through the same core the worker uses (`normalize_payload`, `command_for`,
+`streams.inventory.step`), and the records the ingest and ledger agents would have written go to
+the SKU's partition: its first sighting (`idempotency_key_to_first_seen`), each SKU's final
+ledger (`sku_to_ledger`) and one ATP change per snapshot (`inventory.availability`). The worker
+must be stopped meanwhile; its next start recovers from the changelogs, the one after from RocksDB.
 """
 
 from __future__ import annotations

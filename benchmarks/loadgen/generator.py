@@ -1,20 +1,11 @@
 """The run: a seeded, deterministic stream of raw channel records for a peak-season load.
 
-Same mix, seed, start and network: the same records, byte for byte. Nothing here reads a
-clock or the environment; `random.Random(seed)` is the only source of chance, and nothing
-iterates a set or a hash-ordered structure.
-
-The stream, in event-time order:
-1. an opening stock snapshot for every SKU x node (`raw.stock`), at `start`;
-2. orders arriving at `mix.orders_per_second` (exponential gaps), each channel in its shape,
-   with stock adjustments and malformed records in between;
-3. follow-ups scheduled when their order was made, emitted when their time comes: webhook
-   retries and overlapping polls (duplicates), payment captures for pending Shopify orders,
-   Shopify cancellations.
-
-Keys: order records by `oms_order_id`, payments by the order they pay, stock by SKU, so
-everything about one order (or SKU) is on one partition in order. A malformed record has no
-key: the edge that received it could not read it.
+Same mix, seed, start and network: the same records, byte for byte (`random.Random(seed)` is the
+only chance; no clock, environment or set iteration). In event-time order: an opening stock
+snapshot per SKU x node at `start`; orders at `mix.orders_per_second` (exponential gaps) with
+stock adjustments and malformed records between; follow-ups when due (retries and overlapping
+polls, payment captures, Shopify cancellations). Keys: orders and payments by `oms_order_id`,
+stock by SKU; a malformed record has no key.
 """
 
 from __future__ import annotations

