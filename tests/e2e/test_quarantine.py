@@ -35,11 +35,15 @@ UNREADABLE = b'{"sku": "%s", "locations": 7}'
 
 
 def quarantined(worker: Worker) -> float:
-    url = f"http://127.0.0.1:{worker.web_port}/metrics"
+    """The worker's count of quarantined inventory keys, or -1 until it is ready (its tables,
+    the quarantine set among them, recovered: before that the gauge reads 0 for nothing)."""
+    base = f"http://127.0.0.1:{worker.web_port}"
     try:
-        with urllib.request.urlopen(url, timeout=5) as answer:
+        with urllib.request.urlopen(f"{base}/ready", timeout=5):
+            pass
+        with urllib.request.urlopen(f"{base}/metrics", timeout=5) as answer:
             text = answer.read().decode()
-    except OSError:  # a restarted worker's web port is not listening yet: ask again
+    except OSError:  # not listening yet, or 503 while it recovers or rebalances: ask again
         return -1.0
     found = re.search(r'orderstream_quarantined_keys\{stage="inventory"\} (\S+)', text)
     return float(found.group(1)) if found else -1.0

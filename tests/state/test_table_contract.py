@@ -29,6 +29,7 @@ from orderstream.state.table import (
     Table,
     json_codec,
 )
+from tests.builders import close_unstarted_consumer
 
 
 class Row(msgspec.Struct, frozen=True, tag="test.row.v1"):
@@ -133,6 +134,7 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         if faust_backend.sent:
             assert list(tmp_path.rglob("key_to_value-0.db")), "no RocksDB database was written"
     assert isinstance(raw.data, RocksDBStore), "the table was not on the RocksDB store"
+    close_unstarted_consumer(app)
 
 
 async def test_a_missing_key_reads_as_none(backend: Backend) -> None:
