@@ -6,6 +6,7 @@ use it to check the invariants on many orders, and that replaying inputs changes
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.resources
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -152,17 +153,7 @@ class Simulation:
 
 
 def _with_atp(context: OrderContext, atp: dict[str, dict[str, int]], position: str) -> OrderContext:
-    return OrderContext(
-        now=context.now,
-        rules=context.rules,
-        atp=atp,
-        served=context.served,
-        retention=context.retention,
-        max_attempts=context.max_attempts,
-        position=position,
-        bundle_secret=context.bundle_secret,
-        lifetime=context.lifetime,
-    )
+    return dataclasses.replace(context, atp=atp, position=position)
 
 
 @dataclass(frozen=True)
