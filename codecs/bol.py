@@ -21,7 +21,6 @@ import msgspec
 from orderstream.streams import keys
 from orderstream.streams.events import OrderCancelled, OrderPlaced
 from orderstream.streams.model import (
-    MARKETPLACE_LINE_TAG,
     Address,
     Channel,
     Customer,
@@ -174,7 +173,6 @@ def _placement(order: BolOrder, order_id: str) -> Normalized:
         delivery=_delivery(order),
         # Bol.com charges the customer no shipping the retailer sees: lines less discounts.
         total=order_total(lines, CURRENCY),
-        tags=_tags(order.order_items),
     )
     return OrderPlaced(
         idempotency_key=keys.idempotency_key(SOURCE, order_id, "placed"),
@@ -200,6 +198,7 @@ def _line(item: BolOrderItem, field: str) -> OrderLine:
         discount=_discount(item, unit_price, units, field).to_decimal(),
         title=item.product.title,
         ean=ean,
+        marketplace_fulfilled=item.fulfilment.method == "FBB",
     )
 
 
@@ -281,19 +280,6 @@ def _delivery(order: BolOrder) -> Delivery:
 def latest_delivery(day: date) -> datetime:
     """The end of `day` in Europe/Amsterdam, in UTC: delivery is due by then."""
     return datetime.combine(day, time.max, tzinfo=ZoneInfo(_PROMISE_ZONE)).astimezone(UTC)
-
-
-def _tags(items: list[BolOrderItem]) -> tuple[str, ...]:
-    """`fbb:{orderItemId}` for each line Bol.com ships from its own stock.
-
-    The canonical line has no fulfilment mode of its own, so an order mixing FBB and FBR items
-    names the FBB lines here; allocation must not reserve our stock for them.
-    """
-    return tuple(
-        f"{MARKETPLACE_LINE_TAG}{item.order_item_id}"
-        for item in items
-        if item.fulfilment.method == "FBB"
-    )
 
 
 CODEC = ChannelCodec(SOURCE, BolOrder, normalize_bol)

@@ -59,10 +59,6 @@ class FulfilmentMode(enum.StrEnum):
     STORE = "store"
 
 
-MARKETPLACE_LINE_TAG = "fbb:"
-"""Order tag `fbb:{line_id}`: the marketplace ships that line of an otherwise merchant order."""
-
-
 class Address(msgspec.Struct, frozen=True, omit_defaults=True):
     """A postal address; `country` is ISO 3166-1 alpha-2, upper case."""
 
@@ -95,7 +91,9 @@ class OrderLine(msgspec.Struct, frozen=True, omit_defaults=True):
 
     `line_total` is the exact line amount before discount as the channel states it (Amazon
     prices a line, not a unit; when it does not divide by `qty`, `unit_price` is rounded down
-    and `line_total` stays exact). `tax` and `discount` are line totals.
+    and `line_total` stays exact). `tax` and `discount` are line totals. A line
+    `marketplace_fulfilled` is shipped by the marketplace from its own stock (Bol.com FBB),
+    also inside an order we ship otherwise: allocation reserves none of our stock for it.
     """
 
     line_id: str
@@ -109,6 +107,7 @@ class OrderLine(msgspec.Struct, frozen=True, omit_defaults=True):
     title: str = ""
     bundle_id: str = ""
     ean: str = ""
+    marketplace_fulfilled: bool = False
 
 
 class Delivery(msgspec.Struct, frozen=True, omit_defaults=True):

@@ -179,6 +179,7 @@ def order_line(
     title: str | None = "",
     bundle_id: str = "",
     ean: str = "",
+    marketplace_fulfilled: bool = False,
 ) -> OrderLine:
     """A canonical line from a unit price or a line price (exactly one is given).
 
@@ -208,6 +209,7 @@ def order_line(
         title=text(title, f"{field}.title"),
         bundle_id=bundle_id,
         ean=ean,
+        marketplace_fulfilled=marketplace_fulfilled,
     )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from .eligibility import assess_location, delivery_deadline
-from .model import MARKETPLACE_LINE_TAG, FulfilmentMode, Order, ServiceLevel
+from .model import FulfilmentMode, Order, ServiceLevel
 from .money import zero
 from .plan_explain import deciding_rule, finish_plan
 from .plan_inputs import LocationOption, PlanInputs, plan_currency
@@ -55,11 +55,6 @@ def plan(
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     marketplace = order.delivery.fulfilment_mode is FulfilmentMode.MARKETPLACE
-    external_ids = {
-        tag.removeprefix(MARKETPLACE_LINE_TAG)
-        for tag in order.tags
-        if tag.startswith(MARKETPLACE_LINE_TAG)
-    }
     ordered = sorted(order.lines, key=lambda line: line.line_id)
     inputs = PlanInputs(
         order=order,
@@ -67,11 +62,11 @@ def plan(
         rules=rules,
         now=now,
         priority=priority_of(order, rules, replenishing=replenishing),
-        lines=tuple(ln for ln in ordered if not marketplace and ln.line_id not in external_ids),
+        lines=tuple(ln for ln in ordered if not (marketplace or ln.marketplace_fulfilled)),
         external=tuple(
             PlannedLine(ln.line_id, ln.sku, ln.qty)
             for ln in ordered
-            if marketplace or ln.line_id in external_ids
+            if marketplace or ln.marketplace_fulfilled
         ),
         bundle_secret=bundle_secret,
     )

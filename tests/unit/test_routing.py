@@ -628,7 +628,10 @@ def test_a_marketplace_fulfilled_order_is_not_routed() -> None:
 
 
 def test_lines_the_marketplace_ships_are_left_out_of_a_mixed_order() -> None:
-    mixed = order(("SKU-A", 1), ("SKU-B", 1), channel=Channel.BOL, tags=("fbb:L2",))
+    merchant = order(("SKU-A", 1), ("SKU-B", 1), channel=Channel.BOL)
+    ours, theirs = merchant.lines
+    theirs = msgspec.structs.replace(theirs, marketplace_fulfilled=True)
+    mixed = msgspec.structs.replace(merchant, lines=(ours, theirs))
     result = plan(mixed, {"SKU-A": {"WH-AMS": 5}, "SKU-B": {"WH-AMS": 5}}, RULES, MORNING)
     assert result.kind is PlanKind.ROUTED
     assert shipped(result) == {"WH-AMS": [("L1", 1)]}
