@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from orderstream.codecs.shopify import ShopifyWebhookHeaders, service_level
+from orderstream.codecs.shopify import service_level
+from orderstream.codecs.shopify_wire import ShopifyWebhookHeaders
 from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.streams.events import OrderCancelled, OrderPlaced, OrderUpdated
 from orderstream.streams.model import PaymentState, ServiceLevel
