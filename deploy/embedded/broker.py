@@ -14,8 +14,7 @@ from typing import Final
 
 from . import env
 from .errors import DevStackError
-from .launch import HOST, launch_on_free_port
-from .probes import kafka_answers, wait_until_answers
+from .launch import HOST, launch_on_free_port, obtain
 from .service import Service
 
 #: aiokafka consumer settings for fast, stable groups on tansu (see the module docstring).
@@ -82,11 +81,12 @@ def obtain_broker(
     """
     del prefer_local
     configured = env.configured(environ, env.KAFKA_BOOTSTRAP)
-    if configured is not None:
-        wait_until_answers(
-            f"kafka at {env.KAFKA_BOOTSTRAP}={configured}",
-            lambda: kafka_answers(configured, timeout=2.0),
-            timeout=timeout,
-        )
-        return Service(name="kafka", url=configured, provenance="env")
-    return start_broker(run_dir, detach=detach, timeout=timeout)
+    return obtain(
+        "kafka",
+        configured=configured,
+        label=f"kafka at {env.KAFKA_BOOTSTRAP}={configured}",
+        local=None,
+        local_timeout=0.0,
+        start=lambda: start_broker(run_dir, detach=detach, timeout=timeout),
+        timeout=timeout,
+    )

