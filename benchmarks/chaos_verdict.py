@@ -1,21 +1,8 @@
 """The crash campaign's verdict: did every input count exactly once, whatever was killed?
 
-Pure: the caller hands in what was sent (the generated records and their `Expected`), the
-demo summary of the outputs, the status events consumed and the ledger's final counts.
-Each check is one kind in `violations_by_kind`; `violations` is their sum, 0 when all held.
-
-- `oversold`: a SKU x location with reserved > on hand - safety stock, or a count below 0.
-- `reservation_applied_twice`: a line whose distinct allocated shipments exceed its quantity.
-- `conflicting_event_id`: two different status events with one `event_id`.
-- `line_without_outcome` / `order_without_outcome`: a sent order (not a duplicate, not
-  malformed) whose lines its outcomes do not cover exactly once, or with no outcome at all.
-- `orders_accepted_mismatch`: distinct orders placed differ from distinct orders sent.
-- `dead_letter_mismatch`: distinct dead letters differ from malformed records sent.
-- `stock_not_applied_once`: a SKU x location whose final on hand differs from the stock feed
-  applied exactly once in order (a lost or a doubled adjustment).
-- `cancellation_not_applied` / `payment_not_applied`: a cancelled order not ending
-  CANCELLED, or a captured payment's order still on hold awaiting payment (held for
-  another reason, such as no stock to promise, it is not).
+Pure: the caller hands in what was sent, the demo summary of the outputs, the status events
+consumed and the ledger's final counts; each check is one of `KINDS`, and 0 violations in
+all of them is the pass.
 """
 
 from __future__ import annotations
@@ -34,18 +21,25 @@ from orderstream.streams.validation import HoldReason
 from .loadgen import Expected, RawRecord
 from .summary import OUTCOMES, LedgerView, Summary
 
-KINDS = (
-    "oversold",
-    "reservation_applied_twice",
-    "conflicting_event_id",
-    "line_without_outcome",
-    "order_without_outcome",
-    "orders_accepted_mismatch",
-    "dead_letter_mismatch",
-    "stock_not_applied_once",
-    "cancellation_not_applied",
-    "payment_not_applied",
-)
+KINDS: dict[str, str] = {
+    "oversold": "a SKU x location with reserved > on hand - safety stock, or a count below 0",
+    "reservation_applied_twice": "a line whose distinct allocated shipments exceed its quantity",
+    "conflicting_event_id": "two different status events with one event_id",
+    "line_without_outcome": "a sent order's line its outcomes do not cover exactly once",
+    "order_without_outcome": "a sent order (not a duplicate, not malformed) with no outcome",
+    "orders_accepted_mismatch": "distinct orders placed differ from distinct orders sent",
+    "dead_letter_mismatch": "distinct dead letters differ from malformed records sent",
+    "stock_not_applied_once": (
+        "a SKU x location whose final on hand differs from the stock feed applied exactly once"
+        " in order (a lost or a doubled adjustment)"
+    ),
+    "cancellation_not_applied": "a cancelled order not ending CANCELLED",
+    "payment_not_applied": (
+        "a captured payment's order still on hold awaiting payment (held for another reason,"
+        " such as no stock to promise, it is not)"
+    ),
+}
+"""Each kind of violation the campaign counts, with what it means."""
 
 
 class ChaosReport(msgspec.Struct, frozen=True):

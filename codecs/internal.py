@@ -1,19 +1,8 @@
-"""Encoders and decoders for the internal topics of the pipeline, built once.
+"""Encoders and decoders for the values of the internal topics and tables, built once.
 
-| topic                   | key            | value                                            |
-|-------------------------|----------------|--------------------------------------------------|
-| orders.events           | oms_order_id   | a canonical order event (`CanonicalEvent`)        |
-| inventory.commands      | sku            | `InventoryCommand` (stock feed, reserve, ...)     |
-| inventory.replies       | oms_order_id   | `ReservationAnswered`, `StockArrived`             |
-| inventory.availability  | sku            | `AvailabilityChanged`                             |
-| orders.status           | oms_order_id   | `StatusChanged`                                   |
-| fulfilment.requests     | oms_order_id   | `FulfilmentRequested`                             |
-| fulfilment.bundling     | bundle_key     | `FulfilmentRequested` (those with a bundle key)   |
-| fulfilment.bundles      | bundle_key     | `ShipmentsBundled`                                |
-
-Table values (`idempotency_key_to_first_seen`, `order_id_to_state`, `sku_to_ledger`,
-`bundle_key_to_bundle`) use the same encoder; `sku_to_ledger` holds a SKU's head under the
-SKU and its spilled reservations and markers (`ledger_row`) under SKU + NUL + id.
+Every value is compact JSON of one `streams` type (topics and their keys: README, "The
+pipeline"); `sku_to_ledger` keeps a SKU's head under the SKU and each spilled reservation or
+marker (`ledger_row`) under SKU + NUL + id.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ import msgspec
 from .ledger_commands import AwaitStock, Reserve
 from .model import Order, ServiceLevel
 from .order_messages import AllocatedShipment, FulfilmentRequested, LineQty
-from .order_state import LineReservation, LineState, OrderState, Output
+from .order_state import LineReservation, LineState, OrderState, Output, ShipmentStatus
 from .order_step import AllocationReport, OrderContext, Step, move, pending, release
 from .plan_types import Atp
 from .planning import plan
@@ -231,7 +231,7 @@ def _make_shipments(
     requests: list[Output] = []
     for node in sorted(by_node):
         shipment_id = f"{oms_order_id}/{len(statuses) + 1}"
-        statuses[shipment_id] = "requested"
+        statuses[shipment_id] = ShipmentStatus.REQUESTED
         members = by_node[node]
         first = members[0][1]
         lines = tuple(LineQty(r.line_id, r.sku, r.qty) for _, r in members)

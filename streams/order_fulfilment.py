@@ -15,7 +15,7 @@ from .ledger_commands import Commit
 from .model import Order
 from .order_allocation import plan_lines
 from .order_messages import LineQty
-from .order_state import LineReservation, LineState
+from .order_state import LineReservation, LineState, ShipmentStatus
 from .order_step import OrderContext, Step, move, release, try_move
 from .status import Moved, OrderStatus, transition_order
 
@@ -39,7 +39,7 @@ def shipment_updated(step: Step, event: ShipmentUpdated, context: OrderContext) 
     )
     if event.status is FulfilmentStatus.REJECTED:
         return _rejected(step, order, event, members, context)
-    shipments = {**state.shipments, event.shipment_id: event.status.value}
+    shipments = {**state.shipments, event.shipment_id: ShipmentStatus(event.status.value)}
     step = step.changed(shipments=shipments)
     if event.status is FulfilmentStatus.PICKED:
         return _catch_up(step, (_S.PICKED,), context)
@@ -54,7 +54,7 @@ def shipment_updated(step: Step, event: ShipmentUpdated, context: OrderContext) 
             Commit(sku=r.sku, issued_at=context.now, reservation_id=rid) for rid, r in granted
         )
         step = step.changed(reservations=reservations).emit(*commits)
-    done = all(status == "shipped" for status in shipments.values())
+    done = all(status is ShipmentStatus.SHIPPED for status in shipments.values())
     final = (
         _S.SHIPPED if done and not state.backordered and not state.held else _S.PARTIALLY_SHIPPED
     )

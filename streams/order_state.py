@@ -23,6 +23,15 @@ from .status import OrderStatus
 from .validation import Hold
 
 
+class ShipmentStatus(enum.StrEnum):
+    """How far one shipment of an order has come, as its location last reported it."""
+
+    REQUESTED = "requested"
+    PICKED = "picked"
+    PACKED = "packed"
+    SHIPPED = "shipped"
+
+
 class LineState(enum.StrEnum):
     PENDING = "pending"  # reserve sent, no answer yet
     GRANTED = "granted"
@@ -80,7 +89,7 @@ class OrderState(msgspec.Struct, frozen=True, omit_defaults=True):
     held: tuple[LineQty, ...] = ()  # units waiting for a person
     external: tuple[LineQty, ...] = ()  # units the marketplace or a till hands over
     explanation: Explanation | None = None
-    shipments: dict[str, str] = {}  # shipment id -> its last fulfilment status
+    shipments: dict[str, ShipmentStatus] = {}  # shipment id -> how far it has come
     cancelled_lines: tuple[str, ...] = ()
     early_payment: PaymentState | None = None  # a payment state that came before the order
     early_cancel: EarlyCancel | None = None
