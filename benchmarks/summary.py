@@ -76,7 +76,7 @@ class Shortfall(msgspec.Struct, frozen=True):
     units: int = 0
 
 
-class NodeAllocation(msgspec.Struct, frozen=True):
+class LocationAllocation(msgspec.Struct, frozen=True):
     shipments: int = 0
     units: int = 0
     external_units: int = 0
@@ -127,7 +127,7 @@ class Summary(msgspec.Struct, frozen=True):
     dead_letters: int
     """Distinct records dead-lettered (a redelivered record's second letter is not counted)."""
     dead_letter_reasons: dict[str, int]
-    allocations_per_node: dict[str, NodeAllocation]
+    allocations_per_node: dict[str, LocationAllocation]
     backorders: Shortfall
     holds: Shortfall
     """Lines the rules held for a person when stock ran short (not payment holds)."""
@@ -391,7 +391,7 @@ def summarize(
         dead_letters=sum(reasons.values()),
         dead_letter_reasons=dict(sorted(reasons.items())),
         allocations_per_node={
-            node: NodeAllocation(**counts) for node, counts in sorted(per_node.items())
+            node: LocationAllocation(**counts) for node, counts in sorted(per_node.items())
         },
         backorders=_shortfall(f.backordered for f in live),
         holds=_shortfall(f.held for f in live),

@@ -41,7 +41,7 @@ MONDAY_TO_FRIDAY = _WEEKDAYS[:5]
 MONDAY_TO_SATURDAY = _WEEKDAYS[:6]
 
 
-class NodeKind(enum.StrEnum):
+class LocationKind(enum.StrEnum):
     WAREHOUSE = "warehouse"
     THIRD_PARTY = "3pl"
     STORE = "store"
@@ -101,7 +101,7 @@ class CarrierOffer(_Rule, frozen=True):
     delivery_days: tuple[Weekday, ...] = MONDAY_TO_SATURDAY
 
 
-class Node(_Rule, frozen=True):
+class Location(_Rule, frozen=True):
     """A place that ships or hands over stock: an own warehouse, a 3PL or a store.
 
     `serves` lists destination countries and zone names; `channels` the sales channels whose
@@ -110,7 +110,7 @@ class Node(_Rule, frozen=True):
     """
 
     id: str
-    kind: NodeKind
+    kind: LocationKind
     country: str
     time_zone: str
     cut_off: str
@@ -179,7 +179,7 @@ class RuleSet(_Rule, frozen=True):
     version: int
     name: str
     time_zone: str
-    nodes: tuple[Node, ...]
+    nodes: tuple[Location, ...]
     service_levels: dict[ServiceLevel, ServiceLevelRule]
     revision: str = ""
     zones: dict[str, tuple[str, ...]] = {}
@@ -203,7 +203,7 @@ def zone_of(rules: RuleSet, country: str) -> str | None:
     return None
 
 
-def serves_destination(rules: RuleSet, location: Node, country: str) -> bool:
+def serves_destination(rules: RuleSet, location: Location, country: str) -> bool:
     """A location serves a country it lists, or a country in a zone it lists."""
     zone = zone_of(rules, country)
     return country in location.serves or (zone is not None and zone in location.serves)

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from orderstream.streams.routing import NodeKind
+from orderstream.streams.routing import LocationKind
 
 from . import payloads as p
 from .catalogue import Catalogue, build_catalogue
@@ -253,7 +253,7 @@ class _Generation:
         )
         shipping = [i for i, n in enumerate(network.nodes) if n.reservable]
         # Trucks unload at warehouses and 3PLs; a network of stores only restocks its stores.
-        self.receiving = [i for i in shipping if network.nodes[i].kind is not NodeKind.STORE]
+        self.receiving = [i for i in shipping if network.nodes[i].kind is not LocationKind.STORE]
         self.receiving = self.receiving or shipping
         self.till_only = [i for i, n in enumerate(network.nodes) if not n.reservable]
         if not shipping:

@@ -14,19 +14,23 @@ from dataclasses import dataclass
 
 from orderstream.codecs.rules import RuleSetInvalid, load_rules
 from orderstream.streams.model import Channel
-from orderstream.streams.routing import NodeKind, RuleSet
+from orderstream.streams.routing import LocationKind, RuleSet
 from orderstream.streams.validation import served_countries
 
-_FEED_PREFIX = {NodeKind.WAREHOUSE: "wms", NodeKind.THIRD_PARTY: "3pl", NodeKind.STORE: "pos"}
+_FEED_PREFIX = {
+    LocationKind.WAREHOUSE: "wms",
+    LocationKind.THIRD_PARTY: "3pl",
+    LocationKind.STORE: "pos",
+}
 """Which system counts a node's stock, by node kind; it numbers its own feed records."""
 
 
 @dataclass(frozen=True)
-class FeedNode:
+class FeedLocation:
     """A node of the network and the stock feed that counts it."""
 
     id: str
-    kind: NodeKind
+    kind: LocationKind
     source_system: str
     reservable: bool = True
     """Orders reserve stock here; False for a till-only store, whose units leave at the till."""
@@ -34,7 +38,7 @@ class FeedNode:
 
 @dataclass(frozen=True)
 class Network:
-    nodes: tuple[FeedNode, ...]
+    nodes: tuple[FeedLocation, ...]
     stores: tuple[str, ...]
     """Nodes that sell at a till (they list the `pos` channel)."""
     served: frozenset[str]
@@ -46,7 +50,7 @@ class Network:
 def network_from(rules: RuleSet, stock: Mapping[str, object]) -> Network:
     """The network of a rule set, with the SKUs of an ATP file (`{"SKU": {...}}`)."""
     nodes = tuple(
-        FeedNode(
+        FeedLocation(
             node.id,
             node.kind,
             f"{_FEED_PREFIX.get(node.kind, 'erp')}-{node.id.lower()}",

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import math
 
-from orderstream.streams.routing import NodeKind
+from orderstream.streams.routing import LocationKind
 
 from .catalogue import Catalogue
 from .mix import Mix
 from .network import Network
 
-_NODE_WEIGHT = {NodeKind.WAREHOUSE: 4.0, NodeKind.THIRD_PARTY: 2.0, NodeKind.STORE: 0.5}
+_NODE_WEIGHT = {LocationKind.WAREHOUSE: 4.0, LocationKind.THIRD_PARTY: 2.0, LocationKind.STORE: 0.5}
 
 
 def expected_demand(catalogue: Catalogue, mix: Mix) -> tuple[float, ...]:

@@ -48,8 +48,8 @@ from orderstream.streams.routing import (
     Bundling,
     CarrierOffer,
     LatePick,
-    Node,
-    NodeKind,
+    Location,
+    LocationKind,
     PartialAllocation,
     PriorityRules,
     RuleSet,
@@ -87,9 +87,9 @@ def offer(
     )
 
 
-WH_AMS = Node(
+WH_AMS = Location(
     id="WH-AMS",
-    kind=NodeKind.WAREHOUSE,
+    kind=LocationKind.WAREHOUSE,
     country="NL",
     time_zone="Europe/Amsterdam",
     cut_off="16:00",
@@ -97,9 +97,9 @@ WH_AMS = Node(
     serves=("Benelux",),
     carriers=(offer("postnl", 495, FAST, Benelux=1),),
 )
-WH_DUS = Node(
+WH_DUS = Location(
     id="WH-DUS",
-    kind=NodeKind.WAREHOUSE,
+    kind=LocationKind.WAREHOUSE,
     country="DE",
     time_zone="Europe/Berlin",
     cut_off="14:00",
@@ -108,9 +108,9 @@ WH_DUS = Node(
     serves=("Benelux", "DACH"),
     carriers=(offer("dhl", 545, FAST, Benelux=1, DACH=1),),
 )
-PL_ANR = Node(
+PL_ANR = Location(
     id="3PL-ANR",
-    kind=NodeKind.THIRD_PARTY,
+    kind=LocationKind.THIRD_PARTY,
     country="BE",
     time_zone="Europe/Brussels",
     cut_off="12:00",
@@ -119,9 +119,9 @@ PL_ANR = Node(
     serves=("Benelux",),
     carriers=(offer("bpost", 395, (ServiceLevel.STANDARD,), Benelux=1),),
 )
-STORE = Node(
+STORE = Location(
     id="STORE-AMS-01",
-    kind=NodeKind.STORE,
+    kind=LocationKind.STORE,
     country="NL",
     time_zone="Europe/Amsterdam",
     cut_off="15:00",
@@ -214,7 +214,7 @@ def order(
 
 
 def shipped(result: Plan) -> dict[str, list[tuple[str, int]]]:
-    """Node -> [(line id, units)] of every shipment."""
+    """Location -> [(line id, units)] of every shipment."""
     return {s.node: [(ln.line_id, ln.qty) for ln in s.lines] for s in result.shipments}
 
 
@@ -470,7 +470,7 @@ def test_two_lines_of_one_sku_share_a_nodes_stock() -> None:
 # Ties: cost, then ETA, then node preference, then node id.
 
 
-def _twin(node_id: str, cents: int = 495, transit: int = 1) -> Node:
+def _twin(node_id: str, cents: int = 495, transit: int = 1) -> Location:
     return msgspec.structs.replace(
         WH_AMS, id=node_id, carriers=(offer("postnl", cents, FAST, Benelux=transit),)
     )
@@ -487,7 +487,7 @@ def _twin(node_id: str, cents: int = 495, transit: int = 1) -> Node:
     ],
 )
 def test_cost_ties_are_broken_by_eta_then_preference_then_node_id(
-    nodes: tuple[Node, ...], preference: tuple[str, ...], winner: str, decided_by: DecidingRule
+    nodes: tuple[Location, ...], preference: tuple[str, ...], winner: str, decided_by: DecidingRule
 ) -> None:
     network = rules(nodes=nodes, node_preference=preference)
     atp = {"SKU-A": {"NODE-A": 5, "NODE-B": 5}}

@@ -11,7 +11,7 @@ import yaml
 from orderstream.codecs.rules import MAX_RULES_BYTES, RuleSetInvalid, load_rules
 from orderstream.codecs.rules_yaml import MAX_DEPTH
 from orderstream.streams.model import Channel, ServiceLevel
-from orderstream.streams.routing import NodeKind, RuleSet, ShortageAction
+from orderstream.streams.routing import LocationKind, RuleSet, ShortageAction
 
 # Line numbers matter below: the comments name them.
 BASE = """\
@@ -272,7 +272,7 @@ def test_the_sample_network_loads_with_its_documented_rules() -> None:
     assert nodes["WH-AMS"].cut_off == "16:00"
     assert nodes["WH-DUS"].late_pick is not None
     assert nodes["WH-DUS"].late_pick.cut_off == "20:00"
-    assert nodes["3PL-ANR"].kind is NodeKind.THIRD_PARTY
+    assert nodes["3PL-ANR"].kind is LocationKind.THIRD_PARTY
     assert set(rules.zones) == {"Benelux", "DACH", "EU-rest"}
     assert set(rules.service_levels) >= {
         ServiceLevel.STANDARD,
