@@ -127,7 +127,9 @@ class Summary(msgspec.Struct, frozen=True):
     dead_letters: int
     """Distinct records dead-lettered (a redelivered record's second letter is not counted)."""
     dead_letter_reasons: dict[str, int]
-    allocations_per_node: dict[str, LocationAllocation]
+    allocations_per_location: dict[str, LocationAllocation] = msgspec.field(
+        name="allocations_per_node"
+    )
     backorders: Shortfall
     holds: Shortfall
     """Lines the rules held for a person when stock ran short (not payment holds)."""
@@ -254,7 +256,7 @@ def _view(history: _History, per_node: dict[str, dict[str, int]]) -> _OrderView:
                 continue
             shipments.add(shipment.shipment_id)
             units = sum(line.qty for line in shipment.lines)
-            node = per_node.setdefault(shipment.node, {})
+            node = per_node.setdefault(shipment.location, {})
             if shipment.external:
                 node["external_units"] = node.get("external_units", 0) + units
             else:
@@ -390,7 +392,7 @@ def summarize(
         malformed_sent=kinds.get("malformed", 0),
         dead_letters=sum(reasons.values()),
         dead_letter_reasons=dict(sorted(reasons.items())),
-        allocations_per_node={
+        allocations_per_location={
             node: LocationAllocation(**counts) for node, counts in sorted(per_node.items())
         },
         backorders=_shortfall(f.backordered for f in live),
@@ -446,7 +448,7 @@ def render(summary: Summary) -> str:
     )
     rows.append("Allocations per node")
     row("node", "shipments", f"{'units':>10}{'external':>10}")
-    for node, counts in summary.allocations_per_node.items():
+    for node, counts in summary.allocations_per_location.items():
         row(f"  {node}", counts.shipments, f"{counts.units:>10,}{counts.external_units:>10,}")
     rows.append("Short (orders)")
     for label, short in (("backordered", summary.backorders), ("held for stock", summary.holds)):

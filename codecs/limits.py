@@ -77,7 +77,7 @@ def _line_bound(oms_order_id: str, line: OrderLine) -> int:
     reservation = LineReservation(
         line_id=line.line_id,
         sku=line.sku,
-        node=_PLACEHOLDER,
+        location=_PLACEHOLDER,
         qty=line.qty,
         attempt=1,
         state=LineState.COMMITTED,

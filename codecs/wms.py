@@ -36,7 +36,7 @@ class WmsEvent(msgspec.Struct, frozen=True):
     type: Literal["picked", "packed", "shipped", "rejected"]
     order_reference: Identifier
     shipment_id: Identifier
-    node: Identifier
+    location: Identifier = msgspec.field(name="node")
     occurred_at: AwareDatetime
     lines: list[WmsLine] = []
     carrier: Identifier = ""
@@ -71,7 +71,7 @@ def normalize_wms(event: WmsEvent, headers: Headers) -> Normalized:
         occurred_at=utc(event.occurred_at),
         oms_order_id=order_reference(event.order_reference, "order_reference"),
         shipment_id=text(event.shipment_id, "shipment_id", required=True),
-        node=text(event.node, "node", required=True),
+        location=text(event.location, "node", required=True),
         status=status,
         lines=lines,
         carrier=carrier,

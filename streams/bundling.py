@@ -25,7 +25,7 @@ class Bundle(msgspec.Struct, frozen=True, omit_defaults=True):
     """The value of the `bundle_key_to_bundle` table: the shipments that travel together."""
 
     bundle_key: str
-    node: str
+    location: str = msgspec.field(name="node")
     carrier: str = ""
     ship_date: date | None = None
     eta: date | None = None
@@ -43,7 +43,7 @@ class ShipmentsBundled(msgspec.Struct, frozen=True, tag="fulfilment.bundled.v1",
     event_id: str
     bundle_key: str
     version: int
-    node: str
+    location: str = msgspec.field(name="node")
     request_ids: tuple[str, ...]
     oms_order_ids: tuple[str, ...]
     lines: tuple[LineQty, ...]
@@ -63,7 +63,7 @@ def join(
     if bundle is None:
         bundle = Bundle(
             bundle_key=request.bundle_key,
-            node=request.node,
+            location=request.location,
             carrier=request.carrier,
             ship_date=request.ship_date,
             eta=request.eta,
@@ -81,7 +81,7 @@ def join(
         event_id=f"{bundle.bundle_key}:{version}",
         bundle_key=bundle.bundle_key,
         version=version,
-        node=bundle.node,
+        location=bundle.location,
         request_ids=tuple(m.request_id for m in bundle.members),
         oms_order_ids=tuple(dict.fromkeys(m.oms_order_id for m in bundle.members)),
         lines=tuple(line for m in bundle.members for line in m.lines),

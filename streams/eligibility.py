@@ -98,7 +98,7 @@ def assess_location(
         verdict, usable = LocationVerdict.ELIGIBLE, best
     no_stock = verdict is LocationVerdict.NO_STOCK
     assessment = LocationAssessment(
-        node=location.id,
+        location=location.id,
         verdict=verdict,
         detail="holds none of the order's SKUs" if no_stock else late,
         carrier=best.carrier,
@@ -115,4 +115,4 @@ def assess_location(
 def _excluded(
     location: Location, verdict: LocationVerdict, detail: str
 ) -> tuple[LocationAssessment, None]:
-    return LocationAssessment(node=location.id, verdict=verdict, detail=detail), None
+    return LocationAssessment(location=location.id, verdict=verdict, detail=detail), None

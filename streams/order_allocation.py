@@ -96,7 +96,7 @@ def plan_lines(
             reservations[rid] = LineReservation(
                 line_id=planned.line_id,
                 sku=planned.sku,
-                node=shipment.node,
+                location=shipment.location,
                 qty=planned.qty,
                 attempt=attempt,
                 carrier=shipment.carrier,
@@ -111,7 +111,7 @@ def plan_lines(
                     reservation_id=rid,
                     oms_order_id=state.oms_order_id,
                     line_id=planned.line_id,
-                    location=shipment.node,
+                    location=shipment.location,
                     qty=planned.qty,
                     expires_at=expires,
                 )
@@ -146,7 +146,7 @@ def after_attempt(step: Step, order: Order, context: OrderContext) -> Step:
         atp = {sku: dict(nodes) for sku, nodes in context.atp.items()}
         for r in refused:
             # The ledger refused: whatever the replica says, that node has too little.
-            atp.setdefault(r.sku, {})[r.node] = 0
+            atp.setdefault(r.sku, {})[r.location] = 0
         return plan_lines(step, order, lines, context, atp)
     return finalize(shortfall(step, order, lines, context), order, context)
 
@@ -224,7 +224,7 @@ def _make_shipments(
     oms_order_id = state.oms_order_id
     by_node: dict[str, list[tuple[str, LineReservation]]] = {}
     for rid, r in granted:
-        by_node.setdefault(r.node, []).append((rid, r))
+        by_node.setdefault(r.location, []).append((rid, r))
     statuses = dict(state.shipments)
     reservations = dict(state.reservations)
     shipments: list[AllocatedShipment] = []
@@ -239,7 +239,7 @@ def _make_shipments(
             reservations[rid] = msgspec.structs.replace(r, shipment_id=shipment_id)
         shipment = AllocatedShipment(
             shipment_id=shipment_id,
-            node=node,
+            location=node,
             lines=lines,
             carrier=first.carrier,
             ship_date=first.ship_date,
@@ -251,7 +251,7 @@ def _make_shipments(
             FulfilmentRequested(
                 request_id=shipment_id,
                 oms_order_id=oms_order_id,
-                node=node,
+                location=node,
                 lines=lines,
                 service_level=order.delivery.service_level,
                 requested_at=context.now,
@@ -266,7 +266,7 @@ def _make_shipments(
         shipments.append(
             AllocatedShipment(
                 shipment_id=f"{oms_order_id}/external",
-                node=order.delivery.pickup_node or order.channel.value,
+                location=order.delivery.pickup_location or order.channel.value,
                 lines=state.external,
                 external=True,
             )

@@ -85,10 +85,12 @@ def _rejected(
     shipments = {sid: status for sid, status in state.shipments.items() if sid != event.shipment_id}
     atp = {sku: dict(nodes) for sku, nodes in context.atp.items()}
     for _, r in members:
-        atp.setdefault(r.sku, {})[event.node] = 0
+        atp.setdefault(r.sku, {})[event.location] = 0
     freed = [(rid, r.sku) for rid, r in members if r.state is LineState.GRANTED]
-    step = release(step.changed(shipments=shipments), freed, f"rejected by {event.node}", context)
-    reason = f"{event.node} rejected the shipment: {event.reason}"
+    step = release(
+        step.changed(shipments=shipments), freed, f"rejected by {event.location}", context
+    )
+    reason = f"{event.location} rejected the shipment: {event.reason}"
     step, moved = try_move(step, _S.EXCEPTION, context, reason)
     lines = [LineQty(r.line_id, r.sku, r.qty) for _, r in members]
     if not moved or not lines:

@@ -26,7 +26,7 @@ class AllocatedShipment(msgspec.Struct, frozen=True, omit_defaults=True):
     """Units of the order one node ships (or hands over) as one parcel."""
 
     shipment_id: str
-    node: str
+    location: str = msgspec.field(name="node")
     lines: tuple[LineQty, ...]
     carrier: str = ""
     ship_date: date | None = None
@@ -66,7 +66,7 @@ class FulfilmentRequested(
 
     request_id: str
     oms_order_id: str
-    node: str
+    location: str = msgspec.field(name="node")
     lines: tuple[LineQty, ...]
     service_level: ServiceLevel
     requested_at: datetime

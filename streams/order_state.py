@@ -36,7 +36,7 @@ class LineReservation(msgspec.Struct, frozen=True, omit_defaults=True):
 
     line_id: str
     sku: str
-    node: str
+    location: str = msgspec.field(name="node")
     qty: int
     attempt: int
     state: LineState = LineState.PENDING

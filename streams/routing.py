@@ -179,11 +179,11 @@ class RuleSet(_Rule, frozen=True):
     version: int
     name: str
     time_zone: str
-    nodes: tuple[Location, ...]
+    locations: tuple[Location, ...] = msgspec.field(name="nodes")
     service_levels: dict[ServiceLevel, ServiceLevelRule]
     revision: str = ""
     zones: dict[str, tuple[str, ...]] = {}
-    node_preference: tuple[str, ...] = ()
+    location_preference: tuple[str, ...] = msgspec.field(default=(), name="node_preference")
     max_splits: int = 1
     priority: PriorityRules = PriorityRules()
     backorders: BackorderPolicy = BackorderPolicy()
@@ -220,14 +220,14 @@ def transit_days(rules: RuleSet, offer: CarrierOffer, country: str) -> int | Non
 def preference_rank(rules: RuleSet, location_id: str) -> int:
     """Position in `node_preference` (lower is preferred); unlisted locations rank after all."""
     try:
-        return rules.node_preference.index(location_id)
+        return rules.location_preference.index(location_id)
     except ValueError:
-        return len(rules.node_preference)
+        return len(rules.location_preference)
 
 
 def cost_currency(rules: RuleSet) -> str | None:
     """The one currency every cost of the rule set is in (None when nothing costs anything)."""
-    for location in rules.nodes:
+    for location in rules.locations:
         for offer in location.carriers:
             return offer.cost.currency
     return None

@@ -109,7 +109,7 @@ def validate(order: Order, served: frozenset[str]) -> Hold | None:
 def served_countries(rules: RuleSet) -> frozenset[str]:
     """Every country some node of the network delivers to (zones expanded)."""
     countries: set[str] = set()
-    for node in rules.nodes:
+    for node in rules.locations:
         for target in node.serves:
             countries.update(rules.zones.get(target, (target,)))
     return frozenset(countries)

@@ -30,7 +30,7 @@ from ..tail import Counter, Watcher, read_status
 from .measure import peak_rss_mb
 from .report import Restart
 
-NODES = tuple((node.source_system, node.id) for node in sample_network().nodes)
+NODES = tuple((node.source_system, node.id) for node in sample_network().locations)
 """Stock systems and locations of the sample network: a SKU's rows are consecutive."""
 
 

@@ -251,11 +251,13 @@ class _Generation:
         self.service_level = _Sampler(
             [level for level, _ in mix.service_levels], [w for _, w in mix.service_levels]
         )
-        shipping = [i for i, n in enumerate(network.nodes) if n.reservable]
+        shipping = [i for i, n in enumerate(network.locations) if n.reservable]
         # Trucks unload at warehouses and 3PLs; a network of stores only restocks its stores.
-        self.receiving = [i for i in shipping if network.nodes[i].kind is not LocationKind.STORE]
+        self.receiving = [
+            i for i in shipping if network.locations[i].kind is not LocationKind.STORE
+        ]
         self.receiving = self.receiving or shipping
-        self.till_only = [i for i, n in enumerate(network.nodes) if not n.reservable]
+        self.till_only = [i for i, n in enumerate(network.locations) if not n.reservable]
         if not shipping:
             raise ValueError("the network has no node that orders reserve stock from")
         if mix.shares()["pos"] > 0 and not network.stores:
@@ -322,7 +324,7 @@ class _Generation:
         at = self.moment(0)
         for index, product in enumerate(self.catalogue.products):
             key = product.sku.encode()
-            for slot, node in enumerate(self.network.nodes):
+            for slot, node in enumerate(self.network.locations):
                 units = levels[index][slot]
                 self.on_hand[(index, slot)] = units
                 value = p.stock_snapshot(
@@ -354,7 +356,7 @@ class _Generation:
         else:
             slot = self.receiving[rng.randrange(len(self.receiving))]
             delta, reason = rng.randint(6, 48), "received"
-        node = self.network.nodes[slot]
+        node = self.network.locations[slot]
         self.on_hand[(index, slot)] += delta
         product = self.catalogue.products[index]
         value = p.stock_adjustment(

@@ -38,7 +38,7 @@ class FeedLocation:
 
 @dataclass(frozen=True)
 class Network:
-    nodes: tuple[FeedLocation, ...]
+    locations: tuple[FeedLocation, ...]
     stores: tuple[str, ...]
     """Nodes that sell at a till (they list the `pos` channel)."""
     served: frozenset[str]
@@ -56,9 +56,9 @@ def network_from(rules: RuleSet, stock: Mapping[str, object]) -> Network:
             f"{_FEED_PREFIX.get(node.kind, 'erp')}-{node.id.lower()}",
             reservable=any(channel is not Channel.POS for channel in node.channels),
         )
-        for node in rules.nodes
+        for node in rules.locations
     )
-    stores = tuple(node.id for node in rules.nodes if Channel.POS in node.channels)
+    stores = tuple(node.id for node in rules.locations if Channel.POS in node.channels)
     return Network(nodes, stores, served_countries(rules), tuple(stock))
 
 

@@ -31,7 +31,7 @@ def expected_demand(catalogue: Catalogue, mix: Mix) -> tuple[float, ...]:
 def opening_stock(catalogue: Catalogue, network: Network, mix: Mix) -> list[tuple[int, ...]]:
     """On hand per product (catalogue order), then per node (network order)."""
     demand = expected_demand(catalogue, mix)
-    weights = [_NODE_WEIGHT.get(node.kind, 1.0) for node in network.nodes]
+    weights = [_NODE_WEIGHT.get(node.kind, 1.0) for node in network.locations]
     levels: list[tuple[int, ...]] = []
     for index, wanted in enumerate(demand):
         coverage = mix.scarce_coverage if index < mix.scarce_skus else mix.stock_coverage

@@ -323,7 +323,7 @@ def test_the_opening_snapshot_counts_every_sku_at_every_node_before_any_order(
     snapshot = [e for e in events[:first_order] if isinstance(e, StockSnapshotted)]
     assert len(snapshot) == first_order == expected.stock_snapshots
     pairs = {(e.sku, e.location) for e in snapshot}
-    nodes = {node.id for node in NETWORK.nodes}
+    nodes = {node.id for node in NETWORK.locations}
     skus = {e.sku for e in snapshot}
     assert len(skus) == 500 and set(NETWORK.skus) <= skus
     assert nodes == {"WH-AMS", "WH-DUS", "3PL-ANR", "STORE-AMS-01", "STORE-UTR-01"}
@@ -344,7 +344,7 @@ def test_stock_sequences_increase_per_source_system_and_location(
             assert event.sequence > last.get(feed, 0), feed
             last[feed] = event.sequence
             adjustments += isinstance(event, StockAdjusted)
-    assert len(last) == len(NETWORK.nodes)
+    assert len(last) == len(NETWORK.locations)
     assert adjustments == expected.adjustments
     assert abs(adjustments / expected.orders - 0.02) < 0.01
 

@@ -48,7 +48,7 @@ def ship(
     order: str, n: int, node: str, *pairs: tuple[str, int], external: bool = False
 ) -> AllocatedShipment:
     return AllocatedShipment(
-        shipment_id=f"{order}/{n}", node=node, lines=lines(*pairs), external=external
+        shipment_id=f"{order}/{n}", location=node, lines=lines(*pairs), external=external
     )
 
 
@@ -196,7 +196,7 @@ def test_allocations_per_node_count_distinct_shipments_units_and_till_handovers(
         ),
     ]
     summary = run([], [(event, 0) for event in consumed])
-    nodes = summary.allocations_per_node
+    nodes = summary.allocations_per_location
     assert (nodes["WH-AMS"].shipments, nodes["WH-AMS"].units, nodes["WH-AMS"].external_units) == (
         1,
         3,

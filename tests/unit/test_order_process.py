@@ -61,11 +61,11 @@ def test_a_paid_order_with_stock_is_placed_reserved_and_allocated_in_one_shipmen
     assert statuses(sim, order_id) == [S.PLACED, S.ALLOCATED]
     allocated = sim.statuses[-1]
     assert [s.event_id for s in sim.statuses] == [f"{order_id}:1", f"{order_id}:2"]
-    assert [(sh.node, [ln.qty for ln in sh.lines]) for sh in allocated.shipments] == [
+    assert [(sh.location, [ln.qty for ln in sh.lines]) for sh in allocated.shipments] == [
         ("WH-DUS", [1, 2])
     ]
     assert allocated.explanation is not None
-    assert [r.node for r in sim.requests] == ["WH-DUS"]
+    assert [r.location for r in sim.requests] == ["WH-DUS"]
     assert sim.ledgers["JKT-WOOL-NAVY-M"].locations["WH-DUS"].reserved == 1
     assert sim.ledgers["SCARF-MERINO-GRY"].locations["WH-DUS"].reserved == 2
 
@@ -165,7 +165,9 @@ def test_a_stale_replica_refusal_makes_the_order_replan_at_another_node() -> Non
             outputs += decision.outputs
     assert state.status is S.ALLOCATED
     assert state.attempt == 2
-    nodes = {r.line_id: r.node for r in state.reservations.values() if r.state is LineState.GRANTED}
+    nodes = {
+        r.line_id: r.location for r in state.reservations.values() if r.state is LineState.GRANTED
+    }
     assert nodes["14123456789001"] == "WH-AMS"
 
 
@@ -298,14 +300,14 @@ def test_a_rejected_shipment_is_an_exception_then_replanned_elsewhere() -> None:
         NOW,
         order_id,
         first.request_id,
-        first.node,
+        first.location,
         FulfilmentStatus.REJECTED,
         reason="damaged_in_location",
     )
     sim.send([rejected])
     assert statuses(sim, order_id)[-2:] == [S.EXCEPTION, S.ALLOCATED]
-    assert sim.requests[-1].node != first.node
-    assert sim.ledgers["JKT-WOOL-NAVY-M"].locations[first.node].reserved == 0
+    assert sim.requests[-1].location != first.location
+    assert sim.ledgers["JKT-WOOL-NAVY-M"].locations[first.location].reserved == 0
 
 
 def test_a_fraud_flag_is_a_hard_stop_that_updates_do_not_lift() -> None:
@@ -359,7 +361,7 @@ def test_a_till_sale_is_allocated_at_its_store_without_touching_the_ledger() -> 
     sim.send([event])
     final = sim.statuses[-1]
     assert final.status is S.ALLOCATED
-    assert [(sh.node, sh.external) for sh in final.shipments] == [("STORE-AMS-01", True)]
+    assert [(sh.location, sh.external) for sh in final.shipments] == [("STORE-AMS-01", True)]
     assert not sim.commands
 
 

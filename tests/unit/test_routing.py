@@ -135,7 +135,7 @@ RULES = RuleSet(
     revision="t1",
     time_zone="Europe/Amsterdam",
     zones={"Benelux": BENELUX, "DACH": DACH},
-    nodes=(WH_AMS, WH_DUS, PL_ANR, STORE),
+    locations=(WH_AMS, WH_DUS, PL_ANR, STORE),
     service_levels={
         ServiceLevel.STANDARD: ServiceLevelRule(max_days=3),
         ServiceLevel.EXPRESS: ServiceLevelRule(max_days=2),
@@ -181,7 +181,7 @@ def order(
     customer_tags: tuple[str, ...] = (),
     tags: tuple[str, ...] = (),
     mode: FulfilmentMode = FulfilmentMode.MERCHANT,
-    pickup_node: str = "",
+    pickup_location: str = "",
     latest_delivery: datetime | None = None,
     order_id: str = "1001",
 ) -> Order:
@@ -205,7 +205,7 @@ def order(
         delivery=Delivery(
             service_level=level,
             fulfilment_mode=mode,
-            pickup_node=pickup_node,
+            pickup_location=pickup_location,
             latest_delivery=latest_delivery,
         ),
         total=eur(1000),
@@ -215,7 +215,7 @@ def order(
 
 def shipped(result: Plan) -> dict[str, list[tuple[str, int]]]:
     """Location -> [(line id, units)] of every shipment."""
-    return {s.node: [(ln.line_id, ln.qty) for ln in s.lines] for s in result.shipments}
+    return {s.location: [(ln.line_id, ln.qty) for ln in s.lines] for s in result.shipments}
 
 
 def short(lines: tuple[ShortLine, ...]) -> list[tuple[str, int, str]]:
@@ -254,7 +254,7 @@ def test_a_country_no_node_serves_is_held_even_where_backorders_are_allowed() ->
     assert result.shipments == ()
     assert result.backordered == ()
     assert short(result.held) == [("L1", 2, "no_eligible_node")]
-    verdicts = {n.node: n.verdict for n in result.explanation.nodes}
+    verdicts = {n.location: n.verdict for n in result.explanation.locations}
     assert verdicts["WH-AMS"] is LocationVerdict.OUT_OF_AREA
     assert verdicts["STORE-AMS-01"] is LocationVerdict.WRONG_CHANNEL
 
@@ -263,7 +263,7 @@ def test_a_channel_a_node_does_not_serve_excludes_it() -> None:
     atp = {"SKU-A": {"3PL-ANR": 5, "WH-AMS": 5}}
     result = plan(order(channel=Channel.AMAZON), atp, RULES, MORNING)
     assert list(shipped(result)) == ["WH-AMS"]
-    verdicts = {n.node: n.verdict for n in result.explanation.nodes}
+    verdicts = {n.location: n.verdict for n in result.explanation.locations}
     assert verdicts["3PL-ANR"] is LocationVerdict.WRONG_CHANNEL
 
 
@@ -289,7 +289,7 @@ def test_next_day_orders_ship_from_whichever_node_is_still_before_its_cut_off(
     result = plan(order(level=ServiceLevel.NEXT_DAY, created=now), atp, RULES, now)
     (shipment,) = result.shipments
     # (node, ship date, late pick, on time)
-    assert (shipment.node, shipment.ship_date, shipment.late_pick, shipment.on_time) == expected
+    assert (shipment.location, shipment.ship_date, shipment.late_pick, shipment.on_time) == expected
     assert result.explanation.decided_by is decided_by
 
 
@@ -479,9 +479,14 @@ def _twin(node_id: str, cents: int = 495, transit: int = 1) -> Location:
 @pytest.mark.parametrize(
     ("nodes", "preference", "winner", "decided_by"),
     [
-        ((_twin("NODE-B"), _twin("NODE-A")), (), "NODE-A", DecidingRule.NODE_ID),
-        ((_twin("NODE-A"), _twin("NODE-B")), (), "NODE-A", DecidingRule.NODE_ID),
-        ((_twin("NODE-A"), _twin("NODE-B")), ("NODE-B",), "NODE-B", DecidingRule.NODE_PREFERENCE),
+        ((_twin("NODE-B"), _twin("NODE-A")), (), "NODE-A", DecidingRule.LOCATION_ID),
+        ((_twin("NODE-A"), _twin("NODE-B")), (), "NODE-A", DecidingRule.LOCATION_ID),
+        (
+            (_twin("NODE-A"), _twin("NODE-B")),
+            ("NODE-B",),
+            "NODE-B",
+            DecidingRule.LOCATION_PREFERENCE,
+        ),
         ((_twin("NODE-A", transit=2), _twin("NODE-B")), (), "NODE-B", DecidingRule.EARLIEST_ETA),
         ((_twin("NODE-A", 500), _twin("NODE-B", 499)), (), "NODE-B", DecidingRule.LOWEST_COST),
     ],
@@ -489,7 +494,7 @@ def _twin(node_id: str, cents: int = 495, transit: int = 1) -> Location:
 def test_cost_ties_are_broken_by_eta_then_preference_then_node_id(
     nodes: tuple[Location, ...], preference: tuple[str, ...], winner: str, decided_by: DecidingRule
 ) -> None:
-    network = rules(nodes=nodes, node_preference=preference)
+    network = rules(locations=nodes, location_preference=preference)
     atp = {"SKU-A": {"NODE-A": 5, "NODE-B": 5}}
     result = plan(order(), atp, network, MORNING)
     assert list(shipped(result)) == [winner]
@@ -512,7 +517,7 @@ def test_a_missed_promise_is_held_when_the_service_level_says_hold() -> None:
     )
     assert result.shipments == ()
     assert short(result.held) == [("L1", 1, "sla_unachievable")]
-    assert {n.verdict for n in result.explanation.nodes if n.node.startswith("WH")} == {
+    assert {n.verdict for n in result.explanation.locations if n.location.startswith("WH")} == {
         LocationVerdict.MISSES_SLA
     }
 
@@ -523,7 +528,7 @@ def test_a_missed_best_effort_promise_ships_the_soonest_and_says_it_is_late() ->
         order(level=ServiceLevel.NEXT_DAY, created=late), {"SKU-A": {"WH-AMS": 5}}, RULES, late
     )
     (shipment,) = result.shipments
-    assert (shipment.node, shipment.eta, shipment.on_time) == ("WH-AMS", THURSDAY, False)
+    assert (shipment.location, shipment.eta, shipment.on_time) == ("WH-AMS", THURSDAY, False)
 
 
 def test_an_on_time_node_beats_a_cheaper_late_one() -> None:
@@ -537,7 +542,7 @@ def test_an_on_time_node_beats_a_cheaper_late_one() -> None:
 def test_no_carrier_for_the_service_level_holds_the_order() -> None:
     result = plan(order(level=ServiceLevel.SAME_DAY), {"SKU-A": {"WH-AMS": 5}}, RULES, MORNING)
     assert short(result.held) == [("L1", 1, "no_eligible_node")]
-    verdicts = {n.node: n.verdict for n in result.explanation.nodes}
+    verdicts = {n.location: n.verdict for n in result.explanation.locations}
     assert verdicts["WH-AMS"] is LocationVerdict.NO_CARRIER
 
 
@@ -591,7 +596,7 @@ def test_a_store_sale_is_handed_over_at_its_store_without_routing() -> None:
         channel=Channel.POS,
         level=ServiceLevel.CARRY_OUT,
         mode=FulfilmentMode.STORE,
-        pickup_node="STORE-AMS-01",
+        pickup_location="STORE-AMS-01",
     )
     # The replica is stale (shows 1): the customer already walked out with 2.
     result = plan(sale, {"SKU-A": {"STORE-AMS-01": 1}}, RULES, MORNING)
@@ -602,7 +607,7 @@ def test_a_store_sale_is_handed_over_at_its_store_without_routing() -> None:
 
 
 def test_a_store_order_for_a_node_not_in_the_rules_is_held() -> None:
-    sale = order(channel=Channel.POS, level=ServiceLevel.CARRY_OUT, pickup_node="STORE-XYZ")
+    sale = order(channel=Channel.POS, level=ServiceLevel.CARRY_OUT, pickup_location="STORE-XYZ")
     result = plan(sale, {}, RULES, MORNING)
     assert short(result.held) == [("L1", 1, "unknown_pickup_node")]
 
@@ -612,7 +617,7 @@ def test_a_reserve_and_collect_store_order_takes_only_what_the_store_has() -> No
         ("SKU-A", 2),
         level=ServiceLevel.PICKUP,
         mode=FulfilmentMode.STORE,
-        pickup_node="STORE-AMS-01",
+        pickup_location="STORE-AMS-01",
     )
     result = plan(collect, {"SKU-A": {"STORE-AMS-01": 1}}, RULES, MORNING)
     assert short(result.backordered) == [("L1", 2, "insufficient_stock")]
@@ -721,16 +726,16 @@ def test_the_explanation_lists_every_node_the_candidates_and_the_deciding_rule()
     atp = {"SKU-A": {"WH-AMS": 5, "WH-DUS": 5}, "SKU-B": {"WH-DUS": 5}}
     result = plan(order(("SKU-A", 1), ("SKU-B", 1)), atp, RULES, MORNING)
     why = result.explanation
-    assert [n.node for n in why.nodes] == ["3PL-ANR", "STORE-AMS-01", "WH-AMS", "WH-DUS"]
-    assert {n.node: n.verdict for n in why.nodes} == {
+    assert [n.location for n in why.locations] == ["3PL-ANR", "STORE-AMS-01", "WH-AMS", "WH-DUS"]
+    assert {n.location: n.verdict for n in why.locations} == {
         "3PL-ANR": LocationVerdict.NO_STOCK,
         "STORE-AMS-01": LocationVerdict.WRONG_CHANNEL,
         "WH-AMS": LocationVerdict.ELIGIBLE,
         "WH-DUS": LocationVerdict.ELIGIBLE,
     }
     best, runner_up = why.candidates[:2]
-    assert (best.rank, best.nodes, best.shipments, best.cost) == (1, ("WH-DUS",), 1, eur(545))
-    assert (runner_up.nodes, runner_up.shipments, runner_up.cost) == (
+    assert (best.rank, best.locations, best.shipments, best.cost) == (1, ("WH-DUS",), 1, eur(545))
+    assert (runner_up.locations, runner_up.shipments, runner_up.cost) == (
         ("WH-AMS", "WH-DUS"),
         2,
         eur(1040),
@@ -789,11 +794,13 @@ def test_planned_units_never_exceed_atp_per_node_and_sku(
     planned: dict[tuple[str, str], int] = {}
     for shipment in result.shipments:
         for line in shipment.lines:
-            planned[shipment.node, line.sku] = planned.get((shipment.node, line.sku), 0) + line.qty
+            planned[shipment.location, line.sku] = (
+                planned.get((shipment.location, line.sku), 0) + line.qty
+            )
     for (node, sku), units in planned.items():
         assert units <= atp.get(sku, {}).get(node, 0)
     assert len(result.shipments) <= network.max_splits
-    assert len({s.node for s in result.shipments}) == len(result.shipments)
+    assert len({s.location for s in result.shipments}) == len(result.shipments)
 
 
 @settings(max_examples=300, deadline=None)
@@ -826,7 +833,7 @@ def test_the_same_inputs_in_any_order_give_the_same_plan(
     the_order, atp, network = scenario
     shuffled_order = msgspec.structs.replace(the_order, lines=the_order.lines[::-1])
     shuffled_atp = {sku: dict(reversed(locs.items())) for sku, locs in reversed(atp.items())}
-    shuffled_rules = msgspec.structs.replace(network, nodes=network.nodes[::-1])
+    shuffled_rules = msgspec.structs.replace(network, locations=network.locations[::-1])
     assert plan(the_order, atp, network, now) == plan(
         shuffled_order, shuffled_atp, shuffled_rules, now
     )
