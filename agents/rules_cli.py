@@ -185,16 +185,16 @@ def render(result: Plan, order: Order, rules: RuleSet, now: datetime) -> str:
         out += [f"  {ln.line_id}  {ln.sku} x{ln.qty}" for ln in result.external]
     if why.locations:
         out += ["", "nodes"]
-        width = max(len(n.location) for n in why.locations)
-        for node in why.locations:
+        width = max(len(a.location) for a in why.locations)
+        for a in why.locations:
             option = (
-                f"{node.carrier} ships {node.ship_date} ETA {node.eta} "
-                f"{_money(node.cost) if node.cost else ''}  stock {node.stock_units}/{routed}"
-                if node.carrier
+                f"{a.carrier} ships {a.ship_date} ETA {a.eta} "
+                f"{_money(a.cost) if a.cost else ''}  stock {a.stock_units}/{routed}"
+                if a.carrier
                 else ""
             )
-            detail = "  ".join(part for part in (option, node.detail) if part)
-            out.append(f"  {node.location:<{width}}  {node.verdict.value:<13} {detail}".rstrip())
+            detail = "  ".join(part for part in (option, a.detail) if part)
+            out.append(f"  {a.location:<{width}}  {a.verdict.value:<13} {detail}".rstrip())
     if why.candidates:
         out += ["", f"candidates ({why.candidates_evaluated} evaluated, best first)"]
         for c in why.candidates:

@@ -239,7 +239,7 @@ class _OrderView(msgspec.Struct):
     first_allocated_at: int | None = None
 
 
-def _view(history: _History, per_node: dict[str, dict[str, int]]) -> _OrderView:
+def _view(history: _History, per_location: dict[str, dict[str, int]]) -> _OrderView:
     view = _OrderView(allocated={})
     shipments: set[str] = set()
     for event, consumed_at in history.ordered():
@@ -256,12 +256,12 @@ def _view(history: _History, per_node: dict[str, dict[str, int]]) -> _OrderView:
                 continue
             shipments.add(shipment.shipment_id)
             units = sum(line.qty for line in shipment.lines)
-            node = per_node.setdefault(shipment.location, {})
+            counts = per_location.setdefault(shipment.location, {})
             if shipment.external:
-                node["external_units"] = node.get("external_units", 0) + units
+                counts["external_units"] = counts.get("external_units", 0) + units
             else:
-                node["shipments"] = node.get("shipments", 0) + 1
-                node["units"] = node.get("units", 0) + units
+                counts["shipments"] = counts.get("shipments", 0) + 1
+                counts["units"] = counts.get("units", 0) + units
             _add(view.allocated, shipment.lines)
     return view
 
@@ -352,11 +352,11 @@ def summarize(
     """The summary of one run (see the module doc for every definition)."""
     sent, kinds = _sent_orders(produced)
     histories, double, status_events, redelivered = _histories(consumed)
-    per_node: dict[str, dict[str, int]] = {}
+    per_location: dict[str, dict[str, int]] = {}
     outcomes = {status.value: 0 for status in OUTCOMES}
     views: dict[str, _OrderView] = {}
     for oms_order_id in sorted(histories):
-        views[oms_order_id] = view = _view(histories[oms_order_id], per_node)
+        views[oms_order_id] = view = _view(histories[oms_order_id], per_location)
         if view.accepted and view.final is not None:
             outcomes[view.final.status.value] += 1
     missing: list[LineWithoutOutcome] = []
@@ -393,7 +393,8 @@ def summarize(
         dead_letters=sum(reasons.values()),
         dead_letter_reasons=dict(sorted(reasons.items())),
         allocations_per_location={
-            node: LocationAllocation(**counts) for node, counts in sorted(per_node.items())
+            location: LocationAllocation(**counts)
+            for location, counts in sorted(per_location.items())
         },
         backorders=_shortfall(f.backordered for f in live),
         holds=_shortfall(f.held for f in live),
@@ -448,8 +449,8 @@ def render(summary: Summary) -> str:
     )
     rows.append("Allocations per node")
     row("node", "shipments", f"{'units':>10}{'external':>10}")
-    for node, counts in summary.allocations_per_location.items():
-        row(f"  {node}", counts.shipments, f"{counts.units:>10,}{counts.external_units:>10,}")
+    for location, counts in summary.allocations_per_location.items():
+        row(f"  {location}", counts.shipments, f"{counts.units:>10,}{counts.external_units:>10,}")
     rows.append("Short (orders)")
     for label, short in (("backordered", summary.backorders), ("held for stock", summary.holds)):
         row(label, short.orders, f"{_n(short.lines)} lines, {_n(short.units)} units")

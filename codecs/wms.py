@@ -1,8 +1,9 @@
 """Fulfilment events from our warehouses' WMS and from 3PLs: picked, packed, shipped, rejected.
 
-The shape is the one our fulfilment requests ask nodes to answer with: the WMS's own event
-id, the order and shipment references we sent, the node, and per kind the lines, carrier
-and tracking number (shipped) or the reason (rejected: the node cannot fulfil after all).
+The shape is the one our fulfilment requests ask locations to answer with: the WMS's own
+event id, the order and shipment references we sent, the location (key `node`), and per kind
+the lines, carrier and tracking number (shipped) or the reason (rejected: the location cannot
+fulfil after all).
 
 Idempotency: `wms:{provider}:{event_id}`. Every WMS and 3PL API we integrate numbers its
 outbound events and re-sends the same id on retry.

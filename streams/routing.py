@@ -48,14 +48,14 @@ class LocationKind(enum.StrEnum):
 
 
 class SlaMiss(enum.StrEnum):
-    """What to do when no node can meet a service level's promise."""
+    """What to do when no location can meet a service level's promise."""
 
-    BEST_EFFORT = "best_effort"  # ship from the node that delivers soonest, flagged late
+    BEST_EFFORT = "best_effort"  # ship from the location that delivers soonest, flagged late
     HOLD = "hold"  # do not ship late: hold the lines for a person to decide
 
 
 class ShortageAction(enum.StrEnum):
-    """What happens to units no eligible node has in stock."""
+    """What happens to units no eligible location has in stock."""
 
     BACKORDER = "backorder"  # wait for replenishment; re-planned when stock arrives
     HOLD = "hold"  # stop and let a person decide (cancel, substitute, source elsewhere)
@@ -88,7 +88,7 @@ class LatePick(_Rule, frozen=True):
 
 
 class CarrierOffer(_Rule, frozen=True):
-    """A carrier as a node can book it: cost per shipment, service levels, transit days.
+    """A carrier as a location can book it: cost per shipment, service levels, transit days.
 
     `transit_days` is keyed by destination country or zone name; a country's own entry wins
     over its zone's. Transit counts the carrier's `delivery_days` only.
@@ -161,7 +161,7 @@ class StalePolicy(_Rule, frozen=True):
 
 
 class AllocationPolicy(_Rule, frozen=True):
-    """Partial allocation, and whether one line's units may leave from several nodes."""
+    """Partial allocation, and whether one line's units may leave from several locations."""
 
     partial: PartialAllocation = PartialAllocation.LINES
     split_lines: bool = False
@@ -218,7 +218,7 @@ def transit_days(rules: RuleSet, offer: CarrierOffer, country: str) -> int | Non
 
 
 def preference_rank(rules: RuleSet, location_id: str) -> int:
-    """Position in `node_preference` (lower is preferred); unlisted locations rank after all."""
+    """Position in `location_preference` (lower is preferred); unlisted locations rank after all."""
     try:
         return rules.location_preference.index(location_id)
     except ValueError:

@@ -1,8 +1,8 @@
 """What a rule set must satisfy beyond its structure, checked once when it is loaded.
 
 The supported format version; known time zones; "HH:MM" cut-offs with a late pick after the
-regular cut-off; unique node ids and carriers per node; ISO countries; zones that do not
-overlap or shadow a country; every zone or node referenced exists; every offered service
+regular cut-off; unique location ids and carriers per location; ISO countries; zones that do not
+overlap or shadow a country; every zone or location referenced exists; every offered service
 level has an SLA; one known currency and no negative cost; at least one working day;
 `max_splits` >= 1. Paths name the rules file's own keys (`nodes[0].cut_off`).
 """

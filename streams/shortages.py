@@ -59,7 +59,7 @@ def classify(
 ) -> tuple[ShortLine, ...]:
     """Say why short units are short, so that waiting for stock is only chosen where it helps.
 
-    No location can ship there at all: no eligible node (held). The stock sits only where the
+    No location can ship there at all: no eligible location (held). The stock sits only where the
     promise cannot be kept: SLA unachievable (held). The eligible locations hold enough but
     not within the split rules: split limit. Otherwise: insufficient stock.
     """

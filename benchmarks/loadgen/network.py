@@ -1,6 +1,6 @@
-"""The network a load runs against: its nodes, its till stores, its countries, its SKUs.
+"""The network a load runs against: its locations, its till stores, its countries, its SKUs.
 
-Taken from the sample network by default (`agents/samples/rules.yaml` for the nodes,
+Taken from the sample network by default (`agents/samples/rules.yaml` for the locations,
 `agents/samples/atp.json` for the SKUs), so generated orders ask for what the sample rules
 can route and stock feeds count what the ledger will be asked to reserve.
 """
@@ -22,12 +22,12 @@ _FEED_PREFIX = {
     LocationKind.THIRD_PARTY: "3pl",
     LocationKind.STORE: "pos",
 }
-"""Which system counts a node's stock, by node kind; it numbers its own feed records."""
+"""Which system counts a location's stock, by location kind; it numbers its own feed records."""
 
 
 @dataclass(frozen=True)
 class FeedLocation:
-    """A node of the network and the stock feed that counts it."""
+    """A location of the network and the stock feed that counts it."""
 
     id: str
     kind: LocationKind
@@ -40,26 +40,26 @@ class FeedLocation:
 class Network:
     locations: tuple[FeedLocation, ...]
     stores: tuple[str, ...]
-    """Nodes that sell at a till (they list the `pos` channel)."""
+    """Locations that sell at a till (they list the `pos` channel)."""
     served: frozenset[str]
-    """Every destination country some node delivers to."""
+    """Every destination country some location delivers to."""
     skus: tuple[str, ...]
     """The network's own SKUs, in the order its stock file lists them."""
 
 
 def network_from(rules: RuleSet, stock: Mapping[str, object]) -> Network:
     """The network of a rule set, with the SKUs of an ATP file (`{"SKU": {...}}`)."""
-    nodes = tuple(
+    locations = tuple(
         FeedLocation(
-            node.id,
-            node.kind,
-            f"{_FEED_PREFIX.get(node.kind, 'erp')}-{node.id.lower()}",
-            reservable=any(channel is not Channel.POS for channel in node.channels),
+            location.id,
+            location.kind,
+            f"{_FEED_PREFIX.get(location.kind, 'erp')}-{location.id.lower()}",
+            reservable=any(channel is not Channel.POS for channel in location.channels),
         )
-        for node in rules.locations
+        for location in rules.locations
     )
-    stores = tuple(node.id for node in rules.locations if Channel.POS in node.channels)
-    return Network(nodes, stores, served_countries(rules), tuple(stock))
+    stores = tuple(location.id for location in rules.locations if Channel.POS in location.channels)
+    return Network(locations, stores, served_countries(rules), tuple(stock))
 
 
 def sample_network() -> Network:

@@ -1,4 +1,4 @@
-"""Bundling: a customer's shipments from one node on one ship date become one parcel."""
+"""Bundling: a customer's shipments from one location on one ship date become one parcel."""
 
 from __future__ import annotations
 

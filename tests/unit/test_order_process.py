@@ -125,7 +125,7 @@ def test_an_unpaid_order_waits_on_hold_and_is_planned_when_the_payment_arrives()
 
 
 def test_a_paid_order_with_no_stock_to_promise_stays_on_hold_for_that_reason() -> None:
-    """Paid at last, but its channel holds what no node can supply: the hold's new reason
+    """Paid at last, but its channel holds what no location can supply: the hold's new reason
     and the held lines are published (ON_HOLD -> ON_HOLD), not swallowed."""
     holding = msgspec.structs.replace(RULES, backorders=BackorderPolicy(ShortageAction.HOLD))
     sim = Simulation(holding, NOW)
@@ -139,7 +139,7 @@ def test_a_paid_order_with_no_stock_to_promise_stays_on_hold_for_that_reason() -
     assert {ln.line_id for ln in final.held} == {ln.line_id for ln in placed.order.lines}
 
 
-def test_a_stale_replica_refusal_makes_the_order_replan_at_another_node() -> None:
+def test_a_stale_replica_refusal_makes_the_order_replan_at_another_location() -> None:
     sim = sim_with_stock(**STOCKED)
     placed = shopify_order()
     order_id = placed.order.oms_order_id
@@ -165,17 +165,17 @@ def test_a_stale_replica_refusal_makes_the_order_replan_at_another_node() -> Non
             outputs += decision.outputs
     assert state.status is S.ALLOCATED
     assert state.attempt == 2
-    nodes = {
+    locations = {
         r.line_id: r.location for r in state.reservations.values() if r.state is LineState.GRANTED
     }
-    assert nodes["14123456789001"] == "WH-AMS"
+    assert locations["14123456789001"] == "WH-AMS"
 
 
 @pytest.mark.parametrize(
     ("channel_fixture", "expected"),
     [("shopify", S.BACKORDERED), ("bol", S.ON_HOLD)],
 )
-def test_an_order_no_node_can_supply_is_backordered_or_held_as_its_channel_rules_say(
+def test_an_order_no_location_can_supply_is_backordered_or_held_as_its_channel_rules_say(
     channel_fixture: str, expected: OrderStatus
 ) -> None:
     sim = Simulation(RULES, NOW)
@@ -343,7 +343,7 @@ def test_a_bad_postcode_holds_until_the_channel_sends_a_corrected_address() -> N
     assert statuses(sim, order_id) == [S.PLACED, S.ON_HOLD, S.ALLOCATED]
 
 
-def test_a_country_no_node_serves_is_held() -> None:
+def test_a_country_no_location_serves_is_held() -> None:
     sim = sim_with_stock(**STOCKED)
     placed = shopify_order()
     far = Address(country="JP", line1="1-1 Marunouchi", postcode="100-0005", city="Tokyo")

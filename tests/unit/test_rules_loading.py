@@ -67,7 +67,7 @@ def _edit(old: str, new: str, *, occurrence: int = 1) -> str:
 
 def test_the_base_document_of_these_tests_is_valid() -> None:
     rules = _loaded(BASE)
-    assert [node.id for node in rules.locations] == ["WH-AMS", "WH-DUS"]
+    assert [location.id for location in rules.locations] == ["WH-AMS", "WH-DUS"]
 
 
 @pytest.mark.parametrize(
@@ -267,12 +267,12 @@ def test_malformed_json_names_the_line_where_it_broke() -> None:
 def test_the_sample_network_loads_with_its_documented_rules() -> None:
     text = importlib.resources.files("orderstream.agents.samples").joinpath("rules.yaml")
     rules = _loaded(text.read_bytes(), "rules.yaml")
-    nodes = {node.id: node for node in rules.locations}
-    assert set(nodes) == {"WH-AMS", "WH-DUS", "3PL-ANR", "STORE-AMS-01", "STORE-UTR-01"}
-    assert nodes["WH-AMS"].cut_off == "16:00"
-    assert nodes["WH-DUS"].late_pick is not None
-    assert nodes["WH-DUS"].late_pick.cut_off == "20:00"
-    assert nodes["3PL-ANR"].kind is LocationKind.THIRD_PARTY
+    locations = {location.id: location for location in rules.locations}
+    assert set(locations) == {"WH-AMS", "WH-DUS", "3PL-ANR", "STORE-AMS-01", "STORE-UTR-01"}
+    assert locations["WH-AMS"].cut_off == "16:00"
+    assert locations["WH-DUS"].late_pick is not None
+    assert locations["WH-DUS"].late_pick.cut_off == "20:00"
+    assert locations["3PL-ANR"].kind is LocationKind.THIRD_PARTY
     assert set(rules.zones) == {"Benelux", "DACH", "EU-rest"}
     assert set(rules.service_levels) >= {
         ServiceLevel.STANDARD,
