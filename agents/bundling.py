@@ -1,7 +1,7 @@
 """The bundling agent: the single writer of each bundle (`fulfilment.bundling` by bundle key).
 
 The order agent sends every fulfilment request that carries a `bundle_key` here too, keyed
-by that key, so one partition sees all of a customer's shipments from one node on one ship
+by that key, so one partition sees all of a customer's shipments from one location on one ship
 date. Gather the bundle from `bundle_key_to_bundle`, decide with `streams.bundling.join`,
 apply: the instruction to ship the members as one parcel to `fulfilment.bundles` (keyed by
 bundle key), then the bundle value. A replayed request is a member already: no output.

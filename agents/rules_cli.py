@@ -61,7 +61,7 @@ def check(
 def _describe_rules(rules: RuleSet) -> str:
     revision = f" revision {rules.revision}" if rules.revision else ""
     return (
-        f"{rules.name}{revision} (version {rules.version}): {len(rules.nodes)} nodes, "
+        f"{rules.name}{revision} (version {rules.version}): {len(rules.locations)} nodes, "
         f"{len(rules.zones)} zones, {len(rules.service_levels)} service levels, "
         f"max_splits {rules.max_splits}"
     )
@@ -173,7 +173,7 @@ def render(result: Plan, order: Order, rules: RuleSet, now: datetime) -> str:
         )
         bundle = f", bundle {shipment.bundle_key}" if shipment.bundle_key else ""
         out.append(
-            f"  {shipment.node}{via}: ships {shipment.ship_date}, ETA {shipment.eta}, "
+            f"  {shipment.location}{via}: ships {shipment.ship_date}, ETA {shipment.eta}, "
             f"{_money(shipment.cost)}, {flags}{bundle}"
         )
         out += [f"    {ln.line_id}  {ln.sku} x{ln.qty}" for ln in shipment.lines]
@@ -183,23 +183,23 @@ def render(result: Plan, order: Order, rules: RuleSet, now: datetime) -> str:
     if result.external:
         out.append("fulfilled by the marketplace")
         out += [f"  {ln.line_id}  {ln.sku} x{ln.qty}" for ln in result.external]
-    if why.nodes:
+    if why.locations:
         out += ["", "nodes"]
-        width = max(len(n.node) for n in why.nodes)
-        for node in why.nodes:
+        width = max(len(a.location) for a in why.locations)
+        for a in why.locations:
             option = (
-                f"{node.carrier} ships {node.ship_date} ETA {node.eta} "
-                f"{_money(node.cost) if node.cost else ''}  stock {node.stock_units}/{routed}"
-                if node.carrier
+                f"{a.carrier} ships {a.ship_date} ETA {a.eta} "
+                f"{_money(a.cost) if a.cost else ''}  stock {a.stock_units}/{routed}"
+                if a.carrier
                 else ""
             )
-            detail = "  ".join(part for part in (option, node.detail) if part)
-            out.append(f"  {node.node:<{width}}  {node.verdict.value:<13} {detail}".rstrip())
+            detail = "  ".join(part for part in (option, a.detail) if part)
+            out.append(f"  {a.location:<{width}}  {a.verdict.value:<13} {detail}".rstrip())
     if why.candidates:
         out += ["", f"candidates ({why.candidates_evaluated} evaluated, best first)"]
         for c in why.candidates:
             out.append(
-                f"  {c.rank}. {'+'.join(c.nodes)}: {c.allocated_units}/{routed} units, "
+                f"  {c.rank}. {'+'.join(c.locations)}: {c.allocated_units}/{routed} units, "
                 f"{c.late_shipments} late, {c.shipments} shipment(s), {_money(c.cost)}, "
                 f"ETA {c.eta}"
             )

@@ -76,7 +76,7 @@ class Shortfall(msgspec.Struct, frozen=True):
     units: int = 0
 
 
-class NodeAllocation(msgspec.Struct, frozen=True):
+class LocationAllocation(msgspec.Struct, frozen=True):
     shipments: int = 0
     units: int = 0
     external_units: int = 0
@@ -127,7 +127,9 @@ class Summary(msgspec.Struct, frozen=True):
     dead_letters: int
     """Distinct records dead-lettered (a redelivered record's second letter is not counted)."""
     dead_letter_reasons: dict[str, int]
-    allocations_per_node: dict[str, NodeAllocation]
+    allocations_per_location: dict[str, LocationAllocation] = msgspec.field(
+        name="allocations_per_node"
+    )
     backorders: Shortfall
     holds: Shortfall
     """Lines the rules held for a person when stock ran short (not payment holds)."""
@@ -237,7 +239,7 @@ class _OrderView(msgspec.Struct):
     first_allocated_at: int | None = None
 
 
-def _view(history: _History, per_node: dict[str, dict[str, int]]) -> _OrderView:
+def _view(history: _History, per_location: dict[str, dict[str, int]]) -> _OrderView:
     view = _OrderView(allocated={})
     shipments: set[str] = set()
     for event, consumed_at in history.ordered():
@@ -254,12 +256,12 @@ def _view(history: _History, per_node: dict[str, dict[str, int]]) -> _OrderView:
                 continue
             shipments.add(shipment.shipment_id)
             units = sum(line.qty for line in shipment.lines)
-            node = per_node.setdefault(shipment.node, {})
+            counts = per_location.setdefault(shipment.location, {})
             if shipment.external:
-                node["external_units"] = node.get("external_units", 0) + units
+                counts["external_units"] = counts.get("external_units", 0) + units
             else:
-                node["shipments"] = node.get("shipments", 0) + 1
-                node["units"] = node.get("units", 0) + units
+                counts["shipments"] = counts.get("shipments", 0) + 1
+                counts["units"] = counts.get("units", 0) + units
             _add(view.allocated, shipment.lines)
     return view
 
@@ -350,11 +352,11 @@ def summarize(
     """The summary of one run (see the module doc for every definition)."""
     sent, kinds = _sent_orders(produced)
     histories, double, status_events, redelivered = _histories(consumed)
-    per_node: dict[str, dict[str, int]] = {}
+    per_location: dict[str, dict[str, int]] = {}
     outcomes = {status.value: 0 for status in OUTCOMES}
     views: dict[str, _OrderView] = {}
     for oms_order_id in sorted(histories):
-        views[oms_order_id] = view = _view(histories[oms_order_id], per_node)
+        views[oms_order_id] = view = _view(histories[oms_order_id], per_location)
         if view.accepted and view.final is not None:
             outcomes[view.final.status.value] += 1
     missing: list[LineWithoutOutcome] = []
@@ -390,8 +392,9 @@ def summarize(
         malformed_sent=kinds.get("malformed", 0),
         dead_letters=sum(reasons.values()),
         dead_letter_reasons=dict(sorted(reasons.items())),
-        allocations_per_node={
-            node: NodeAllocation(**counts) for node, counts in sorted(per_node.items())
+        allocations_per_location={
+            location: LocationAllocation(**counts)
+            for location, counts in sorted(per_location.items())
         },
         backorders=_shortfall(f.backordered for f in live),
         holds=_shortfall(f.held for f in live),
@@ -446,8 +449,8 @@ def render(summary: Summary) -> str:
     )
     rows.append("Allocations per node")
     row("node", "shipments", f"{'units':>10}{'external':>10}")
-    for node, counts in summary.allocations_per_node.items():
-        row(f"  {node}", counts.shipments, f"{counts.units:>10,}{counts.external_units:>10,}")
+    for location, counts in summary.allocations_per_location.items():
+        row(f"  {location}", counts.shipments, f"{counts.units:>10,}{counts.external_units:>10,}")
     rows.append("Short (orders)")
     for label, short in (("backordered", summary.backorders), ("held for stock", summary.holds)):
         row(label, short.orders, f"{_n(short.lines)} lines, {_n(short.units)} units")

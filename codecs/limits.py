@@ -40,7 +40,7 @@ MAX_ORDER_LINES = 500
 pass a hundred; every line is copied several times into the order's state."""
 
 _PLACEHOLDER = "x" * 64
-"""Stands for what planning fills in (a node, carrier or bundle key) at its usual length."""
+"""Stands for what planning fills in (a location, carrier or bundle key) at its usual length."""
 _AT = datetime(2000, 1, 1, tzinfo=UTC)
 _DAY = date(2000, 1, 1)
 
@@ -77,7 +77,7 @@ def _line_bound(oms_order_id: str, line: OrderLine) -> int:
     reservation = LineReservation(
         line_id=line.line_id,
         sku=line.sku,
-        node=_PLACEHOLDER,
+        location=_PLACEHOLDER,
         qty=line.qty,
         attempt=1,
         state=LineState.COMMITTED,

@@ -137,7 +137,7 @@ def normalize_pos(tx: PosTransaction, headers: Headers) -> Normalized:
         delivery=Delivery(
             service_level=ServiceLevel.CARRY_OUT,
             fulfilment_mode=FulfilmentMode.STORE,
-            pickup_node=store,
+            pickup_location=store,
         ),
         total=order_total(lines, currency),
         store_id=store,

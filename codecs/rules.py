@@ -171,13 +171,17 @@ def _value_at(located: Located, path: Path) -> object:
 
 
 def _type_at(path: Path) -> object:
-    """The declared type of the rule-set field at `path` (None when the path leaves it)."""
+    """The declared type of the rule-set field at `path` (None when the path leaves it).
+
+    Paths name fields as the rules file spells them, which is not always the attribute name
+    (`nodes` is `RuleSet.locations`)."""
     current: object = RuleSet
     for segment in path:
         current = _unwrap(current)
         if isinstance(current, type) and issubclass(current, msgspec.Struct):
             hints = typing.get_type_hints(current)
-            current = hints.get(str(segment))
+            names = {field.encode_name: field.name for field in msgspec.structs.fields(current)}
+            current = hints.get(names.get(str(segment), ""))
         elif typing.get_origin(current) is tuple:
             current = typing.get_args(current)[0]
         elif typing.get_origin(current) is dict:
@@ -212,7 +216,7 @@ def _suggest(path: Path) -> str:
     parent = _type_at(path[:-1])
     if not (isinstance(parent, type) and issubclass(parent, msgspec.Struct)):
         return ""
-    names = [field.name for field in msgspec.structs.fields(parent)]
+    names = [field.encode_name for field in msgspec.structs.fields(parent)]
     close = difflib.get_close_matches(str(path[-1]), names, n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 

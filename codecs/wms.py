@@ -1,8 +1,9 @@
 """Fulfilment events from our warehouses' WMS and from 3PLs: picked, packed, shipped, rejected.
 
-The shape is the one our fulfilment requests ask nodes to answer with: the WMS's own event
-id, the order and shipment references we sent, the node, and per kind the lines, carrier
-and tracking number (shipped) or the reason (rejected: the node cannot fulfil after all).
+The shape is the one our fulfilment requests ask locations to answer with: the WMS's own
+event id, the order and shipment references we sent, the location (key `node`), and per kind
+the lines, carrier and tracking number (shipped) or the reason (rejected: the location cannot
+fulfil after all).
 
 Idempotency: `wms:{provider}:{event_id}`. Every WMS and 3PL API we integrate numbers its
 outbound events and re-sends the same id on retry.
@@ -36,7 +37,7 @@ class WmsEvent(msgspec.Struct, frozen=True):
     type: Literal["picked", "packed", "shipped", "rejected"]
     order_reference: Identifier
     shipment_id: Identifier
-    node: Identifier
+    location: Identifier = msgspec.field(name="node")
     occurred_at: AwareDatetime
     lines: list[WmsLine] = []
     carrier: Identifier = ""
@@ -71,7 +72,7 @@ def normalize_wms(event: WmsEvent, headers: Headers) -> Normalized:
         occurred_at=utc(event.occurred_at),
         oms_order_id=order_reference(event.order_reference, "order_reference"),
         shipment_id=text(event.shipment_id, "shipment_id", required=True),
-        node=text(event.node, "node", required=True),
+        location=text(event.location, "node", required=True),
         status=status,
         lines=lines,
         carrier=carrier,

@@ -1,7 +1,7 @@
-"""Bundling: a customer's open shipments from one node on one ship date travel as one parcel.
+"""Bundling: a customer's open shipments from one location on one ship date travel as one parcel.
 
 Each fulfilment request with a `bundle_key` (see `shipments.bundle_key`) reaches the bundle's
-single writer, which keeps the members and, once a second shipment joins, tells the node to ship
+single writer, which keeps the members and, once a second shipment joins, tells the location to ship
 them together (`ShipmentsBundled`, a new version as more join). Idempotent by request id. Pure:
 the shell gathers the bundle value and sends what `join` returns.
 """
@@ -25,7 +25,7 @@ class Bundle(msgspec.Struct, frozen=True, omit_defaults=True):
     """The value of the `bundle_key_to_bundle` table: the shipments that travel together."""
 
     bundle_key: str
-    node: str
+    location: str = msgspec.field(name="node")
     carrier: str = ""
     ship_date: date | None = None
     eta: date | None = None
@@ -36,14 +36,14 @@ class Bundle(msgspec.Struct, frozen=True, omit_defaults=True):
 class ShipmentsBundled(msgspec.Struct, frozen=True, tag="fulfilment.bundled.v1", tag_field="type"):
     """Ship these requests (from several orders of one customer) as one parcel.
 
-    `version` counts the members; the node acts on the highest version it has seen.
+    `version` counts the members; the location acts on the highest version it has seen.
     `event_id` is deterministic, so a re-emission is recognisable downstream.
     """
 
     event_id: str
     bundle_key: str
     version: int
-    node: str
+    location: str = msgspec.field(name="node")
     request_ids: tuple[str, ...]
     oms_order_ids: tuple[str, ...]
     lines: tuple[LineQty, ...]
@@ -63,7 +63,7 @@ def join(
     if bundle is None:
         bundle = Bundle(
             bundle_key=request.bundle_key,
-            node=request.node,
+            location=request.location,
             carrier=request.carrier,
             ship_date=request.ship_date,
             eta=request.eta,
@@ -74,14 +74,14 @@ def join(
     member = Member(request.request_id, request.oms_order_id, request.lines)
     bundle = msgspec.structs.replace(bundle, members=(*bundle.members, member))
     orders = {m.oms_order_id for m in bundle.members}
-    if len(orders) < 2:  # one order's own shipments are already one shipment per node
+    if len(orders) < 2:  # one order's own shipments are already one shipment per location
         return bundle, None
     version = len(bundle.members)
     return bundle, ShipmentsBundled(
         event_id=f"{bundle.bundle_key}:{version}",
         bundle_key=bundle.bundle_key,
         version=version,
-        node=bundle.node,
+        location=bundle.location,
         request_ids=tuple(m.request_id for m in bundle.members),
         oms_order_ids=tuple(dict.fromkeys(m.oms_order_id for m in bundle.members)),
         lines=tuple(line for m in bundle.members for line in m.lines),

@@ -17,7 +17,7 @@ from .money import Money
 from .plan_inputs import LocationOption, PlanInputs, stock_units
 from .plan_types import LocationAssessment, LocationVerdict
 from .routing import (
-    Node,
+    Location,
     RuleSet,
     ServiceLevelRule,
     SlaMiss,
@@ -43,7 +43,7 @@ def delivery_deadline(order: Order, rules: RuleSet, sla: ServiceLevelRule) -> da
 
 
 def assess_location(
-    inputs: PlanInputs, location: Node, country: str, deadline: date, sla: ServiceLevelRule
+    inputs: PlanInputs, location: Location, country: str, deadline: date, sla: ServiceLevelRule
 ) -> tuple[LocationAssessment, LocationOption | None]:
     """A location's verdict for the order, and its best option when it is eligible."""
     order, rules = inputs.order, inputs.rules
@@ -98,7 +98,7 @@ def assess_location(
         verdict, usable = LocationVerdict.ELIGIBLE, best
     no_stock = verdict is LocationVerdict.NO_STOCK
     assessment = LocationAssessment(
-        node=location.id,
+        location=location.id,
         verdict=verdict,
         detail="holds none of the order's SKUs" if no_stock else late,
         carrier=best.carrier,
@@ -113,6 +113,6 @@ def assess_location(
 
 
 def _excluded(
-    location: Node, verdict: LocationVerdict, detail: str
+    location: Location, verdict: LocationVerdict, detail: str
 ) -> tuple[LocationAssessment, None]:
-    return LocationAssessment(node=location.id, verdict=verdict, detail=detail), None
+    return LocationAssessment(location=location.id, verdict=verdict, detail=detail), None

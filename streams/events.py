@@ -129,7 +129,7 @@ class ShipmentUpdated(_AboutOrder, frozen=True, tag="shipment.updated.v1"):
     """A warehouse, 3PL or store reported progress on one shipment of an order."""
 
     shipment_id: str
-    node: str
+    location: str = msgspec.field(name="node")
     status: FulfilmentStatus
     lines: tuple[ShipmentLine, ...] = ()
     carrier: str = ""

@@ -157,7 +157,7 @@ UNREADABLE = "sku_unreadable"
 
 def refused_unreadable(command: Reserve) -> ReservationAnswered:
     """The answer to a reserve whose SKU is quarantined: refused, so its order re-plans on
-    another node or backorders instead of waiting on a ledger that cannot decide."""
+    another location or backorders instead of waiting on a ledger that cannot decide."""
     return ReservationAnswered(
         reservation_id=command.reservation_id,
         oms_order_id=command.oms_order_id,

@@ -121,7 +121,7 @@ class Delivery(msgspec.Struct, frozen=True, omit_defaults=True):
     cut_off: datetime | None = None
     latest_delivery: datetime | None = None
     fulfilment_mode: FulfilmentMode = FulfilmentMode.MERCHANT
-    pickup_node: str = ""
+    pickup_location: str = msgspec.field(default="", name="pickup_node")
 
 
 class Risk(msgspec.Struct, frozen=True, omit_defaults=True):

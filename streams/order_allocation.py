@@ -2,8 +2,8 @@
 
 Reservations are asked of the SKU owner for every planned unit; the ledger's answers, not
 the possibly stale replica, decide what is allocated. Reservation ids are
-`{order}|{attempt}|{line}|{part}`, independent of the node chosen, so a replayed plan that
-picks another node is still the same reservation to the ledger. The outcome is published
+`{order}|{attempt}|{line}|{part}`, independent of the location chosen, so a replayed plan that
+picks another location is still the same reservation to the ledger. The outcome is published
 once no reserve is pending: every unit ends allocated, backordered, held or external.
 """
 
@@ -96,7 +96,7 @@ def plan_lines(
             reservations[rid] = LineReservation(
                 line_id=planned.line_id,
                 sku=planned.sku,
-                node=shipment.node,
+                location=shipment.location,
                 qty=planned.qty,
                 attempt=attempt,
                 carrier=shipment.carrier,
@@ -111,7 +111,7 @@ def plan_lines(
                     reservation_id=rid,
                     oms_order_id=state.oms_order_id,
                     line_id=planned.line_id,
-                    location=shipment.node,
+                    location=shipment.location,
                     qty=planned.qty,
                     expires_at=expires,
                 )
@@ -143,16 +143,16 @@ def after_attempt(step: Step, order: Order, context: OrderContext) -> Step:
     ]
     lines = [LineQty(r.line_id, r.sku, r.qty) for r in refused]
     if refused and state.attempt < context.max_attempts:
-        atp = {sku: dict(nodes) for sku, nodes in context.atp.items()}
+        atp = {sku: dict(locations) for sku, locations in context.atp.items()}
         for r in refused:
-            # The ledger refused: whatever the replica says, that node has too little.
-            atp.setdefault(r.sku, {})[r.node] = 0
+            # The ledger refused: whatever the replica says, that location has too little.
+            atp.setdefault(r.sku, {})[r.location] = 0
         return plan_lines(step, order, lines, context, atp)
     return finalize(shortfall(step, order, lines, context), order, context)
 
 
 def shortfall(step: Step, order: Order, lines: Sequence[LineQty], context: OrderContext) -> Step:
-    """Units no node can give: backordered or held, as the channel's rule says."""
+    """Units no location can give: backordered or held, as the channel's rule says."""
     if not lines:
         return step
     state = step.state
@@ -218,28 +218,28 @@ def _make_shipments(
     granted: Sequence[tuple[str, LineReservation]],
     context: OrderContext,
 ) -> tuple[Step, tuple[AllocatedShipment, ...]]:
-    """One shipment, and one fulfilment request, per node of the granted units; the units
+    """One shipment, and one fulfilment request, per location of the granted units; the units
     handed over outside come last as one external shipment."""
     state = step.state
     oms_order_id = state.oms_order_id
-    by_node: dict[str, list[tuple[str, LineReservation]]] = {}
+    by_location: dict[str, list[tuple[str, LineReservation]]] = {}
     for rid, r in granted:
-        by_node.setdefault(r.node, []).append((rid, r))
+        by_location.setdefault(r.location, []).append((rid, r))
     statuses = dict(state.shipments)
     reservations = dict(state.reservations)
     shipments: list[AllocatedShipment] = []
     requests: list[Output] = []
-    for node in sorted(by_node):
+    for location in sorted(by_location):
         shipment_id = f"{oms_order_id}/{len(statuses) + 1}"
         statuses[shipment_id] = ShipmentStatus.REQUESTED
-        members = by_node[node]
+        members = by_location[location]
         first = members[0][1]
         lines = tuple(LineQty(r.line_id, r.sku, r.qty) for _, r in members)
         for rid, r in members:
             reservations[rid] = msgspec.structs.replace(r, shipment_id=shipment_id)
         shipment = AllocatedShipment(
             shipment_id=shipment_id,
-            node=node,
+            location=location,
             lines=lines,
             carrier=first.carrier,
             ship_date=first.ship_date,
@@ -251,7 +251,7 @@ def _make_shipments(
             FulfilmentRequested(
                 request_id=shipment_id,
                 oms_order_id=oms_order_id,
-                node=node,
+                location=location,
                 lines=lines,
                 service_level=order.delivery.service_level,
                 requested_at=context.now,
@@ -266,7 +266,7 @@ def _make_shipments(
         shipments.append(
             AllocatedShipment(
                 shipment_id=f"{oms_order_id}/external",
-                node=order.delivery.pickup_node or order.channel.value,
+                location=order.delivery.pickup_location or order.channel.value,
                 lines=state.external,
                 external=True,
             )

@@ -1,9 +1,9 @@
-"""What the fulfilment node and the carrier report about an order's shipments.
+"""What the fulfilment location and the carrier report about an order's shipments.
 
 A shipment's status moves the order along picked, packed and shipped, taking any step the
-node did not report, in order; shipping commits the shipment's units at the SKU owner. A
+location did not report, in order; shipping commits the shipment's units at the SKU owner. A
 rejected shipment gives its units back, makes the order an exception and re-plans the units
-without that node. Tracking moves a shipped order in transit, delivered or to exception.
+without that location. Tracking moves a shipped order in transit, delivered or to exception.
 """
 
 from __future__ import annotations
@@ -83,12 +83,14 @@ def _rejected(
 ) -> Step:
     state = step.state
     shipments = {sid: status for sid, status in state.shipments.items() if sid != event.shipment_id}
-    atp = {sku: dict(nodes) for sku, nodes in context.atp.items()}
+    atp = {sku: dict(locations) for sku, locations in context.atp.items()}
     for _, r in members:
-        atp.setdefault(r.sku, {})[event.node] = 0
+        atp.setdefault(r.sku, {})[event.location] = 0
     freed = [(rid, r.sku) for rid, r in members if r.state is LineState.GRANTED]
-    step = release(step.changed(shipments=shipments), freed, f"rejected by {event.node}", context)
-    reason = f"{event.node} rejected the shipment: {event.reason}"
+    step = release(
+        step.changed(shipments=shipments), freed, f"rejected by {event.location}", context
+    )
+    reason = f"{event.location} rejected the shipment: {event.reason}"
     step, moved = try_move(step, _S.EXCEPTION, context, reason)
     lines = [LineQty(r.line_id, r.sku, r.qty) for _, r in members]
     if not moved or not lines:

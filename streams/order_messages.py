@@ -23,10 +23,10 @@ class LineQty(msgspec.Struct, frozen=True):
 
 
 class AllocatedShipment(msgspec.Struct, frozen=True, omit_defaults=True):
-    """Units of the order one node ships (or hands over) as one parcel."""
+    """Units of the order one location ships (or hands over) as one parcel."""
 
     shipment_id: str
-    node: str
+    location: str = msgspec.field(name="node")
     lines: tuple[LineQty, ...]
     carrier: str = ""
     ship_date: date | None = None
@@ -62,11 +62,11 @@ class StatusChanged(
 class FulfilmentRequested(
     msgspec.Struct, frozen=True, omit_defaults=True, tag="fulfilment.requested.v1", tag_field="type"
 ):
-    """Pick, pack and ship one shipment: sent to the node's WMS or 3PL."""
+    """Pick, pack and ship one shipment: sent to the location's WMS or 3PL."""
 
     request_id: str
     oms_order_id: str
-    node: str
+    location: str = msgspec.field(name="node")
     lines: tuple[LineQty, ...]
     service_level: ServiceLevel
     requested_at: datetime

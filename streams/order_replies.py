@@ -32,7 +32,7 @@ def reservation_answered(step: Step, answer: ReservationAnswered, context: Order
     answered = msgspec.structs.replace(
         current,
         state=LineState.GRANTED if answer.granted else LineState.REFUSED,
-        node=answer.location,
+        location=answer.location,
         qty=answer.qty,
     )
     step = step.changed(reservations={**state.reservations, rid: answered})

@@ -41,11 +41,11 @@ class LineState(enum.StrEnum):
 
 
 class LineReservation(msgspec.Struct, frozen=True, omit_defaults=True):
-    """Units of one line asked of one node in one planning attempt."""
+    """Units of one line asked of one location in one planning attempt."""
 
     line_id: str
     sku: str
-    node: str
+    location: str = msgspec.field(name="node")
     qty: int
     attempt: int
     state: LineState = LineState.PENDING

@@ -35,8 +35,8 @@ SCORE_RULES = (
     DecidingRule.FEWEST_SHIPMENTS,
     DecidingRule.LOWEST_COST,
     DecidingRule.EARLIEST_ETA,
-    DecidingRule.NODE_PREFERENCE,
-    DecidingRule.NODE_ID,
+    DecidingRule.LOCATION_PREFERENCE,
+    DecidingRule.LOCATION_ID,
 )
 """The rules in the order of `CandidateSet.key`."""
 
@@ -61,8 +61,8 @@ def deciding_rule(results: Sequence[CandidateSet], inputs: PlanInputs) -> tuple[
         DecidingRule.LOWEST_COST: f"{won} costs {_money(best.cost, currency)}, "
         f"{lost} {_money(runner.cost, currency)}",
         DecidingRule.EARLIEST_ETA: f"{won} delivers by {best.eta}, {lost} by {runner.eta}",
-        DecidingRule.NODE_PREFERENCE: f"node preference ranks {won} before {lost}",
-        DecidingRule.NODE_ID: f"equal on every rule; {won} sorts before {lost} by node id",
+        DecidingRule.LOCATION_PREFERENCE: f"node preference ranks {won} before {lost}",
+        DecidingRule.LOCATION_ID: f"equal on every rule; {won} sorts before {lost} by node id",
     }[rule]
     return rule, why
 
@@ -80,13 +80,13 @@ def finish_plan(
     results: Sequence[CandidateSet] = (),
 ) -> Plan:
     """Assemble the plan: short units go to backorder or hold, and the summary is written."""
-    shipments = tuple(sorted(shipments, key=lambda s: (s.node, s.carrier)))
+    shipments = tuple(sorted(shipments, key=lambda s: (s.location, s.carrier)))
     backordered, held = split_short(inputs, short)
     units = sum(line.qty for line in inputs.lines)
     allocated = sum(line.qty for shipment in shipments for line in shipment.lines)
     summary = (
         f"{allocated} of {units} units in {len(shipments)} shipment(s)"
-        + "".join(f", {s.node}" + (f" via {s.carrier}" if s.carrier else "") for s in shipments)
+        + "".join(f", {s.location}" + (f" via {s.carrier}" if s.carrier else "") for s in shipments)
         + f"; {sum(s.qty for s in backordered)} backordered, {sum(s.qty for s in held)} held"
         + (f", {len(inputs.external)} line(s) external" if inputs.external else "")
         + f"; decided by {decided_by.value}: {why}"
@@ -106,7 +106,7 @@ def finish_plan(
             rules_revision=inputs.rules.revision,
             deadline=deadline,
             priority=inputs.priority,
-            nodes=tuple(assessed),
+            locations=tuple(assessed),
             candidates=tuple(
                 _candidate(rank, result, inputs)
                 for rank, result in enumerate(results[:MAX_CANDIDATES_SHOWN], start=1)
@@ -119,7 +119,7 @@ def finish_plan(
 def _candidate(rank: int, result: CandidateSet, inputs: PlanInputs) -> CandidateScore:
     return CandidateScore(
         rank=rank,
-        nodes=result.locations,
+        locations=result.locations,
         allocated_units=result.allocated,
         short_units=result.short,
         late_shipments=result.late,

@@ -14,7 +14,7 @@ import msgspec
 from .model import Order, OrderLine
 from .money import Money
 from .plan_types import Atp, PlannedLine, PriorityPart, available
-from .routing import Node, RuleSet, cost_currency
+from .routing import Location, RuleSet, cost_currency
 
 
 class PlanInputs(msgspec.Struct, frozen=True):
@@ -31,7 +31,7 @@ class PlanInputs(msgspec.Struct, frozen=True):
 class LocationOption(msgspec.Struct, frozen=True):
     """A location's best way to ship this order: carrier, dispatch, ETA, cost, on time or not."""
 
-    location: Node
+    location: Location
     carrier: str
     ship_date: date
     eta: date

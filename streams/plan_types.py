@@ -31,15 +31,19 @@ class PlanKind(enum.StrEnum):
 
 
 class DecidingRule(enum.StrEnum):
-    """The rule that decided the plan: the first score on which the winner beat the runner-up."""
+    """The rule that decided the plan: the first score on which the winner beat the runner-up.
+
+    The values are stable strings that consumers match on, so two keep the older word `node`;
+    the member names say location.
+    """
 
     COVERAGE = "coverage"
     SLA = "sla"
     FEWEST_SHIPMENTS = "fewest_shipments"
     LOWEST_COST = "lowest_cost"
     EARLIEST_ETA = "earliest_eta"
-    NODE_PREFERENCE = "node_preference"
-    NODE_ID = "node_id"
+    LOCATION_PREFERENCE = "node_preference"
+    LOCATION_ID = "node_id"
     ONLY_CANDIDATE = "only_candidate"
     NO_CANDIDATE = "no_candidate"
     SHIP_COMPLETE = "ship_complete"
@@ -48,16 +52,19 @@ class DecidingRule(enum.StrEnum):
 
 
 class ShortReason(enum.StrEnum):
-    """Why units were not allocated; stable strings, consumers match on them."""
+    """Why units were not allocated; stable strings, consumers match on them.
+
+    Two values keep the older word `node` for that reason; the member names say location.
+    """
 
     INSUFFICIENT_STOCK = "insufficient_stock"
     SPLIT_LIMIT = "split_limit"  # stock exists, but only in more shipments than allowed
     SHIP_COMPLETE = "ship_complete"  # coverable, but the order ships complete or not at all
     SLA_UNACHIEVABLE = "sla_unachievable"
-    NO_ELIGIBLE_NODE = "no_eligible_node"
+    NO_ELIGIBLE_LOCATION = "no_eligible_node"
     NO_DESTINATION = "no_destination"
     UNKNOWN_SERVICE_LEVEL = "unknown_service_level"
-    UNKNOWN_PICKUP_NODE = "unknown_pickup_node"
+    UNKNOWN_PICKUP_LOCATION = "unknown_pickup_node"
 
 
 class LocationVerdict(enum.StrEnum):
@@ -88,9 +95,9 @@ class ShortLine(msgspec.Struct, frozen=True):
 
 
 class Shipment(msgspec.Struct, frozen=True, omit_defaults=True):
-    """One parcel (or one store handover, `carrier` empty) from one location (`node`)."""
+    """One parcel (or one store handover, `carrier` empty) from one location."""
 
-    node: str
+    location: str = msgspec.field(name="node")
     lines: tuple[PlannedLine, ...]
     ship_date: date
     eta: date
@@ -107,9 +114,9 @@ class PriorityPart(msgspec.Struct, frozen=True):
 
 
 class LocationAssessment(msgspec.Struct, frozen=True, omit_defaults=True):
-    """How one location (`node`) fared: its verdict and, if it could ship, its best option."""
+    """How one location fared: its verdict and, if it could ship, its best option."""
 
-    node: str
+    location: str = msgspec.field(name="node")
     verdict: LocationVerdict
     detail: str = ""
     carrier: str = ""
@@ -122,10 +129,10 @@ class LocationAssessment(msgspec.Struct, frozen=True, omit_defaults=True):
 
 
 class CandidateScore(msgspec.Struct, frozen=True, omit_defaults=True):
-    """A set of locations (`nodes`) that could ship the order, with its score in rule order."""
+    """A set of locations that could ship the order, with its score in rule order."""
 
     rank: int
-    nodes: tuple[str, ...]
+    locations: tuple[str, ...] = msgspec.field(name="nodes")
     allocated_units: int
     short_units: int
     late_shipments: int
@@ -144,7 +151,7 @@ class Explanation(msgspec.Struct, frozen=True, omit_defaults=True):
     rules_revision: str = ""
     deadline: date | None = None
     priority: tuple[PriorityPart, ...] = ()
-    nodes: tuple[LocationAssessment, ...] = ()
+    locations: tuple[LocationAssessment, ...] = msgspec.field(default=(), name="nodes")
     candidates: tuple[CandidateScore, ...] = ()
     candidates_evaluated: int = 0
 

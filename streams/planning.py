@@ -48,7 +48,7 @@ def plan(
 ) -> Plan:
     """Plan an order against an ATP replica and a rule set at `now` (timezone-aware).
 
-    Store orders go to their pickup location (`delivery.pickup_node`, else `store_id`).
+    Store orders go to their pickup location (`delivery.pickup_location`, else `store_id`).
     `replenishing` marks a re-plan of a backorder, which the priority rules may boost.
     `bundle_secret` keys the bundle keys; required when the rules enable bundling.
     """
@@ -91,15 +91,15 @@ def _plan_store(inputs: PlanInputs) -> Plan:
     orders (reserve and collect) take what the store's ATP has, like any allocation.
     """
     order, rules = inputs.order, inputs.rules
-    location_id = order.delivery.pickup_node or order.store_id
-    location = next((n for n in rules.nodes if n.id == location_id), None)
+    location_id = order.delivery.pickup_location or order.store_id
+    location = next((n for n in rules.locations if n.id == location_id), None)
     if location is None:
         return finish_plan(
             inputs,
             PlanKind.STORE,
             decided_by=DecidingRule.NO_CANDIDATE,
             why=f"pickup node {location_id!r} is not in the rule set",
-            short=short_all(inputs.lines, ShortReason.UNKNOWN_PICKUP_NODE),
+            short=short_all(inputs.lines, ShortReason.UNKNOWN_PICKUP_LOCATION),
         )
     today = local_time(location, inputs.now).date()
     option = LocationOption(location, "", today, today, zero(plan_currency(inputs)), False, True, 0)
@@ -152,9 +152,9 @@ def _plan_routed(inputs: PlanInputs) -> Plan:
     deadline = delivery_deadline(order, rules, sla)
     pairs = [
         assess_location(inputs, location, address.country, deadline, sla)
-        for location in rules.nodes
+        for location in rules.locations
     ]
-    pairs.sort(key=lambda pair: (preference_rank(rules, pair[0].node), pair[0].node))
+    pairs.sort(key=lambda pair: (preference_rank(rules, pair[0].location), pair[0].location))
     assessed = [assessment for assessment, _ in pairs]
     options = [option for _, option in pairs if option is not None]
     results = search(inputs, options)

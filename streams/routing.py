@@ -41,21 +41,21 @@ MONDAY_TO_FRIDAY = _WEEKDAYS[:5]
 MONDAY_TO_SATURDAY = _WEEKDAYS[:6]
 
 
-class NodeKind(enum.StrEnum):
+class LocationKind(enum.StrEnum):
     WAREHOUSE = "warehouse"
     THIRD_PARTY = "3pl"
     STORE = "store"
 
 
 class SlaMiss(enum.StrEnum):
-    """What to do when no node can meet a service level's promise."""
+    """What to do when no location can meet a service level's promise."""
 
-    BEST_EFFORT = "best_effort"  # ship from the node that delivers soonest, flagged late
+    BEST_EFFORT = "best_effort"  # ship from the location that delivers soonest, flagged late
     HOLD = "hold"  # do not ship late: hold the lines for a person to decide
 
 
 class ShortageAction(enum.StrEnum):
-    """What happens to units no eligible node has in stock."""
+    """What happens to units no eligible location has in stock."""
 
     BACKORDER = "backorder"  # wait for replenishment; re-planned when stock arrives
     HOLD = "hold"  # stop and let a person decide (cancel, substitute, source elsewhere)
@@ -88,7 +88,7 @@ class LatePick(_Rule, frozen=True):
 
 
 class CarrierOffer(_Rule, frozen=True):
-    """A carrier as a node can book it: cost per shipment, service levels, transit days.
+    """A carrier as a location can book it: cost per shipment, service levels, transit days.
 
     `transit_days` is keyed by destination country or zone name; a country's own entry wins
     over its zone's. Transit counts the carrier's `delivery_days` only.
@@ -101,7 +101,7 @@ class CarrierOffer(_Rule, frozen=True):
     delivery_days: tuple[Weekday, ...] = MONDAY_TO_SATURDAY
 
 
-class Node(_Rule, frozen=True):
+class Location(_Rule, frozen=True):
     """A place that ships or hands over stock: an own warehouse, a 3PL or a store.
 
     `serves` lists destination countries and zone names; `channels` the sales channels whose
@@ -110,7 +110,7 @@ class Node(_Rule, frozen=True):
     """
 
     id: str
-    kind: NodeKind
+    kind: LocationKind
     country: str
     time_zone: str
     cut_off: str
@@ -161,7 +161,7 @@ class StalePolicy(_Rule, frozen=True):
 
 
 class AllocationPolicy(_Rule, frozen=True):
-    """Partial allocation, and whether one line's units may leave from several nodes."""
+    """Partial allocation, and whether one line's units may leave from several locations."""
 
     partial: PartialAllocation = PartialAllocation.LINES
     split_lines: bool = False
@@ -179,11 +179,11 @@ class RuleSet(_Rule, frozen=True):
     version: int
     name: str
     time_zone: str
-    nodes: tuple[Node, ...]
+    locations: tuple[Location, ...] = msgspec.field(name="nodes")
     service_levels: dict[ServiceLevel, ServiceLevelRule]
     revision: str = ""
     zones: dict[str, tuple[str, ...]] = {}
-    node_preference: tuple[str, ...] = ()
+    location_preference: tuple[str, ...] = msgspec.field(default=(), name="node_preference")
     max_splits: int = 1
     priority: PriorityRules = PriorityRules()
     backorders: BackorderPolicy = BackorderPolicy()
@@ -203,7 +203,7 @@ def zone_of(rules: RuleSet, country: str) -> str | None:
     return None
 
 
-def serves_destination(rules: RuleSet, location: Node, country: str) -> bool:
+def serves_destination(rules: RuleSet, location: Location, country: str) -> bool:
     """A location serves a country it lists, or a country in a zone it lists."""
     zone = zone_of(rules, country)
     return country in location.serves or (zone is not None and zone in location.serves)
@@ -218,16 +218,16 @@ def transit_days(rules: RuleSet, offer: CarrierOffer, country: str) -> int | Non
 
 
 def preference_rank(rules: RuleSet, location_id: str) -> int:
-    """Position in `node_preference` (lower is preferred); unlisted locations rank after all."""
+    """Position in `location_preference` (lower is preferred); unlisted locations rank after all."""
     try:
-        return rules.node_preference.index(location_id)
+        return rules.location_preference.index(location_id)
     except ValueError:
-        return len(rules.node_preference)
+        return len(rules.location_preference)
 
 
 def cost_currency(rules: RuleSet) -> str | None:
     """The one currency every cost of the rule set is in (None when nothing costs anything)."""
-    for location in rules.nodes:
+    for location in rules.locations:
         for offer in location.carriers:
             return offer.cost.currency
     return None

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from .routing import CarrierOffer, Node, Weekday
+from .routing import CarrierOffer, Location, Weekday
 
 MAX_CALENDAR_SEARCH = 400
 """Days searched for a working or delivery day; a calendar with none in a year is broken."""
@@ -46,11 +46,11 @@ class Dispatch(msgspec.Struct, frozen=True, omit_defaults=True):
     late_pick: bool = False
 
 
-def is_working_day(location: Node, day: date) -> bool:
+def is_working_day(location: Location, day: date) -> bool:
     return WEEKDAYS[day.weekday()] in location.working_days and day not in location.closed_dates
 
 
-def next_working_day(location: Node, after: date) -> date | None:
+def next_working_day(location: Location, after: date) -> date | None:
     """The first working day strictly after `after`; None if the location never works."""
     day = after
     for _ in range(MAX_CALENDAR_SEARCH):
@@ -60,7 +60,7 @@ def next_working_day(location: Node, after: date) -> date | None:
     return None
 
 
-def add_working_days(location: Node, start: date, days: int) -> date | None:
+def add_working_days(location: Location, start: date, days: int) -> date | None:
     """`days` working days after `start` (handling time); `start` itself when `days` is 0."""
     day: date | None = start
     for _ in range(days):
@@ -70,14 +70,14 @@ def add_working_days(location: Node, start: date, days: int) -> date | None:
     return day
 
 
-def local_time(location: Node, now: datetime) -> datetime:
+def local_time(location: Location, now: datetime) -> datetime:
     """`now` on the location's wall clock; `now` must be timezone-aware (naive time is a bug)."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     return now.astimezone(ZoneInfo(location.time_zone))
 
 
-def dispatch_options(location: Node, now: datetime) -> tuple[Dispatch, ...]:
+def dispatch_options(location: Location, now: datetime) -> tuple[Dispatch, ...]:
     """The ways an order released at `now` can leave the location, earliest first.
 
     Before the cut-off on a working day it is picked today. After it, a late pick (if the location

@@ -1,8 +1,8 @@
 """What a rule set must satisfy beyond its structure, checked once when it is loaded.
 
 The supported format version; known time zones; "HH:MM" cut-offs with a late pick after the
-regular cut-off; unique node ids and carriers per node; ISO countries; zones that do not
-overlap or shadow a country; every zone or node referenced exists; every offered service
+regular cut-off; unique location ids and carriers per location; ISO countries; zones that do not
+overlap or shadow a country; every zone or location referenced exists; every offered service
 level has an SLA; one known currency and no negative cost; at least one working day;
 `max_splits` >= 1. Paths name the rules file's own keys (`nodes[0].cut_off`).
 """
@@ -49,8 +49,8 @@ def _check_header(rules: RuleSet) -> Iterator[RuleIssue]:
     yield from _check_zone_name("time_zone", rules.time_zone)
     if rules.max_splits < 1:
         yield RuleIssue("max_splits", f"must be at least 1, got {rules.max_splits}")
-    known = {location.id for location in rules.nodes}
-    for index, location_id in enumerate(rules.node_preference):
+    known = {location.id for location in rules.locations}
+    for index, location_id in enumerate(rules.location_preference):
         if location_id not in known:
             yield RuleIssue(f"node_preference[{index}]", f"unknown node {location_id!r}")
 
@@ -72,7 +72,7 @@ def _check_zones(rules: RuleSet) -> Iterator[RuleIssue]:
 
 def _check_locations(rules: RuleSet) -> Iterator[RuleIssue]:
     ids: set[str] = set()
-    for index, location in enumerate(rules.nodes):
+    for index, location in enumerate(rules.locations):
         path = f"nodes[{index}]"
         if location.id in ids:
             yield RuleIssue(f"{path}.id", f"duplicate node id {location.id!r}")
@@ -138,7 +138,7 @@ def _check_zone_name(path: str, name: str) -> Iterator[RuleIssue]:
 
 
 def _costs(rules: RuleSet) -> Iterator[tuple[str, Money]]:
-    for index, location in enumerate(rules.nodes):
+    for index, location in enumerate(rules.locations):
         for where, offer in enumerate(location.carriers):
             yield f"nodes[{index}].carriers[{where}].cost", offer.cost
         if location.late_pick is not None and location.late_pick.surcharge is not None:

@@ -75,7 +75,7 @@ def build_shipments(
             )
         shipments.append(
             Shipment(
-                node=option.location.id,
+                location=option.location.id,
                 carrier=option.carrier,
                 lines=lines,
                 ship_date=option.ship_date,

@@ -21,10 +21,10 @@ from .routing import ShortageAction
 ALWAYS_HELD = frozenset(
     {
         ShortReason.SLA_UNACHIEVABLE,
-        ShortReason.NO_ELIGIBLE_NODE,
+        ShortReason.NO_ELIGIBLE_LOCATION,
         ShortReason.NO_DESTINATION,
         ShortReason.UNKNOWN_SERVICE_LEVEL,
-        ShortReason.UNKNOWN_PICKUP_NODE,
+        ShortReason.UNKNOWN_PICKUP_LOCATION,
     }
 )
 
@@ -59,13 +59,13 @@ def classify(
 ) -> tuple[ShortLine, ...]:
     """Say why short units are short, so that waiting for stock is only chosen where it helps.
 
-    No location can ship there at all: no eligible node (held). The stock sits only where the
+    No location can ship there at all: no eligible location (held). The stock sits only where the
     promise cannot be kept: SLA unachievable (held). The eligible locations hold enough but
     not within the split rules: split limit. Otherwise: insufficient stock.
     """
     reachable = (LocationVerdict.ELIGIBLE, LocationVerdict.NO_STOCK)
-    usable = [a.node for a in assessed if a.verdict in reachable]
-    too_late = [a.node for a in assessed if a.verdict is LocationVerdict.MISSES_SLA]
+    usable = [a.location for a in assessed if a.verdict in reachable]
+    too_late = [a.location for a in assessed if a.verdict is LocationVerdict.MISSES_SLA]
     # Units of each SKU the plan takes (or would take, when it ships complete or not at all).
     taken: dict[str, int] = {}
     for line in inputs.lines:
@@ -80,7 +80,7 @@ def classify(
             reach = sum(available(inputs.atp, item.sku, loc) for loc in usable)
             late = sum(available(inputs.atp, item.sku, loc) for loc in too_late)
             if not usable and not too_late:
-                reason = ShortReason.NO_ELIGIBLE_NODE
+                reason = ShortReason.NO_ELIGIBLE_LOCATION
             elif reach - taken[item.sku] >= item.qty:
                 reason = ShortReason.SPLIT_LIMIT
             elif late >= item.qty or not usable:

@@ -107,9 +107,9 @@ def validate(order: Order, served: frozenset[str]) -> Hold | None:
 
 
 def served_countries(rules: RuleSet) -> frozenset[str]:
-    """Every country some node of the network delivers to (zones expanded)."""
+    """Every country some location of the network delivers to (zones expanded)."""
     countries: set[str] = set()
-    for node in rules.nodes:
-        for target in node.serves:
+    for location in rules.locations:
+        for target in location.serves:
             countries.update(rules.zones.get(target, (target,)))
     return frozenset(countries)

@@ -101,7 +101,7 @@ def fulfilment_request(order: str, shipment: int = 1, key: str = "k1") -> Fulfil
     return FulfilmentRequested(
         request_id=f"{order}/{shipment}",
         oms_order_id=order,
-        node="WH-AMS",
+        location="WH-AMS",
         lines=(LineQty("1", f"SKU-{order}", 1),),
         service_level=ServiceLevel.STANDARD,
         requested_at=NOW,

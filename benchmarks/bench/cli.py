@@ -46,7 +46,7 @@ from .report import (
     write_json,
 )
 from .seed import seed
-from .stock import NODES, restart_phase, stock_phase
+from .stock import LOCATIONS, restart_phase, stock_phase
 
 CONTENDERS = ("limit", "peer", "orderstream")
 WARMUP_ROWS = 100
@@ -139,7 +139,7 @@ def grow_and_restart(run: Run, done: int, rows: int, timeout: float) -> Restart:
     """Seed the state from the first SKU after the `done` rows up to `rows` while the worker
     is stopped; start it (it recovers the seeded rows from the changelogs), then restart it
     (on its RocksDB files): the second start is the restart measured."""
-    first = -(-done // len(NODES)) * len(NODES)
+    first = -(-done // len(LOCATIONS)) * len(LOCATIONS)
     seeded = max(rows - first, 0)
     at = datetime.now(UTC)
     cold = restart_phase(

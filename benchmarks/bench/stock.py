@@ -30,18 +30,18 @@ from ..tail import Counter, Watcher, read_status
 from .measure import peak_rss_mb
 from .report import Restart
 
-NODES = tuple((node.source_system, node.id) for node in sample_network().nodes)
+LOCATIONS = tuple((loc.source_system, loc.id) for loc in sample_network().locations)
 """Stock systems and locations of the sample network: a SKU's rows are consecutive."""
 
 
 def snapshots(rows: int, at: datetime, first: int = 0) -> Iterator[RawRecord]:
-    """Snapshots `first` to `first + rows`, one per SKU x node of the sample network (each
+    """Snapshots `first` to `first + rows`, one per SKU x location of the sample network (each
     feed message has its own sequence: it is part of the idempotency key)."""
     encode = msgspec.json.Encoder().encode
-    nodes = NODES
+    locations = LOCATIONS
     for row in range(first, first + rows):
-        sku = f"BENCH-{row // len(nodes):07d}"
-        system, location = nodes[row % len(nodes)]
+        sku = f"BENCH-{row // len(locations):07d}"
+        system, location = locations[row % len(locations)]
         value = p.stock_snapshot(
             system=system, location=location, sku=sku, sequence=row + 1, on_hand=100, at=at
         )

@@ -2,7 +2,7 @@
 
 Same mix, seed, start and network: the same records, byte for byte (`random.Random(seed)` is the
 only chance; no clock, environment or set iteration). In event-time order: an opening stock
-snapshot per SKU x node at `start`; orders at `mix.orders_per_second` (exponential gaps) with
+snapshot per SKU x location at `start`; orders at `mix.orders_per_second` (exponential gaps) with
 stock adjustments and malformed records between; follow-ups when due (retries and overlapping
 polls, payment captures, Shopify cancellations). Keys: orders and payments by `oms_order_id`,
 stock by SKU; a malformed record has no key.
@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from orderstream.streams.routing import NodeKind
+from orderstream.streams.routing import LocationKind
 
 from . import payloads as p
 from .catalogue import Catalogue, build_catalogue
@@ -251,11 +251,13 @@ class _Generation:
         self.service_level = _Sampler(
             [level for level, _ in mix.service_levels], [w for _, w in mix.service_levels]
         )
-        shipping = [i for i, n in enumerate(network.nodes) if n.reservable]
+        shipping = [i for i, n in enumerate(network.locations) if n.reservable]
         # Trucks unload at warehouses and 3PLs; a network of stores only restocks its stores.
-        self.receiving = [i for i in shipping if network.nodes[i].kind is not NodeKind.STORE]
+        self.receiving = [
+            i for i in shipping if network.locations[i].kind is not LocationKind.STORE
+        ]
         self.receiving = self.receiving or shipping
-        self.till_only = [i for i, n in enumerate(network.nodes) if not n.reservable]
+        self.till_only = [i for i, n in enumerate(network.locations) if not n.reservable]
         if not shipping:
             raise ValueError("the network has no node that orders reserve stock from")
         if mix.shares()["pos"] > 0 and not network.stores:
@@ -322,21 +324,21 @@ class _Generation:
         at = self.moment(0)
         for index, product in enumerate(self.catalogue.products):
             key = product.sku.encode()
-            for slot, node in enumerate(self.network.nodes):
+            for slot, location in enumerate(self.network.locations):
                 units = levels[index][slot]
                 self.on_hand[(index, slot)] = units
                 value = p.stock_snapshot(
-                    system=node.source_system,
-                    location=node.id,
+                    system=location.source_system,
+                    location=location.id,
                     sku=product.sku,
-                    sequence=self.next_sequence(node.source_system, node.id),
+                    sequence=self.next_sequence(location.source_system, location.id),
                     on_hand=units,
                     at=at,
                 )
                 yield RawRecord("raw.stock", key, self.encode(value), [], "stock", 0)
 
     def adjustment(self, now: int) -> RawRecord:
-        """A receipt at a node orders reserve from, or a few units lost at a till-only store.
+        """A receipt at a location orders reserve from, or a few units lost at a till-only store.
 
         Losses are counted only where no order reserves (a store that sells at its till
         only): a feed's shrinkage there can never undercut a reservation the pipeline rightly
@@ -354,14 +356,14 @@ class _Generation:
         else:
             slot = self.receiving[rng.randrange(len(self.receiving))]
             delta, reason = rng.randint(6, 48), "received"
-        node = self.network.nodes[slot]
+        location = self.network.locations[slot]
         self.on_hand[(index, slot)] += delta
         product = self.catalogue.products[index]
         value = p.stock_adjustment(
-            system=node.source_system,
-            location=node.id,
+            system=location.source_system,
+            location=location.id,
             sku=product.sku,
-            sequence=self.next_sequence(node.source_system, node.id),
+            sequence=self.next_sequence(location.source_system, location.id),
             delta=delta,
             reason=reason,
             at=self.moment(now),

@@ -1,6 +1,6 @@
-"""The network a load runs against: its nodes, its till stores, its countries, its SKUs.
+"""The network a load runs against: its locations, its till stores, its countries, its SKUs.
 
-Taken from the sample network by default (`agents/samples/rules.yaml` for the nodes,
+Taken from the sample network by default (`agents/samples/rules.yaml` for the locations,
 `agents/samples/atp.json` for the SKUs), so generated orders ask for what the sample rules
 can route and stock feeds count what the ledger will be asked to reserve.
 """
@@ -14,19 +14,23 @@ from dataclasses import dataclass
 
 from orderstream.codecs.rules import RuleSetInvalid, load_rules
 from orderstream.streams.model import Channel
-from orderstream.streams.routing import NodeKind, RuleSet
+from orderstream.streams.routing import LocationKind, RuleSet
 from orderstream.streams.validation import served_countries
 
-_FEED_PREFIX = {NodeKind.WAREHOUSE: "wms", NodeKind.THIRD_PARTY: "3pl", NodeKind.STORE: "pos"}
-"""Which system counts a node's stock, by node kind; it numbers its own feed records."""
+_FEED_PREFIX = {
+    LocationKind.WAREHOUSE: "wms",
+    LocationKind.THIRD_PARTY: "3pl",
+    LocationKind.STORE: "pos",
+}
+"""Which system counts a location's stock, by location kind; it numbers its own feed records."""
 
 
 @dataclass(frozen=True)
-class FeedNode:
-    """A node of the network and the stock feed that counts it."""
+class FeedLocation:
+    """A location of the network and the stock feed that counts it."""
 
     id: str
-    kind: NodeKind
+    kind: LocationKind
     source_system: str
     reservable: bool = True
     """Orders reserve stock here; False for a till-only store, whose units leave at the till."""
@@ -34,28 +38,28 @@ class FeedNode:
 
 @dataclass(frozen=True)
 class Network:
-    nodes: tuple[FeedNode, ...]
+    locations: tuple[FeedLocation, ...]
     stores: tuple[str, ...]
-    """Nodes that sell at a till (they list the `pos` channel)."""
+    """Locations that sell at a till (they list the `pos` channel)."""
     served: frozenset[str]
-    """Every destination country some node delivers to."""
+    """Every destination country some location delivers to."""
     skus: tuple[str, ...]
     """The network's own SKUs, in the order its stock file lists them."""
 
 
 def network_from(rules: RuleSet, stock: Mapping[str, object]) -> Network:
     """The network of a rule set, with the SKUs of an ATP file (`{"SKU": {...}}`)."""
-    nodes = tuple(
-        FeedNode(
-            node.id,
-            node.kind,
-            f"{_FEED_PREFIX.get(node.kind, 'erp')}-{node.id.lower()}",
-            reservable=any(channel is not Channel.POS for channel in node.channels),
+    locations = tuple(
+        FeedLocation(
+            location.id,
+            location.kind,
+            f"{_FEED_PREFIX.get(location.kind, 'erp')}-{location.id.lower()}",
+            reservable=any(channel is not Channel.POS for channel in location.channels),
         )
-        for node in rules.nodes
+        for location in rules.locations
     )
-    stores = tuple(node.id for node in rules.nodes if Channel.POS in node.channels)
-    return Network(nodes, stores, served_countries(rules), tuple(stock))
+    stores = tuple(location.id for location in rules.locations if Channel.POS in location.channels)
+    return Network(locations, stores, served_countries(rules), tuple(stock))
 
 
 def sample_network() -> Network:

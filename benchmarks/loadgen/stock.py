@@ -1,10 +1,10 @@
-"""Opening stock per SKU x node, sized against the demand the mix will generate.
+"""Opening stock per SKU x location, sized against the demand the mix will generate.
 
 Expected demand of a SKU is the units the run's shipped (non-till) orders ask for it on
 average: orders x shipped share x lines per order x units per line x its popularity. The
 `scarce_skus` most popular get `scarce_coverage` of that (they run short: orders backorder or
-hold), every other SKU `stock_coverage` times it. A SKU's units are spread over the nodes by
-node kind (warehouses most, stores a shelf's worth) with largest remainders, so the totals
+hold), every other SKU `stock_coverage` times it. A SKU's units are spread over the locations by
+location kind (warehouses most, stores a shelf's worth) with largest remainders, so the totals
 are exact.
 """
 
@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import math
 
-from orderstream.streams.routing import NodeKind
+from orderstream.streams.routing import LocationKind
 
 from .catalogue import Catalogue
 from .mix import Mix
 from .network import Network
 
-_NODE_WEIGHT = {NodeKind.WAREHOUSE: 4.0, NodeKind.THIRD_PARTY: 2.0, NodeKind.STORE: 0.5}
+_LOCATION_WEIGHT = {
+    LocationKind.WAREHOUSE: 4.0,
+    LocationKind.THIRD_PARTY: 2.0,
+    LocationKind.STORE: 0.5,
+}
 
 
 def expected_demand(catalogue: Catalogue, mix: Mix) -> tuple[float, ...]:
@@ -29,9 +33,9 @@ def expected_demand(catalogue: Catalogue, mix: Mix) -> tuple[float, ...]:
 
 
 def opening_stock(catalogue: Catalogue, network: Network, mix: Mix) -> list[tuple[int, ...]]:
-    """On hand per product (catalogue order), then per node (network order)."""
+    """On hand per product (catalogue order), then per location (network order)."""
     demand = expected_demand(catalogue, mix)
-    weights = [_NODE_WEIGHT.get(node.kind, 1.0) for node in network.nodes]
+    weights = [_LOCATION_WEIGHT.get(location.kind, 1.0) for location in network.locations]
     levels: list[tuple[int, ...]] = []
     for index, wanted in enumerate(demand):
         coverage = mix.scarce_coverage if index < mix.scarce_skus else mix.stock_coverage
@@ -40,7 +44,7 @@ def opening_stock(catalogue: Catalogue, network: Network, mix: Mix) -> list[tupl
 
 
 def spread(total: int, weights: list[float]) -> tuple[int, ...]:
-    """`total` units split by `weights`, largest remainders first (ties: earlier node)."""
+    """`total` units split by `weights`, largest remainders first (ties: earlier location)."""
     whole = sum(weights)
     if not weights or whole <= 0:
         return tuple(0 for _ in weights)

@@ -28,7 +28,7 @@ from orderstream.benchmarks.bench.seed import (
     partition_of,
     state_records,
 )
-from orderstream.benchmarks.bench.stock import NODES, snapshots
+from orderstream.benchmarks.bench.stock import LOCATIONS, snapshots
 from orderstream.benchmarks.drive import duplicates_counted
 from orderstream.benchmarks.loadgen import RawRecord
 from orderstream.benchmarks.loadgen import payloads as p
@@ -84,7 +84,7 @@ def settled(read: Callable[[], int], quiet_s: float = 3.0) -> int:
 
 
 def test_seeded_rows_are_the_rows_the_agents_write(run: Run) -> None:
-    rows, at = 4 * len(NODES), datetime.now(UTC)
+    rows, at = 4 * len(LOCATIONS), datetime.now(UTC)
     run.start_worker("w")
     feed(run, list(snapshots(rows, at)), rows)
     run.stop_all()
@@ -109,12 +109,12 @@ def test_seeded_rows_are_the_rows_the_agents_write(run: Run) -> None:
 
 def test_a_worker_restarts_on_a_seeded_state_with_both_tables(run: Run) -> None:
     at = datetime.now(UTC)
-    done, rows = 2 * len(NODES) + 1, 6 * len(NODES)
+    done, rows = 2 * len(LOCATIONS) + 1, 6 * len(LOCATIONS)
     run.start_worker("w")
     feed(run, list(snapshots(done, at)), done)
 
     restart = grow_and_restart(run, done, rows, timeout=120)
-    first = 3 * len(NODES)  # the SKU after the one that row `done` starts
+    first = 3 * len(LOCATIONS)  # the SKU after the one that row `done` starts
     assert restart.rows == rows and restart.seeded_rows == rows - first
     assert restart.cold_ready_s is not None and math.isfinite(restart.cold_ready_s)
     assert math.isfinite(restart.ready_s) and restart.peak_rss_mb > 10
@@ -125,8 +125,8 @@ def test_a_worker_restarts_on_a_seeded_state_with_both_tables(run: Run) -> None:
     assert wait_until(lambda: duplicates_counted(run) == before + 1, 60), run.logs()
 
     # The ledger: a relative adjustment lands on the seeded count.
-    system, location = NODES[(first + 1) % len(NODES)]
-    sku = f"BENCH-{(first + 1) // len(NODES):07d}"
+    system, location = LOCATIONS[(first + 1) % len(LOCATIONS)]
+    sku = f"BENCH-{(first + 1) // len(LOCATIONS):07d}"
     adjustment = p.stock_adjustment(
         system=system,
         location=location,

@@ -315,7 +315,7 @@ def test_cancellations_follow_an_earlier_shopify_order_that_was_not_pending(
 # Stock.
 
 
-def test_the_opening_snapshot_counts_every_sku_at_every_node_before_any_order(
+def test_the_opening_snapshot_counts_every_sku_at_every_location_before_any_order(
     big_run: tuple[list[RawRecord], Expected, list[CanonicalEvent | Rejected]],
 ) -> None:
     records, expected, events = big_run
@@ -323,11 +323,11 @@ def test_the_opening_snapshot_counts_every_sku_at_every_node_before_any_order(
     snapshot = [e for e in events[:first_order] if isinstance(e, StockSnapshotted)]
     assert len(snapshot) == first_order == expected.stock_snapshots
     pairs = {(e.sku, e.location) for e in snapshot}
-    nodes = {node.id for node in NETWORK.nodes}
+    locations = {location.id for location in NETWORK.locations}
     skus = {e.sku for e in snapshot}
     assert len(skus) == 500 and set(NETWORK.skus) <= skus
-    assert nodes == {"WH-AMS", "WH-DUS", "3PL-ANR", "STORE-AMS-01", "STORE-UTR-01"}
-    assert pairs == {(sku, node) for sku in skus for node in nodes}
+    assert locations == {"WH-AMS", "WH-DUS", "3PL-ANR", "STORE-AMS-01", "STORE-UTR-01"}
+    assert pairs == {(sku, location) for sku in skus for location in locations}
     assert not any(r.kind == "stock" for r in records[first_order:])
     assert all(r.key == e.sku.encode() for r, e in zip(records, snapshot, strict=False))
 
@@ -344,7 +344,7 @@ def test_stock_sequences_increase_per_source_system_and_location(
             assert event.sequence > last.get(feed, 0), feed
             last[feed] = event.sequence
             adjustments += isinstance(event, StockAdjusted)
-    assert len(last) == len(NETWORK.nodes)
+    assert len(last) == len(NETWORK.locations)
     assert adjustments == expected.adjustments
     assert abs(adjustments / expected.orders - 0.02) < 0.01
 

@@ -45,10 +45,10 @@ def lines(*pairs: tuple[str, int]) -> tuple[LineQty, ...]:
 
 
 def ship(
-    order: str, n: int, node: str, *pairs: tuple[str, int], external: bool = False
+    order: str, n: int, location: str, *pairs: tuple[str, int], external: bool = False
 ) -> AllocatedShipment:
     return AllocatedShipment(
-        shipment_id=f"{order}/{n}", node=node, lines=lines(*pairs), external=external
+        shipment_id=f"{order}/{n}", location=location, lines=lines(*pairs), external=external
     )
 
 
@@ -148,7 +148,7 @@ def test_the_percentile_of_nothing_is_none_and_of_four_values_is_by_nearest_rank
     assert (summary.latency_ms.p50, summary.latency_ms.count) == (None, 0)
 
 
-# Outcomes, nodes, shortfalls.
+# Outcomes, locations, shortfalls.
 
 
 def test_outcomes_count_each_accepted_order_by_its_last_outcome_status() -> None:
@@ -180,7 +180,7 @@ def test_outcomes_count_each_accepted_order_by_its_last_outcome_status() -> None
     assert summary.holds.orders == 1 and summary.holds.units == 2
 
 
-def test_allocations_per_node_count_distinct_shipments_units_and_till_handovers() -> None:
+def test_allocations_per_location_count_distinct_shipments_units_and_till_handovers() -> None:
     a, b = oms("a"), oms("b")
     to_ams = ship(a, 1, "WH-AMS", ("1", 2), ("2", 1))
     consumed = [
@@ -196,13 +196,17 @@ def test_allocations_per_node_count_distinct_shipments_units_and_till_handovers(
         ),
     ]
     summary = run([], [(event, 0) for event in consumed])
-    nodes = summary.allocations_per_node
-    assert (nodes["WH-AMS"].shipments, nodes["WH-AMS"].units, nodes["WH-AMS"].external_units) == (
+    locations = summary.allocations_per_location
+    assert (
+        locations["WH-AMS"].shipments,
+        locations["WH-AMS"].units,
+        locations["WH-AMS"].external_units,
+    ) == (
         1,
         3,
         0,
     )
-    assert (nodes["STORE-AMS-01"].shipments, nodes["STORE-AMS-01"].external_units) == (0, 3)
+    assert (locations["STORE-AMS-01"].shipments, locations["STORE-AMS-01"].external_units) == (0, 3)
     assert (summary.backorders.orders, summary.backorders.lines, summary.backorders.units) == (
         1,
         1,

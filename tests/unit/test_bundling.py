@@ -1,4 +1,4 @@
-"""Bundling: a customer's shipments from one node on one ship date become one parcel."""
+"""Bundling: a customer's shipments from one location on one ship date become one parcel."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ def test_a_lone_shipment_is_no_bundle_and_a_second_order_makes_one() -> None:
     assert bundled.request_ids == ("o1/1", "o2/1")
     assert bundled.oms_order_ids == ("o1", "o2")
     assert [ln.sku for ln in bundled.lines] == ["SKU-o1", "SKU-o2"]
-    assert (bundled.event_id, bundled.version, bundled.node) == ("k1:2", 2, "WH-AMS")
+    assert (bundled.event_id, bundled.version, bundled.location) == ("k1:2", 2, "WH-AMS")
     bundle, third = join(bundle, request("o3"))
     assert third is not None and third.version == 3  # supersedes version 2
 

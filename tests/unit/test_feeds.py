@@ -173,7 +173,7 @@ def test_a_till_sale_is_a_paid_order_handed_over_at_the_store() -> None:
     order = event.order
     assert order.oms_order_id == "pos:STORE-AMS-01:R03:000184223"
     assert order.payment_state is PaymentState.PAID
-    assert order.delivery.pickup_node == "STORE-AMS-01"
+    assert order.delivery.pickup_location == "STORE-AMS-01"
     # 2 x 24.95 - 5.00 + 12.50 = 57.40
     assert order.total == Money(5740, "EUR")
     assert [line.qty for line in order.lines] == [2, 1]

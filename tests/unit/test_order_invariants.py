@@ -15,7 +15,7 @@ from tests.builders import NOW, RULES
 from tests.builders import placed_shopify_order as shopify_order
 
 SKUS = ["TSHIRT-BLK-M", "SOCKS-3PK", "MUG-STONE-GRN", "BEANIE-WOOL-RED", "GLOVES-LTHR-L"]
-NODES = ["WH-AMS", "WH-DUS", "3PL-ANR"]
+LOCATIONS = ["WH-AMS", "WH-DUS", "3PL-ANR"]
 ADDRESSES = [
     Address(country="NL", line1="Prinsengracht 263", postcode="1016 GV", city="Amsterdam"),
     Address(country="DE", line1="Königsallee 1", postcode="40212", city="Düsseldorf"),
@@ -56,7 +56,7 @@ def orders(draw: st.DrawFn, number: int) -> OrderPlaced:
 
 @st.composite
 def scenarios(draw: st.DrawFn) -> tuple[dict[tuple[str, str], int], list[OrderPlaced]]:
-    stock = {(sku, node): draw(st.integers(0, 6)) for sku in SKUS for node in NODES}
+    stock = {(sku, location): draw(st.integers(0, 6)) for sku in SKUS for location in LOCATIONS}
     placed = [draw(orders(number)) for number in range(draw(st.integers(1, 25)))]
     return stock, placed
 
@@ -68,8 +68,8 @@ def test_contested_stock_is_never_oversold_and_every_line_gets_one_outcome(
 ) -> None:
     stock, placed = scenario
     sim = Simulation(RULES, NOW)
-    for (sku, node), qty in stock.items():
-        sim.stock(sku, node, qty)
+    for (sku, location), qty in stock.items():
+        sim.stock(sku, location, qty)
     sim.send(placed, stale_replica=True)
     snapshot = dict(sim.orders)
     ledgers = dict(sim.ledgers)

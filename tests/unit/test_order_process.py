@@ -61,11 +61,11 @@ def test_a_paid_order_with_stock_is_placed_reserved_and_allocated_in_one_shipmen
     assert statuses(sim, order_id) == [S.PLACED, S.ALLOCATED]
     allocated = sim.statuses[-1]
     assert [s.event_id for s in sim.statuses] == [f"{order_id}:1", f"{order_id}:2"]
-    assert [(sh.node, [ln.qty for ln in sh.lines]) for sh in allocated.shipments] == [
+    assert [(sh.location, [ln.qty for ln in sh.lines]) for sh in allocated.shipments] == [
         ("WH-DUS", [1, 2])
     ]
     assert allocated.explanation is not None
-    assert [r.node for r in sim.requests] == ["WH-DUS"]
+    assert [r.location for r in sim.requests] == ["WH-DUS"]
     assert sim.ledgers["JKT-WOOL-NAVY-M"].locations["WH-DUS"].reserved == 1
     assert sim.ledgers["SCARF-MERINO-GRY"].locations["WH-DUS"].reserved == 2
 
@@ -125,7 +125,7 @@ def test_an_unpaid_order_waits_on_hold_and_is_planned_when_the_payment_arrives()
 
 
 def test_a_paid_order_with_no_stock_to_promise_stays_on_hold_for_that_reason() -> None:
-    """Paid at last, but its channel holds what no node can supply: the hold's new reason
+    """Paid at last, but its channel holds what no location can supply: the hold's new reason
     and the held lines are published (ON_HOLD -> ON_HOLD), not swallowed."""
     holding = msgspec.structs.replace(RULES, backorders=BackorderPolicy(ShortageAction.HOLD))
     sim = Simulation(holding, NOW)
@@ -139,7 +139,7 @@ def test_a_paid_order_with_no_stock_to_promise_stays_on_hold_for_that_reason() -
     assert {ln.line_id for ln in final.held} == {ln.line_id for ln in placed.order.lines}
 
 
-def test_a_stale_replica_refusal_makes_the_order_replan_at_another_node() -> None:
+def test_a_stale_replica_refusal_makes_the_order_replan_at_another_location() -> None:
     sim = sim_with_stock(**STOCKED)
     placed = shopify_order()
     order_id = placed.order.oms_order_id
@@ -165,15 +165,17 @@ def test_a_stale_replica_refusal_makes_the_order_replan_at_another_node() -> Non
             outputs += decision.outputs
     assert state.status is S.ALLOCATED
     assert state.attempt == 2
-    nodes = {r.line_id: r.node for r in state.reservations.values() if r.state is LineState.GRANTED}
-    assert nodes["14123456789001"] == "WH-AMS"
+    locations = {
+        r.line_id: r.location for r in state.reservations.values() if r.state is LineState.GRANTED
+    }
+    assert locations["14123456789001"] == "WH-AMS"
 
 
 @pytest.mark.parametrize(
     ("channel_fixture", "expected"),
     [("shopify", S.BACKORDERED), ("bol", S.ON_HOLD)],
 )
-def test_an_order_no_node_can_supply_is_backordered_or_held_as_its_channel_rules_say(
+def test_an_order_no_location_can_supply_is_backordered_or_held_as_its_channel_rules_say(
     channel_fixture: str, expected: OrderStatus
 ) -> None:
     sim = Simulation(RULES, NOW)
@@ -298,14 +300,14 @@ def test_a_rejected_shipment_is_an_exception_then_replanned_elsewhere() -> None:
         NOW,
         order_id,
         first.request_id,
-        first.node,
+        first.location,
         FulfilmentStatus.REJECTED,
         reason="damaged_in_location",
     )
     sim.send([rejected])
     assert statuses(sim, order_id)[-2:] == [S.EXCEPTION, S.ALLOCATED]
-    assert sim.requests[-1].node != first.node
-    assert sim.ledgers["JKT-WOOL-NAVY-M"].locations[first.node].reserved == 0
+    assert sim.requests[-1].location != first.location
+    assert sim.ledgers["JKT-WOOL-NAVY-M"].locations[first.location].reserved == 0
 
 
 def test_a_fraud_flag_is_a_hard_stop_that_updates_do_not_lift() -> None:
@@ -341,7 +343,7 @@ def test_a_bad_postcode_holds_until_the_channel_sends_a_corrected_address() -> N
     assert statuses(sim, order_id) == [S.PLACED, S.ON_HOLD, S.ALLOCATED]
 
 
-def test_a_country_no_node_serves_is_held() -> None:
+def test_a_country_no_location_serves_is_held() -> None:
     sim = sim_with_stock(**STOCKED)
     placed = shopify_order()
     far = Address(country="JP", line1="1-1 Marunouchi", postcode="100-0005", city="Tokyo")
@@ -359,7 +361,7 @@ def test_a_till_sale_is_allocated_at_its_store_without_touching_the_ledger() -> 
     sim.send([event])
     final = sim.statuses[-1]
     assert final.status is S.ALLOCATED
-    assert [(sh.node, sh.external) for sh in final.shipments] == [("STORE-AMS-01", True)]
+    assert [(sh.location, sh.external) for sh in final.shipments] == [("STORE-AMS-01", True)]
     assert not sim.commands
 
 

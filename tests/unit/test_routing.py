@@ -2,7 +2,7 @@
 
 The network used here, on Tuesday 24 November 2026 (Amsterdam and Berlin are UTC+1):
 
-| node         | serves        | cut-off (local)                 | carrier, cost per shipment |
+| location     | serves        | cut-off (local)                 | carrier, cost per shipment |
 |--------------|---------------|---------------------------------|----------------------------|
 | WH-AMS       | Benelux       | 16:00                           | postnl 4.95                |
 | WH-DUS       | Benelux, DACH | 14:00, late pick to 20:00 +1.50 | dhl 5.45                   |
@@ -48,8 +48,8 @@ from orderstream.streams.routing import (
     Bundling,
     CarrierOffer,
     LatePick,
-    Node,
-    NodeKind,
+    Location,
+    LocationKind,
     PartialAllocation,
     PriorityRules,
     RuleSet,
@@ -87,9 +87,9 @@ def offer(
     )
 
 
-WH_AMS = Node(
+WH_AMS = Location(
     id="WH-AMS",
-    kind=NodeKind.WAREHOUSE,
+    kind=LocationKind.WAREHOUSE,
     country="NL",
     time_zone="Europe/Amsterdam",
     cut_off="16:00",
@@ -97,9 +97,9 @@ WH_AMS = Node(
     serves=("Benelux",),
     carriers=(offer("postnl", 495, FAST, Benelux=1),),
 )
-WH_DUS = Node(
+WH_DUS = Location(
     id="WH-DUS",
-    kind=NodeKind.WAREHOUSE,
+    kind=LocationKind.WAREHOUSE,
     country="DE",
     time_zone="Europe/Berlin",
     cut_off="14:00",
@@ -108,9 +108,9 @@ WH_DUS = Node(
     serves=("Benelux", "DACH"),
     carriers=(offer("dhl", 545, FAST, Benelux=1, DACH=1),),
 )
-PL_ANR = Node(
+PL_ANR = Location(
     id="3PL-ANR",
-    kind=NodeKind.THIRD_PARTY,
+    kind=LocationKind.THIRD_PARTY,
     country="BE",
     time_zone="Europe/Brussels",
     cut_off="12:00",
@@ -119,9 +119,9 @@ PL_ANR = Node(
     serves=("Benelux",),
     carriers=(offer("bpost", 395, (ServiceLevel.STANDARD,), Benelux=1),),
 )
-STORE = Node(
+STORE = Location(
     id="STORE-AMS-01",
-    kind=NodeKind.STORE,
+    kind=LocationKind.STORE,
     country="NL",
     time_zone="Europe/Amsterdam",
     cut_off="15:00",
@@ -135,7 +135,7 @@ RULES = RuleSet(
     revision="t1",
     time_zone="Europe/Amsterdam",
     zones={"Benelux": BENELUX, "DACH": DACH},
-    nodes=(WH_AMS, WH_DUS, PL_ANR, STORE),
+    locations=(WH_AMS, WH_DUS, PL_ANR, STORE),
     service_levels={
         ServiceLevel.STANDARD: ServiceLevelRule(max_days=3),
         ServiceLevel.EXPRESS: ServiceLevelRule(max_days=2),
@@ -181,7 +181,7 @@ def order(
     customer_tags: tuple[str, ...] = (),
     tags: tuple[str, ...] = (),
     mode: FulfilmentMode = FulfilmentMode.MERCHANT,
-    pickup_node: str = "",
+    pickup_location: str = "",
     latest_delivery: datetime | None = None,
     order_id: str = "1001",
 ) -> Order:
@@ -205,7 +205,7 @@ def order(
         delivery=Delivery(
             service_level=level,
             fulfilment_mode=mode,
-            pickup_node=pickup_node,
+            pickup_location=pickup_location,
             latest_delivery=latest_delivery,
         ),
         total=eur(1000),
@@ -214,8 +214,8 @@ def order(
 
 
 def shipped(result: Plan) -> dict[str, list[tuple[str, int]]]:
-    """Node -> [(line id, units)] of every shipment."""
-    return {s.node: [(ln.line_id, ln.qty) for ln in s.lines] for s in result.shipments}
+    """Location -> [(line id, units)] of every shipment."""
+    return {s.location: [(ln.line_id, ln.qty) for ln in s.lines] for s in result.shipments}
 
 
 def short(lines: tuple[ShortLine, ...]) -> list[tuple[str, int, str]]:
@@ -227,11 +227,11 @@ def test_the_test_network_is_a_valid_rule_set() -> None:
     assert check_rule_set(RULES) == ()
 
 
-# Destination country picks the node.
+# Destination country picks the location.
 
 
 @pytest.mark.parametrize(
-    ("country", "expected_node", "decided_by"),
+    ("country", "expected_location", "decided_by"),
     [
         ("NL", "3PL-ANR", DecidingRule.LOWEST_COST),  # all three serve Benelux; the 3PL is cheapest
         ("BE", "3PL-ANR", DecidingRule.LOWEST_COST),
@@ -239,35 +239,35 @@ def test_the_test_network_is_a_valid_rule_set() -> None:
         ("AT", "WH-DUS", DecidingRule.ONLY_CANDIDATE),
     ],
 )
-def test_the_destination_country_decides_which_nodes_may_ship(
-    country: str, expected_node: str, decided_by: DecidingRule
+def test_the_destination_country_decides_which_locations_may_ship(
+    country: str, expected_location: str, decided_by: DecidingRule
 ) -> None:
     atp = {"SKU-A": {"WH-AMS": 5, "WH-DUS": 5, "3PL-ANR": 5}}
     result = plan(order(("SKU-A", 1), country=country), atp, RULES, MORNING)
-    assert list(shipped(result)) == [expected_node]
+    assert list(shipped(result)) == [expected_location]
     assert result.explanation.decided_by is decided_by
 
 
-def test_a_country_no_node_serves_is_held_even_where_backorders_are_allowed() -> None:
+def test_a_country_no_location_serves_is_held_even_where_backorders_are_allowed() -> None:
     atp = {"SKU-A": {"WH-AMS": 5, "WH-DUS": 5}}
     result = plan(order(("SKU-A", 2), country="FR"), atp, RULES, MORNING)
     assert result.shipments == ()
     assert result.backordered == ()
     assert short(result.held) == [("L1", 2, "no_eligible_node")]
-    verdicts = {n.node: n.verdict for n in result.explanation.nodes}
+    verdicts = {n.location: n.verdict for n in result.explanation.locations}
     assert verdicts["WH-AMS"] is LocationVerdict.OUT_OF_AREA
     assert verdicts["STORE-AMS-01"] is LocationVerdict.WRONG_CHANNEL
 
 
-def test_a_channel_a_node_does_not_serve_excludes_it() -> None:
+def test_a_channel_a_location_does_not_serve_excludes_it() -> None:
     atp = {"SKU-A": {"3PL-ANR": 5, "WH-AMS": 5}}
     result = plan(order(channel=Channel.AMAZON), atp, RULES, MORNING)
     assert list(shipped(result)) == ["WH-AMS"]
-    verdicts = {n.node: n.verdict for n in result.explanation.nodes}
+    verdicts = {n.location: n.verdict for n in result.explanation.locations}
     assert verdicts["3PL-ANR"] is LocationVerdict.WRONG_CHANNEL
 
 
-# Cut-off times, in each node's own time zone.
+# Cut-off times, in each location's own time zone.
 
 
 @pytest.mark.parametrize(
@@ -282,14 +282,14 @@ def test_a_channel_a_node_does_not_serve_excludes_it() -> None:
         (utc(TUESDAY, 19, 0), ("WH-AMS", WEDNESDAY, False, False), DecidingRule.LOWEST_COST),
     ],
 )
-def test_next_day_orders_ship_from_whichever_node_is_still_before_its_cut_off(
+def test_next_day_orders_ship_from_whichever_location_is_still_before_its_cut_off(
     now: datetime, expected: tuple[str, date, bool, bool], decided_by: DecidingRule
 ) -> None:
     atp = {"SKU-A": {"WH-AMS": 5, "WH-DUS": 5}}
     result = plan(order(level=ServiceLevel.NEXT_DAY, created=now), atp, RULES, now)
     (shipment,) = result.shipments
-    # (node, ship date, late pick, on time)
-    assert (shipment.node, shipment.ship_date, shipment.late_pick, shipment.on_time) == expected
+    # (location, ship date, late pick, on time)
+    assert (shipment.location, shipment.ship_date, shipment.late_pick, shipment.on_time) == expected
     assert result.explanation.decided_by is decided_by
 
 
@@ -325,7 +325,7 @@ ALWAYS_OPEN = msgspec.structs.replace(WH_AMS, working_days=tuple(Weekday))
         (datetime(2026, 10, 25, 14, 30, tzinfo=UTC), date(2026, 10, 25)),
     ],
 )
-def test_the_cut_off_follows_the_nodes_local_clock_across_daylight_saving_time(
+def test_the_cut_off_follows_the_locations_local_clock_across_daylight_saving_time(
     now: datetime, ship_date: date
 ) -> None:
     assert dispatch_options(ALWAYS_OPEN, now)[0] == Dispatch(ship_date)
@@ -339,7 +339,7 @@ def test_the_cut_off_follows_the_nodes_local_clock_across_daylight_saving_time(
         (datetime(2026, 11, 28, 9, 0, tzinfo=UTC), date(2026, 11, 30)),  # Saturday -> Monday
     ],
 )
-def test_a_node_picks_only_on_its_working_days(now: datetime, ship_date: date) -> None:
+def test_a_location_picks_only_on_its_working_days(now: datetime, ship_date: date) -> None:
     assert dispatch_options(WH_AMS, now)[0].ship_date == ship_date
 
 
@@ -360,21 +360,21 @@ def test_a_naive_now_is_a_bug_not_a_plan() -> None:
 @pytest.mark.parametrize(
     ("atp", "max_splits", "expected", "decided_by"),
     [
-        # One node has everything: one shipment, even though WH-AMS is cheaper for line 1.
+        # One location has everything: one shipment, even though WH-AMS is cheaper for line 1.
         (
             {"SKU-A": {"WH-AMS": 5, "WH-DUS": 5}, "SKU-B": {"WH-DUS": 5}},
             2,
             {"WH-DUS": [("L1", 1), ("L2", 1)]},
             DecidingRule.FEWEST_SHIPMENTS,
         ),
-        # Nobody has everything: split over two nodes.
+        # Nobody has everything: split over two locations.
         (
             {"SKU-A": {"WH-AMS": 5}, "SKU-B": {"WH-DUS": 5}},
             2,
             {"WH-AMS": [("L1", 1)], "WH-DUS": [("L2", 1)]},
             DecidingRule.COVERAGE,
         ),
-        # The same, but one shipment allowed: the cheaper node ships its line, the other waits.
+        # The same, but one shipment allowed: the cheaper location ships its line, the other waits.
         (
             {"SKU-A": {"WH-AMS": 5}, "SKU-B": {"WH-DUS": 5}},
             1,
@@ -401,7 +401,7 @@ def test_a_line_stock_exists_for_beyond_max_splits_waits_as_a_split_limit() -> N
     assert short(result.backordered) == [("L2", 1, "split_limit")]
 
 
-def test_three_nodes_needed_but_two_allowed_ships_the_best_two() -> None:
+def test_three_locations_needed_but_two_allowed_ships_the_best_two() -> None:
     atp = {"SKU-A": {"WH-AMS": 1}, "SKU-B": {"WH-DUS": 1}, "SKU-C": {"3PL-ANR": 1}}
     lines = (("SKU-A", 1), ("SKU-B", 1), ("SKU-C", 1))
     result = plan(order(*lines), atp, RULES, MORNING)
@@ -420,7 +420,7 @@ def test_three_nodes_needed_but_two_allowed_ships_the_best_two() -> None:
         (False, PartialAllocation.UNITS, {"WH-AMS": [("L1", 3)]}, [("L1", 2, "split_limit")]),
     ],
 )
-def test_a_line_is_split_across_nodes_only_when_the_rules_allow(
+def test_a_line_is_split_across_locations_only_when_the_rules_allow(
     split_lines: bool,
     partial: PartialAllocation,
     expected_shipped: dict[str, list[tuple[str, int]]],
@@ -461,36 +461,44 @@ def test_partial_allocation_policy_decides_what_ships_when_stock_is_short(
     assert short(result.backordered) == expected_backordered
 
 
-def test_two_lines_of_one_sku_share_a_nodes_stock() -> None:
+def test_two_lines_of_one_sku_share_a_locations_stock() -> None:
     atp = {"SKU-A": {"WH-AMS": 3, "WH-DUS": 3}}
     result = plan(order(("SKU-A", 2), ("SKU-A", 2)), atp, RULES, MORNING)
     assert shipped(result) == {"WH-AMS": [("L1", 2)], "WH-DUS": [("L2", 2)]}
 
 
-# Ties: cost, then ETA, then node preference, then node id.
+# Ties: cost, then ETA, then location preference, then location id.
 
 
-def _twin(node_id: str, cents: int = 495, transit: int = 1) -> Node:
+def _twin(location_id: str, cents: int = 495, transit: int = 1) -> Location:
     return msgspec.structs.replace(
-        WH_AMS, id=node_id, carriers=(offer("postnl", cents, FAST, Benelux=transit),)
+        WH_AMS, id=location_id, carriers=(offer("postnl", cents, FAST, Benelux=transit),)
     )
 
 
 @pytest.mark.parametrize(
-    ("nodes", "preference", "winner", "decided_by"),
+    ("locations", "preference", "winner", "decided_by"),
     [
-        ((_twin("NODE-B"), _twin("NODE-A")), (), "NODE-A", DecidingRule.NODE_ID),
-        ((_twin("NODE-A"), _twin("NODE-B")), (), "NODE-A", DecidingRule.NODE_ID),
-        ((_twin("NODE-A"), _twin("NODE-B")), ("NODE-B",), "NODE-B", DecidingRule.NODE_PREFERENCE),
-        ((_twin("NODE-A", transit=2), _twin("NODE-B")), (), "NODE-B", DecidingRule.EARLIEST_ETA),
-        ((_twin("NODE-A", 500), _twin("NODE-B", 499)), (), "NODE-B", DecidingRule.LOWEST_COST),
+        ((_twin("LOC-B"), _twin("LOC-A")), (), "LOC-A", DecidingRule.LOCATION_ID),
+        ((_twin("LOC-A"), _twin("LOC-B")), (), "LOC-A", DecidingRule.LOCATION_ID),
+        (
+            (_twin("LOC-A"), _twin("LOC-B")),
+            ("LOC-B",),
+            "LOC-B",
+            DecidingRule.LOCATION_PREFERENCE,
+        ),
+        ((_twin("LOC-A", transit=2), _twin("LOC-B")), (), "LOC-B", DecidingRule.EARLIEST_ETA),
+        ((_twin("LOC-A", 500), _twin("LOC-B", 499)), (), "LOC-B", DecidingRule.LOWEST_COST),
     ],
 )
-def test_cost_ties_are_broken_by_eta_then_preference_then_node_id(
-    nodes: tuple[Node, ...], preference: tuple[str, ...], winner: str, decided_by: DecidingRule
+def test_cost_ties_are_broken_by_eta_then_preference_then_location_id(
+    locations: tuple[Location, ...],
+    preference: tuple[str, ...],
+    winner: str,
+    decided_by: DecidingRule,
 ) -> None:
-    network = rules(nodes=nodes, node_preference=preference)
-    atp = {"SKU-A": {"NODE-A": 5, "NODE-B": 5}}
+    network = rules(locations=locations, location_preference=preference)
+    atp = {"SKU-A": {"LOC-A": 5, "LOC-B": 5}}
     result = plan(order(), atp, network, MORNING)
     assert list(shipped(result)) == [winner]
     assert result.explanation.decided_by is decided_by
@@ -512,7 +520,7 @@ def test_a_missed_promise_is_held_when_the_service_level_says_hold() -> None:
     )
     assert result.shipments == ()
     assert short(result.held) == [("L1", 1, "sla_unachievable")]
-    assert {n.verdict for n in result.explanation.nodes if n.node.startswith("WH")} == {
+    assert {n.verdict for n in result.explanation.locations if n.location.startswith("WH")} == {
         LocationVerdict.MISSES_SLA
     }
 
@@ -523,10 +531,10 @@ def test_a_missed_best_effort_promise_ships_the_soonest_and_says_it_is_late() ->
         order(level=ServiceLevel.NEXT_DAY, created=late), {"SKU-A": {"WH-AMS": 5}}, RULES, late
     )
     (shipment,) = result.shipments
-    assert (shipment.node, shipment.eta, shipment.on_time) == ("WH-AMS", THURSDAY, False)
+    assert (shipment.location, shipment.eta, shipment.on_time) == ("WH-AMS", THURSDAY, False)
 
 
-def test_an_on_time_node_beats_a_cheaper_late_one() -> None:
+def test_an_on_time_location_beats_a_cheaper_late_one() -> None:
     now = utc(TUESDAY, 15, 30)  # Amsterdam missed its cut-off, Düsseldorf's late pick has not
     atp = {"SKU-A": {"WH-AMS": 5, "WH-DUS": 5}}
     result = plan(order(level=ServiceLevel.NEXT_DAY, created=now), atp, RULES, now)
@@ -537,7 +545,7 @@ def test_an_on_time_node_beats_a_cheaper_late_one() -> None:
 def test_no_carrier_for_the_service_level_holds_the_order() -> None:
     result = plan(order(level=ServiceLevel.SAME_DAY), {"SKU-A": {"WH-AMS": 5}}, RULES, MORNING)
     assert short(result.held) == [("L1", 1, "no_eligible_node")]
-    verdicts = {n.node: n.verdict for n in result.explanation.nodes}
+    verdicts = {n.location: n.verdict for n in result.explanation.locations}
     assert verdicts["WH-AMS"] is LocationVerdict.NO_CARRIER
 
 
@@ -591,7 +599,7 @@ def test_a_store_sale_is_handed_over_at_its_store_without_routing() -> None:
         channel=Channel.POS,
         level=ServiceLevel.CARRY_OUT,
         mode=FulfilmentMode.STORE,
-        pickup_node="STORE-AMS-01",
+        pickup_location="STORE-AMS-01",
     )
     # The replica is stale (shows 1): the customer already walked out with 2.
     result = plan(sale, {"SKU-A": {"STORE-AMS-01": 1}}, RULES, MORNING)
@@ -601,8 +609,8 @@ def test_a_store_sale_is_handed_over_at_its_store_without_routing() -> None:
     assert result.explanation.decided_by is DecidingRule.STORE_HANDOVER
 
 
-def test_a_store_order_for_a_node_not_in_the_rules_is_held() -> None:
-    sale = order(channel=Channel.POS, level=ServiceLevel.CARRY_OUT, pickup_node="STORE-XYZ")
+def test_a_store_order_for_a_location_not_in_the_rules_is_held() -> None:
+    sale = order(channel=Channel.POS, level=ServiceLevel.CARRY_OUT, pickup_location="STORE-XYZ")
     result = plan(sale, {}, RULES, MORNING)
     assert short(result.held) == [("L1", 1, "unknown_pickup_node")]
 
@@ -612,7 +620,7 @@ def test_a_reserve_and_collect_store_order_takes_only_what_the_store_has() -> No
         ("SKU-A", 2),
         level=ServiceLevel.PICKUP,
         mode=FulfilmentMode.STORE,
-        pickup_node="STORE-AMS-01",
+        pickup_location="STORE-AMS-01",
     )
     result = plan(collect, {"SKU-A": {"STORE-AMS-01": 1}}, RULES, MORNING)
     assert short(result.backordered) == [("L1", 2, "insufficient_stock")]
@@ -660,7 +668,7 @@ ATP_AMS = {"SKU-A": {"WH-AMS": 9}, "SKU-B": {"WH-AMS": 9}}
         (order(("SKU-B", 1), order_id="1002"), utc(TUESDAY, 15, 30), False),
     ],
 )
-def test_two_orders_of_one_customer_bundle_only_to_the_same_address_node_and_ship_date(
+def test_two_orders_of_one_customer_bundle_only_to_the_same_address_location_and_ship_date(
     second: Order, now: datetime, same_bundle: bool
 ) -> None:
     first = plan(order(("SKU-A", 1)), ATP_AMS, RULES, MORNING)
@@ -669,7 +677,7 @@ def test_two_orders_of_one_customer_bundle_only_to_the_same_address_node_and_shi
     assert (_key(first) == _key(other)) is same_bundle
 
 
-def test_bundle_keys_differ_by_node_and_carry_no_personal_data() -> None:
+def test_bundle_keys_differ_by_location_and_carry_no_personal_data() -> None:
     one = order()
     key = bundle_key(one, "WH-AMS", "postnl", TUESDAY, SECRET)
     assert key != bundle_key(one, "WH-DUS", "postnl", TUESDAY, SECRET)
@@ -717,20 +725,20 @@ def test_priority_adds_vip_service_level_channel_flag_and_replenishment_points()
     assert plan(prime, ATP_AMS, RULES, MORNING).priority == 20
 
 
-def test_the_explanation_lists_every_node_the_candidates_and_the_deciding_rule() -> None:
+def test_the_explanation_lists_every_location_the_candidates_and_the_deciding_rule() -> None:
     atp = {"SKU-A": {"WH-AMS": 5, "WH-DUS": 5}, "SKU-B": {"WH-DUS": 5}}
     result = plan(order(("SKU-A", 1), ("SKU-B", 1)), atp, RULES, MORNING)
     why = result.explanation
-    assert [n.node for n in why.nodes] == ["3PL-ANR", "STORE-AMS-01", "WH-AMS", "WH-DUS"]
-    assert {n.node: n.verdict for n in why.nodes} == {
+    assert [n.location for n in why.locations] == ["3PL-ANR", "STORE-AMS-01", "WH-AMS", "WH-DUS"]
+    assert {n.location: n.verdict for n in why.locations} == {
         "3PL-ANR": LocationVerdict.NO_STOCK,
         "STORE-AMS-01": LocationVerdict.WRONG_CHANNEL,
         "WH-AMS": LocationVerdict.ELIGIBLE,
         "WH-DUS": LocationVerdict.ELIGIBLE,
     }
     best, runner_up = why.candidates[:2]
-    assert (best.rank, best.nodes, best.shipments, best.cost) == (1, ("WH-DUS",), 1, eur(545))
-    assert (runner_up.nodes, runner_up.shipments, runner_up.cost) == (
+    assert (best.rank, best.locations, best.shipments, best.cost) == (1, ("WH-DUS",), 1, eur(545))
+    assert (runner_up.locations, runner_up.shipments, runner_up.cost) == (
         ("WH-AMS", "WH-DUS"),
         2,
         eur(1040),
@@ -781,7 +789,7 @@ NOWS = st.integers(0, 7 * 24 * 4).map(lambda quarter: MORNING + timedelta(minute
 
 @settings(max_examples=300, deadline=None)
 @given(scenarios(), NOWS)
-def test_planned_units_never_exceed_atp_per_node_and_sku(
+def test_planned_units_never_exceed_atp_per_location_and_sku(
     scenario: tuple[Order, dict[str, dict[str, int]], RuleSet], now: datetime
 ) -> None:
     the_order, atp, network = scenario
@@ -789,11 +797,13 @@ def test_planned_units_never_exceed_atp_per_node_and_sku(
     planned: dict[tuple[str, str], int] = {}
     for shipment in result.shipments:
         for line in shipment.lines:
-            planned[shipment.node, line.sku] = planned.get((shipment.node, line.sku), 0) + line.qty
-    for (node, sku), units in planned.items():
-        assert units <= atp.get(sku, {}).get(node, 0)
+            planned[shipment.location, line.sku] = (
+                planned.get((shipment.location, line.sku), 0) + line.qty
+            )
+    for (location, sku), units in planned.items():
+        assert units <= atp.get(sku, {}).get(location, 0)
     assert len(result.shipments) <= network.max_splits
-    assert len({s.node for s in result.shipments}) == len(result.shipments)
+    assert len({s.location for s in result.shipments}) == len(result.shipments)
 
 
 @settings(max_examples=300, deadline=None)
@@ -826,7 +836,7 @@ def test_the_same_inputs_in_any_order_give_the_same_plan(
     the_order, atp, network = scenario
     shuffled_order = msgspec.structs.replace(the_order, lines=the_order.lines[::-1])
     shuffled_atp = {sku: dict(reversed(locs.items())) for sku, locs in reversed(atp.items())}
-    shuffled_rules = msgspec.structs.replace(network, nodes=network.nodes[::-1])
+    shuffled_rules = msgspec.structs.replace(network, locations=network.locations[::-1])
     assert plan(the_order, atp, network, now) == plan(
         shuffled_order, shuffled_atp, shuffled_rules, now
     )

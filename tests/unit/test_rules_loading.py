@@ -11,7 +11,7 @@ import yaml
 from orderstream.codecs.rules import MAX_RULES_BYTES, RuleSetInvalid, load_rules
 from orderstream.codecs.rules_yaml import MAX_DEPTH
 from orderstream.streams.model import Channel, ServiceLevel
-from orderstream.streams.routing import NodeKind, RuleSet, ShortageAction
+from orderstream.streams.routing import LocationKind, RuleSet, ShortageAction
 
 # Line numbers matter below: the comments name them.
 BASE = """\
@@ -67,7 +67,7 @@ def _edit(old: str, new: str, *, occurrence: int = 1) -> str:
 
 def test_the_base_document_of_these_tests_is_valid() -> None:
     rules = _loaded(BASE)
-    assert [node.id for node in rules.nodes] == ["WH-AMS", "WH-DUS"]
+    assert [location.id for location in rules.locations] == ["WH-AMS", "WH-DUS"]
 
 
 @pytest.mark.parametrize(
@@ -191,7 +191,7 @@ def test_yaml_scalars_are_read_by_json_rules_not_yaml_1_1() -> None:
     # PyYAML alone would read 16:00 as 960 and NO as false.
     assert yaml.safe_load(document)["zones"]["Nordics"][0] is False
     rules = _loaded(document)
-    assert rules.nodes[0].cut_off == "16:00"
+    assert rules.locations[0].cut_off == "16:00"
     assert rules.zones["Nordics"] == ("NO", "SE", "DK")
 
 
@@ -250,7 +250,7 @@ def test_a_document_over_the_size_limit_is_refused_unread() -> None:
 def test_a_json_rule_set_loads_and_its_errors_name_lines_too() -> None:
     document = json.loads(json.dumps(yaml.safe_load(BASE)))
     text = json.dumps(document, indent="\t")
-    assert _loaded(text, "rules.json").nodes[1].cut_off == "14:00"
+    assert _loaded(text, "rules.json").locations[1].cut_off == "14:00"
     broken = text.replace('"14:00"', '"2pm"')
     line = next(i for i, row in enumerate(broken.splitlines(), start=1) if '"2pm"' in row)
     assert _errors(broken, "rules.json") == (
@@ -267,12 +267,12 @@ def test_malformed_json_names_the_line_where_it_broke() -> None:
 def test_the_sample_network_loads_with_its_documented_rules() -> None:
     text = importlib.resources.files("orderstream.agents.samples").joinpath("rules.yaml")
     rules = _loaded(text.read_bytes(), "rules.yaml")
-    nodes = {node.id: node for node in rules.nodes}
-    assert set(nodes) == {"WH-AMS", "WH-DUS", "3PL-ANR", "STORE-AMS-01", "STORE-UTR-01"}
-    assert nodes["WH-AMS"].cut_off == "16:00"
-    assert nodes["WH-DUS"].late_pick is not None
-    assert nodes["WH-DUS"].late_pick.cut_off == "20:00"
-    assert nodes["3PL-ANR"].kind is NodeKind.THIRD_PARTY
+    locations = {location.id: location for location in rules.locations}
+    assert set(locations) == {"WH-AMS", "WH-DUS", "3PL-ANR", "STORE-AMS-01", "STORE-UTR-01"}
+    assert locations["WH-AMS"].cut_off == "16:00"
+    assert locations["WH-DUS"].late_pick is not None
+    assert locations["WH-DUS"].late_pick.cut_off == "20:00"
+    assert locations["3PL-ANR"].kind is LocationKind.THIRD_PARTY
     assert set(rules.zones) == {"Benelux", "DACH", "EU-rest"}
     assert set(rules.service_levels) >= {
         ServiceLevel.STANDARD,
