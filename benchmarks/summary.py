@@ -1,24 +1,10 @@
 """The demo's summary: what the pipeline made of a load, and whether the invariants held.
 
-Pure: the caller gathers what was produced (raw records with their produce time), what was
-consumed from `orders.status` (each `StatusChanged` with its consumption time), the dead
-letters, the worker's duplicate counter and the final ledger view; `summarize` computes,
-`render` prints. Times are epoch milliseconds from the caller; nothing here reads a clock.
-
-Definitions (the invariants of DESIGN.md, read off the outputs):
-- An order is *accepted* when a PLACED status for it was consumed.
-- Its *outcome* is the status of its last (highest `seq`) ALLOCATED, PARTIALLY_ALLOCATED,
-  BACKORDERED, ON_HOLD or CANCELLED event; later fulfilment steps do not change it.
-- A line has *exactly one outcome* when the order was cancelled, or held whole (ON_HOLD
-  naming no lines: payment, address, fraud), or when the units of its distinct allocated
-  shipments plus the units the last outcome backorders or holds equal its quantity.
-  Sent orders (non-duplicate, non-malformed `order` records) are checked, so an order that
-  never came out counts against `lines_without_outcome` too.
-- *Oversold*: at some SKU x location, reserved > on_hand - safety_stock, or a count < 0.
-- *Double reservation*: one `event_id` consumed with two different contents, or a line
-  whose distinct allocated shipments carry more units than it ordered.
-- *Latency*: from the produce time of an order's first raw record to the first consumption
-  of its first ALLOCATED or PARTIALLY_ALLOCATED status; percentiles by nearest rank.
+Pure: the caller gathers what was produced (with produce times), the `StatusChanged` events
+consumed from `orders.status` (with consumption times), the dead letters, the duplicate
+counter and the final ledger view, in epoch milliseconds; `summarize` computes, `render`
+prints. The invariants of DESIGN.md are read off the outputs; each is defined at its field
+of `Summary`.
 """
 
 from __future__ import annotations
@@ -114,10 +100,12 @@ class Summary(msgspec.Struct, frozen=True):
     """The demo's numbers; the key names are stable for scripts and tests."""
 
     orders: int
-    """Distinct orders accepted (a PLACED status was consumed)."""
+    """Distinct orders accepted: a PLACED status for each was consumed."""
     orders_sent: int
     outcomes: dict[str, int]
-    """Accepted orders by outcome status; every outcome status is a key."""
+    """Accepted orders by outcome: the status of an order's last (highest `seq`) ALLOCATED,
+    PARTIALLY_ALLOCATED, BACKORDERED, ON_HOLD or CANCELLED event (later fulfilment steps do
+    not change it); every outcome status is a key."""
     orders_without_outcome: int
     sent: dict[str, int]
     """Produced records by kind."""
@@ -134,9 +122,19 @@ class Summary(msgspec.Struct, frozen=True):
     holds: Shortfall
     """Lines the rules held for a person when stock ran short (not payment holds)."""
     oversold_skus: tuple[OversoldLocation, ...]
+    """SKU x locations where reserved > on_hand - safety_stock, or a count < 0."""
     double_reservations: tuple[DoubleReservation, ...]
+    """One `event_id` consumed with two different contents, or a line whose distinct
+    allocated shipments carry more units than it ordered."""
     latency_ms: Latency
+    """From the produce time of an order's first raw record to the first consumption of its
+    first ALLOCATED or PARTIALLY_ALLOCATED status; percentiles by nearest rank."""
     lines_without_outcome: int
+    """Lines of sent orders (non-duplicate, non-malformed `order` records) without exactly one
+    outcome. A line has one when its order was cancelled, or held whole (ON_HOLD naming no
+    lines: payment, address, fraud), or when the units of its distinct allocated shipments
+    plus those its last outcome backorders or holds equal its quantity; an order that never
+    came out counts here too."""
     lines_without_outcome_detail: tuple[LineWithoutOutcome, ...]
     """The first `DETAIL_LIMIT` of them."""
     status_events: int
