@@ -30,6 +30,7 @@ from orderstream.state.table import (
     QuarantinedKeyError,
     StateUndecodableError,
     Table,
+    ValueRefusedError,
 )
 from orderstream.streams.rejections import Rejected, RejectReason
 
@@ -174,7 +175,7 @@ class Containment:
             return None
         try:
             return await work(message)
-        except UnusableInputError as refused:
+        except (UnusableInputError, ValueRefusedError) as refused:  # the input, or what it made
             await self._letter(message, refused.rejected, "dead_letter")
         except QuarantinedKeyError as held:
             if isinstance(held, StateUndecodableError):

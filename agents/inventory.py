@@ -14,7 +14,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from orderstream.codecs import internal
-from orderstream.state.table import TEXT_KEY, Codec, json_codec
+from orderstream.state.table import TEXT_KEY
+from orderstream.state.tables import LEDGER_HEADS, LEDGER_ROWS, ROW_KEYS, ROW_SEPARATOR
 from orderstream.streams.inventory import refused_unreadable, step
 from orderstream.streams.ledger import SkuLedger, Verdict
 from orderstream.streams.ledger_commands import Reserve
@@ -30,30 +31,14 @@ if TYPE_CHECKING:
     from .wiring import Pipeline
 
 STAGE = "inventory"
-ROW_SEPARATOR = b"\x00"
-"""Between the SKU and a spilled row's id in a `sku_to_ledger` key (neither holds a NUL)."""
-
-
-def _row_key(key: tuple[str, str]) -> bytes:
-    sku, rid = key
-    return sku.encode() + ROW_SEPARATOR + rid.encode()
-
-
-def _row_of(stored: bytes) -> tuple[str, str]:
-    sku, rid = stored.split(ROW_SEPARATOR, 1)
-    return sku.decode(), rid.decode()
-
-
-ROW_KEYS: Codec[tuple[str, str]] = Codec(_row_key, _row_of, (ValueError, UnicodeDecodeError))
-"""A spilled row's key in `sku_to_ledger`: (SKU, row id)."""
 
 
 def register(pipeline: Pipeline) -> None:
     app, metrics = pipeline.app, pipeline.metrics
     retention = timedelta(hours=pipeline.settings.ledger_marker_retention_hours)
     head_rows = pipeline.settings.ledger_head_rows
-    heads = pipeline.port("sku_to_ledger", TEXT_KEY, json_codec(internal.sku_ledger))
-    rows = pipeline.port("sku_to_ledger", ROW_KEYS, json_codec(internal.ledger_row))
+    heads = pipeline.port("sku_to_ledger", TEXT_KEY, LEDGER_HEADS)
+    rows = pipeline.port("sku_to_ledger", ROW_KEYS, LEDGER_ROWS)
     replies = pipeline.topic(INVENTORY_REPLIES)
     availability = pipeline.topic(INVENTORY_AVAILABILITY)
     contained = pipeline.containment(STAGE, DLQ_INVENTORY, "sku_to_quarantine")

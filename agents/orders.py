@@ -4,7 +4,8 @@ keyed by `oms_order_id`, so one partition holds all of an order's inputs).
 Decide with `streams.order_process.decide` at the record's own timestamp (a replay decides the
 same); apply the next state first (its outbox holds the outputs), flushed, then publish to
 `orders.status`, `fulfilment.requests` and `inventory.commands` (by SKU). A next state that does
-not fit a table value (`codecs.limits.fits`) is not written: `order_too_large` dead letter.
+not fit a table value (`state.tables.ORDER_STATES` refuses it) is not written: an
+`order_too_large` dead letter.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from orderstream.codecs import internal
-from orderstream.codecs.limits import fits
-from orderstream.state.table import TEXT_KEY, Codec, Table, json_codec
+from orderstream.state.table import TEXT_KEY, Table
+from orderstream.state.tables import ORDER_STATES
 from orderstream.streams.ledger_commands import AwaitStock, Commit, Release, Reserve
 from orderstream.streams.order_messages import FulfilmentRequested, StatusChanged
 from orderstream.streams.order_process import (
@@ -58,16 +59,6 @@ async def flushed(app: Any) -> None:
         await app.producer.flush()
 
 
-def encoded_state(state: OrderState) -> bytes:
-    """The order's next state as a table value; `UnusableInputError(order_too_large)` when
-    it is too big to be one: never a write the broker refuses, the stored state stays."""
-    value = internal.encode(state)
-    too_large = fits(value)
-    if too_large is not None:
-        raise UnusableInputError(too_large)
-    return value
-
-
 def write_next(
     states: Table[str, OrderState], order_id: str, state: OrderState, decision: OrderDecision
 ) -> None:
@@ -81,10 +72,6 @@ def write_next(
         states.put(order_id, decision.state)
     elif decision.verdict is OrderVerdict.REPLAY:
         states.put_again(order_id, decision.state)
-
-
-ORDER_STATES: Codec[OrderState] = json_codec(internal.order_state, encoded_state)
-"""`order_id_to_state` values: a state too big to be one is refused before any write."""
 
 
 def register(pipeline: Pipeline) -> None:

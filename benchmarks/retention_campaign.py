@@ -26,7 +26,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from orderstream.agents.inventory import ROW_SEPARATOR
 from orderstream.agents.settings import Settings
 from orderstream.agents.topic_reader import read_topic, record_counts
 from orderstream.agents.topics import ORDERS_STATUS
@@ -36,6 +35,7 @@ from orderstream.benchmarks.loadgen.send import produce
 from orderstream.benchmarks.localrun import Run, broker, settings_of, wait_until
 from orderstream.codecs import internal
 from orderstream.codecs.sources import Source
+from orderstream.state.tables import ROW_SEPARATOR
 
 RESULTS = Path(__file__).parent / "results"
 FOREVER_DAYS = 36_500

@@ -2,7 +2,8 @@
 
 Key and value codecs are built once, with the table, so every writer writes the same bytes and
 every reader decodes them alike. A stored value that does not decode is never taken for a missing
-one: `get` raises `StateUndecodableError` (key and raw bytes) for the key's quarantine.
+one: `get` raises `StateUndecodableError` (key and raw bytes) for the key's quarantine. A value
+codec may refuse a value (`ValueRefusedError`, with the refusal) before anything is written.
 `put_again` is a replay's write: the effect may be in the local store only, so it is written again.
 """
 
@@ -15,6 +16,7 @@ from typing import Generic, Protocol, TypeVar
 import msgspec
 
 from orderstream.codecs import internal
+from orderstream.streams.rejections import Rejected
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -38,6 +40,14 @@ class StateUndecodableError(QuarantinedKeyError):
         self.stored = stored
 
 
+class ValueRefusedError(Exception):
+    """A value codec refuses to store the value (nothing is written); `rejected` says why."""
+
+    def __init__(self, rejected: Rejected) -> None:
+        super().__init__(rejected.describe())
+        self.rejected = rejected
+
+
 @dataclass(frozen=True)
 class Codec(Generic[T]):
     """How one type becomes stored bytes and back. `decode` raises one of `failures` on
@@ -52,7 +62,8 @@ def json_codec(
     decoder: msgspec.json.Decoder[T], encode: Callable[[T], bytes] = internal.encode
 ) -> Codec[T]:
     """A value codec from a pre-built msgspec decoder; encoded by the shared encoder (or a
-    stricter `encode` that refuses some values, raising before anything is written)."""
+    stricter `encode` that refuses some values, raising `ValueRefusedError` before anything
+    is written)."""
     return Codec(encode, decoder.decode)
 
 

@@ -395,7 +395,7 @@ async def test_the_order_agent_never_writes_a_state_over_the_table_value_limit(
     states = harness.pipeline.app.tables["order_id_to_state"]
     agent = harness.pipeline.app.agents["process_orders"]
     small = functools.partial(limits.fits, limit=200)  # any state of this order is larger
-    with mock.patch("orderstream.agents.orders.fits", small):
+    with mock.patch("orderstream.state.tables.fits", small):
         async with agent.test_context() as ctx:
             await ctx.put(internal.encode(placed), key=b"shopify:5874123456789")
             await harness.sent_on("dlq.orders", 1)
