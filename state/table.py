@@ -108,7 +108,10 @@ class Table(Protocol[K, V]):
 
     def __contains__(self, key: K) -> bool: ...
 
-    def __len__(self) -> int: ...
+    def __len__(self) -> int:
+        """How many keys the store holds, whichever port wrote them (in a worker: those of
+        its active partitions)."""
+        ...
 
 
 class CodecTable(Generic[K, V]):
@@ -170,6 +173,9 @@ class CodecTable(Generic[K, V]):
         return found
 
     def put_many(self, items: Mapping[K, V]) -> None:
+        # One loop for every store: a Faust table has no batch write of its own (its `update`
+        # sends a changelog record and writes the store key by key, as `put` does; RocksDB's
+        # write batch serves only its changelog recovery, which sends nothing).
         for key, value in items.items():
             self.put(key, value)
 

@@ -2,7 +2,8 @@
 
 The Faust side is a real Faust app with a real table on the `rocksdb://` store in a tmp
 directory; its operations run inside a real agent event (Faust's agent test context), as a
-table write must: the store takes the partition from the current event.
+table write must: the store takes the partition from the current event. Its one partition is
+the worker's active one, as after an assignment: the store counts the keys of those only.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import faust
 import msgspec
 import pytest
 from faust.stores.rocksdb import Store as RocksDBStore
+from faust.types import TP
 
 from orderstream.codecs import internal
 from orderstream.state.faust_table import FaustTable
@@ -129,7 +131,11 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
             faust_backend.sent.append((key, value))
             return send_changelog(partition, key, value, *args, **kw)
 
-        with mock.patch.object(raw, "send_changelog", sent):
+        actives = {TP(raw.changelog_topic_name, 0)}
+        with (
+            mock.patch.object(raw, "send_changelog", sent),
+            mock.patch.object(app.assignor, "assigned_actives", lambda: actives),
+        ):
             yield faust_backend
         if faust_backend.sent:
             assert list(tmp_path.rglob("key_to_value-0.db")), "no RocksDB database was written"
@@ -260,3 +266,24 @@ async def test_ports_with_other_key_codecs_share_one_store(backend: Backend) -> 
 
     await backend.run(body)
     assert seen == [Row(1), b"k", b"k"]
+
+
+async def test_the_size_counts_each_stored_key_once_whichever_port_wrote_it(
+    backend: Backend,
+) -> None:
+    heads = backend.table(TEXT_KEY, ROWS)
+    rows = backend.table(BYTES_KEY, ROWS)
+    seen: list[int] = []
+
+    def body() -> None:
+        seen.append(len(heads))
+        heads.put_many({"a": Row(1), "b": Row(2)})
+        heads.put("a", Row(3))  # written again: still one key
+        rows.put(b"a\x00r1", Row(4))  # another port, the same store
+        seen.extend([len(heads), len(rows)])
+        heads.delete("b")
+        heads.delete("never-there")
+        seen.append(len(rows))
+
+    await backend.run(body)
+    assert seen == [0, 3, 3, 2]
