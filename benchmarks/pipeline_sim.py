@@ -1,7 +1,10 @@
 """An in-memory run of the pure core: order process and SKU ledgers talking by messages.
 
-No broker, no Faust: the same `decide` and `step` the agents call, wired by a queue. Tests
-use it to check the invariants on many orders, and that replaying inputs changes nothing.
+No broker, no Faust: the same `decide` and `step` the agents call, wired by a queue, and the
+orders and ledgers kept in memory tables behind the table port with the agents' own codecs
+(`state.tables`), so every state is stored as the bytes a worker writes and read back from
+them. Tests use it to check the invariants on many orders, and that replaying inputs changes
+nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ from orderstream.benchmarks.loadgen import RawRecord
 from orderstream.codecs.deadletter import DeadLetter, dead_letter
 from orderstream.codecs.rules import load_rules
 from orderstream.codecs.sources import Source, normalize_payload
+from orderstream.state.memory import MemoryTable
+from orderstream.state.table import TEXT_KEY, V
+from orderstream.state.tables import LEDGER_HEADS, ORDER_STATES
 from orderstream.streams.events import InboundExpected, StockAdjusted, StockSnapshotted
 from orderstream.streams.inventory import ReservationAnswered, command_for, step
 from orderstream.streams.ledger import SkuLedger
@@ -56,12 +62,33 @@ def sample_rules() -> RuleSet:
     return rules
 
 
+def order_table() -> MemoryTable[str, OrderState]:
+    """An empty `order_id_to_state`, stored as the order agent stores it."""
+    return MemoryTable(TEXT_KEY, ORDER_STATES)
+
+
+def ledger_table() -> MemoryTable[str, SkuLedger]:
+    """An empty `sku_to_ledger` of heads, stored as the ledger agent stores them (the
+    simulation keeps each ledger whole: it spills no rows)."""
+    return MemoryTable(TEXT_KEY, LEDGER_HEADS)
+
+
+def stored_keys(table: MemoryTable[str, V]) -> list[str]:
+    """The keys `table` holds, in the order first written. The port has no scan (a worker's
+    retention sweep walks its Faust table), so the memory table's stored keys are read."""
+    return [table.keys.decode(key) for key in table.rows]
+
+
 @dataclass
 class Simulation:
     rules: RuleSet
     now: datetime
-    orders: dict[str, OrderState] = field(default_factory=dict)
-    ledgers: dict[str, SkuLedger] = field(default_factory=dict)
+    orders: MemoryTable[str, OrderState] = field(default_factory=order_table)
+    ledgers: MemoryTable[str, SkuLedger] = field(default_factory=ledger_table)
+    available: dict[str, dict[str, int]] = field(default_factory=dict)
+    """ATP per SKU and location as `inventory` last wrote each ledger: the replica the order
+    process plans on (a worker's is fed by `inventory.availability`), so that planning does
+    not decode every ledger for each message."""
     statuses: list[StatusChanged] = field(default_factory=list)
     requests: list[FulfilmentRequested] = field(default_factory=list)
     commands: list[InventoryCommand] = field(default_factory=list)
@@ -84,11 +111,30 @@ class Simulation:
         else:
             assert first == event, f"two different events share {event.event_id}"
 
+    def order(self, order_id: str) -> OrderState:
+        """The stored state of `order_id`; `KeyError` when none is stored."""
+        state = self.orders.get(order_id)
+        if state is None:
+            raise KeyError(order_id)
+        return state
+
+    def ledger(self, sku: str) -> SkuLedger:
+        """The stored ledger of `sku`; `KeyError` when none is stored."""
+        ledger = self.ledgers.get(sku)
+        if ledger is None:
+            raise KeyError(sku)
+        return ledger
+
+    def stored_orders(self) -> dict[str, OrderState]:
+        """Every stored order state, by order id."""
+        return self.orders.get_many(stored_keys(self.orders))
+
+    def stored_ledgers(self) -> dict[str, SkuLedger]:
+        """Every stored ledger, by SKU."""
+        return self.ledgers.get_many(stored_keys(self.ledgers))
+
     def atp(self) -> dict[str, dict[str, int]]:
-        return {
-            sku: {loc: stock.atp for loc, stock in ledger.locations.items()}
-            for sku, ledger in self.ledgers.items()
-        }
+        return {sku: dict(places) for sku, places in self.available.items()}
 
     def stock(self, sku: str, location: str, on_hand: int, sequence: int = 1) -> None:
         """A stock feed count; orders waiting for the SKU hear of it and re-plan."""
@@ -99,9 +145,11 @@ class Simulation:
     def inventory(self, command: InventoryCommand) -> list[OrderInput]:
         """Apply a command at its SKU owner; return the replies it sends to orders."""
         self.commands.append(command)
-        ledger = self.ledgers.get(command.sku, SkuLedger(sku=command.sku))
+        ledger = self.ledgers.get(command.sku) or SkuLedger(sku=command.sku)
         result = step(ledger, command)
-        self.ledgers[command.sku] = result.ledger
+        self.ledgers.put(command.sku, result.ledger)
+        locations = result.ledger.locations
+        self.available[command.sku] = {loc: stock.atp for loc, stock in locations.items()}
         self.answers.extend(result.answers)
         return [*result.answers, *result.arrivals]
 
@@ -129,7 +177,7 @@ class Simulation:
         while queue:
             message = queue.popleft()
             order_id = order_id_of(message)
-            state = self.orders.get(order_id, OrderState(oms_order_id=order_id))
+            state = self.orders.get(order_id) or OrderState(oms_order_id=order_id)
             replica = frozen if stale_replica else self.atp()
             position = self.positions.get(id(message)) if replay else None
             if position is None:
@@ -138,7 +186,7 @@ class Simulation:
                 self.positions[id(message)] = position
             decision = decide(state, message, _with_atp(context, replica, position))
             self.on_decision(decision)
-            self.orders[order_id] = decision.state
+            self.orders.put(order_id, decision.state)
             if decision.verdict is OrderVerdict.DUPLICATE:
                 self.duplicates += 1
             if decision.verdict is OrderVerdict.REPLAY:
@@ -199,6 +247,6 @@ def simulate(records: Iterable[RawRecord], start: datetime) -> SimulatedRun:
         consumed += [(s, record.offset_ms + 3) for s in sim.statuses[known:]]
     ledger = {
         sku: {loc: (s.on_hand, s.reserved, s.safety_stock) for loc, s in book.locations.items()}
-        for sku, book in sim.ledgers.items()
+        for sku, book in sim.stored_ledgers().items()
     }
     return SimulatedRun(sim, consumed, letters, ledger)

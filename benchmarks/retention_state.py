@@ -2,7 +2,7 @@
 lifetime, with and without retention: rows and bytes per table, on the pure core.
 
 The loadgen's records (spread over `DAYS` of event time) go through the normalizers, an
-ingest first-seen table, the order process and the SKU ledgers (tests/unit/pipeline_sim.py)
+ingest first-seen table, the order process and the SKU ledgers (`pipeline_sim`)
 and a bundle table; with retention, the owners' record-time rules apply and a sweep runs
 every day of event time, as each worker's sweep does at its partitions' newest record time.
 
@@ -81,15 +81,16 @@ def campaign(orders: int, days: int, retention: bool) -> dict[str, tuple[int, in
                     current = None
                 bundles[request.bundle_key], _ = join(current, request)
         requests_done = len(sim.requests)
+    stored = sim.stored_orders()
     forms = {
-        "full": sum(1 for o in sim.orders.values() if o.status and not o.retired_at),
-        "tombstone": sum(1 for o in sim.orders.values() if o.retired_at),
+        "full": sum(1 for o in stored.values() if o.status and not o.retired_at),
+        "tombstone": sum(1 for o in stored.values() if o.retired_at),
     }
     print(f"retention {'on' if retention else 'off'}: order rows {forms}", file=sys.stderr)
     return {
         "idempotency_key_to_first_seen": size(first_seen),
-        "order_id_to_state": size(sim.orders),
-        "sku_to_ledger": size(sim.ledgers),
+        "order_id_to_state": size(stored),
+        "sku_to_ledger": size(sim.stored_ledgers()),
         "bundle_key_to_bundle": size(bundles),
     }
 
@@ -114,12 +115,12 @@ def sweep(
         if first_seen_ended(first, now, windows[first.position.split(":")[0][4:]]):
             del first_seen[key]
     sim.now = now
-    for order_id, state in list(sim.orders.items()):
+    for order_id, state in sim.stored_orders().items():
         aged = age(state, now, lifetime)
         if aged is None:
-            del sim.orders[order_id]
+            sim.orders.delete(order_id)
         elif aged is not state:
-            sim.orders[order_id] = aged
+            sim.orders.put(order_id, aged)
         elif is_stale(state, now, lifetime):
             opened = placed_at(state)
             assert opened is not None
@@ -127,8 +128,12 @@ def sweep(
     for key, bundle in list(bundles.items()):
         if bundle_ended(bundle, now, lives.bundle):
             del bundles[key]
-    for sku, ledger in sim.ledgers.items():
-        sim.ledgers[sku] = prune_waits(ledger, now, lives.max_wait)
+    sim.ledgers.put_many(
+        {
+            sku: prune_waits(ledger, now, lives.max_wait)
+            for sku, ledger in sim.stored_ledgers().items()
+        }
+    )
 
 
 def size(table: Mapping[str, object]) -> tuple[int, int]:

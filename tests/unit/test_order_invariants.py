@@ -71,13 +71,13 @@ def test_contested_stock_is_never_oversold_and_every_line_gets_one_outcome(
     for (sku, location), qty in stock.items():
         sim.stock(sku, location, qty)
     sim.send(placed, stale_replica=True)
-    snapshot = dict(sim.orders)
-    ledgers = dict(sim.ledgers)
+    snapshot = sim.stored_orders()
+    ledgers = sim.stored_ledgers()
     sim.send(placed, stale_replica=True, replay=True)  # redelivered after a crash
     sim.send(placed, stale_replica=True)  # and sent again by the channel
-    assert sim.orders == snapshot
-    assert sim.ledgers == ledgers
-    for ledger in sim.ledgers.values():
+    assert sim.stored_orders() == snapshot
+    assert sim.stored_ledgers() == ledgers
+    for ledger in ledgers.values():
         for stock_at in ledger.locations.values():
             assert 0 <= stock_at.reserved <= stock_at.on_hand - stock_at.safety_stock
     for event in placed:
@@ -102,7 +102,7 @@ def test_contested_stock_is_never_oversold_and_every_line_gets_one_outcome(
         ):
             covered[line.line_id] = covered.get(line.line_id, 0) + line.qty
         assert covered == {ln.line_id: ln.qty for ln in event.order.lines}
-    reserved = sum(s.reserved for ledger in sim.ledgers.values() for s in ledger.locations.values())
+    reserved = sum(s.reserved for ledger in ledgers.values() for s in ledger.locations.values())
     allocated = sum(
         ln.qty for s in sim.statuses for sh in s.shipments if not sh.external for ln in sh.lines
     )

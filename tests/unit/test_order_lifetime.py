@@ -48,7 +48,7 @@ def test_a_finished_order_is_kept_for_its_retention_then_reduced_to_a_tombstone(
     placed = shopify_order()
     order_id = placed.order.oms_order_id
     run.send([placed, cancelled(order_id)])
-    finished = run.orders[order_id]
+    finished = run.order(order_id)
     assert finished.status is S.CANCELLED
     assert age(finished, NOW + 60 * DAY, LIFETIME) is finished
     tombstone = age(finished, NOW + 61 * DAY, LIFETIME)
@@ -69,7 +69,7 @@ def test_a_tombstone_answers_a_late_resend_as_closed_so_the_order_does_not_come_
     published = len(run.statuses)
     run.now = NOW + 61 * DAY
     run.send([placed])  # a re-listing, long after the ingest dedupe forgot it
-    assert run.orders[order_id].retired_at is not None
+    assert run.order(order_id).retired_at is not None
     assert len(run.statuses) == published
     run.send([cancelled(order_id, "shopify:cancel:2")])
     assert len(run.statuses) == published
@@ -80,10 +80,11 @@ def test_an_open_order_never_ages_and_a_row_without_an_order_goes_after_max_open
     placed = shopify_order()
     order_id = placed.order.oms_order_id
     run.send([placed])
-    assert age(run.orders[order_id], NOW + 365 * DAY, LIFETIME) is run.orders[order_id]
+    still_open = run.order(order_id)
+    assert age(still_open, NOW + 365 * DAY, LIFETIME) is still_open
     early = cancelled("shopify:999")
     run.send([early])
-    orphan = run.orders["shopify:999"]
+    orphan = run.order("shopify:999")
     assert orphan.status is None
     assert age(orphan, NOW + 30 * DAY, LIFETIME) is orphan
     assert age(orphan, NOW + 31 * DAY, LIFETIME) is None
@@ -95,7 +96,7 @@ def test_a_stale_webshop_order_becomes_an_exception_and_is_cancelled_with_its_un
     order_id = placed.order.oms_order_id
     run.send([placed])
     assert statuses(run, order_id) == [S.PLACED, S.ON_HOLD]
-    state = run.orders[order_id]
+    state = run.order(order_id)
     assert not is_stale(state, NOW + 30 * DAY, LIFETIME)
     assert is_stale(state, NOW + 31 * DAY, LIFETIME)
     timed_out = OrderTimedOut(order_id, NOW)
@@ -106,8 +107,8 @@ def test_a_stale_webshop_order_becomes_an_exception_and_is_cancelled_with_its_un
     run.send([OrderTimedOut(order_id, NOW + DAY)])
     assert statuses(run, order_id) == [S.PLACED, S.ON_HOLD, S.EXCEPTION, S.CANCELLED]
     assert "stale_order" in run.statuses[-2].reason
-    assert run.orders[order_id].stale_at == NOW + 31 * DAY
-    assert not is_stale(run.orders[order_id], NOW + 40 * DAY, LIFETIME)
+    assert run.order(order_id).stale_at == NOW + 31 * DAY
+    assert not is_stale(run.order(order_id), NOW + 40 * DAY, LIFETIME)
 
 
 def test_a_stale_marketplace_order_is_held_for_ops_and_its_reservations_released() -> None:
@@ -117,10 +118,10 @@ def test_a_stale_marketplace_order_is_held_for_ops_and_its_reservations_released
     run.send([placed])
     before = statuses(run, order_id)
     assert before[-1] in (S.ALLOCATED, S.ON_HOLD, S.PARTIALLY_ALLOCATED)
-    granted = [r for r in run.orders[order_id].reservations.values() if r.state == "granted"]
+    granted = [r for r in run.order(order_id).reservations.values() if r.state == "granted"]
     run.now = NOW + 31 * DAY
     run.send([OrderTimedOut(order_id, NOW)])
-    state = run.orders[order_id]
+    state = run.order(order_id)
     assert statuses(run, order_id) == [*before, S.EXCEPTION]
     assert state.hold is not None and state.hold.reason is HoldReason.STALE_ORDER
     released = [c for c in run.commands if isinstance(c, Release) and c.reason == "stale_order"]
@@ -137,7 +138,7 @@ def test_a_seen_key_is_kept_for_its_own_sources_window_not_the_current_inputs() 
     run.now = NOW + 3 * DAY  # past shopify's 48 h, well inside bol's 14 days
     # an input from a source with a short window (shopify's 48 h) must not prune bol's key
     run.send([PaymentUpdated("shopify:pay:1", "shopify", run.now, order_id, PaymentState.PAID)])
-    assert placed.idempotency_key in run.orders[order_id].seen
+    assert placed.idempotency_key in run.order(order_id).seen
     duplicates = run.duplicates
     run.send([placed])
     assert run.duplicates == duplicates + 1
@@ -149,16 +150,16 @@ def test_a_full_dedupe_set_refuses_the_next_input_instead_of_forgetting_a_live_k
     placed = shopify_order(payment_state=PaymentState.PENDING)
     order_id = placed.order.oms_order_id
     run.send([placed])
-    state = run.orders[order_id]
+    state = run.order(order_id)
     live = {f"payment:{n}": AppliedInput(NOW, "payment", f"p:{n}") for n in range(16)}
     full = msgspec.structs.replace(state, seen=live)
-    run.orders[order_id] = full
+    run.orders.put(order_id, full)
     run.send([PaymentUpdated("payment:new", "payment", NOW, order_id, PaymentState.PAID)])
-    assert run.orders[order_id] is full
+    assert run.order(order_id) == full  # the refused input changed nothing
     assert statuses(run, order_id) == [S.PLACED, S.ON_HOLD]
     run.now = NOW + 8 * DAY  # the payment keys have left their 7-day window: room again
     run.send([PaymentUpdated("payment:new", "payment", run.now, order_id, PaymentState.PAID)])
-    seen = run.orders[order_id].seen
+    seen = run.order(order_id).seen
     assert "payment:new" in seen and not any(f"payment:{n}" in seen for n in range(16))
     assert statuses(run, order_id)[-1] is S.ALLOCATED
 
@@ -170,7 +171,7 @@ def test_a_till_sale_is_finished_when_handed_over_never_stale_and_kept_for_its_r
     event = normalize_payload(Source.POS, (FIXTURES / "pos/sale.json").read_bytes(), {})
     assert isinstance(event, OrderPlaced)
     run.send([event])
-    sale = run.orders[event.order.oms_order_id]
+    sale = run.order(event.order.oms_order_id)
     assert sale.status is S.ALLOCATED
     assert not is_stale(sale, NOW + 31 * DAY, LIFETIME)
     assert age(sale, NOW + 60 * DAY, LIFETIME) is sale

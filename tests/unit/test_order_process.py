@@ -66,8 +66,8 @@ def test_a_paid_order_with_stock_is_placed_reserved_and_allocated_in_one_shipmen
     ]
     assert allocated.explanation is not None
     assert [r.location for r in sim.requests] == ["WH-DUS"]
-    assert sim.ledgers["JKT-WOOL-NAVY-M"].locations["WH-DUS"].reserved == 1
-    assert sim.ledgers["SCARF-MERINO-GRY"].locations["WH-DUS"].reserved == 2
+    assert sim.ledger("JKT-WOOL-NAVY-M").locations["WH-DUS"].reserved == 1
+    assert sim.ledger("SCARF-MERINO-GRY").locations["WH-DUS"].reserved == 2
 
 
 def test_a_duplicate_from_another_record_changes_nothing_and_publishes_nothing() -> None:
@@ -75,7 +75,7 @@ def test_a_duplicate_from_another_record_changes_nothing_and_publishes_nothing()
     placed = shopify_order()
     sim.send([placed])
     order_id = placed.order.oms_order_id
-    before = sim.orders[order_id]
+    before = sim.order(order_id)
     context = order_context(sim.atp(), "t:0:99")
     again = decide(before, placed, context)
     assert (again.verdict, again.state, again.outputs) == ("duplicate", before, ())
@@ -92,7 +92,7 @@ def test_a_replay_of_the_same_record_repeats_its_first_outputs_byte_for_byte() -
     order_id = placed.order.oms_order_id
     first_position = sim.positions[id(placed)]
     context = order_context(sim.atp(), first_position)
-    replayed = decide(sim.orders[order_id], placed, context)
+    replayed = decide(sim.order(order_id), placed, context)
     fresh = decide(OrderState(oms_order_id=order_id), placed, context)
     assert replayed.verdict == "replay"
     assert replayed.outputs[0] == fresh.outputs[0]  # the PLACED event
@@ -212,7 +212,7 @@ def test_a_cancellation_releases_every_reservation_once() -> None:
     assert statuses(sim, order_id) == [S.PLACED, S.ALLOCATED, S.CANCELLED]
     released = {c.reservation_id for c in sim.commands if isinstance(c, Release)}
     assert len(released) == 2
-    assert sim.ledgers["JKT-WOOL-NAVY-M"].locations["WH-DUS"].reserved == 0
+    assert sim.ledger("JKT-WOOL-NAVY-M").locations["WH-DUS"].reserved == 0
     assert sim.duplicates == 1
 
 
@@ -221,8 +221,8 @@ def test_a_cancellation_while_reserves_are_in_flight_releases_them_too() -> None
     order_id = placed.order.oms_order_id
     sim.send([placed, cancel])  # the answers queue up behind the cancellation
     assert statuses(sim, order_id) == [S.PLACED, S.CANCELLED]
-    assert sim.ledgers["JKT-WOOL-NAVY-M"].locations["WH-DUS"].reserved == 0
-    assert sim.ledgers["SCARF-MERINO-GRY"].locations["WH-DUS"].reserved == 0
+    assert sim.ledger("JKT-WOOL-NAVY-M").locations["WH-DUS"].reserved == 0
+    assert sim.ledger("SCARF-MERINO-GRY").locations["WH-DUS"].reserved == 0
 
 
 def test_a_cancellation_that_arrives_before_its_order_cancels_it_when_it_arrives() -> None:
@@ -234,7 +234,7 @@ def test_a_cancellation_that_arrives_before_its_order_cancels_it_when_it_arrives
     sim.send([cancel])  # the channel sends it again
     assert statuses(sim, order_id) == [S.PLACED, S.CANCELLED]
     assert not [c for c in sim.commands if isinstance(c, Reserve)]
-    assert sim.orders[order_id].early_cancel is None
+    assert sim.order(order_id).early_cancel is None
     assert sim.duplicates == 1
 
 
@@ -282,7 +282,7 @@ def test_a_shipment_confirmation_alone_walks_pick_pack_ship_and_commits_stock() 
     sim.send([shipped])
     assert statuses(sim, order_id) == [S.PLACED, S.ALLOCATED, S.PICKED, S.PACKED, S.SHIPPED]
     assert sum(isinstance(c, Commit) for c in sim.commands) == 2
-    jacket = sim.ledgers["JKT-WOOL-NAVY-M"].locations["WH-DUS"]
+    jacket = sim.ledger("JKT-WOOL-NAVY-M").locations["WH-DUS"]
     assert (jacket.on_hand, jacket.reserved) == (3, 0)
 
 
@@ -307,7 +307,7 @@ def test_a_rejected_shipment_is_an_exception_then_replanned_elsewhere() -> None:
     sim.send([rejected])
     assert statuses(sim, order_id)[-2:] == [S.EXCEPTION, S.ALLOCATED]
     assert sim.requests[-1].location != first.location
-    assert sim.ledgers["JKT-WOOL-NAVY-M"].locations[first.location].reserved == 0
+    assert sim.ledger("JKT-WOOL-NAVY-M").locations[first.location].reserved == 0
 
 
 def test_a_fraud_flag_is_a_hard_stop_that_updates_do_not_lift() -> None:
@@ -317,8 +317,8 @@ def test_a_fraud_flag_is_a_hard_stop_that_updates_do_not_lift() -> None:
     update = OrderUpdated("shopify:x:2", "shopify", NOW, placed.order)
     sim.send([placed, update])
     assert statuses(sim, order_id) == [S.PLACED, S.ON_HOLD]
-    assert sim.orders[order_id].hold is not None
-    assert sim.orders[order_id].hold.hard_stop
+    assert sim.order(order_id).hold is not None
+    assert sim.order(order_id).hold.hard_stop
     assert not sim.requests
 
 
@@ -414,7 +414,7 @@ def test_a_backordered_order_is_replanned_and_allocated_when_stock_arrives() -> 
     assert history[-1].backordered == ()
     shipped = {ln.sku: ln.qty for s in history for sh in s.shipments for ln in sh.lines}
     assert shipped == {"JKT-WOOL-NAVY-M": 1, "SCARF-MERINO-GRY": 2}
-    assert sim.ledgers["SCARF-MERINO-GRY"].waiting == {}
+    assert sim.ledger("SCARF-MERINO-GRY").waiting == {}
     assert len(sim.requests) == 2  # one fulfilment request per shipment
 
 

@@ -72,7 +72,7 @@ def test_the_state_keeps_no_line_titles_and_no_billing_address() -> None:
     assert isinstance(placed, OrderPlaced)
     sim = Simulation(sample_rules(), NOW)
     sim.send([placed])
-    stored = internal.order_state.decode(internal.encode(sim.orders[placed.order.oms_order_id]))
+    stored = sim.order(placed.order.oms_order_id)  # read back from the bytes stored
     assert stored.order is not None
     assert [ln.title for ln in stored.order.lines] == ["", "", ""]
     assert [ln.sku for ln in stored.order.lines] == skus
