@@ -1,13 +1,20 @@
 """Topics the worker creates carry the settings the broker's defaults lack: dead letters,
-which hold the original payload, are kept only for `ORDERSTREAM_DLQ_RETENTION_DAYS`."""
+which hold the original payload, are kept only for `ORDERSTREAM_DLQ_RETENTION_DAYS`, and every
+topic states its largest record (`codecs.limits`)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from orderstream.agents.settings import load_settings
-from orderstream.agents.topics import DEAD_LETTER_MAX_BYTES, TopicNames
+from orderstream.agents.topics import (
+    DEAD_LETTER_MAX_BYTES,
+    PRODUCER_MAX_REQUEST_BYTES,
+    TopicNames,
+    changelog_configs,
+)
 from orderstream.benchmarks.localrun import settings_of
+from orderstream.codecs.limits import RECORD_MAX_BYTES
 
 
 def test_dead_letter_topics_are_created_with_the_configured_retention_and_size() -> None:
@@ -35,3 +42,15 @@ def test_topics_other_than_dead_letters_keep_the_broker_retention() -> None:
 
 def test_a_local_run_creates_its_topics_with_the_retention_its_workers_are_given() -> None:
     assert settings_of({"ORDERSTREAM_DLQ_RETENTION_DAYS": "2"}).dlq_retention() == timedelta(days=2)
+
+
+def test_every_topic_the_worker_creates_states_its_largest_record() -> None:
+    names = TopicNames("p.")
+    configs = names.configs(timedelta(days=14))
+    assert set(configs) == set(names.all())
+    sizes = {name: int(config["max.message.bytes"]) for name, config in configs.items()}
+    letters = {names.name(base) for base in ("dlq.ingest", "dlq.inventory", "dlq.orders")}
+    assert {sizes[name] for name in letters} == {DEAD_LETTER_MAX_BYTES}
+    assert {sizes[name] for name in set(sizes) - letters} == {RECORD_MAX_BYTES}
+    assert changelog_configs() == {"max.message.bytes": str(RECORD_MAX_BYTES)}
+    assert max(sizes.values()) == PRODUCER_MAX_REQUEST_BYTES

@@ -1,17 +1,11 @@
 """Bounded record sizes: a large valid order is allocated with every state and output far
-below the limits, an order too large for its state is refused at ingest, and every topic the
-worker creates states its largest record."""
+below the limits, an order too large for its state is refused at ingest, and a state at the
+limit still makes a changelog record (the topics' sizes: tests/shell/test_topics.py)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from orderstream.agents.topics import (
-    DEAD_LETTER_MAX_BYTES,
-    PRODUCER_MAX_REQUEST_BYTES,
-    TopicNames,
-    changelog_configs,
-)
 from orderstream.benchmarks.pipeline_sim import Simulation, sample_rules
 from orderstream.codecs import internal
 from orderstream.codecs.limits import (
@@ -125,18 +119,6 @@ def test_a_table_value_over_the_limit_is_refused_and_one_at_it_fits() -> None:
     assert refused is not None
     assert refused.reason is RejectReason.ORDER_TOO_LARGE
     assert fits(internal.encode(OrderState("shopify:1")), 10) is not None
-
-
-def test_every_topic_the_worker_creates_states_its_largest_record() -> None:
-    names = TopicNames("p.")
-    configs = names.configs(timedelta(days=14))
-    assert set(configs) == set(names.all())
-    sizes = {name: int(config["max.message.bytes"]) for name, config in configs.items()}
-    letters = {names.name(base) for base in ("dlq.ingest", "dlq.inventory", "dlq.orders")}
-    assert {sizes[name] for name in letters} == {DEAD_LETTER_MAX_BYTES}
-    assert {sizes[name] for name in set(sizes) - letters} == {RECORD_MAX_BYTES}
-    assert changelog_configs() == {"max.message.bytes": str(RECORD_MAX_BYTES)}
-    assert max(sizes.values()) == PRODUCER_MAX_REQUEST_BYTES
 
 
 def test_a_state_at_the_limit_still_makes_a_changelog_record_with_a_long_key() -> None:
