@@ -1,49 +1,21 @@
 """No two modules or packages import each other, directly or through others.
 
-The import graph is built with grimp over a symlink tree that mirrors the installed namespace
-(the `[tool.setuptools.package-dir]` mapping), the way `make contracts` reads the code: grimp
-cannot follow setuptools' editable finder. A cycle is looked for among the children of every
-package, a child standing for itself and everything under it, so `a.x -> b` and `b -> a.y`
-count as a cycle between `a` and `b` even when no single module closes it.
+The import graph is grimp's over the installed namespace (`import_graph`). A cycle is looked
+for among the children of every package, a child standing for itself and everything under it,
+so `a.x -> b` and `b -> a.y` count as a cycle between `a` and `b` even when no single module
+closes it.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import tomllib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.architecture.import_graph import import_graph
 
 # Cycles that are known and being worked on, each as the set of children that form it.
 ALLOWED: frozenset[frozenset[str]] = frozenset()
-
-_DUMP = """
-import json, grimp
-graph = grimp.build_graph("orderstream", include_external_packages=False, cache_dir=None)
-print(json.dumps({m: sorted(graph.find_modules_directly_imported_by(m)) for m in graph.modules}))
-"""
-
-
-def _import_graph(tree: Path) -> dict[str, list[str]]:
-    """Every orderstream module and the orderstream modules it imports."""
-    mapping = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
-        "package-dir"
-    ]
-    (tree / "orderstream").mkdir()
-    for package, folder in mapping.items():
-        (tree / Path(*package.split("."))).symlink_to(ROOT / folder, target_is_directory=True)
-    env = {**os.environ, "PYTHONPATH": str(tree)}
-    result = subprocess.run(
-        [sys.executable, "-c", _DUMP], cwd=tree, env=env, capture_output=True, text=True, check=True
-    )
-    graph: dict[str, list[str]] = json.loads(result.stdout)
-    return graph
 
 
 def _strong_components(nodes: Iterable[str], edges: Mapping[str, set[str]]) -> list[set[str]]:
@@ -114,7 +86,7 @@ def test_a_cycle_is_found_between_sibling_packages_through_their_modules() -> No
 
 
 def test_no_modules_import_each_other_but_the_allowed(tmp_path: Path) -> None:
-    graph = _import_graph(tmp_path)
+    graph = import_graph(tmp_path)
     assert "orderstream.agents.cli" in graph, "the tree lost the code"
     cycles = import_cycles(graph)
     unexpected = [sorted(cycle) for cycle in cycles if frozenset(cycle) not in ALLOWED]
