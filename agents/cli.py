@@ -47,6 +47,7 @@ def build_app() -> typer.Typer:
     """Wire every subcommand into one Typer app."""
     from .dlq_cli import dlq_app
     from .rules_cli import rules_app
+    from .schemas_cli import schemas_app
     from .worker import worker
 
     app = typer.Typer(
@@ -62,7 +63,8 @@ def build_app() -> typer.Typer:
         app.command(name=name, epilog=HELP)(command)
     app.add_typer(rules_app, name="rules")
     app.add_typer(dlq_app, name="dlq")
-    _mount_registered(app, taken={"normalize", "worker", "rules", "dlq"})
+    app.add_typer(schemas_app, name="schemas")
+    _mount_registered(app, taken={"normalize", "worker", "rules", "dlq", "schemas"})
     return app
 
 

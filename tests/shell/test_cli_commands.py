@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from orderstream.agents import cli
 
-PRODUCT = {"normalize", "worker", "rules", "dlq"}
+PRODUCT = {"normalize", "worker", "rules", "dlq", "schemas"}
 TOOLING = {"demo", "bench", "chaos", "loadgen", "dev"}
 
 

@@ -1,6 +1,7 @@
 """Topics the worker creates carry the settings the broker's defaults lack: dead letters,
-which hold the original payload, are kept only for `ORDERSTREAM_DLQ_RETENTION_DAYS`, and every
-topic states its largest record (`codecs.limits`)."""
+which hold the original payload, are kept only for `ORDERSTREAM_DLQ_RETENTION_DAYS`, every
+topic states its largest record (`codecs.limits`), and every topic is in the published contract
+(`codecs.contract.TOPICS`)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from datetime import timedelta
 from orderstream.agents.settings import load_settings
 from orderstream.agents.topics import (
     DEAD_LETTER_MAX_BYTES,
+    INTERNAL_TOPICS,
     PRODUCER_MAX_REQUEST_BYTES,
     TopicNames,
     changelog_configs,
 )
 from orderstream.benchmarks.localrun import settings_of
+from orderstream.codecs.contract import TOPICS
 from orderstream.codecs.limits import RECORD_MAX_BYTES
 
 
@@ -54,3 +57,7 @@ def test_every_topic_the_worker_creates_states_its_largest_record() -> None:
     assert {sizes[name] for name in set(sizes) - letters} == {RECORD_MAX_BYTES}
     assert changelog_configs() == {"max.message.bytes": str(RECORD_MAX_BYTES)}
     assert max(sizes.values()) == PRODUCER_MAX_REQUEST_BYTES
+
+
+def test_every_flow_topic_has_a_contract_and_every_contract_a_topic() -> None:
+    assert [c.topic for c in TOPICS] and {c.topic for c in TOPICS} == set(INTERNAL_TOPICS)

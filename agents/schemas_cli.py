@@ -1,0 +1,68 @@
+"""`orderstream schemas write` and `orderstream schemas check`: the committed topic contract.
+
+`write` generates every file under the schemas folder (`schemas/` by default: one JSON Schema
+per topic and `asyncapi.yaml`, from `codecs.contract.TOPICS`) and writes those that differ.
+`check` writes nothing: exit 0 when every file is as generated, or 1 naming each file that is
+missing or differs. Files it does not generate (an older schema version) are left alone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from orderstream.codecs.asyncapi import documents
+
+from .exits import HELP, ExitCode
+
+REWRITE = "orderstream schemas write"
+"""The command that brings the committed files up to date."""
+
+schemas_app = typer.Typer(
+    name="schemas",
+    help="The topic contract: JSON Schemas and the AsyncAPI document, generated from the types.",
+    epilog=HELP,
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+_Folder = Annotated[
+    Path, typer.Option("--dir", help="The schemas folder (the repository's `schemas/`).")
+]
+
+
+def stale(folder: Path) -> list[str]:
+    """The generated files that are missing from `folder` or differ, by relative path."""
+    found = []
+    for relative, text in documents().items():
+        path = folder / relative
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            found.append(relative)
+    return found
+
+
+@schemas_app.command(epilog=HELP)
+def write(folder: _Folder = Path("schemas")) -> None:
+    """Write every generated file that is missing or differs."""
+    changed = stale(folder)
+    generated = documents()
+    for relative in changed:
+        path = folder / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(generated[relative], encoding="utf-8")
+        typer.echo(f"wrote {path}")
+    typer.echo(f"{folder}: {len(generated)} files, {len(changed)} written")
+
+
+@schemas_app.command(epilog=HELP)
+def check(folder: _Folder = Path("schemas")) -> None:
+    """Exit 0 when every file is as generated, 1 naming each one that is not."""
+    changed = stale(folder)
+    for relative in changed:
+        typer.echo(f"{folder / relative}: missing or out of date")
+    if changed:
+        typer.echo(f"run `{REWRITE}` to rewrite them")
+        raise typer.Exit(ExitCode.REJECTED)
+    typer.echo(f"{folder}: {len(documents())} files up to date")

@@ -1,0 +1,195 @@
+"""The topic contract: every flow topic's value type, key, visibility and schema version.
+
+`TOPICS` is the one table the committed JSON Schemas (`schemas/topics/`, generated with
+`msgspec.json.schema` from the value types) and the AsyncAPI document (`codecs/asyncapi.py`)
+are generated from, so neither can drift from the types the pipeline encodes. Public topics
+are a contract for other teams; restricted ones are read by orderstream and its operators
+only, and name the personal data they hold. A type evolves only by adding fields with
+defaults; a breaking change is a new tag and a new schema version, in a new file.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from orderstream.streams.bundling import ShipmentsBundled
+from orderstream.streams.events import (
+    OrderCancelled,
+    OrderPlaced,
+    OrderUpdated,
+    PaymentUpdated,
+    ReturnInspected,
+    ReturnReceived,
+    ReturnRequested,
+    ShipmentUpdated,
+    TrackingUpdated,
+)
+from orderstream.streams.inventory import AvailabilityChanged, ReservationAnswered, StockArrived
+from orderstream.streams.ledger_commands import InventoryCommand
+from orderstream.streams.order_lifetime import OrderTimedOut
+from orderstream.streams.order_messages import FulfilmentRequested, StatusChanged
+
+from .deadletter import DeadLetter
+from .replays import LetterReplayed
+
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+"""The dialect `msgspec.json.schema` writes; every schema file declares it."""
+
+OrderEvent = (
+    OrderPlaced
+    | OrderUpdated
+    | OrderCancelled
+    | PaymentUpdated
+    | ShipmentUpdated
+    | TrackingUpdated
+    | ReturnRequested
+    | ReturnReceived
+    | ReturnInspected
+    | OrderTimedOut
+)
+"""What `orders.events` holds: the canonical events about an order (ingest; the stock feed's
+go to `inventory.commands`) and the retention sweep's `OrderTimedOut`."""
+
+InventoryReply = ReservationAnswered | StockArrived
+"""What `inventory.replies` holds: the SKU owner's answers to the order that asked."""
+
+
+class Visibility(enum.StrEnum):
+    PUBLIC = "public"  # a contract for other teams: no personal data
+    RESTRICTED = "restricted"  # orderstream and its operators only
+
+
+@dataclass(frozen=True)
+class TopicContract:
+    """One topic: its base name (without the deployment's prefix) and what its records hold."""
+
+    topic: str
+    value: Any  # a msgspec type: a Struct or a tagged union of Structs
+    key: str
+    visibility: Visibility
+    summary: str
+    personal_data: str = ""
+    """What personal data its values hold; empty: none."""
+    retention: str = ""
+    """How long the topic keeps a record, where orderstream sets it; empty: the broker's."""
+    version: int = 1
+
+    @property
+    def schema_path(self) -> str:
+        """The schema file, relative to `schemas/`."""
+        return f"topics/{self.topic}.v{self.version}.json"
+
+
+_LETTER_PERSONAL = "the original record's bytes and headers: whatever personal data it held"
+_LETTER_RETENTION = "ORDERSTREAM_DLQ_RETENTION_DAYS (14 days by default)"
+
+TOPICS: tuple[TopicContract, ...] = (
+    TopicContract(
+        "orders.status",
+        StatusChanged,
+        "oms_order_id",
+        Visibility.PUBLIC,
+        "Every status change of an order. Dedupe by event_id, order by seq.",
+    ),
+    TopicContract(
+        "fulfilment.bundles",
+        ShipmentsBundled,
+        "bundle_key",
+        Visibility.PUBLIC,
+        "Shipments of one customer that a location ships as one parcel; act on the highest "
+        "version of a bundle key.",
+    ),
+    TopicContract(
+        "inventory.availability",
+        AvailabilityChanged,
+        "sku",
+        Visibility.PUBLIC,
+        "A location's available-to-promise for a SKU after each change.",
+    ),
+    TopicContract(
+        "orders.events",
+        OrderEvent,
+        "oms_order_id",
+        Visibility.RESTRICTED,
+        "Canonical events about orders, normalized from every channel, and the retention "
+        "sweep's timeouts.",
+        personal_data="the customer's name, e-mail, phone, shipping and billing addresses",
+    ),
+    TopicContract(
+        "fulfilment.requests",
+        FulfilmentRequested,
+        "oms_order_id",
+        Visibility.RESTRICTED,
+        "Pick, pack and ship one shipment: what a location's WMS or 3PL needs.",
+        personal_data="the delivery address (name, street, phone)",
+    ),
+    TopicContract(
+        "fulfilment.bundling",
+        FulfilmentRequested,
+        "bundle_key",
+        Visibility.RESTRICTED,
+        "The fulfilment requests that have a bundle key, keyed by it for the bundle's writer.",
+        personal_data="the delivery address (name, street, phone)",
+    ),
+    TopicContract(
+        "inventory.commands",
+        InventoryCommand,
+        "sku",
+        Visibility.RESTRICTED,
+        "Commands to a SKU's ledger: stock feeds, reservations and their release or commit.",
+    ),
+    TopicContract(
+        "inventory.replies",
+        InventoryReply,
+        "oms_order_id",
+        Visibility.RESTRICTED,
+        "The SKU owner's answers to an order: reservations granted or refused, stock arrived.",
+    ),
+    *(
+        TopicContract(
+            f"dlq.{stage}",
+            DeadLetter,
+            "the original record's key (absent when it had none)",
+            Visibility.RESTRICTED,
+            f"Records the {stage} stage could not use, kept whole with the reason and their "
+            "topic, partition and offset.",
+            personal_data=_LETTER_PERSONAL,
+            retention=_LETTER_RETENTION,
+        )
+        for stage in ("ingest", "inventory", "orders")
+    ),
+    TopicContract(
+        "dlq.replays",
+        LetterReplayed,
+        "the dead-letter id (`dlq.<stage>:<partition>:<offset>`); a tombstone makes the "
+        "letter replayable again",
+        Visibility.RESTRICTED,
+        "Compacted: each dead letter `orderstream dlq replay` has sent back to its source.",
+        retention=_LETTER_RETENTION,
+    ),
+)
+
+
+def by_topic() -> dict[str, TopicContract]:
+    return {contract.topic: contract for contract in TOPICS}
+
+
+def json_schema(contract: TopicContract) -> dict[str, Any]:
+    """The JSON Schema of the topic's values, from its msgspec type."""
+    generated = msgspec.json.schema(contract.value)
+    return {
+        "$schema": SCHEMA_DIALECT,
+        "title": f"{contract.topic} v{contract.version}",
+        "description": contract.summary,
+        **generated,
+    }
+
+
+def dump_json(document: dict[str, Any]) -> str:
+    """The committed text of a schema: stable, indented, one newline at the end."""
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
