@@ -24,7 +24,13 @@ from orderstream.state.memory import MemoryTable
 from orderstream.state.table import TEXT_KEY, V
 from orderstream.state.tables import LEDGER_HEADS, ORDER_STATES
 from orderstream.streams.events import InboundExpected, StockAdjusted, StockSnapshotted
-from orderstream.streams.inventory import ReservationAnswered, command_for, step
+from orderstream.streams.inventory import (
+    AvailabilityChanged,
+    ReservationAnswered,
+    StockArrived,
+    command_for,
+    step,
+)
 from orderstream.streams.ledger import SkuLedger
 from orderstream.streams.ledger_commands import (
     AwaitStock,
@@ -93,6 +99,8 @@ class Simulation:
     requests: list[FulfilmentRequested] = field(default_factory=list)
     commands: list[InventoryCommand] = field(default_factory=list)
     answers: list[ReservationAnswered] = field(default_factory=list)
+    arrivals: list[StockArrived] = field(default_factory=list)
+    availability: list[AvailabilityChanged] = field(default_factory=list)
     positions: dict[int, str] = field(default_factory=dict)
     duplicates: int = 0
     replays: int = 0
@@ -151,6 +159,8 @@ class Simulation:
         locations = result.ledger.locations
         self.available[command.sku] = {loc: stock.atp for loc, stock in locations.items()}
         self.answers.extend(result.answers)
+        self.arrivals.extend(result.arrivals)
+        self.availability.extend(result.availability)
         return [*result.answers, *result.arrivals]
 
     def send(
