@@ -1,22 +1,27 @@
 """Builders shared by the tests: fixtures as events, large orders, the order process at a fixed
-instant, fulfilment requests and random ledger command sequences."""
+instant, fulfilment requests, random ledger command sequences, and the check of published
+records against the committed topic schemas."""
 
 from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import msgspec
 from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 
 from orderstream.benchmarks.loadgen.catalogue import Product, ean13
 from orderstream.benchmarks.loadgen.payloads import Draft, Ids, Line, shopify_order
 from orderstream.benchmarks.loadgen.people import person
 from orderstream.benchmarks.pipeline_sim import Simulation, sample_rules
 from orderstream.codecs.common import Normalized
+from orderstream.codecs.contract import by_topic
 from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.streams.events import OrderPlaced
 from orderstream.streams.ledger_commands import (
@@ -34,6 +39,26 @@ from orderstream.streams.order_messages import FulfilmentRequested, LineQty
 from orderstream.streams.status import OrderStatus
 
 FIXTURES = Path(__file__).parent / "fixtures"
+SCHEMAS = Path(__file__).parents[1] / "schemas"
+"""The committed contract: `schemas/topics/` holds each topic's JSON Schema."""
+
+
+@cache
+def topic_validator(topic: str) -> Draft202012Validator:
+    """The committed JSON Schema of the topic's values (its base name), formats checked."""
+    schema = json.loads((SCHEMAS / by_topic()[topic].schema_path).read_text())
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def contract_violations(topic: str, values: Iterable[bytes]) -> list[str]:
+    """Each way a value breaks its topic's committed schema, read as JSON as a consumer would."""
+    found = []
+    for value in values:
+        record = json.loads(value)
+        for error in topic_validator(topic).iter_errors(record):
+            path = "/".join(str(part) for part in error.absolute_path)
+            found.append(f"{topic}: {record.get('type')} at /{path}: {error.message}")
+    return found
 
 
 def placed_shopify_order(**changes: object) -> OrderPlaced:

@@ -5,20 +5,15 @@ checked with `jsonschema`, not with our own decoders."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from datetime import UTC, datetime
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import msgspec
 import pytest
-from jsonschema import Draft202012Validator
 
 from orderstream.benchmarks.loadgen import Mix, generate, sample_network
 from orderstream.benchmarks.pipeline_sim import SimulatedRun, simulate
 from orderstream.codecs import internal
-from orderstream.codecs.contract import by_topic
 from orderstream.codecs.deadletter import encode_dead_letter
 from orderstream.codecs.replays import encode_replayed, parse_letter_id, replayed
 from orderstream.codecs.sources import Source, normalize_payload
@@ -26,26 +21,9 @@ from orderstream.streams.bundling import Bundle, ShipmentsBundled, join
 from orderstream.streams.inventory import StockFeedEvent
 from orderstream.streams.order_lifetime import OrderTimedOut
 from orderstream.streams.rejections import Rejected
+from tests.builders import contract_violations
 
-SCHEMAS = Path(__file__).parents[2] / "schemas"
 START = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
-
-
-@cache
-def validator(topic: str) -> Draft202012Validator:
-    schema = json.loads((SCHEMAS / by_topic()[topic].schema_path).read_text())
-    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
-
-
-def invalid(topic: str, values: Iterable[bytes]) -> list[str]:
-    """Each value that its topic's schema refuses, with why."""
-    found = []
-    for value in values:
-        record = json.loads(value)
-        for error in validator(topic).iter_errors(record):
-            path = "/".join(str(part) for part in error.absolute_path)
-            found.append(f"{topic}: {record.get('type')} at /{path}: {error.message}")
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +80,7 @@ def test_every_record_of_a_generated_load_is_valid_against_its_topics_schema(run
     }
     empty = [topic for topic, values in published.items() if not values]
     assert not empty, f"the load published nothing on {empty}"
-    problems = [line for topic, values in published.items() for line in invalid(topic, values)]
+    problems = [e for topic, out in published.items() for e in contract_violations(topic, out)]
     assert not problems, "\n".join(problems[:20])
 
 
@@ -119,6 +97,6 @@ def test_a_record_that_breaks_the_contract_is_refused_by_the_schema(run) -> None
     status = json.loads(internal.encode(run[0].sim.statuses[0]))
     del status["seq"]
     status["status"] = "SOMEWHERE"
-    errors = invalid("orders.status", [json.dumps(status).encode()])
+    errors = contract_violations("orders.status", [json.dumps(status).encode()])
     assert any("'seq' is a required property" in e for e in errors), errors
     assert any("SOMEWHERE" in e for e in errors), errors
