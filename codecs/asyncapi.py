@@ -48,6 +48,8 @@ def _description(contract: TopicContract) -> str:
         lines.append("Restricted: read by orderstream and its operators only.")
         if contract.personal_data:
             lines.append(f"Holds personal data: {contract.personal_data}.")
+    if contract.known_gap:
+        lines.append(f"Known gap, to be closed: {contract.known_gap}.")
     if contract.retention:
         lines.append(f"Retention: {contract.retention}.")
     return " ".join(lines)

@@ -55,6 +55,8 @@ def test_restricted_topics_say_what_personal_data_they_hold_and_public_ones_hold
             assert "Restricted" in description
         if contract.personal_data:
             assert f"Holds personal data: {contract.personal_data}" in description
+        if contract.known_gap:
+            assert f"Known gap, to be closed: {contract.known_gap}." in description
     holding = {c.topic for c in TOPICS if c.personal_data}
     assert {"orders.events", "fulfilment.requests", "fulfilment.bundling"} <= holding
     assert {"dlq.ingest", "dlq.inventory", "dlq.orders"} <= holding
