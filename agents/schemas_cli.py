@@ -33,10 +33,10 @@ _Folder = Annotated[
 ]
 
 
-def stale(folder: Path) -> list[str]:
+def stale(folder: Path, generated: dict[str, str]) -> list[str]:
     """The generated files that are missing from `folder` or differ, by relative path."""
     found = []
-    for relative, text in documents().items():
+    for relative, text in generated.items():
         path = folder / relative
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
             found.append(relative)
@@ -46,8 +46,8 @@ def stale(folder: Path) -> list[str]:
 @schemas_app.command(epilog=HELP)
 def write(folder: _Folder = Path("schemas")) -> None:
     """Write every generated file that is missing or differs."""
-    changed = stale(folder)
     generated = documents()
+    changed = stale(folder, generated)
     for relative in changed:
         path = folder / relative
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -59,10 +59,11 @@ def write(folder: _Folder = Path("schemas")) -> None:
 @schemas_app.command(epilog=HELP)
 def check(folder: _Folder = Path("schemas")) -> None:
     """Exit 0 when every file is as generated, 1 naming each one that is not."""
-    changed = stale(folder)
+    generated = documents()
+    changed = stale(folder, generated)
     for relative in changed:
         typer.echo(f"{folder / relative}: missing or out of date")
     if changed:
         typer.echo(f"run `{REWRITE}` to rewrite them")
         raise typer.Exit(ExitCode.REJECTED)
-    typer.echo(f"{folder}: {len(documents())} files up to date")
+    typer.echo(f"{folder}: {len(generated)} files up to date")
