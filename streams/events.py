@@ -135,6 +135,7 @@ class ShipmentUpdated(_AboutOrder, frozen=True, tag="shipment.updated.v1"):
     carrier: str = ""
     tracking_number: str = ""
     reason: str = ""
+    tracking_url: str = ""
 
 
 class TrackingStatus(enum.StrEnum):
@@ -152,6 +153,7 @@ class TrackingUpdated(_AboutOrder, frozen=True, tag="tracking.updated.v1"):
     tracking_number: str
     status: TrackingStatus
     description: str = ""
+    tracking_url: str = ""
 
 
 class ReturnLine(msgspec.Struct, frozen=True, omit_defaults=True):

@@ -16,7 +16,8 @@ import msgspec
 from .ledger_commands import AwaitStock, Reserve
 from .model import Order, ServiceLevel
 from .order_messages import AllocatedShipment, FulfilmentRequested, LineQty
-from .order_state import LineReservation, LineState, OrderState, Output, ShipmentStatus
+from .order_shipments import ShipmentStatus
+from .order_state import LineReservation, LineState, OrderState, Output
 from .order_step import AllocationReport, OrderContext, Step, move, pending, release
 from .plan_types import Atp
 from .planning import plan

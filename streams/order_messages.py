@@ -12,6 +12,7 @@ from datetime import date, datetime
 import msgspec
 
 from .model import Address, ServiceLevel
+from .order_shipments import ShipmentStatus
 from .plan_types import Explanation
 from .status import OrderStatus
 
@@ -23,7 +24,9 @@ class LineQty(msgspec.Struct, frozen=True):
 
 
 class AllocatedShipment(msgspec.Struct, frozen=True, omit_defaults=True):
-    """Units of the order one location ships (or hands over) as one parcel."""
+    """Units of the order one location ships (or hands over) as one parcel, and how far
+    the parcel has come: requested when allocated, then as its location and carrier report
+    (with the tracking number and URL from the moment it ships)."""
 
     shipment_id: str
     location: str = msgspec.field(name="node")
@@ -33,12 +36,19 @@ class AllocatedShipment(msgspec.Struct, frozen=True, omit_defaults=True):
     eta: date | None = None
     bundle_key: str = ""
     external: bool = False  # shipped by the marketplace or handed over at a till: no reservation
+    status: ShipmentStatus = ShipmentStatus.REQUESTED
+    tracking_number: str = ""
+    tracking_url: str = ""
 
 
 class StatusChanged(
     msgspec.Struct, frozen=True, omit_defaults=True, tag="order.status_changed.v1", tag_field="type"
 ):
-    """One step of an order's lifecycle, with what decided it."""
+    """One step of an order's lifecycle, with what decided it.
+
+    `shipments` are the shipments the step is about: those just allocated, or the one
+    whose own status (and tracking) moved. `status` may equal `previous`: a parcel moved on
+    while the order's status, derived from all its parcels, stayed."""
 
     event_id: str
     oms_order_id: str
