@@ -5,7 +5,8 @@ one changes nothing) and records its carrier, tracking number and URL; the order
 follows from all its shipments by the one rule of `order_shipments.order_status`, taking any
 step the location did not report, in order. Shipping commits the shipment's units at the SKU
 owner. A rejected shipment gives its units back, makes the order an exception and re-plans
-the units without that location. A status event caused by a shipment names it, as it now is.
+the units without that location. A status event caused by a shipment names it, as it now is;
+a shipment that ships with a tracking number is registered for the tracking table.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from .events import FulfilmentStatus, ShipmentUpdated, TrackingStatus, TrackingU
 from .ledger_commands import Commit
 from .model import Order
 from .order_allocation import plan_lines
-from .order_messages import AllocatedShipment, LineQty
+from .order_messages import AllocatedShipment, LineQty, ShipmentTracked
 from .order_shipments import (
     LEFT,
     PATHS,
@@ -73,7 +74,29 @@ def shipment_updated(step: Step, event: ShipmentUpdated, context: OrderContext) 
             Commit(sku=r.sku, issued_at=context.now, reservation_id=rid) for rid, r in granted
         )
         step = step.changed(reservations=reservations).emit(*commits)
-    return _follow(step, event.shipment_id, context)
+    step = _follow(step, event.shipment_id, context)
+    return (
+        _tracked(step, event.shipment_id, context)
+        if event.status is FulfilmentStatus.SHIPPED
+        else step
+    )
+
+
+def _tracked(step: Step, shipment_id: str, context: OrderContext) -> Step:
+    """Register a shipment that left with a tracking number in the tracking table, for the
+    scans that name only the parcel (streams/tracking.py)."""
+    view = shipment_view(step.state, shipment_id)
+    if not view.tracking_number or not view.carrier:
+        return step
+    return step.emit(
+        ShipmentTracked(
+            carrier=view.carrier,
+            tracking_number=view.tracking_number,
+            oms_order_id=step.state.oms_order_id,
+            shipment_id=shipment_id,
+            shipped_at=context.now,
+        )
+    )
 
 
 def tracking_updated(step: Step, event: TrackingUpdated, context: OrderContext) -> Step:

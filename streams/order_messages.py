@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 import msgspec
 
+from . import keys
 from .model import Address, ServiceLevel
 from .order_shipments import ShipmentStatus
 from .plan_types import Explanation
@@ -89,3 +90,20 @@ class FulfilmentRequested(
     @property
     def key(self) -> str:
         return self.oms_order_id
+
+
+class ShipmentTracked(
+    msgspec.Struct, frozen=True, omit_defaults=True, tag="shipment.tracked.v1", tag_field="type"
+):
+    """A shipment left with this carrier and tracking number: what a scan naming only the
+    parcel needs to find its order. Keyed by the tracking key, on a compacted topic."""
+
+    carrier: str
+    tracking_number: str
+    oms_order_id: str
+    shipment_id: str
+    shipped_at: datetime
+
+    @property
+    def key(self) -> str:
+        return keys.tracking_key(self.carrier, self.tracking_number)

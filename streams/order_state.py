@@ -17,7 +17,7 @@ import msgspec
 
 from .ledger_commands import AwaitStock, Commit, Release, Reserve
 from .model import Customer, Order, PaymentState
-from .order_messages import FulfilmentRequested, LineQty, StatusChanged
+from .order_messages import FulfilmentRequested, LineQty, ShipmentTracked, StatusChanged
 from .order_shipments import Parcel, ShipmentStatus
 from .plan_types import Explanation
 from .status import OrderStatus
@@ -66,7 +66,9 @@ class EarlyCancel(msgspec.Struct, frozen=True, array_like=True):
     reason: str
 
 
-Output = StatusChanged | FulfilmentRequested | Reserve | Release | Commit | AwaitStock
+Output = (
+    StatusChanged | FulfilmentRequested | ShipmentTracked | Reserve | Release | Commit | AwaitStock
+)
 
 
 class OrderState(msgspec.Struct, frozen=True, omit_defaults=True):

@@ -13,24 +13,11 @@ from orderstream.streams.ledger_commands import Commit
 from orderstream.streams.order_messages import StatusChanged
 from orderstream.streams.order_shipments import Parcel, ShipmentStatus, parcel_of
 from orderstream.streams.status import OrderStatus
-from tests.builders import NOW, RULES, placed_shopify_order, statuses
+from tests.builders import NOW, RULES, placed_shopify_order, split_order, statuses
 
 S = OrderStatus
 P = ShipmentStatus
 TRACKING = {"WH-AMS": ("postnl", "3SABC01"), "WH-DUS": ("dhl", "JJD0002")}
-
-
-def split_order() -> tuple[Simulation, str, dict[str, str]]:
-    """The fixture order allocated in two shipments: the scarf from WH-AMS, the jacket from
-    WH-DUS; and its shipment id per location."""
-    sim = Simulation(RULES, NOW)
-    sim.stock("JKT-WOOL-NAVY-M", "WH-DUS", 4)
-    sim.stock("SCARF-MERINO-GRY", "WH-AMS", 30)
-    placed = placed_shopify_order()
-    sim.send([placed])
-    shipments = {request.location: request.request_id for request in sim.requests}
-    assert len(shipments) == 2
-    return sim, placed.order.oms_order_id, shipments
 
 
 def shipped(order_id: str, shipment_id: str, location: str) -> ShipmentUpdated:
