@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from orderstream.benchmarks.pipeline_sim import Simulation
 from orderstream.streams.events import (
     FulfilmentStatus,
@@ -173,3 +175,33 @@ def test_a_scan_for_a_shipment_the_order_does_not_have_changes_nothing() -> None
     sim.send([scanned(order_id, f"{order_id}/9", "WH-AMS", TrackingStatus.DELIVERED)])
     assert sim.order(order_id).shipments == state.shipments
     assert statuses(sim, order_id) == [S.PLACED, S.ALLOCATED]
+
+
+def test_a_shipment_planned_after_a_rejection_gets_an_id_of_its_own() -> None:
+    sim = Simulation(RULES, NOW)
+    for location in ("WH-DUS", "WH-AMS"):
+        sim.stock("JKT-WOOL-NAVY-M", location, 4)
+        sim.stock("SCARF-MERINO-GRY", location, 12)
+    placed = placed_shopify_order()
+    order_id = placed.order.oms_order_id
+    sim.send([placed])
+    (first,) = sim.requests
+    rejected = ShipmentUpdated(
+        "wms:x:9",
+        "wms",
+        NOW,
+        order_id,
+        first.request_id,
+        first.location,
+        FulfilmentStatus.REJECTED,
+        reason="damaged_in_location",
+    )
+    sim.send([rejected])
+    replanned = sim.requests[-1]
+    assert replanned.location != first.location
+    assert replanned.request_id == f"{order_id}/2"  # /1 was the rejected one
+    late = msgspec.structs.replace(
+        rejected, idempotency_key="wms:x:10", status=FulfilmentStatus.PICKED
+    )
+    sim.send([late])  # the rejecting location reports on its shipment after all
+    assert parcel_of(sim.order(order_id).shipments[replanned.request_id]).status is P.REQUESTED
