@@ -2,7 +2,8 @@
 
 Decide with the channel's normalizer, `codecs.limits.admit` and `streams.dedupe.check`, then
 route: order events to `orders.events` by `oms_order_id`, stock records to `inventory.commands`
-by SKU, refusals to `dlq.ingest`, re-sends dropped and counted; then record the key's first
+by SKU, carrier scans that name no order to `tracking.scans` by tracking key, refusals to
+`dlq.ingest`, re-sends dropped and counted; then record the key's first
 sighting in `idempotency_key_to_first_seen` (kept per `ORDERSTREAM_DEDUPE_HOURS_<SOURCE>`).
 A re-send meets its first sighting only on the same raw partition; the order and SKU owners
 dedupe again, so one that slips through changes nothing.
@@ -18,13 +19,14 @@ from orderstream.codecs.limits import admit
 from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.state.table import TEXT_KEY, json_codec
 from orderstream.streams.dedupe import FirstSeen, Seen, check
+from orderstream.streams.events import ParcelScanned
 from orderstream.streams.inventory import StockFeedEvent, command_for
 from orderstream.streams.rejections import Rejected
 
 from .dead_letters import UnusableInputError, position
 from .retention_rules import first_seen_rule
 from .retention_sweep import PartitionClock, register_sweep
-from .topics import DLQ_INGEST, INVENTORY_COMMANDS, ORDERS_EVENTS, source_of
+from .topics import DLQ_INGEST, INVENTORY_COMMANDS, ORDERS_EVENTS, TRACKING_SCANS, source_of
 
 if TYPE_CHECKING:
     from .wiring import Pipeline
@@ -37,6 +39,7 @@ def register(pipeline: Pipeline) -> None:
     raw = app.topic(*(names.raw(source) for source in Source), key_type=bytes, value_type=bytes)
     orders_events = pipeline.topic(ORDERS_EVENTS)
     inventory_commands = pipeline.topic(INVENTORY_COMMANDS)
+    tracking_scans = pipeline.topic(TRACKING_SCANS)
     contained = pipeline.containment(STAGE, DLQ_INGEST, "idempotency_key_to_quarantine")
     prefix = names.prefix
     first_seen = pipeline.port(
@@ -71,6 +74,12 @@ def register(pipeline: Pipeline) -> None:
             await inventory_commands.send(
                 key=command.sku.encode(),
                 value=internal.encode(command),
+                timestamp=message.timestamp,
+            )
+        elif isinstance(outcome, ParcelScanned):  # no order named: the tracking table finds it
+            await tracking_scans.send(
+                key=outcome.key.encode(),
+                value=internal.encode(outcome),
                 timestamp=message.timestamp,
             )
         else:

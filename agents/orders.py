@@ -3,9 +3,9 @@ keyed by `oms_order_id`, so one partition holds all of an order's inputs).
 
 Decide with `streams.order_process.decide` at the record's own timestamp (a replay decides the
 same); apply the next state first (its outbox holds the outputs), flushed, then publish to
-`orders.status`, `fulfilment.requests` and `inventory.commands` (by SKU). A next state that does
-not fit a table value (`state.tables.ORDER_STATES` refuses it) is not written: an
-`order_too_large` dead letter.
+`orders.status`, `fulfilment.requests`, `inventory.commands` (by SKU) and `tracking.shipments`
+(by tracking key). A next state that does not fit a table value (`state.tables.ORDER_STATES`
+refuses it) is not written: an `order_too_large` dead letter.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from orderstream.codecs import internal
 from orderstream.state.table import TEXT_KEY, Table
 from orderstream.state.tables import ORDER_STATES
 from orderstream.streams.ledger_commands import AwaitStock, Commit, Release, Reserve
-from orderstream.streams.order_messages import FulfilmentRequested, StatusChanged
+from orderstream.streams.order_messages import FulfilmentRequested, ShipmentTracked, StatusChanged
 from orderstream.streams.order_process import (
     OrderContext,
     OrderDecision,
@@ -42,6 +42,7 @@ from .topics import (
     INVENTORY_REPLIES,
     ORDERS_EVENTS,
     ORDERS_STATUS,
+    TRACKING_SHIPMENTS,
 )
 
 if TYPE_CHECKING:
@@ -87,6 +88,7 @@ def register(pipeline: Pipeline) -> None:
     fulfilment_topic = pipeline.topic(FULFILMENT_REQUESTS)
     bundling_topic = pipeline.topic(FULFILMENT_BUNDLING)
     commands_topic = pipeline.topic(INVENTORY_COMMANDS)
+    tracking_topic = pipeline.topic(TRACKING_SHIPMENTS)
     contained = pipeline.containment(STAGE, DLQ_ORDERS, "order_id_to_quarantine")
     reservation_ttl = timedelta(minutes=settings.reservation_ttl_minutes)
     lifetime = order_lifetime(settings, pipeline.dedupe_retention)
@@ -109,11 +111,15 @@ def register(pipeline: Pipeline) -> None:
                 await bundling_topic.send(
                     key=output.bundle_key.encode(), value=value, timestamp=cause.message.timestamp
                 )
-        elif isinstance(output, (Reserve, Release, Commit, AwaitStock)):
-            await commands_topic.send(
-                key=output.sku.encode(),
-                value=internal.encode(output),
-                timestamp=cause.message.timestamp,
+        elif isinstance(output, (ShipmentTracked, Reserve, Release, Commit, AwaitStock)):
+            # Commands go to their SKU's owner, registrations to the tracking table.
+            topic, key = (
+                (tracking_topic, output.key)
+                if isinstance(output, ShipmentTracked)
+                else (commands_topic, output.sku)
+            )
+            await topic.send(
+                key=key.encode(), value=internal.encode(output), timestamp=cause.message.timestamp
             )
 
     async def decide_record(message: Any) -> tuple[Output, ...]:

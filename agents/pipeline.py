@@ -8,7 +8,7 @@ from orderstream.codecs.sources import Source
 from orderstream.streams.routing import RuleSet
 from orderstream.streams.validation import served_countries
 
-from . import bundling, ingest, inventory, orders, web
+from . import bundling, ingest, inventory, orders, tracking, web
 from .metrics import Metrics
 from .replica import AtpReplica
 from .settings import Settings
@@ -45,6 +45,7 @@ def build_pipeline(app: faust.App, settings: Settings, rules: RuleSet) -> Pipeli
     inventory.register(pipeline)
     orders.register(pipeline)
     bundling.register(pipeline)
+    tracking.register(pipeline)
 
     async def follow_availability() -> None:
         await replica.run()

@@ -20,6 +20,7 @@ from orderstream.streams.order_lifetime import (
     opened_at,
 )
 from orderstream.streams.retention import bundle_ended, first_seen_ended, row_ended
+from orderstream.streams.tracking import tracking_ended
 
 from .retention_sweep import Rule, Sweep
 from .topics import source_of
@@ -95,5 +96,16 @@ def bundle_rule(retention: timedelta) -> Rule:
         except internal.DecodeFailure:
             return Sweep()
         return Sweep(None) if bundle_ended(bundle, now, retention) else Sweep()
+
+    return rule
+
+
+def tracking_rule(retention: timedelta) -> Rule:
+    def rule(key: bytes, value: bytes, now: datetime) -> Sweep:
+        try:
+            row = internal.tracked_shipment.decode(value)
+        except internal.DecodeFailure:
+            return Sweep()
+        return Sweep(None) if tracking_ended(row, now, retention) else Sweep()
 
     return rule

@@ -118,6 +118,9 @@ class Settings(BaseSettings):
     # Live idempotency keys one order keeps; the input after that is dead-lettered.
     order_max_inputs: int = Field(default=4096, ge=16)
     bundle_retention_days: int = Field(default=7, ge=1)
+    # A tracking number's row lives this long after its shipment shipped (carriers scan for
+    # weeks at most; they re-use numbers after months).
+    tracking_retention_days: int = Field(default=60, ge=1)
     # How often each table's sweep deletes the rows of the worker's partitions whose
     # lifetime has passed at the partition's newest record time.
     retention_sweep_interval_s: float = Field(default=60.0, gt=0)

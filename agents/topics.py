@@ -18,6 +18,10 @@ ORDERS_STATUS = "orders.status"
 FULFILMENT_REQUESTS = "fulfilment.requests"
 FULFILMENT_BUNDLING = "fulfilment.bundling"
 FULFILMENT_BUNDLES = "fulfilment.bundles"
+TRACKING_SHIPMENTS = "tracking.shipments"
+"""Compacted, keyed by tracking key: the shipment each tracking number was shipped with."""
+TRACKING_SCANS = "tracking.scans"
+"""Keyed by tracking key: carrier scans that name no order, waiting to be attributed."""
 DLQ_INGEST = "dlq.ingest"
 DLQ_INVENTORY = "dlq.inventory"
 DLQ_ORDERS = "dlq.orders"
@@ -43,6 +47,8 @@ INTERNAL_TOPICS = (
     FULFILMENT_REQUESTS,
     FULFILMENT_BUNDLING,
     FULFILMENT_BUNDLES,
+    TRACKING_SHIPMENTS,
+    TRACKING_SCANS,
     DLQ_INGEST,
     DLQ_INVENTORY,
     DLQ_ORDERS,
@@ -81,7 +87,7 @@ class TopicNames:
         """Each topic's settings at creation: its largest record (dead letters are larger);
         the dead-letter topics' retention (a letter holds the original payload, personal
         data included); the replay records compacted (one per letter id) and kept as long
-        as the letters."""
+        as the letters; the tracking registrations compacted."""
         letters = {self.name(base) for base in DEAD_LETTER_TOPICS}
         configs = {
             name: {"max.message.bytes": str(RECORD_MAX_BYTES)}
@@ -98,6 +104,8 @@ class TopicNames:
         configs[self.name(DLQ_REPLAYS)].update(
             {"cleanup.policy": "compact,delete", "retention.ms": retention}
         )
+        # One registration per tracking number is all the tracking table needs to rebuild.
+        configs[self.name(TRACKING_SHIPMENTS)]["cleanup.policy"] = "compact"
         return configs
 
 

@@ -22,8 +22,13 @@ from orderstream.codecs.rules import load_rules
 from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.state.memory import MemoryTable
 from orderstream.state.table import TEXT_KEY, V
-from orderstream.state.tables import LEDGER_HEADS, ORDER_STATES
-from orderstream.streams.events import InboundExpected, StockAdjusted, StockSnapshotted
+from orderstream.state.tables import LEDGER_HEADS, ORDER_STATES, TRACKED_SHIPMENTS
+from orderstream.streams.events import (
+    InboundExpected,
+    ParcelScanned,
+    StockAdjusted,
+    StockSnapshotted,
+)
 from orderstream.streams.inventory import (
     AvailabilityChanged,
     ReservationAnswered,
@@ -41,7 +46,7 @@ from orderstream.streams.ledger_commands import (
     SetStock,
 )
 from orderstream.streams.order_lifetime import OrderLifetime
-from orderstream.streams.order_messages import FulfilmentRequested, StatusChanged
+from orderstream.streams.order_messages import FulfilmentRequested, ShipmentTracked, StatusChanged
 from orderstream.streams.order_process import (
     OrderContext,
     OrderDecision,
@@ -53,6 +58,7 @@ from orderstream.streams.order_process import (
 from orderstream.streams.order_state import OrderState
 from orderstream.streams.rejections import Rejected
 from orderstream.streams.routing import RuleSet
+from orderstream.streams.tracking import TrackedShipment, decide_tracking
 from orderstream.streams.validation import served_countries
 
 BUNDLE_SECRET = b"unit tests' bundle key secret"
@@ -79,6 +85,11 @@ def ledger_table() -> MemoryTable[str, SkuLedger]:
     return MemoryTable(TEXT_KEY, LEDGER_HEADS)
 
 
+def tracking_table() -> MemoryTable[str, TrackedShipment]:
+    """An empty `tracking_key_to_shipment`, stored as the tracking agent stores it."""
+    return MemoryTable(TEXT_KEY, TRACKED_SHIPMENTS)
+
+
 def stored_keys(table: MemoryTable[str, V]) -> list[str]:
     """The keys `table` holds, in the order first written. The port has no scan (a worker's
     retention sweep walks its Faust table), so the memory table's stored keys are read."""
@@ -101,6 +112,7 @@ class Simulation:
     answers: list[ReservationAnswered] = field(default_factory=list)
     arrivals: list[StockArrived] = field(default_factory=list)
     availability: list[AvailabilityChanged] = field(default_factory=list)
+    tracking: MemoryTable[str, TrackedShipment] = field(default_factory=tracking_table)
     positions: dict[int, str] = field(default_factory=dict)
     duplicates: int = 0
     replays: int = 0
@@ -163,6 +175,12 @@ class Simulation:
         self.availability.extend(result.availability)
         return [*result.answers, *result.arrivals]
 
+    def track(self, message: ShipmentTracked | ParcelScanned) -> list[OrderInput]:
+        """Apply a registration or a scan to its tracking row; return the attributed scans."""
+        decision = decide_tracking(self.tracking.get(message.key), message)
+        self.tracking.put(message.key, decision.row)
+        return list(decision.updates)
+
     def send(
         self, messages: Iterable[OrderInput], *, stale_replica: bool = False, replay: bool = False
     ) -> None:
@@ -208,6 +226,8 @@ class Simulation:
                     self.requests.append(output)
                 elif isinstance(output, (Reserve, Release, Commit, AwaitStock)):
                     queue.extend(self.inventory(output))
+                elif isinstance(output, ShipmentTracked):
+                    queue.extend(self.track(output))
 
 
 def _with_atp(context: OrderContext, atp: dict[str, dict[str, int]], position: str) -> OrderContext:
@@ -253,7 +273,7 @@ def simulate(records: Iterable[RawRecord], start: datetime) -> SimulatedRun:
             sim.inventory(command_for(event))
             continue
         known = len(sim.statuses)
-        sim.send([event])
+        sim.send(sim.track(event) if isinstance(event, ParcelScanned) else [event])
         consumed += [(s, record.offset_ms + 3) for s in sim.statuses[known:]]
     ledger = {
         sku: {loc: (s.on_hand, s.reserved, s.safety_stock) for loc, s in book.locations.items()}

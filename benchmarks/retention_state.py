@@ -23,7 +23,12 @@ from orderstream.codecs import internal
 from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.streams.bundling import Bundle, join
 from orderstream.streams.dedupe import FirstSeen, Seen, check
-from orderstream.streams.events import InboundExpected, StockAdjusted, StockSnapshotted
+from orderstream.streams.events import (
+    InboundExpected,
+    ParcelScanned,
+    StockAdjusted,
+    StockSnapshotted,
+)
 from orderstream.streams.inventory import command_for
 from orderstream.streams.order_lifetime import OrderLifetime, OrderTimedOut, age, is_stale
 from orderstream.streams.order_lifetime import opened_at as placed_at
@@ -72,6 +77,8 @@ def campaign(orders: int, days: int, retention: bool) -> dict[str, tuple[int, in
         first_seen[event.idempotency_key] = FirstSeen(now, position)
         if isinstance(event, (StockSnapshotted, StockAdjusted, InboundExpected)):
             sim.inventory(command_for(event))
+        elif isinstance(event, ParcelScanned):
+            sim.send(sim.track(event))
         else:
             sim.send([event])
         for request in sim.requests[requests_done:]:

@@ -2,7 +2,9 @@
 
 The integration maps each carrier's status code to one of four statuses, passing the code along
 in `carrier_status_code`. A parcel is carrier + tracking number; `shipment_reference` and
-`order_reference` are the label's shipment id and oms_order_id. Idempotency:
+`order_reference` are the label's shipment id and oms_order_id when the label carries them. A
+scan with neither is a `ParcelScanned`, keyed by carrier and tracking number, which finds its
+shipment through the tracking table; one with only one of them is refused. Idempotency:
 `carrier:{carrier}:{tracking_number}:{status}:{instant(occurred_at)}`: scans rarely have stable
 ids and polls overlap, but one scan always has the same status and time.
 """
@@ -14,11 +16,11 @@ from typing import Literal
 import msgspec
 
 from orderstream.streams import keys
-from orderstream.streams.events import TrackingStatus, TrackingUpdated
+from orderstream.streams.events import ParcelScanned, TrackingStatus, TrackingUpdated
 from orderstream.streams.normalize import never_raises, text, utc
 
 from .common import AwareDatetime, ChannelCodec, Headers, Identifier, Normalized
-from .references import order_reference
+from .references import order_reference, tracking_url
 
 SOURCE = "carrier"
 
@@ -28,22 +30,38 @@ class CarrierEvent(msgspec.Struct, frozen=True):
     tracking_number: Identifier
     status: Literal["in_transit", "out_for_delivery", "delivered", "exception"]
     occurred_at: AwareDatetime
-    order_reference: Identifier
-    shipment_reference: Identifier
+    order_reference: Identifier = ""
+    shipment_reference: Identifier = ""
     carrier_status_code: str = ""
     description: str = ""
     location: str = ""
+    tracking_url: Identifier = ""
 
 
 @never_raises
 def normalize_carrier(event: CarrierEvent, headers: Headers) -> Normalized:
-    """One scan of one parcel, attributed to the order and shipment on its label."""
+    """One scan of one parcel, attributed to the order and shipment on its label, or to be
+    attributed by its tracking number."""
     carrier = text(event.carrier, "carrier", required=True).lower()
     tracking = text(event.tracking_number, "tracking_number", required=True)
+    key = keys.idempotency_key(
+        SOURCE, carrier, tracking, event.status, keys.instant(event.occurred_at)
+    )
+    description = text(event.description, "description")
+    url = tracking_url(event.tracking_url, "tracking_url")
+    if not event.order_reference.strip() and not event.shipment_reference.strip():
+        return ParcelScanned(
+            idempotency_key=key,
+            source=SOURCE,
+            occurred_at=utc(event.occurred_at),
+            carrier=carrier,
+            tracking_number=tracking,
+            status=TrackingStatus(event.status),
+            description=description,
+            tracking_url=url,
+        )
     return TrackingUpdated(
-        idempotency_key=keys.idempotency_key(
-            SOURCE, carrier, tracking, event.status, keys.instant(event.occurred_at)
-        ),
+        idempotency_key=key,
         source=SOURCE,
         occurred_at=utc(event.occurred_at),
         oms_order_id=order_reference(event.order_reference, "order_reference"),
@@ -51,7 +69,8 @@ def normalize_carrier(event: CarrierEvent, headers: Headers) -> Normalized:
         carrier=carrier,
         tracking_number=tracking,
         status=TrackingStatus(event.status),
-        description=text(event.description, "description"),
+        description=description,
+        tracking_url=url,
     )
 
 

@@ -22,6 +22,7 @@ from orderstream.streams.events import (
     OrderCancelled,
     OrderPlaced,
     OrderUpdated,
+    ParcelScanned,
     PaymentUpdated,
     ReturnInspected,
     ReturnReceived,
@@ -32,7 +33,7 @@ from orderstream.streams.events import (
 from orderstream.streams.inventory import AvailabilityChanged, ReservationAnswered, StockArrived
 from orderstream.streams.ledger_commands import InventoryCommand
 from orderstream.streams.order_lifetime import OrderTimedOut
-from orderstream.streams.order_messages import FulfilmentRequested, StatusChanged
+from orderstream.streams.order_messages import FulfilmentRequested, ShipmentTracked, StatusChanged
 
 from .deadletter import DeadLetter
 from .replays import LetterReplayed
@@ -156,6 +157,22 @@ TOPICS: tuple[TopicContract, ...] = (
         "oms_order_id",
         Visibility.RESTRICTED,
         "The SKU owner's answers to an order: reservations granted or refused, stock arrived.",
+    ),
+    TopicContract(
+        "tracking.shipments",
+        ShipmentTracked,
+        "tracking key (`{carrier}:{tracking number}`, carrier lower-cased)",
+        Visibility.RESTRICTED,
+        "Compacted: the order and shipment each tracking number shipped with.",
+        personal_data="tracking numbers, which a carrier's site ties to the delivery address",
+    ),
+    TopicContract(
+        "tracking.scans",
+        ParcelScanned,
+        "tracking key (`{carrier}:{tracking number}`, carrier lower-cased)",
+        Visibility.RESTRICTED,
+        "Carrier scans that name no order, waiting to be attributed to their shipment.",
+        personal_data="tracking numbers, which a carrier's site ties to the delivery address",
     ),
     *(
         TopicContract(

@@ -11,14 +11,15 @@ import msgspec
 
 from orderstream.streams.bundling import Bundle, ShipmentsBundled
 from orderstream.streams.dedupe import FirstSeen
-from orderstream.streams.events import CanonicalEvent
+from orderstream.streams.events import CanonicalEvent, ParcelScanned
 from orderstream.streams.inventory import AvailabilityChanged
 from orderstream.streams.ledger import SkuLedger
 from orderstream.streams.ledger_commands import InventoryCommand
 from orderstream.streams.ledger_rows import StoredRow
-from orderstream.streams.order_messages import FulfilmentRequested, StatusChanged
+from orderstream.streams.order_messages import FulfilmentRequested, ShipmentTracked, StatusChanged
 from orderstream.streams.order_process import OrderInput
 from orderstream.streams.order_state import OrderState
+from orderstream.streams.tracking import TrackedShipment
 
 encode = msgspec.json.Encoder().encode
 """One encoder for every internal value: compact JSON."""
@@ -36,6 +37,10 @@ sku_ledger: msgspec.json.Decoder[SkuLedger] = msgspec.json.Decoder(SkuLedger)
 ledger_row: msgspec.json.Decoder[StoredRow] = msgspec.json.Decoder(StoredRow)
 bundle: msgspec.json.Decoder[Bundle] = msgspec.json.Decoder(Bundle)
 first_seen: msgspec.json.Decoder[FirstSeen] = msgspec.json.Decoder(FirstSeen)
+tracking_inbound: msgspec.json.Decoder[ShipmentTracked | ParcelScanned] = msgspec.json.Decoder(
+    ShipmentTracked | ParcelScanned
+)
+tracked_shipment: msgspec.json.Decoder[TrackedShipment] = msgspec.json.Decoder(TrackedShipment)
 shipments_bundled: msgspec.json.Decoder[ShipmentsBundled] = msgspec.json.Decoder(ShipmentsBundled)
 
 DecodeFailure = (msgspec.DecodeError, msgspec.ValidationError)

@@ -23,3 +23,12 @@ def order_reference(value: str, field: str) -> str:
             field,
         )
     return reference
+
+
+def tracking_url(value: str, field: str) -> str:
+    """A carrier's tracking page as given (empty: none), or a refusal: only an `https://`
+    address without spaces, since it reaches customers' e-mails and shop pages."""
+    url = text(value, field)
+    if url and (not url.startswith("https://") or len(url) == len("https://") or " " in url):
+        raise refuse(RejectReason.INVALID_REFERENCE, "must be an https:// address", field)
+    return url

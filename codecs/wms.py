@@ -2,8 +2,8 @@
 
 The shape is the one our fulfilment requests ask locations to answer with: the WMS's own
 event id, the order and shipment references we sent, the location (key `node`), and per kind
-the lines, carrier and tracking number (shipped) or the reason (rejected: the location cannot
-fulfil after all).
+the lines, carrier, tracking number and optional tracking URL (shipped) or the reason
+(rejected: the location cannot fulfil after all).
 
 Idempotency: `wms:{provider}:{event_id}`. Every WMS and 3PL API we integrate numbers its
 outbound events and re-sends the same id on retry.
@@ -21,7 +21,7 @@ from orderstream.streams.normalize import never_raises, quantity, refuse, text, 
 from orderstream.streams.rejections import RejectReason
 
 from .common import AwareDatetime, ChannelCodec, Headers, Identifier, Normalized
-from .references import order_reference
+from .references import order_reference, tracking_url
 
 SOURCE = "wms"
 
@@ -43,6 +43,7 @@ class WmsEvent(msgspec.Struct, frozen=True):
     carrier: Identifier = ""
     tracking_number: Identifier = ""
     reason: str = ""
+    tracking_url: Identifier = ""
 
 
 @never_raises
@@ -78,6 +79,7 @@ def normalize_wms(event: WmsEvent, headers: Headers) -> Normalized:
         carrier=carrier,
         tracking_number=tracking,
         reason=reason,
+        tracking_url=tracking_url(event.tracking_url, "tracking_url"),
     )
 
 

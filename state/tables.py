@@ -1,9 +1,10 @@
-"""The stored form of the order and SKU tables, shared by their agents and the simulation.
+"""The stored form of the order, SKU and tracking tables, shared by their agents and the
+simulation.
 
-One key and one value codec per table, built once: whoever holds `order_id_to_state` or
-`sku_to_ledger` writes the same bytes and reads them alike. An order state too big to be a
-table value (`codecs.limits.fits`) is refused before any write. `sku_to_ledger` holds a SKU's
-head under the SKU and each spilled row under SKU + NUL + row id.
+One key and one value codec per table, built once: whoever holds `order_id_to_state`,
+`sku_to_ledger` or `tracking_key_to_shipment` writes the same bytes and reads them alike. An
+order state too big to be a table value (`codecs.limits.fits`) is refused before any write.
+`sku_to_ledger` holds a SKU's head under the SKU and each spilled row under SKU + NUL + row id.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from orderstream.codecs.limits import fits
 from orderstream.streams.ledger import SkuLedger
 from orderstream.streams.ledger_rows import StoredRow
 from orderstream.streams.order_state import OrderState
+from orderstream.streams.tracking import TrackedShipment
 
 from .table import Codec, ValueRefusedError, json_codec
 
@@ -32,6 +34,9 @@ ORDER_STATES: Codec[OrderState] = json_codec(internal.order_state, encoded_state
 
 LEDGER_HEADS: Codec[SkuLedger] = json_codec(internal.sku_ledger)
 """`sku_to_ledger` values under a SKU (keys: `TEXT_KEY`): the SKU's ledger head."""
+
+TRACKED_SHIPMENTS: Codec[TrackedShipment] = json_codec(internal.tracked_shipment)
+"""`tracking_key_to_shipment` values (keys: `TEXT_KEY`): a tracking number's shipment."""
 
 ROW_SEPARATOR = b"\x00"
 """Between the SKU and a spilled row's id in a `sku_to_ledger` key (neither holds a NUL)."""

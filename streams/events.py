@@ -13,6 +13,7 @@ from datetime import datetime
 
 import msgspec
 
+from . import keys
 from .model import Order, PaymentState
 from .money import Money
 
@@ -135,6 +136,7 @@ class ShipmentUpdated(_AboutOrder, frozen=True, tag="shipment.updated.v1"):
     carrier: str = ""
     tracking_number: str = ""
     reason: str = ""
+    tracking_url: str = ""
 
 
 class TrackingStatus(enum.StrEnum):
@@ -152,6 +154,22 @@ class TrackingUpdated(_AboutOrder, frozen=True, tag="tracking.updated.v1"):
     tracking_number: str
     status: TrackingStatus
     description: str = ""
+    tracking_url: str = ""
+
+
+class ParcelScanned(_Event, frozen=True, tag="tracking.scanned.v1"):
+    """A carrier scanned a parcel it names only by carrier and tracking number: keyed by
+    those, it finds its order and shipment through the tracking table (streams/tracking.py)."""
+
+    carrier: str
+    tracking_number: str
+    status: TrackingStatus
+    description: str = ""
+    tracking_url: str = ""
+
+    @property
+    def key(self) -> str:
+        return keys.tracking_key(self.carrier, self.tracking_number)
 
 
 class ReturnLine(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -209,6 +227,7 @@ CanonicalEvent = (
     | InboundExpected
     | ShipmentUpdated
     | TrackingUpdated
+    | ParcelScanned
     | ReturnRequested
     | ReturnReceived
     | ReturnInspected

@@ -29,3 +29,9 @@ def instant(moment: datetime) -> str:
 def idempotency_key(source: str, *parts: str | int) -> str:
     """`{source}:{part}:{part}...`; parts are the source's own event identity, in order."""
     return _SEPARATOR.join((source, *(str(part) for part in parts)))
+
+
+def tracking_key(carrier: str, tracking_number: str) -> str:
+    """`{carrier}:{tracking_number}`, the carrier case-folded: one parcel, whoever reports it
+    (tracking numbers are unique per carrier, not across carriers)."""
+    return f"{carrier.strip().casefold()}{_SEPARATOR}{tracking_number.strip()}"

@@ -16,7 +16,8 @@ import msgspec
 from .ledger_commands import AwaitStock, Reserve
 from .model import Order, ServiceLevel
 from .order_messages import AllocatedShipment, FulfilmentRequested, LineQty
-from .order_state import LineReservation, LineState, OrderState, Output, ShipmentStatus
+from .order_shipments import ShipmentStatus
+from .order_state import LineReservation, LineState, OrderState, Output
 from .order_step import AllocationReport, OrderContext, Step, move, pending, release
 from .plan_types import Atp
 from .planning import plan
@@ -226,11 +227,17 @@ def _make_shipments(
     for rid, r in granted:
         by_location.setdefault(r.location, []).append((rid, r))
     statuses = dict(state.shipments)
+    # Numbered past every id the order used: a rejected shipment leaves `shipments` but its
+    # id stays on its released reservations, and its location may still report on it.
+    used = set(statuses) | {r.shipment_id for r in state.reservations.values() if r.shipment_id}
+    numbers = [int(n) for sid in used if (n := sid.rpartition("/")[2]).isdigit()]
+    number = max(numbers, default=0)
     reservations = dict(state.reservations)
     shipments: list[AllocatedShipment] = []
     requests: list[Output] = []
     for location in sorted(by_location):
-        shipment_id = f"{oms_order_id}/{len(statuses) + 1}"
+        number += 1
+        shipment_id = f"{oms_order_id}/{number}"
         statuses[shipment_id] = ShipmentStatus.REQUESTED
         members = by_location[location]
         first = members[0][1]

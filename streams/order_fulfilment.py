@@ -1,31 +1,45 @@
 """What the fulfilment location and the carrier report about an order's shipments.
 
-A shipment's status moves the order along picked, packed and shipped, taking any step the
-location did not report, in order; shipping commits the shipment's units at the SKU owner. A
-rejected shipment gives its units back, makes the order an exception and re-plans the units
-without that location. Tracking moves a shipped order in transit, delivered or to exception.
+Each report moves its own shipment (`order_shipments.SHIPMENT_TRANSITIONS`; a late or repeated
+one changes nothing) and records its carrier, tracking number and URL; the order's status then
+follows from all its shipments by the one rule of `order_shipments.order_status`, taking any
+step the location did not report, in order. Shipping commits the shipment's units at the SKU
+owner. A rejected shipment gives its units back, makes the order an exception and re-plans
+the units without that location. A status event caused by a shipment names it, as it now is;
+a shipment that ships with a tracking number is registered for the tracking table.
 """
 
 from __future__ import annotations
 
 import msgspec
 
-from .events import FulfilmentStatus, ShipmentUpdated, TrackingStatus
+from .events import FulfilmentStatus, ShipmentUpdated, TrackingStatus, TrackingUpdated
 from .ledger_commands import Commit
 from .model import Order
 from .order_allocation import plan_lines
-from .order_messages import LineQty
-from .order_state import LineReservation, LineState, ShipmentStatus
-from .order_step import OrderContext, Step, move, release, try_move
+from .order_messages import AllocatedShipment, LineQty, ShipmentTracked
+from .order_shipments import (
+    LEFT,
+    PATHS,
+    Parcel,
+    ShipmentStatus,
+    moves_to,
+    order_status,
+    parcel_of,
+    stored_parcel,
+)
+from .order_state import LineReservation, LineState, OrderState
+from .order_step import AllocationReport, OrderContext, Step, move, release, try_move
 from .status import Moved, OrderStatus, transition_order
 
 _S = OrderStatus
 _TRACKED = {
-    TrackingStatus.IN_TRANSIT: _S.IN_TRANSIT,
-    TrackingStatus.OUT_FOR_DELIVERY: _S.IN_TRANSIT,
-    TrackingStatus.DELIVERED: _S.DELIVERED,
-    TrackingStatus.EXCEPTION: _S.EXCEPTION,
+    TrackingStatus.IN_TRANSIT: ShipmentStatus.IN_TRANSIT,
+    TrackingStatus.OUT_FOR_DELIVERY: ShipmentStatus.IN_TRANSIT,
+    TrackingStatus.DELIVERED: ShipmentStatus.DELIVERED,
+    TrackingStatus.EXCEPTION: ShipmentStatus.EXCEPTION,
 }
+_UNSHIPPED = frozenset({LineState.REFUSED, LineState.RELEASED})
 
 
 def shipment_updated(step: Step, event: ShipmentUpdated, context: OrderContext) -> Step:
@@ -39,14 +53,20 @@ def shipment_updated(step: Step, event: ShipmentUpdated, context: OrderContext) 
     )
     if event.status is FulfilmentStatus.REJECTED:
         return _rejected(step, order, event, members, context)
-    shipments = {**state.shipments, event.shipment_id: ShipmentStatus(event.status.value)}
-    step = step.changed(shipments=shipments)
-    if event.status is FulfilmentStatus.PICKED:
-        return _catch_up(step, (_S.PICKED,), context)
-    if event.status is FulfilmentStatus.PACKED:
-        return _catch_up(step, (_S.PICKED, _S.PACKED), context)
+    step = _parcel_moved(
+        step,
+        event.shipment_id,
+        ShipmentStatus(event.status.value),
+        Parcel(
+            carrier=event.carrier,
+            tracking_number=event.tracking_number,
+            tracking_url=event.tracking_url,
+        ),
+    )
+    if step.state is state:
+        return step
     granted = [(rid, r) for rid, r in members if r.state is LineState.GRANTED]
-    if granted:
+    if event.status is FulfilmentStatus.SHIPPED and granted:
         reservations = dict(state.reservations)
         for rid, r in granted:
             reservations[rid] = msgspec.structs.replace(r, state=LineState.COMMITTED)
@@ -54,14 +74,118 @@ def shipment_updated(step: Step, event: ShipmentUpdated, context: OrderContext) 
             Commit(sku=r.sku, issued_at=context.now, reservation_id=rid) for rid, r in granted
         )
         step = step.changed(reservations=reservations).emit(*commits)
-    done = all(status is ShipmentStatus.SHIPPED for status in shipments.values())
-    final = (
-        _S.SHIPPED if done and not state.backordered and not state.held else _S.PARTIALLY_SHIPPED
+    step = _follow(step, event.shipment_id, context)
+    return (
+        _tracked(step, event.shipment_id, context)
+        if event.status is FulfilmentStatus.SHIPPED
+        else step
     )
-    return _catch_up(step, (_S.PICKED, _S.PACKED, final), context)
 
 
-def _catch_up(step: Step, path: tuple[OrderStatus, ...], context: OrderContext) -> Step:
+def _tracked(step: Step, shipment_id: str, context: OrderContext) -> Step:
+    """Register a shipment that left with a tracking number in the tracking table, for the
+    scans that name only the parcel (streams/tracking.py)."""
+    view = shipment_view(step.state, shipment_id)
+    if not view.tracking_number or not view.carrier:
+        return step
+    return step.emit(
+        ShipmentTracked(
+            carrier=view.carrier,
+            tracking_number=view.tracking_number,
+            oms_order_id=step.state.oms_order_id,
+            shipment_id=shipment_id,
+            shipped_at=context.now,
+        )
+    )
+
+
+def tracking_updated(step: Step, event: TrackingUpdated, context: OrderContext) -> Step:
+    """Decide a `TrackingUpdated`: the scan moves its own parcel; a status the parcel
+    already has changes nothing."""
+    if event.shipment_id not in step.state.shipments:
+        return step.note(f"unknown shipment {event.shipment_id}")
+    state = step.state
+    step = _parcel_moved(
+        step,
+        event.shipment_id,
+        _TRACKED[event.status],
+        Parcel(
+            carrier=event.carrier,
+            tracking_number=event.tracking_number,
+            tracking_url=event.tracking_url,
+        ),
+    )
+    if step.state is state:
+        return step
+    return _follow(step, event.shipment_id, context, event.description)
+
+
+def _parcel_moved(step: Step, shipment_id: str, target: ShipmentStatus, reported: Parcel) -> Step:
+    """The shipment at `target` with what the report adds (a reported carrier or tracking
+    replaces none, never a known one); the same step when the shipment table refuses."""
+    parcel = parcel_of(step.state.shipments[shipment_id])
+    if parcel.status is target:
+        return step  # said again: a re-sent report or another scan of the same leg
+    if not moves_to(parcel.status, target):
+        return step.note(f"shipment {shipment_id} is {parcel.status}, not moving to {target}")
+    moved = Parcel(
+        status=target,
+        carrier=parcel.carrier or reported.carrier,
+        tracking_number=parcel.tracking_number or reported.tracking_number,
+        tracking_url=parcel.tracking_url or reported.tracking_url,
+    )
+    return step.changed(shipments={**step.state.shipments, shipment_id: stored_parcel(moved)})
+
+
+def _follow(step: Step, shipment_id: str, context: OrderContext, reason: str = "") -> Step:
+    """The order's status from its shipments (`order_status`), reached along its path; the
+    last step names the shipment. A parcel that left moving on while the order's status
+    stays is published too, as a step to the same status."""
+    state = step.state
+    parcels = {sid: parcel_of(stored) for sid, stored in state.shipments.items()}
+    target = order_status(
+        [p.status for p in parcels.values()], waiting=bool(state.backordered or state.held)
+    )
+    if target is None:
+        return step
+    outcome = AllocationReport(shipments=(shipment_view(state, shipment_id),))
+    if target is state.status:
+        if parcels[shipment_id].status not in LEFT:
+            return step
+        return move(step, target, context, reason, outcome=outcome)
+    return _catch_up(step, PATHS[target], context, reason, outcome)
+
+
+def shipment_view(state: OrderState, shipment_id: str) -> AllocatedShipment:
+    """The shipment as a status event shows it: its units, where from, how far it has come."""
+    parcel = parcel_of(state.shipments[shipment_id])
+    members = [
+        r
+        for _, r in sorted(state.reservations.items())
+        if r.shipment_id == shipment_id and r.state not in _UNSHIPPED
+    ]
+    first = members[0] if members else None
+    return AllocatedShipment(
+        shipment_id=shipment_id,
+        location=first.location if first else "",
+        lines=tuple(LineQty(r.line_id, r.sku, r.qty) for r in members),
+        carrier=parcel.carrier or (first.carrier if first else ""),
+        ship_date=first.ship_date if first else None,
+        eta=first.eta if first else None,
+        bundle_key=first.bundle_key if first else "",
+        status=parcel.status,
+        tracking_number=parcel.tracking_number,
+        tracking_url=parcel.tracking_url,
+    )
+
+
+def _catch_up(
+    step: Step,
+    path: tuple[OrderStatus, ...],
+    context: OrderContext,
+    reason: str,
+    outcome: AllocationReport,
+) -> Step:
     """Move along `path`, skipping steps already taken: a WMS that reports only
     'shipped' still gives the order its picked and packed steps, in order."""
     for position, target in enumerate(path):
@@ -69,7 +193,9 @@ def _catch_up(step: Step, path: tuple[OrderStatus, ...], context: OrderContext) 
         if status in path[position:]:
             continue  # already at or past this step
         last = position == len(path) - 1
-        if last or isinstance(transition_order(status, target), Moved):
+        if last:
+            step = move(step, target, context, reason, outcome=outcome)
+        elif isinstance(transition_order(status, target), Moved):
             step = move(step, target, context)
     return step
 
@@ -96,13 +222,3 @@ def _rejected(
     if not moved or not lines:
         return step
     return plan_lines(step, order, lines, context, atp)
-
-
-def tracking_updated(
-    step: Step, status: TrackingStatus, description: str, context: OrderContext
-) -> Step:
-    """Decide a `TrackingUpdated`; a status the order already has changes nothing."""
-    target = _TRACKED[status]
-    if step.state.status is target:
-        return step
-    return move(step, target, context, description)

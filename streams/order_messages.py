@@ -11,7 +11,9 @@ from datetime import date, datetime
 
 import msgspec
 
+from . import keys
 from .model import Address, ServiceLevel
+from .order_shipments import ShipmentStatus
 from .plan_types import Explanation
 from .status import OrderStatus
 
@@ -23,7 +25,9 @@ class LineQty(msgspec.Struct, frozen=True):
 
 
 class AllocatedShipment(msgspec.Struct, frozen=True, omit_defaults=True):
-    """Units of the order one location ships (or hands over) as one parcel."""
+    """Units of the order one location ships (or hands over) as one parcel, and how far
+    the parcel has come: requested when allocated, then as its location and carrier report
+    (with the tracking number and URL from the moment it ships)."""
 
     shipment_id: str
     location: str = msgspec.field(name="node")
@@ -33,12 +37,19 @@ class AllocatedShipment(msgspec.Struct, frozen=True, omit_defaults=True):
     eta: date | None = None
     bundle_key: str = ""
     external: bool = False  # shipped by the marketplace or handed over at a till: no reservation
+    status: ShipmentStatus = ShipmentStatus.REQUESTED
+    tracking_number: str = ""
+    tracking_url: str = ""
 
 
 class StatusChanged(
     msgspec.Struct, frozen=True, omit_defaults=True, tag="order.status_changed.v1", tag_field="type"
 ):
-    """One step of an order's lifecycle, with what decided it."""
+    """One step of an order's lifecycle, with what decided it.
+
+    `shipments` are the shipments the step is about: those just allocated, or the one
+    whose own status (and tracking) moved. `status` may equal `previous`: a parcel moved on
+    while the order's status, derived from all its parcels, stayed."""
 
     event_id: str
     oms_order_id: str
@@ -79,3 +90,20 @@ class FulfilmentRequested(
     @property
     def key(self) -> str:
         return self.oms_order_id
+
+
+class ShipmentTracked(
+    msgspec.Struct, frozen=True, omit_defaults=True, tag="shipment.tracked.v1", tag_field="type"
+):
+    """A shipment left with this carrier and tracking number: what a scan naming only the
+    parcel needs to find its order. Keyed by the tracking key, on a compacted topic."""
+
+    carrier: str
+    tracking_number: str
+    oms_order_id: str
+    shipment_id: str
+    shipped_at: datetime
+
+    @property
+    def key(self) -> str:
+        return keys.tracking_key(self.carrier, self.tracking_number)

@@ -130,7 +130,7 @@ def _decide_kind(  # noqa: PLR0911 - one return per input kind
         case ShipmentUpdated():
             return shipment_updated(step, message, context)
         case TrackingUpdated():
-            return tracking_updated(step, message.status, message.description, context)
+            return tracking_updated(step, message, context)
         case ReturnRequested() | ReturnReceived() | ReturnInspected():
             return step.note("returns are recorded; the RMA flow acts on them")
         case OrderTimedOut():

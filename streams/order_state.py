@@ -17,19 +17,11 @@ import msgspec
 
 from .ledger_commands import AwaitStock, Commit, Release, Reserve
 from .model import Customer, Order, PaymentState
-from .order_messages import FulfilmentRequested, LineQty, StatusChanged
+from .order_messages import FulfilmentRequested, LineQty, ShipmentTracked, StatusChanged
+from .order_shipments import Parcel, ShipmentStatus
 from .plan_types import Explanation
 from .status import OrderStatus
 from .validation import Hold
-
-
-class ShipmentStatus(enum.StrEnum):
-    """How far one shipment of an order has come, as its location last reported it."""
-
-    REQUESTED = "requested"
-    PICKED = "picked"
-    PACKED = "packed"
-    SHIPPED = "shipped"
 
 
 class LineState(enum.StrEnum):
@@ -74,7 +66,9 @@ class EarlyCancel(msgspec.Struct, frozen=True, array_like=True):
     reason: str
 
 
-Output = StatusChanged | FulfilmentRequested | Reserve | Release | Commit | AwaitStock
+Output = (
+    StatusChanged | FulfilmentRequested | ShipmentTracked | Reserve | Release | Commit | AwaitStock
+)
 
 
 class OrderState(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -89,7 +83,9 @@ class OrderState(msgspec.Struct, frozen=True, omit_defaults=True):
     held: tuple[LineQty, ...] = ()  # units waiting for a person
     external: tuple[LineQty, ...] = ()  # units the marketplace or a till hands over
     explanation: Explanation | None = None
-    shipments: dict[str, ShipmentStatus] = {}  # shipment id -> how far it has come
+    # Shipment id -> its parcel (`order_shipments.parcel_of`): states written before parcels
+    # hold the bare status, and read as a parcel with that status.
+    shipments: dict[str, Parcel | ShipmentStatus] = {}
     cancelled_lines: tuple[str, ...] = ()
     early_payment: PaymentState | None = None  # a payment state that came before the order
     early_cancel: EarlyCancel | None = None

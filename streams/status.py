@@ -25,6 +25,7 @@ class OrderStatus(enum.StrEnum):
     SHIPPED = "SHIPPED"
     PARTIALLY_SHIPPED = "PARTIALLY_SHIPPED"
     IN_TRANSIT = "IN_TRANSIT"
+    PARTIALLY_DELIVERED = "PARTIALLY_DELIVERED"
     DELIVERED = "DELIVERED"
     CANCELLED = "CANCELLED"
     EXCEPTION = "EXCEPTION"
@@ -85,11 +86,33 @@ ORDER_TRANSITIONS: Mapping[OrderStatus | None, frozenset[OrderStatus]] = {
     ),
     _O.PICKED: frozenset({_O.PACKED, _O.BACKORDERED, _O.CANCELLED, _O.EXCEPTION}),
     _O.PACKED: frozenset({_O.SHIPPED, _O.PARTIALLY_SHIPPED, _O.CANCELLED, _O.EXCEPTION}),
-    _O.PARTIALLY_SHIPPED: frozenset({_O.SHIPPED, _O.IN_TRANSIT, _O.EXCEPTION}),
-    _O.SHIPPED: frozenset({_O.IN_TRANSIT, _O.DELIVERED, _O.EXCEPTION}),
-    _O.IN_TRANSIT: frozenset({_O.DELIVERED, _O.EXCEPTION}),
+    # From here the shipments decide (streams/order_shipments.py). A self loop is a parcel
+    # that moved on (shipped, scanned, delivered, in exception) while the order stays.
+    _O.PARTIALLY_SHIPPED: frozenset(
+        {
+            _O.PARTIALLY_SHIPPED,
+            _O.SHIPPED,
+            _O.IN_TRANSIT,
+            _O.PARTIALLY_DELIVERED,
+            _O.EXCEPTION,
+        }
+    ),
+    _O.SHIPPED: frozenset(
+        {_O.SHIPPED, _O.IN_TRANSIT, _O.PARTIALLY_DELIVERED, _O.DELIVERED, _O.EXCEPTION}
+    ),
+    _O.IN_TRANSIT: frozenset({_O.IN_TRANSIT, _O.PARTIALLY_DELIVERED, _O.DELIVERED, _O.EXCEPTION}),
+    # Some parcels delivered, the others still to come (or a location rejected one).
+    _O.PARTIALLY_DELIVERED: frozenset({_O.PARTIALLY_DELIVERED, _O.DELIVERED, _O.EXCEPTION}),
     _O.EXCEPTION: frozenset(
-        {_O.ON_HOLD, _O.ALLOCATED, _O.BACKORDERED, _O.IN_TRANSIT, _O.DELIVERED, _O.CANCELLED}
+        {
+            _O.ON_HOLD,
+            _O.ALLOCATED,
+            _O.BACKORDERED,
+            _O.IN_TRANSIT,
+            _O.PARTIALLY_DELIVERED,
+            _O.DELIVERED,
+            _O.CANCELLED,
+        }
     ),
     _O.DELIVERED: frozenset(),
     _O.CANCELLED: frozenset(),

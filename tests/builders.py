@@ -122,6 +122,19 @@ def statuses(sim: Simulation, order_id: str) -> list[OrderStatus]:
     return [s.status for s in sim.statuses if s.oms_order_id == order_id]
 
 
+def split_order() -> tuple[Simulation, str, dict[str, str]]:
+    """The fixture order allocated in two shipments: the scarf from WH-AMS, the jacket from
+    WH-DUS; and its shipment id per location."""
+    sim = Simulation(RULES, NOW)
+    sim.stock("JKT-WOOL-NAVY-M", "WH-DUS", 4)
+    sim.stock("SCARF-MERINO-GRY", "WH-AMS", 30)
+    placed = placed_shopify_order()
+    sim.send([placed])
+    shipments = {request.location: request.request_id for request in sim.requests}
+    assert len(shipments) == 2
+    return sim, placed.order.oms_order_id, shipments
+
+
 def fulfilment_request(order: str, shipment: int = 1, key: str = "k1") -> FulfilmentRequested:
     return FulfilmentRequested(
         request_id=f"{order}/{shipment}",

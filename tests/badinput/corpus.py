@@ -195,7 +195,9 @@ _FIELDS: dict[Source, _Fields] = {
     ),
     Source.CARRIER: _Fields(
         base="delivered",
-        required=(("carrier",), ("tracking_number",), ("status",), ("order_reference",)),
+        # A scan without references is attributed by its tracking number; one naming only
+        # one of its order and shipment is refused (`not_blank`).
+        required=(("carrier",), ("tracking_number",), ("status",)),
         not_blank=(
             ("carrier",),
             ("tracking_number",),

@@ -35,8 +35,10 @@ from orderstream.agents.worker import read_rules
 from orderstream.codecs import internal, limits
 from orderstream.codecs.deadletter import decode_quarantined
 from orderstream.codecs.limits import RECORD_MAX_BYTES
+from orderstream.streams.events import ParcelScanned, TrackingStatus
 from orderstream.streams.inventory import AvailabilityChanged, ReservationAnswered
 from orderstream.streams.ledger_commands import Release, Reserve, SetInbound, SetStock
+from orderstream.streams.order_messages import ShipmentTracked
 from tests.builders import (
     FIXTURES,
     close_unstarted_consumer,
@@ -46,6 +48,7 @@ from tests.builders import (
 from tests.builders import fulfilment_request as bundling_request
 
 NOW = datetime(2026, 11, 27, 9, 15, tzinfo=UTC)
+IN_TRANSIT = TrackingStatus.IN_TRANSIT
 
 
 @dataclass
@@ -128,6 +131,25 @@ async def test_the_bundling_agent_bundles_two_orders_once(harness: Harness) -> N
             await ctx.put(internal.encode(one), key=b"k1")
     bundled = harness.on("fulfilment.bundles")
     assert [(b["event_id"], b["oms_order_ids"]) for b in bundled] == [("k1:2", ["o1", "o2"])]
+
+
+async def test_the_tracking_agent_attributes_a_scan_naming_only_its_parcel(
+    harness: Harness,
+) -> None:
+    agent = harness.pipeline.app.agents["attribute_tracking"]
+    scan = ParcelScanned("carrier:dhl:J1:in_transit:1", "carrier", NOW, "dhl", "J1", IN_TRANSIT)
+    shipped = ShipmentTracked("DHL", "J1", "shopify:1", "shopify:1/1", NOW)
+    async with agent.test_context() as ctx:
+        await ctx.put(internal.encode(scan), key=b"dhl:J1")  # before its registration: waits
+        assert harness.on("orders.events") == []
+        await ctx.put(internal.encode(shipped), key=b"dhl:J1")
+        await ctx.put(internal.encode(scan), key=b"dhl:J1")  # known now: attributed again
+    events = harness.on("orders.events")
+    assert [(e["type"], e["oms_order_id"], e["shipment_id"]) for e in events] == [
+        ("tracking.updated.v1", "shopify:1", "shopify:1/1"),
+    ] * 2
+    stored = harness.pipeline.app.tables["tracking_key_to_shipment"].data[b"dhl:J1"]
+    assert internal.tracked_shipment.decode(stored).oms_order_id == "shopify:1"
 
 
 async def test_the_ledger_agent_dead_letters_what_it_cannot_decode(harness: Harness) -> None:
