@@ -19,42 +19,18 @@ import msgspec
 
 from orderstream.streams.bundling import ShipmentsBundled
 from orderstream.streams.events import (
-    OrderCancelled,
-    OrderPlaced,
-    OrderUpdated,
     ParcelScanned,
-    PaymentUpdated,
-    ReturnInspected,
-    ReturnReceived,
-    ReturnRequested,
-    ShipmentUpdated,
-    TrackingUpdated,
 )
 from orderstream.streams.inventory import AvailabilityChanged, ReservationAnswered, StockArrived
 from orderstream.streams.ledger_commands import InventoryCommand
-from orderstream.streams.order_lifetime import OrderTimedOut
 from orderstream.streams.order_messages import FulfilmentRequested, ShipmentTracked, StatusChanged
+from orderstream.streams.order_process import OrderEvent
 
 from .deadletter import DeadLetter
 from .replays import LetterReplayed
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 """The dialect `msgspec.json.schema` writes; every schema file declares it."""
-
-OrderEvent = (
-    OrderPlaced
-    | OrderUpdated
-    | OrderCancelled
-    | PaymentUpdated
-    | ShipmentUpdated
-    | TrackingUpdated
-    | ReturnRequested
-    | ReturnReceived
-    | ReturnInspected
-    | OrderTimedOut
-)
-"""What `orders.events` holds: the canonical events about an order (ingest; the stock feed's
-go to `inventory.commands`) and the retention sweep's `OrderTimedOut`."""
 
 InventoryReply = ReservationAnswered | StockArrived
 """What `inventory.replies` holds: the SKU owner's answers to the order that asked."""

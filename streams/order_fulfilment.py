@@ -42,6 +42,15 @@ _TRACKED = {
 _UNSHIPPED = frozenset({LineState.REFUSED, LineState.RELEASED})
 
 
+def _parcel(event: ShipmentUpdated | TrackingUpdated) -> Parcel:
+    """What a report says of the parcel itself: who carries it, under which number."""
+    return Parcel(
+        carrier=event.carrier,
+        tracking_number=event.tracking_number,
+        tracking_url=event.tracking_url,
+    )
+
+
 def shipment_updated(step: Step, event: ShipmentUpdated, context: OrderContext) -> Step:
     """Decide a `ShipmentUpdated`."""
     state = step.state
@@ -57,11 +66,7 @@ def shipment_updated(step: Step, event: ShipmentUpdated, context: OrderContext) 
         step,
         event.shipment_id,
         ShipmentStatus(event.status.value),
-        Parcel(
-            carrier=event.carrier,
-            tracking_number=event.tracking_number,
-            tracking_url=event.tracking_url,
-        ),
+        _parcel(event),
     )
     if step.state is state:
         return step
@@ -109,11 +114,7 @@ def tracking_updated(step: Step, event: TrackingUpdated, context: OrderContext) 
         step,
         event.shipment_id,
         _TRACKED[event.status],
-        Parcel(
-            carrier=event.carrier,
-            tracking_number=event.tracking_number,
-            tracking_url=event.tracking_url,
-        ),
+        _parcel(event),
     )
     if step.state is state:
         return step

@@ -39,6 +39,7 @@ __all__ = [
     "MAX_OUTBOX_CAUSES",
     "OrderContext",
     "OrderDecision",
+    "OrderEvent",
     "OrderInput",
     "OrderVerdict",
     "decide",
@@ -46,7 +47,7 @@ __all__ = [
     "order_id_of",
 ]
 
-OrderInput = (
+OrderEvent = (
     OrderPlaced
     | OrderUpdated
     | OrderCancelled
@@ -56,10 +57,13 @@ OrderInput = (
     | ReturnRequested
     | ReturnReceived
     | ReturnInspected
-    | ReservationAnswered
-    | StockArrived
     | OrderTimedOut
 )
+"""What `orders.events` holds: the canonical events about an order (ingest; the stock feed's
+go to `inventory.commands`) and the retention sweep's `OrderTimedOut`."""
+
+OrderInput = OrderEvent | ReservationAnswered | StockArrived
+"""Everything the order process decides: its events and the SKU owners' answers."""
 
 MAX_OUTBOX_CAUSES = 8
 """Inputs whose outputs are kept for re-emission; replays reach back a few inputs at most."""
