@@ -105,6 +105,7 @@ class ModuleProcess:
                 self.process.wait(30)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+                self.process.wait(10)  # reaped, so no zombie outlives the bench
 
 
 @dataclass
