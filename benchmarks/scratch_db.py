@@ -14,9 +14,8 @@ def with_database(dsn: str, database: str) -> str:
     return urlunsplit(parts._replace(path=f"/{database}"))
 
 
-@asynccontextmanager
-async def scratch_database(dsn: str, label: str) -> AsyncIterator[str]:
-    """Create `orderstream_<label>_<random>` next to the database of `dsn`; yield its DSN."""
+async def create_database(dsn: str, label: str) -> str:
+    """Create `orderstream_<label>_<random>` next to the database of `dsn`; return its DSN."""
     import asyncpg
 
     name = f"orderstream_{label}_{uuid.uuid4().hex[:10]}"
@@ -25,11 +24,26 @@ async def scratch_database(dsn: str, label: str) -> AsyncIterator[str]:
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
+    return with_database(dsn, name)
+
+
+async def drop_database(dsn: str, scratch: str) -> None:
+    """Drop the database `scratch` names, connected through `dsn` (sessions on it ended)."""
+    import asyncpg
+
+    name = urlsplit(scratch).path.lstrip("/")
+    admin = await asyncpg.connect(dsn)
     try:
-        yield with_database(dsn, name)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
-        admin = await asyncpg.connect(dsn)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
+        await admin.close()
+
+
+@asynccontextmanager
+async def scratch_database(dsn: str, label: str) -> AsyncIterator[str]:
+    """A fresh database for the block (`create_database`), dropped after it."""
+    scratch = await create_database(dsn, label)
+    try:
+        yield scratch
+    finally:
+        await drop_database(dsn, scratch)
