@@ -10,13 +10,22 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
 import typer
 
+from orderstream.streams.money import Money
 from orderstream.streams.order_messages import AllocatedShipment, LineQty, StatusChanged
 from orderstream.streams.order_shipments import ShipmentStatus
+from orderstream.streams.plan_types import (
+    CandidateScore,
+    DecidingRule,
+    Explanation,
+    LocationAssessment,
+    LocationVerdict,
+    PriorityPart,
+)
 from orderstream.streams.status import OrderStatus
 
 _START = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
@@ -29,8 +38,53 @@ _STEPS = (
 STEPS_PER_ORDER = len(_STEPS)
 
 
+_LOCATIONS = ("DC-AMS", "DC-UTR", "3PL-RTM", "STORE-AMS-01", "STORE-EIN-02")
+
+
+def _explanation(day: date) -> Explanation:
+    """An allocation's explanation as big as the order agent's usually are (about 1.5 KB):
+    five locations assessed, three candidates scored."""
+    return Explanation(
+        decided_by=DecidingRule.LOWEST_COST,
+        summary="DC-AMS ships everything on time at the lowest cost (4.95 EUR)",
+        rules="sample-network",
+        rules_revision="2026-11-01",
+        deadline=day,
+        priority=(PriorityPart("service_level", 10), PriorityPart("channel", 5)),
+        locations=tuple(
+            LocationAssessment(
+                location=name,
+                verdict=LocationVerdict.ELIGIBLE if n < 3 else LocationVerdict.NO_STOCK,
+                carrier="postnl" if n < 3 else "",
+                ship_date=day if n < 3 else None,
+                eta=day + timedelta(days=1) if n < 3 else None,
+                cost=Money(495 + 100 * n, "EUR") if n < 3 else None,
+                on_time=n < 3,
+                stock_units=12 - 4 * n if n < 3 else 0,
+            )
+            for n, name in enumerate(_LOCATIONS)
+        ),
+        candidates=tuple(
+            CandidateScore(
+                rank=n + 1,
+                locations=(_LOCATIONS[n],),
+                allocated_units=1,
+                short_units=0,
+                late_shipments=0,
+                shipments=1,
+                cost=Money(495 + 100 * n, "EUR"),
+                eta=day + timedelta(days=1),
+                preference=(n,),
+            )
+            for n in range(3)
+        ),
+        candidates_evaluated=7,
+    )
+
+
 def order_events(number: int, channel: str = "shopify") -> list[StatusChanged]:
-    """The four status events of synthetic order `number` (deterministic)."""
+    """The four status events of synthetic order `number` (deterministic); the allocation
+    carries its explanation."""
     order = f"{channel}:{number}"
     events = []
     for seq, (status, previous, parcel) in enumerate(_STEPS, start=1):
@@ -59,6 +113,7 @@ def order_events(number: int, channel: str = "shopify") -> list[StatusChanged]:
                 channel=channel,
                 previous=previous,
                 shipments=shipments,
+                explanation=_explanation(_START.date()) if seq == 2 else None,
             )
         )
     return events
@@ -111,7 +166,12 @@ def store_bench(
 ) -> None:
     """Measure the event store's write rate (status events/s through write_batch)."""
     from orderstream.agents.settings import load_settings
+    from orderstream.codecs import internal
 
     target = dsn or load_settings().postgres_dsn
+    size = sum(len(internal.encode(e)) for e in synthetic_events(400)) / 400
     rate = asyncio.run(measure(target, events, batch))
-    typer.echo(f"{events:,} status events in batches of {batch}: {rate:,.0f} events/s")
+    typer.echo(
+        f"{events:,} status events ({size:,.0f} bytes each on average) in batches of "
+        f"{batch}: {rate:,.0f} events/s"
+    )
