@@ -5,7 +5,8 @@ never shares their offsets. Each fetched batch is written in one transaction, an
 are committed only after that transaction commits: a writer killed in between reads the
 batch again, and the store's idempotency (state/event_store.py) makes that a no-op. A record
 that does not decode as a status event is counted and skipped with one payload-free log
-line naming its position (the record stays on the topic); it never stops the writer.
+line naming its position (the record stays on the topic); it never stops the writer. A lost
+PostgreSQL connection is opened again and the batch written again (agents/postgres.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import contextlib
 import logging
 import signal
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any
 
 import typer
@@ -34,6 +36,7 @@ class Counts:
     batches: int = 0
     events: int = 0
     skipped: int = 0
+    reconnects: int = 0
 
 
 async def require_migrated(conn: Any) -> None:
@@ -74,13 +77,12 @@ async def write_until_stopped(settings: Settings, stop: asyncio.Event) -> Counts
     from aiokafka import AIOKafkaConsumer
     from aiokafka.errors import CommitFailedError
 
-    from orderstream.state.event_store import write_batch
-
     from .kafka_admin import ensure_topics
-    from .postgres import connect
+    from .postgres import Reconnecting, connect
     from .topics import TopicNames
 
     conn = await connect(settings.postgres_dsn)
+    store = Reconnecting(settings.postgres_dsn, conn)
     counts = Counts()
     try:
         await require_migrated(conn)
@@ -114,7 +116,8 @@ async def write_until_stopped(settings: Settings, stop: asyncio.Event) -> Counts
                 if not fetched:
                     continue
                 events = decoded([r for records in fetched.values() for r in records], counts)
-                await write_batch(conn, events)
+                if not await store.run(partial(_write, events=events), stop):
+                    break  # stopped while the store was away: these offsets stay uncommitted
                 counts.batches += 1
                 counts.events += len(events)
                 offsets = {tp: records[-1].offset + 1 for tp, records in fetched.items()}
@@ -125,8 +128,15 @@ async def write_until_stopped(settings: Settings, stop: asyncio.Event) -> Counts
         finally:
             await consumer.stop()
     finally:
-        await conn.close()
+        await store.close()
+    counts.reconnects = store.reconnects
     return counts
+
+
+async def _write(conn: Any, events: list[StatusChanged]) -> None:
+    from orderstream.state.event_store import write_batch
+
+    await write_batch(conn, events)
 
 
 def run_store(settings: Settings) -> Counts:
@@ -151,5 +161,6 @@ def store(
     counts = run_store(load_settings())
     with contextlib.suppress(BrokenPipeError):
         typer.echo(
-            f"store: {counts.events} events in {counts.batches} batches, {counts.skipped} skipped"
+            f"store: {counts.events} events in {counts.batches} batches, "
+            f"{counts.skipped} skipped, {counts.reconnects} reconnects"
         )
