@@ -45,9 +45,11 @@ class _OneLineFailures(TyperGroup):
 
 def build_app() -> typer.Typer:
     """Wire every subcommand into one Typer app."""
+    from .db_cli import db_app
     from .dlq_cli import dlq_app
     from .rules_cli import rules_app
     from .schemas_cli import schemas_app
+    from .store_writer import store
     from .worker import worker
 
     app = typer.Typer(
@@ -59,12 +61,13 @@ def build_app() -> typer.Typer:
         pretty_exceptions_enable=False,
         add_completion=False,
     )
-    for name, command in (("normalize", normalize), ("worker", worker)):
+    for name, command in (("normalize", normalize), ("worker", worker), ("store", store)):
         app.command(name=name, epilog=HELP)(command)
     app.add_typer(rules_app, name="rules")
     app.add_typer(dlq_app, name="dlq")
     app.add_typer(schemas_app, name="schemas")
-    _mount_registered(app, taken={"normalize", "worker", "rules", "dlq", "schemas"})
+    app.add_typer(db_app, name="db")
+    _mount_registered(app, taken={"normalize", "worker", "store", "rules", "dlq", "schemas", "db"})
     return app
 
 

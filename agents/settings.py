@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     postgres_dsn: str = "postgresql://postgres@127.0.0.1:5432/orderstream"
     redis_url: str = "redis://127.0.0.1:6379/0"
 
+    # Event store writer: status records per fetch, written in one transaction.
+    store_batch_max: int = Field(default=1000, ge=1)
+
     # Worker.
     app_id: str = "orderstream"
     data_dir: Path = Path(".orderstream/data")

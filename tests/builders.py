@@ -35,7 +35,7 @@ from orderstream.streams.ledger_commands import (
     SetStock,
 )
 from orderstream.streams.model import ServiceLevel
-from orderstream.streams.order_messages import FulfilmentRequested, LineQty
+from orderstream.streams.order_messages import FulfilmentRequested, LineQty, StatusChanged
 from orderstream.streams.status import OrderStatus
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -222,3 +222,11 @@ def close_unstarted_consumer(app: Any) -> None:
     consumer = app._consumer
     if consumer is not None:
         consumer._thread.thread_loop.close()
+
+
+def status_events(order: int, channel: str = "shopify") -> list[StatusChanged]:
+    """The four status events (placed, allocated, shipped, delivered) of synthetic order
+    `order`, one shipment tracked from the third on; the store bench writes the same."""
+    from orderstream.benchmarks.store_bench import order_events
+
+    return order_events(order, channel)

@@ -36,6 +36,8 @@ def test_the_wheel_holds_each_folder_under_orderstream_and_the_samples(tmp_path:
     assert "orderstream/agents/samples/rules.yaml" in names
     assert "orderstream/deploy/embedded/cli.py" in names
     assert "orderstream/benchmarks/loadgen/cli.py" in names
+    for migration in (ROOT / "state" / "migrations").glob("*.sql"):  # `orderstream db migrate`
+        assert f"orderstream/state/migrations/{migration.name}" in names
     assert not any(name.startswith("orderstream/benchmarks/results/") for name in names)
     assert not any(
         name.startswith(("streams/", "codecs/", "benchmarks/", "deploy/", "tests/"))

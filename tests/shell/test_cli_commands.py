@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from orderstream.agents import cli
 
-PRODUCT = {"normalize", "worker", "rules", "dlq", "schemas"}
-TOOLING = {"demo", "bench", "chaos", "loadgen", "dev"}
+PRODUCT = {"normalize", "worker", "store", "rules", "dlq", "schemas", "db"}
+TOOLING = {"demo", "bench", "chaos", "loadgen", "dev", "store-bench"}
 
 
 def _commands(app: typer.Typer) -> set[str]:

@@ -1,0 +1,121 @@
+"""`orderstream store` as a process: SIGKILLed mid-stream and restarted, every status event
+on the topic ends in the store exactly once, and a record that is no status event is skipped."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from orderstream.agents.kafka_admin import ensure_topics
+from orderstream.benchmarks.localrun import FAST_GROUP, TANSU_FETCH_WAIT_MS, wait_until
+from orderstream.benchmarks.scratch_db import create_database, drop_database
+from orderstream.codecs import internal
+from orderstream.state.schema import migrate
+from tests.builders import status_events
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+ORDERS = 1500
+EVENTS = ORDERS * 4
+
+
+@pytest.fixture
+def store_dsn(postgres_dsn: str) -> Iterator[str]:
+    dsn = asyncio.run(create_database(postgres_dsn, "e2e"))
+    try:
+        asyncio.run(migrate(dsn))
+        yield dsn
+    finally:
+        asyncio.run(drop_database(postgres_dsn, dsn))
+
+
+async def _produce(bootstrap: str, topic: str) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
+    await producer.start()
+    try:
+        await producer.send(topic, b"not a status event", key=b"x")
+        for order in range(ORDERS):
+            for event in status_events(order):
+                await producer.send(topic, internal.encode(event), key=event.key.encode())
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def _counts(dsn: str) -> tuple[int, int, int]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        row = await conn.fetchrow(
+            "SELECT count(*), count(DISTINCT event_id),"
+            " (SELECT count(*) FROM orders WHERE status = 'DELIVERED' AND seq = 4)"
+            " FROM order_status_events"
+        )
+        return row[0], row[1], row[2]
+    finally:
+        await conn.close()
+
+
+def _start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "orderstream.agents", "store", "--loglevel", "info"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def test_a_writer_killed_mid_stream_and_restarted_stores_every_event_once(
+    kafka_bootstrap: str, store_dsn: str, tmp_path: Path
+) -> None:
+    prefix = f"store{uuid.uuid4().hex[:8]}."
+    topic = f"{prefix}orders.status"
+    asyncio.run(ensure_topics(kafka_bootstrap, [topic], 2, 1))
+    asyncio.run(_produce(kafka_bootstrap, topic))
+    env = {
+        **os.environ,
+        **FAST_GROUP,
+        "ORDERSTREAM_KAFKA_BOOTSTRAP": kafka_bootstrap,
+        "ORDERSTREAM_POSTGRES_DSN": store_dsn,
+        "ORDERSTREAM_TOPIC_PREFIX": prefix,
+        "ORDERSTREAM_APP_ID": prefix.rstrip("."),
+        "ORDERSTREAM_TOPIC_PARTITIONS": "2",
+        "ORDERSTREAM_CONSUMER_FETCH_MAX_WAIT_MS": str(TANSU_FETCH_WAIT_MS),
+        "ORDERSTREAM_STORE_BATCH_MAX": "20",  # many small transactions: the kill lands mid-stream
+    }
+    logs = [tmp_path / "store.0.log", tmp_path / "store.1.log"]
+    first = _start(env, logs[0])
+    try:
+        assert wait_until(lambda: asyncio.run(_counts(store_dsn))[0] >= 400, 60, 0.05), logs[
+            0
+        ].read_text()
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    at_kill = asyncio.run(_counts(store_dsn))[0]
+    assert at_kill < EVENTS, "the kill came after the last event: nothing was mid-stream"
+
+    second = _start(env, logs[1])
+    try:
+        done = wait_until(lambda: asyncio.run(_counts(store_dsn))[0] >= EVENTS, 90, 0.5)
+        assert done, logs[1].read_text()
+    finally:
+        second.send_signal(signal.SIGTERM)
+        code = second.wait(30)
+    assert asyncio.run(_counts(store_dsn)) == (EVENTS, EVENTS, ORDERS)
+    assert code == 0, logs[1].read_text()
+    text = "".join(log.read_text() for log in logs)
+    assert "skipped a record that is not a status event" in text
+    summary = logs[1].read_text().splitlines()[-1]  # "store: N events in B batches, S skipped"
+    read_again = int(summary.split()[1])
+    assert read_again >= EVENTS - at_kill, summary
