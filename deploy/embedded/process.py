@@ -26,6 +26,9 @@ from .errors import DevStackError
 #: so the tolerance only absorbs float formatting, far below the resolution a reused PID needs.
 _CREATE_TIME_TOLERANCE: Final = 0.01
 
+#: How long `_reap` waits for a child that looks gone to become collectable.
+_REAP_TIMEOUT: Final = 5.0
+
 StopOutcome = Literal["stopped", "killed", "already-gone"]
 
 # Popen objects of the children this interpreter spawned, by PID. Holding them keeps the standard
@@ -91,11 +94,22 @@ def _verified(record: ProcessRecord) -> psutil.Process | None:
     return proc
 
 
-def _reap(pid: int) -> None:
-    """Collect the exit status of our own child, if it is one (no-op for other processes)."""
-    popen = _CHILDREN.pop(pid, None)
-    if popen is not None:
-        popen.poll()
+def _reap(pid: int, timeout: float = _REAP_TIMEOUT) -> None:
+    """Collect the exit status of our own child, if it is one (no-op for other processes).
+
+    Called once the child looks gone or a zombie. A multi-threaded child (redis-server) can show
+    as a zombie while its other threads are still exiting, and it cannot be waited for until they
+    have; so this waits a moment, and a child that is still not collectable stays on the books
+    for the next call rather than being dropped while running.
+    """
+    popen = _CHILDREN.get(pid)
+    if popen is None:
+        return
+    try:
+        popen.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return
+    del _CHILDREN[pid]
 
 
 def is_running(record: ProcessRecord) -> bool:

@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,12 +50,14 @@ from orderstream.deploy.embedded import (
     start_redis,
     stop_process,
 )
+from orderstream.deploy.embedded import process as process_module
 from orderstream.deploy.embedded.probes import (
     kafka_answers,
     parse_bootstrap,
     postgres_answers,
     redis_answers,
 )
+from orderstream.deploy.embedded.process import spawn
 from orderstream.deploy.embedded.statefile import read_state, state_file
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -432,6 +435,28 @@ def test_a_process_that_ignores_the_polite_signal_is_killed_after_the_grace_peri
             stubborn.wait()
         if stubborn.stdout is not None:
             stubborn.stdout.close()
+
+
+def test_a_child_whose_main_thread_exits_first_is_reaped_once_its_threads_are_done(
+    tmp_path: Path,
+) -> None:
+    # The main thread ends alone (pthread_exit) while a second thread lives on, as in a
+    # multi-threaded server shutting down: the process shows as a zombie before it can be waited
+    # for. Our child must still be collected, not dropped while running.
+    script = (
+        "import ctypes, threading, time\n"
+        "threading.Thread(target=time.sleep, args=(1.0,)).start()\n"
+        "ctypes.CDLL(None).pthread_exit(None)\n"
+    )
+    record = spawn([sys.executable, "-c", script], log_path=tmp_path / "child.log", detach=False)
+    popen = process_module._CHILDREN[record.pid]
+    deadline = time.monotonic() + 10
+    while psutil.Process(record.pid).status() != psutil.STATUS_ZOMBIE:
+        assert time.monotonic() < deadline, "the child's main thread never exited"
+        time.sleep(0.01)
+    assert not is_running(record)
+    assert popen.returncode == 0, "a child that looked gone was not collected"
+    assert record.pid not in process_module._CHILDREN
 
 
 # --- the CLI, as a developer runs it -------------------------------------------------------------
