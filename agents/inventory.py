@@ -26,6 +26,7 @@ from .dead_letters import QuarantinedKeyError
 from .retention_rules import ledger_rule
 from .retention_sweep import PartitionClock, register_sweep
 from .topics import DLQ_INVENTORY, INVENTORY_AVAILABILITY, INVENTORY_COMMANDS, INVENTORY_REPLIES
+from .wiring import cause_of
 
 if TYPE_CHECKING:
     from .wiring import Pipeline
@@ -39,8 +40,8 @@ def register(pipeline: Pipeline) -> None:
     head_rows = pipeline.settings.ledger_head_rows
     heads = pipeline.port("sku_to_ledger", TEXT_KEY, LEDGER_HEADS)
     rows = pipeline.port("sku_to_ledger", ROW_KEYS, LEDGER_ROWS)
-    replies = pipeline.topic(INVENTORY_REPLIES)
-    availability = pipeline.topic(INVENTORY_AVAILABILITY)
+    replies = pipeline.flow(INVENTORY_REPLIES)
+    availability = pipeline.flow(INVENTORY_AVAILABILITY)
     contained = pipeline.containment(STAGE, DLQ_INVENTORY, "sku_to_quarantine")
     max_wait = timedelta(days=pipeline.settings.order_max_open_days)
     clock = PartitionClock()
@@ -50,7 +51,8 @@ def register(pipeline: Pipeline) -> None:
         command = contained.decode(internal.inventory_command, message)
         sku = command.sku
         key = sku.encode()
-        at = message.timestamp  # the answers' time: the order agent's clock stays the channel's
+        # The answers' time is the command's: the order agent's clock stays the channel's.
+        at, cause = message.timestamp, cause_of(message)
         try:
             head = contained.stored(heads, sku) or SkuLedger(sku)
             head = prune_waits(head, command.issued_at, max_wait)
@@ -64,23 +66,19 @@ def register(pipeline: Pipeline) -> None:
         except QuarantinedKeyError:
             if isinstance(command, Reserve):  # its order re-plans instead of waiting
                 answer = refused_unreadable(command)
-                await replies.send(
-                    key=answer.key.encode(), value=internal.encode(answer), timestamp=at
-                )
+                await replies.send(answer, cause, key=answer.key.encode(), timestamp=at)
                 metrics.reservations.labels(verdict="refused").inc()
             raise
         started = time.perf_counter()
         result = step(ledger, command, retention=retention)
         metrics.decide_seconds.labels(stage=STAGE).observe(time.perf_counter() - started)
         for answer in result.answers:
-            await replies.send(key=answer.key.encode(), value=internal.encode(answer), timestamp=at)
+            await replies.send(answer, cause, key=answer.key.encode(), timestamp=at)
             metrics.reservations.labels(verdict="granted" if answer.granted else "refused").inc()
         for change in result.availability:
-            await availability.send(key=key, value=internal.encode(change))
+            await availability.send(change, cause, key=key)
         for arrived in result.arrivals:
-            await replies.send(
-                key=arrived.key.encode(), value=internal.encode(arrived), timestamp=at
-            )
+            await replies.send(arrived, cause, key=arrived.key.encode(), timestamp=at)
         next_head, spilled = spill(result.ledger, read_back, head, head_rows)
         # The spilled rows before the head: see streams.ledger_rows.
         rows.put_many({(sku, rid): StoredRow.of(row) for rid, row in spilled.items()})

@@ -44,6 +44,7 @@ from .topics import (
     ORDERS_STATUS,
     TRACKING_SHIPMENTS,
 )
+from .wiring import cause_of
 
 if TYPE_CHECKING:
     from .wiring import Pipeline
@@ -84,32 +85,32 @@ def register(pipeline: Pipeline) -> None:
         key_type=bytes,
         value_type=bytes,
     )
-    status_topic = pipeline.topic(ORDERS_STATUS)
-    fulfilment_topic = pipeline.topic(FULFILMENT_REQUESTS)
-    bundling_topic = pipeline.topic(FULFILMENT_BUNDLING)
-    commands_topic = pipeline.topic(INVENTORY_COMMANDS)
-    tracking_topic = pipeline.topic(TRACKING_SHIPMENTS)
+    status_topic = pipeline.flow(ORDERS_STATUS)
+    fulfilment_topic = pipeline.flow(FULFILMENT_REQUESTS)
+    bundling_topic = pipeline.flow(FULFILMENT_BUNDLING)
+    commands_topic = pipeline.flow(INVENTORY_COMMANDS)
+    tracking_topic = pipeline.flow(TRACKING_SHIPMENTS)
     contained = pipeline.containment(STAGE, DLQ_ORDERS, "order_id_to_quarantine")
     reservation_ttl = timedelta(minutes=settings.reservation_ttl_minutes)
     lifetime = order_lifetime(settings, pipeline.dedupe_retention)
     clock = PartitionClock()
     register_sweep(
-        pipeline, states.raw, clock, order_rule(lifetime, pipeline.topic(ORDERS_EVENTS)), STAGE
+        pipeline, states.raw, clock, order_rule(lifetime, pipeline.flow(ORDERS_EVENTS)), STAGE
     )
 
-    async def publish(output: Output, cause: Any) -> None:
+    async def publish(output: Output, event: Any) -> None:
         # Records another agent's clock reads carry the deciding record's time (see
         # retention_sweep): the ledger's and the bundler's clocks stay the channel's. Public
         # topics keep the time they were published at.
+        at, cause = event.message.timestamp, cause_of(event.message)
         if isinstance(output, StatusChanged):
-            await status_topic.send(key=output.key.encode(), value=internal.encode(output))
+            await status_topic.send(output, cause, key=output.key.encode())
             metrics.statuses.labels(status=output.status.value).inc()
         elif isinstance(output, FulfilmentRequested):
-            value = internal.encode(output)
-            await fulfilment_topic.send(key=output.key.encode(), value=value)
+            value = await fulfilment_topic.send(output, cause, key=output.key.encode())
             if output.bundle_key:
                 await bundling_topic.send(
-                    key=output.bundle_key.encode(), value=value, timestamp=cause.message.timestamp
+                    output, cause, key=output.bundle_key.encode(), timestamp=at, value=value
                 )
         elif isinstance(output, (ShipmentTracked, Reserve, Release, Commit, AwaitStock)):
             # Commands go to their SKU's owner, registrations to the tracking table.
@@ -118,9 +119,7 @@ def register(pipeline: Pipeline) -> None:
                 if isinstance(output, ShipmentTracked)
                 else (commands_topic, output.sku)
             )
-            await topic.send(
-                key=key.encode(), value=internal.encode(output), timestamp=cause.message.timestamp
-            )
+            await topic.send(output, cause, key=key.encode(), timestamp=at)
 
     async def decide_record(message: Any) -> tuple[Output, ...]:
         """Decide one record and write the order's next state; its outputs are returned,

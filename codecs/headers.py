@@ -1,0 +1,112 @@
+"""The Kafka headers of every flow record: what it is, which contract, its id, its trace.
+
+- `event-type`: the value's msgspec tag (`order.status_changed.v1`);
+- `schema-version`: its topic's contract version (`codecs.contract.TOPICS`);
+- `event-id`: the value's own deterministic id where it has one (`event_id`: a status change,
+  a bundle instruction; `request_id`: a fulfilment request), else `<position>/<digest>`: the
+  position of the input that caused it and a BLAKE2b digest of its bytes, so a replay of that
+  input repeats the id and two records from one input differ;
+- `trace-id`: the trace of the input that caused it (`codecs.trace`), carried from the raw
+  record through every record caused by it.
+
+What does not change from record to record (the names, each type's tag, the topic's version)
+is built once per topic as bytes; a record costs a list of four pairs and, without an id of its
+own, one digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import typing
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from .contract import TopicContract, by_topic
+from .trace import TRACE_ID_HEADER, derived_trace_id, position, trace_id
+
+EVENT_TYPE_HEADER = "event-type"
+SCHEMA_VERSION_HEADER = "schema-version"
+EVENT_ID_HEADER = "event-id"
+HEADER_NAMES = (EVENT_TYPE_HEADER, SCHEMA_VERSION_HEADER, EVENT_ID_HEADER, TRACE_ID_HEADER)
+"""Every flow record carries these, in this order."""
+
+OWN_ID_FIELDS = ("event_id", "request_id")
+"""A value with one of these fields is identified by it (the first one it has)."""
+
+Headers = list[tuple[str, bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class Cause:
+    """What a record inherits from what caused it: the cause's origin (an input's position)
+    and its trace id; `prefix` starts the derived event ids."""
+
+    origin: str
+    trace_id: bytes
+    prefix: bytes
+
+    @classmethod
+    def of(
+        cls, topic: str, partition: int, offset: int, headers: Iterable[tuple[str, bytes]] | None
+    ) -> Cause:
+        """The cause of the records made from the input read at topic, partition, offset."""
+        origin = position(topic, partition, offset)
+        return cls(origin, trace_id(headers, origin), f"{origin}/".encode())
+
+    @classmethod
+    def root(cls, origin: str) -> Cause:
+        """A cause that is no record (the retention sweep's timeout of an order): the trace
+        starts at `origin`, a deterministic name of what it is about."""
+        return cls(origin, derived_trace_id(origin), f"{origin}/".encode())
+
+
+def tag_of(kind: type[msgspec.Struct]) -> str:
+    tag = kind.__struct_config__.tag
+    if not isinstance(tag, str):
+        raise TypeError(f"{kind.__name__} has no string tag")
+    return tag
+
+
+def own_id_field(kind: type[msgspec.Struct]) -> str | None:
+    return next((name for name in OWN_ID_FIELDS if name in kind.__struct_fields__), None)
+
+
+def value_types(value: Any) -> tuple[type[msgspec.Struct], ...]:
+    """The Structs a contract's value type is (a tagged union) or holds (one Struct)."""
+    return typing.get_args(value) or (value,)
+
+
+class TopicHeaders:
+    """The headers of one topic's records, their fixed part built once from its contract."""
+
+    __slots__ = ("_kinds", "_version")
+
+    def __init__(self, contract: TopicContract) -> None:
+        self._version = (SCHEMA_VERSION_HEADER, str(contract.version).encode())
+        self._kinds = {
+            kind: ((EVENT_TYPE_HEADER, tag_of(kind).encode()), own_id_field(kind))
+            for kind in value_types(contract.value)
+        }
+
+    @classmethod
+    def for_topic(cls, base: str) -> TopicHeaders:
+        """The headers of the topic with this base name (no deployment prefix)."""
+        return cls(by_topic()[base])
+
+    def of(self, record: msgspec.Struct, value: bytes, cause: Cause) -> Headers:
+        """The headers of `record` (encoded as `value`), caused by `cause`. A type the topic's
+        contract does not name is a bug: KeyError."""
+        event_type, own = self._kinds[type(record)]
+        if own is not None:
+            event_id = getattr(record, own).encode()
+        else:
+            event_id = cause.prefix + hashlib.blake2b(value, digest_size=8).hexdigest().encode()
+        return [
+            event_type,
+            self._version,
+            (EVENT_ID_HEADER, event_id),
+            (TRACE_ID_HEADER, cause.trace_id),
+        ]
