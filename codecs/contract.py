@@ -57,6 +57,9 @@ class TopicContract:
     known_gap: str = ""
     """Where the topic falls short of its visibility today, said until it is fixed."""
     version: int = 1
+    flow_headers: bool = True
+    """Whether its records carry the flow headers (`codecs.headers`); a dead letter keeps the
+    original record's headers instead."""
 
     @property
     def schema_path(self) -> str:
@@ -160,6 +163,7 @@ TOPICS: tuple[TopicContract, ...] = (
             "topic, partition and offset.",
             personal_data=_LETTER_PERSONAL,
             retention=_LETTER_RETENTION,
+            flow_headers=False,
         )
         for stage in ("ingest", "inventory", "orders")
     ),
@@ -171,6 +175,7 @@ TOPICS: tuple[TopicContract, ...] = (
         Visibility.RESTRICTED,
         "Compacted: each dead letter `orderstream dlq replay` has sent back to its source.",
         retention=_LETTER_RETENTION,
+        flow_headers=False,
     ),
 )
 

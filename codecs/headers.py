@@ -38,6 +38,18 @@ OWN_ID_FIELDS = ("event_id", "request_id")
 
 Headers = list[tuple[str, bytes]]
 
+DERIVED_ID = (
+    "`<position>/<digest>`: the topic:partition:offset of the input record that caused it and "
+    "16 hex digits of a BLAKE2b digest of its value, the same when that input is replayed"
+)
+TRACE_ID_MEANING = (
+    "The trace of the raw input record this record comes from, as W3C Trace Context's 32 "
+    "lower-case hex digits: its `trace-id` or `traceparent` header where it had one, else "
+    "derived from its topic, partition and offset; every record caused by another carries "
+    "the other's. A record no input caused (an order's timeout, from the retention sweep) "
+    "has one derived from what it is about."
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Cause:
@@ -77,6 +89,45 @@ def own_id_field(kind: type[msgspec.Struct]) -> str | None:
 def value_types(value: Any) -> tuple[type[msgspec.Struct], ...]:
     """The Structs a contract's value type is (a tagged union) or holds (one Struct)."""
     return typing.get_args(value) or (value,)
+
+
+def headers_schema(contract: TopicContract) -> dict[str, Any]:
+    """The topic's headers as a schema (AsyncAPI's message `headers`): each value is UTF-8."""
+    kinds = value_types(contract.value)
+    owns = {own_id_field(kind) for kind in kinds}
+    named = sorted(name for name in owns if name is not None)
+    if None not in owns:
+        event_id = "The value's " + " or ".join(f"`{name}`" for name in named) + "."
+    elif not named:
+        event_id = f"{DERIVED_ID[0].upper()}{DERIVED_ID[1:]}."
+    else:  # some types have an id of their own, some not
+        event_id = f"The value's own id where it has one, else {DERIVED_ID}."
+    version = str(contract.version)
+    return {
+        "type": "object",
+        "required": list(HEADER_NAMES),
+        "properties": {
+            EVENT_TYPE_HEADER: {
+                "type": "string",
+                "description": "The value's versioned tag, its `type` field.",
+                "enum": [tag_of(kind) for kind in kinds],
+            },
+            SCHEMA_VERSION_HEADER: {
+                "type": "string",
+                "description": "The version of the topic's payload schema.",
+                "const": version,
+            },
+            EVENT_ID_HEADER: {
+                "type": "string",
+                "description": f"Deterministic: a consumer drops an id it has seen. {event_id}",
+            },
+            TRACE_ID_HEADER: {
+                "type": "string",
+                "description": TRACE_ID_MEANING,
+                "pattern": "^[0-9a-f]{32}$",
+            },
+        },
+    }
 
 
 class TopicHeaders:

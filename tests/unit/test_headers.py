@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 
 import msgspec
 import pytest
+from jsonschema import Draft7Validator
 
 from orderstream.codecs import internal
+from orderstream.codecs.asyncapi import asyncapi, channel_id
 from orderstream.codecs.contract import TOPICS, by_topic
 from orderstream.codecs.headers import (
     HEADER_NAMES,
@@ -148,3 +150,25 @@ def test_every_contract_type_has_a_versioned_tag_for_its_event_type() -> None:
 def test_a_type_the_topics_contract_does_not_name_is_refused() -> None:
     with pytest.raises(KeyError):
         headers_of("orders.status", reserve("1"))
+
+
+def test_the_contract_declares_the_headers_of_every_flow_topic_and_a_record_meets_them() -> None:
+    messages = asyncapi()["components"]["messages"]
+    for contract in TOPICS:
+        message = messages[channel_id(contract)]
+        if contract.topic.startswith("dlq."):  # a letter keeps its original record's headers
+            assert not contract.flow_headers and "headers" not in message
+            continue
+        assert message["headers"]["required"] == list(HEADER_NAMES), contract.topic
+    records = {
+        "orders.status": status_changed(),
+        "fulfilment.requests": fulfilment_request("shopify:1001"),
+        "inventory.commands": reserve("1"),
+    }
+    for topic, record in records.items():
+        schema = messages[channel_id(by_topic()[topic])]["headers"]
+        found = headers_of(topic, record)
+        as_text = {name: value.decode() for name, value in found.items()}
+        assert list(Draft7Validator(schema).iter_errors(as_text)) == [], topic
+    wrong = {**as_text, "trace-id": "4BF9", "schema-version": "2"}
+    assert len(list(Draft7Validator(schema).iter_errors(wrong))) == 2
