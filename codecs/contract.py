@@ -53,7 +53,8 @@ class TopicContract:
     personal_data: str = ""
     """What personal data its values hold; empty: none."""
     retention: str = ""
-    """How long the topic keeps a record, where orderstream sets it; empty: the broker's."""
+    """How long the topic keeps a record, where orderstream sets it (every topic that holds
+    personal data); empty: the broker's."""
     known_gap: str = ""
     """Where the topic falls short of its visibility today, said until it is fixed."""
     version: int = 1
@@ -69,6 +70,7 @@ class TopicContract:
 
 _LETTER_PERSONAL = "the original record's bytes and headers: whatever personal data it held"
 _LETTER_RETENTION = "ORDERSTREAM_DLQ_RETENTION_DAYS (14 days by default)"
+_PERSONAL_RETENTION = "ORDERSTREAM_PERSONAL_DATA_RETENTION_DAYS (30 days by default)"
 
 TOPICS: tuple[TopicContract, ...] = (
     TopicContract(
@@ -106,6 +108,7 @@ TOPICS: tuple[TopicContract, ...] = (
         "Canonical events about orders, normalized from every channel, and the retention "
         "sweep's timeouts.",
         personal_data="the customer's name, e-mail, phone, shipping and billing addresses",
+        retention=_PERSONAL_RETENTION,
     ),
     TopicContract(
         "fulfilment.requests",
@@ -114,6 +117,7 @@ TOPICS: tuple[TopicContract, ...] = (
         Visibility.RESTRICTED,
         "Pick, pack and ship one shipment: what a location's WMS or 3PL needs.",
         personal_data="the delivery address (name, street, phone)",
+        retention=_PERSONAL_RETENTION,
     ),
     TopicContract(
         "fulfilment.bundling",
@@ -122,6 +126,7 @@ TOPICS: tuple[TopicContract, ...] = (
         Visibility.RESTRICTED,
         "The fulfilment requests that have a bundle key, keyed by it for the bundle's writer.",
         personal_data="the delivery address (name, street, phone)",
+        retention=_PERSONAL_RETENTION,
     ),
     TopicContract(
         "inventory.commands",
@@ -144,6 +149,7 @@ TOPICS: tuple[TopicContract, ...] = (
         Visibility.RESTRICTED,
         "Compacted: the order and shipment each tracking number shipped with.",
         personal_data="tracking numbers, which a carrier's site ties to the delivery address",
+        retention=f"{_PERSONAL_RETENTION}, compacted meanwhile",
     ),
     TopicContract(
         "tracking.scans",
@@ -152,6 +158,7 @@ TOPICS: tuple[TopicContract, ...] = (
         Visibility.RESTRICTED,
         "Carrier scans that name no order, waiting to be attributed to their shipment.",
         personal_data="tracking numbers, which a carrier's site ties to the delivery address",
+        retention=_PERSONAL_RETENTION,
     ),
     *(
         TopicContract(
