@@ -19,8 +19,7 @@ from __future__ import annotations
 import hashlib
 import typing
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -51,10 +50,10 @@ TRACE_ID_MEANING = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Cause:
+class Cause(NamedTuple):
     """What a record inherits from what caused it: the cause's origin (an input's position)
-    and its trace id; `prefix` starts the derived event ids."""
+    and its trace id; `prefix` starts the derived event ids. (A named tuple: one is made for
+    every input record, and a tuple is the cheapest immutable value to make.)"""
 
     origin: str
     trace_id: bytes
