@@ -15,6 +15,8 @@ INVENTORY_COMMANDS = "inventory.commands"
 INVENTORY_REPLIES = "inventory.replies"
 INVENTORY_AVAILABILITY = "inventory.availability"
 ORDERS_STATUS = "orders.status"
+ORDERS_ALLOCATIONS = "orders.allocations"
+"""Restricted, keyed by order: each allocation's full explanation and its parcels' costs."""
 FULFILMENT_REQUESTS = "fulfilment.requests"
 FULFILMENT_BUNDLING = "fulfilment.bundling"
 FULFILMENT_BUNDLES = "fulfilment.bundles"
@@ -44,6 +46,7 @@ INTERNAL_TOPICS = (
     INVENTORY_REPLIES,
     INVENTORY_AVAILABILITY,
     ORDERS_STATUS,
+    ORDERS_ALLOCATIONS,
     FULFILMENT_REQUESTS,
     FULFILMENT_BUNDLING,
     FULFILMENT_BUNDLES,

@@ -46,7 +46,12 @@ from orderstream.streams.ledger_commands import (
     SetStock,
 )
 from orderstream.streams.order_lifetime import OrderLifetime
-from orderstream.streams.order_messages import FulfilmentRequested, ShipmentTracked, StatusChanged
+from orderstream.streams.order_messages import (
+    AllocationDecided,
+    FulfilmentRequested,
+    ShipmentTracked,
+    StatusChanged,
+)
 from orderstream.streams.order_process import (
     OrderContext,
     OrderDecision,
@@ -107,6 +112,7 @@ class Simulation:
     process plans on (a worker's is fed by `inventory.availability`), so that planning does
     not decode every ledger for each message."""
     statuses: list[StatusChanged] = field(default_factory=list)
+    allocations: list[AllocationDecided] = field(default_factory=list)
     requests: list[FulfilmentRequested] = field(default_factory=list)
     commands: list[InventoryCommand] = field(default_factory=list)
     answers: list[ReservationAnswered] = field(default_factory=list)
@@ -222,6 +228,8 @@ class Simulation:
             for output in decision.outputs:
                 if isinstance(output, StatusChanged):
                     self.publish(output)
+                elif isinstance(output, AllocationDecided):
+                    self.allocations.append(output)
                 elif isinstance(output, FulfilmentRequested):
                     self.requests.append(output)
                 elif isinstance(output, (Reserve, Release, Commit, AwaitStock)):

@@ -23,7 +23,12 @@ from orderstream.streams.events import (
 )
 from orderstream.streams.inventory import AvailabilityChanged, ReservationAnswered, StockArrived
 from orderstream.streams.ledger_commands import InventoryCommand
-from orderstream.streams.order_messages import FulfilmentRequested, ShipmentTracked, StatusChanged
+from orderstream.streams.order_messages import (
+    AllocationDecided,
+    FulfilmentRequested,
+    ShipmentTracked,
+    StatusChanged,
+)
 from orderstream.streams.order_process import OrderEvent
 
 from .deadletter import DeadLetter
@@ -74,9 +79,16 @@ TOPICS: tuple[TopicContract, ...] = (
         "oms_order_id",
         Visibility.PUBLIC,
         "Every status change of an order. Dedupe by event_id, order by seq.",
-        known_gap="the routing explanation carries each location's shipping cost and stock, "
-        "and a shipment's bundle_key is a keyed pseudonym of the customer and address, the "
-        "same on each of their orders",
+        known_gap="a shipment's bundle_key is a keyed pseudonym of the customer and address, "
+        "the same on each of their orders",
+    ),
+    TopicContract(
+        "orders.allocations",
+        AllocationDecided,
+        "oms_order_id",
+        Visibility.RESTRICTED,
+        "Each allocation's full explanation and its parcels' planned costs, with the event_id "
+        "and seq of the orders.status event it explains.",
     ),
     TopicContract(
         "fulfilment.bundles",

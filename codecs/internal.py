@@ -16,7 +16,12 @@ from orderstream.streams.inventory import AvailabilityChanged
 from orderstream.streams.ledger import SkuLedger
 from orderstream.streams.ledger_commands import InventoryCommand
 from orderstream.streams.ledger_rows import StoredRow
-from orderstream.streams.order_messages import FulfilmentRequested, ShipmentTracked, StatusChanged
+from orderstream.streams.order_messages import (
+    AllocationDecided,
+    FulfilmentRequested,
+    ShipmentTracked,
+    StatusChanged,
+)
 from orderstream.streams.order_process import OrderInput
 from orderstream.streams.order_state import OrderState
 from orderstream.streams.tracking import TrackedShipment
@@ -29,6 +34,9 @@ order_inbound: msgspec.json.Decoder[OrderInput] = msgspec.json.Decoder(OrderInpu
 inventory_command: msgspec.json.Decoder[InventoryCommand] = msgspec.json.Decoder(InventoryCommand)
 availability: msgspec.json.Decoder[AvailabilityChanged] = msgspec.json.Decoder(AvailabilityChanged)
 status_changed: msgspec.json.Decoder[StatusChanged] = msgspec.json.Decoder(StatusChanged)
+allocation_decided: msgspec.json.Decoder[AllocationDecided] = msgspec.json.Decoder(
+    AllocationDecided
+)
 fulfilment_requested: msgspec.json.Decoder[FulfilmentRequested] = msgspec.json.Decoder(
     FulfilmentRequested
 )
