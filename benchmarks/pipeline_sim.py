@@ -30,9 +30,9 @@ from orderstream.streams.events import (
     StockSnapshotted,
 )
 from orderstream.streams.inventory import (
-    AvailabilityChanged,
     ReservationAnswered,
     StockArrived,
+    StockPositionChanged,
     command_for,
     step,
 )
@@ -117,7 +117,7 @@ class Simulation:
     commands: list[InventoryCommand] = field(default_factory=list)
     answers: list[ReservationAnswered] = field(default_factory=list)
     arrivals: list[StockArrived] = field(default_factory=list)
-    availability: list[AvailabilityChanged] = field(default_factory=list)
+    stock_positions: list[StockPositionChanged] = field(default_factory=list)
     tracking: MemoryTable[str, TrackedShipment] = field(default_factory=tracking_table)
     positions: dict[int, str] = field(default_factory=dict)
     duplicates: int = 0
@@ -178,7 +178,7 @@ class Simulation:
         self.available[command.sku] = {loc: stock.atp for loc, stock in locations.items()}
         self.answers.extend(result.answers)
         self.arrivals.extend(result.arrivals)
-        self.availability.extend(result.availability)
+        self.stock_positions.extend(result.positions)
         return [*result.answers, *result.arrivals]
 
     def track(self, message: ShipmentTracked | ParcelScanned) -> list[OrderInput]:

@@ -21,7 +21,12 @@ from orderstream.streams.bundling import ShipmentsBundled
 from orderstream.streams.events import (
     ParcelScanned,
 )
-from orderstream.streams.inventory import AvailabilityChanged, ReservationAnswered, StockArrived
+from orderstream.streams.inventory import (
+    AvailabilityChanged,
+    ReservationAnswered,
+    StockArrived,
+    StockPositionChanged,
+)
 from orderstream.streams.ledger_commands import InventoryCommand
 from orderstream.streams.order_messages import (
     AllocationDecided,
@@ -105,7 +110,6 @@ TOPICS: tuple[TopicContract, ...] = (
         "sku",
         Visibility.PUBLIC,
         "A location's available-to-promise for a SKU after each change.",
-        known_gap="on_hand, reserved, safety_stock and inbound are internal stock figures",
     ),
     TopicContract(
         "orders.events",
@@ -138,6 +142,14 @@ TOPICS: tuple[TopicContract, ...] = (
         "sku",
         Visibility.RESTRICTED,
         "Commands to a SKU's ledger: stock feeds, reservations and their release or commit.",
+    ),
+    TopicContract(
+        "inventory.positions",
+        StockPositionChanged,
+        "sku",
+        Visibility.RESTRICTED,
+        "Every count behind a location's ATP for a SKU (on hand, reserved, safety stock, "
+        "inbound) after each change.",
     ),
     TopicContract(
         "inventory.replies",

@@ -75,7 +75,8 @@ def test_every_record_of_a_generated_load_is_valid_against_its_topics_schema(run
         "fulfilment.bundles": [encode(b) for b in bundled(simulated)],
         "inventory.commands": [encode(c) for c in sim.commands],
         "inventory.replies": [encode(a) for a in [*sim.answers, *sim.arrivals]],
-        "inventory.availability": [encode(a) for a in sim.availability],
+        "inventory.availability": [encode(p.availability()) for p in sim.stock_positions],
+        "inventory.positions": [encode(p) for p in sim.stock_positions],
         "dlq.ingest": [encode_dead_letter(letter) for letter in simulated.dead_letters],
         "dlq.replays": [encode_replayed(replay)],
     }
