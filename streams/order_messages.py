@@ -60,7 +60,7 @@ class StatusChanged(
     seq: int
     status: OrderStatus
     occurred_at: datetime
-    caused_by: str
+    caused_by: str  # the causing input's idempotency key: opaque, for correlation only
     channel: str
     previous: OrderStatus | None = None
     reason: str = ""
@@ -68,6 +68,9 @@ class StatusChanged(
     backordered: tuple[LineQty, ...] = ()
     held: tuple[LineQty, ...] = ()
     decided_by: DecidingRule | None = None  # on an allocation's outcome: the rule that decided
+    source: str = ""
+    """Who sent the causing input: a channel (`shopify`, `bol`, `amazon`, `pos`), `wms`,
+    `carrier`, `payment`, `returns`, `inventory` (a stock answer or arrival) or `lifetime`."""
 
     @property
     def key(self) -> str:

@@ -63,6 +63,7 @@ class Step(msgspec.Struct, frozen=True):
 
     state: OrderState
     cause: str  # the input's idempotency key: every status change's `caused_by`
+    source: str = ""  # the system that sent the input: every status change's `source`
     outputs: tuple[Output, ...] = ()
     notes: tuple[str, ...] = ()
 
@@ -102,6 +103,7 @@ def try_move(
         status=target,
         occurred_at=context.now,
         caused_by=step.cause,
+        source=step.source,
         channel=state.order.channel.value if state.order else "",
         previous=state.status,
         reason=reason,

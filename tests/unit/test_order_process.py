@@ -61,6 +61,8 @@ def test_a_paid_order_with_stock_is_placed_reserved_and_allocated_in_one_shipmen
     assert statuses(sim, order_id) == [S.PLACED, S.ALLOCATED]
     allocated = sim.statuses[-1]
     assert [s.event_id for s in sim.statuses] == [f"{order_id}:1", f"{order_id}:2"]
+    # placed by the channel's input, allocated on the stock owner's answer
+    assert [s.source for s in sim.statuses] == ["shopify", "inventory"]
     assert [(sh.location, [ln.qty for ln in sh.lines]) for sh in allocated.shipments] == [
         ("WH-DUS", [1, 2])
     ]
