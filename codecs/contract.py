@@ -21,9 +21,19 @@ from orderstream.streams.bundling import ShipmentsBundled
 from orderstream.streams.events import (
     ParcelScanned,
 )
-from orderstream.streams.inventory import AvailabilityChanged, ReservationAnswered, StockArrived
+from orderstream.streams.inventory import (
+    AvailabilityChanged,
+    ReservationAnswered,
+    StockArrived,
+    StockPositionChanged,
+)
 from orderstream.streams.ledger_commands import InventoryCommand
-from orderstream.streams.order_messages import FulfilmentRequested, ShipmentTracked, StatusChanged
+from orderstream.streams.order_messages import (
+    AllocationDecided,
+    FulfilmentRequested,
+    ShipmentTracked,
+    StatusChanged,
+)
 from orderstream.streams.order_process import OrderEvent
 
 from .deadletter import DeadLetter
@@ -79,9 +89,16 @@ TOPICS: tuple[TopicContract, ...] = (
         "oms_order_id",
         Visibility.PUBLIC,
         "Every status change of an order. Dedupe by event_id, order by seq.",
-        known_gap="the routing explanation carries each location's shipping cost and stock, "
-        "and a shipment's bundle_key is a keyed pseudonym of the customer and address, the "
-        "same on each of their orders",
+        known_gap="a shipment's bundle_key is a keyed pseudonym of the customer and address, "
+        "the same on each of their orders",
+    ),
+    TopicContract(
+        "orders.allocations",
+        AllocationDecided,
+        "oms_order_id",
+        Visibility.RESTRICTED,
+        "Each allocation's full explanation and its parcels' planned costs, with the event_id "
+        "and seq of the orders.status event it explains.",
     ),
     TopicContract(
         "fulfilment.bundles",
@@ -98,7 +115,6 @@ TOPICS: tuple[TopicContract, ...] = (
         "sku",
         Visibility.PUBLIC,
         "A location's available-to-promise for a SKU after each change.",
-        known_gap="on_hand, reserved, safety_stock and inbound are internal stock figures",
     ),
     TopicContract(
         "orders.events",
@@ -134,6 +150,14 @@ TOPICS: tuple[TopicContract, ...] = (
         "sku",
         Visibility.RESTRICTED,
         "Commands to a SKU's ledger: stock feeds, reservations and their release or commit.",
+    ),
+    TopicContract(
+        "inventory.positions",
+        StockPositionChanged,
+        "sku",
+        Visibility.RESTRICTED,
+        "Every count behind a location's ATP for a SKU (on hand, reserved, safety stock, "
+        "inbound) after each change.",
     ),
     TopicContract(
         "inventory.replies",

@@ -82,6 +82,8 @@ def test_topics_without_personal_data_keep_the_broker_retention() -> None:
     others = [name for name in names.all() if name not in holding and not name.startswith("raw.")]
     assert set(others) == {
         "orders.status",
+        "orders.allocations",
+        "inventory.positions",
         "fulfilment.bundles",
         "inventory.availability",
         "inventory.commands",

@@ -25,7 +25,12 @@ from orderstream.codecs.trace import derived_trace_id
 from orderstream.streams.bundling import ShipmentsBundled
 from orderstream.streams.inventory import AvailabilityChanged
 from orderstream.streams.ledger_commands import Commit, Reserve
-from orderstream.streams.order_messages import FulfilmentRequested, LineQty, StatusChanged
+from orderstream.streams.order_messages import (
+    AllocationDecided,
+    FulfilmentRequested,
+    LineQty,
+    StatusChanged,
+)
 from orderstream.streams.order_state import OrderStatus
 from tests.builders import fulfilment_request
 
@@ -118,7 +123,7 @@ def test_a_record_without_an_id_of_its_own_gets_one_from_its_inputs_position_and
 
 def test_a_record_of_an_input_without_a_trace_carries_the_trace_derived_from_its_position() -> None:
     cause = Cause.of("raw.shopify", 0, 5, [("x-shopify-topic", b"orders/create")])
-    change = AvailabilityChanged("SKU-1", "WH-AMS", 3, 5, 2, 0)
+    change = AvailabilityChanged("SKU-1", "WH-AMS", 3)
     headers = headers_of("inventory.availability", change, cause)
     assert headers["trace-id"] == derived_trace_id("raw.shopify:0:5")
 
@@ -129,12 +134,13 @@ def test_a_record_no_input_caused_starts_its_trace_at_its_origin_the_same_every_
     assert swept.trace_id == derived_trace_id(swept.origin)
 
 
-def test_exactly_status_changes_bundles_and_fulfilment_requests_have_ids_of_their_own() -> None:
+def test_exactly_status_changes_their_explanations_bundles_and_requests_have_own_ids() -> None:
     owned = {
         kind: own_id_field(kind) for contract in TOPICS for kind in value_types(contract.value)
     }
     assert {kind: name for kind, name in owned.items() if name} == {
         StatusChanged: "event_id",
+        AllocationDecided: "event_id",  # the id of the status change it explains
         ShipmentsBundled: "event_id",
         FulfilmentRequested: "request_id",
     }
