@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaProducer
 
 from orderstream.benchmarks.drive import Collected
 from orderstream.benchmarks.loadgen import Mix, RawRecord
-from orderstream.benchmarks.localrun import Run
+from orderstream.benchmarks.localrun import FAST_GROUP, TANSU_FETCH_WAIT_MS, Run
 from orderstream.benchmarks.summary import Summary, render, summarize
 from orderstream.codecs import internal
 from tests.builders import status_events
@@ -95,3 +95,19 @@ def start_store_writer(env: dict[str, str], log: Path) -> subprocess.Popen[bytes
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+
+
+def store_writer_env(bootstrap: str, dsn: str, prefix: str) -> dict[str, str]:
+    """The writer's settings for a deployment of its own (`prefix`), in many small
+    transactions (20 events each), so that a kill or an outage lands mid-stream."""
+    return {
+        **os.environ,
+        **FAST_GROUP,
+        "ORDERSTREAM_KAFKA_BOOTSTRAP": bootstrap,
+        "ORDERSTREAM_POSTGRES_DSN": dsn,
+        "ORDERSTREAM_TOPIC_PREFIX": prefix,
+        "ORDERSTREAM_APP_ID": prefix.rstrip("."),
+        "ORDERSTREAM_TOPIC_PARTITIONS": "2",
+        "ORDERSTREAM_CONSUMER_FETCH_MAX_WAIT_MS": str(TANSU_FETCH_WAIT_MS),
+        "ORDERSTREAM_STORE_BATCH_MAX": "20",
+    }

@@ -22,10 +22,10 @@ import asyncpg
 import pytest
 
 from orderstream.agents.kafka_admin import ensure_topics
-from orderstream.benchmarks.localrun import FAST_GROUP, TANSU_FETCH_WAIT_MS, wait_until
+from orderstream.benchmarks.localrun import wait_until
 from orderstream.deploy.embedded import Service, start_embedded_postgres
 from orderstream.state.schema import migrate
-from tests.e2e.support import produce_status_events, start_store_writer
+from tests.e2e.support import produce_status_events, start_store_writer, store_writer_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -76,17 +76,7 @@ def test_a_killed_writer_and_a_stopped_postgres_lose_and_double_no_event(
     topic = f"{prefix}orders.status"
     asyncio.run(ensure_topics(kafka_bootstrap, [topic], 2, 1))
     asyncio.run(produce_status_events(kafka_bootstrap, topic, range(BEFORE)))
-    env = {
-        **os.environ,
-        **FAST_GROUP,
-        "ORDERSTREAM_KAFKA_BOOTSTRAP": kafka_bootstrap,
-        "ORDERSTREAM_POSTGRES_DSN": dsn,
-        "ORDERSTREAM_TOPIC_PREFIX": prefix,
-        "ORDERSTREAM_APP_ID": prefix.rstrip("."),
-        "ORDERSTREAM_TOPIC_PARTITIONS": "2",
-        "ORDERSTREAM_CONSUMER_FETCH_MAX_WAIT_MS": str(TANSU_FETCH_WAIT_MS),
-        "ORDERSTREAM_STORE_BATCH_MAX": "20",  # many small transactions: each cut lands mid-stream
-    }
+    env = store_writer_env(kafka_bootstrap, dsn, prefix)
     logs = [tmp_path / "store.0.log", tmp_path / "store.1.log"]
 
     # 1. SIGKILL mid-stream, then a new writer.

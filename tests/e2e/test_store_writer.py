@@ -4,7 +4,6 @@ on the topic ends in the store exactly once, and a record that is no status even
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import uuid
 from collections.abc import Iterator
@@ -14,10 +13,10 @@ import asyncpg
 import pytest
 
 from orderstream.agents.kafka_admin import ensure_topics
-from orderstream.benchmarks.localrun import FAST_GROUP, TANSU_FETCH_WAIT_MS, wait_until
+from orderstream.benchmarks.localrun import wait_until
 from orderstream.benchmarks.scratch_db import create_database, drop_database
 from orderstream.state.schema import migrate
-from tests.e2e.support import produce_status_events, start_store_writer
+from tests.e2e.support import produce_status_events, start_store_writer, store_writer_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -55,17 +54,7 @@ def test_a_writer_killed_mid_stream_and_restarted_stores_every_event_once(
     topic = f"{prefix}orders.status"
     asyncio.run(ensure_topics(kafka_bootstrap, [topic], 2, 1))
     asyncio.run(produce_status_events(kafka_bootstrap, topic, range(ORDERS), b"not a status event"))
-    env = {
-        **os.environ,
-        **FAST_GROUP,
-        "ORDERSTREAM_KAFKA_BOOTSTRAP": kafka_bootstrap,
-        "ORDERSTREAM_POSTGRES_DSN": store_dsn,
-        "ORDERSTREAM_TOPIC_PREFIX": prefix,
-        "ORDERSTREAM_APP_ID": prefix.rstrip("."),
-        "ORDERSTREAM_TOPIC_PARTITIONS": "2",
-        "ORDERSTREAM_CONSUMER_FETCH_MAX_WAIT_MS": str(TANSU_FETCH_WAIT_MS),
-        "ORDERSTREAM_STORE_BATCH_MAX": "20",  # many small transactions: the kill lands mid-stream
-    }
+    env = store_writer_env(kafka_bootstrap, store_dsn, prefix)
     logs = [tmp_path / "store.0.log", tmp_path / "store.1.log"]
     first = start_store_writer(env, logs[0])
     try:
