@@ -89,8 +89,6 @@ TOPICS: tuple[TopicContract, ...] = (
         "oms_order_id",
         Visibility.PUBLIC,
         "Every status change of an order. Dedupe by event_id, order by seq.",
-        known_gap="a shipment's bundle_key is a keyed pseudonym of the customer and address, "
-        "the same on each of their orders",
     ),
     TopicContract(
         "orders.allocations",
@@ -106,8 +104,10 @@ TOPICS: tuple[TopicContract, ...] = (
         "bundle_key",
         Visibility.PUBLIC,
         "Shipments of one customer that a location ships as one parcel; act on the highest "
-        "version of a bundle key.",
-        known_gap="bundle_key and oms_order_ids link one customer's orders",
+        "version of a bundle key. The key is a keyed hash (the deployment's secret) of the "
+        "customer, the address, the location, the carrier and the ship date: it links only "
+        "the orders of one parcel, says nothing of who they are, and cannot be recomputed "
+        "from a guessed e-mail or address.",
     ),
     TopicContract(
         "inventory.availability",

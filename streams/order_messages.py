@@ -39,7 +39,6 @@ class AllocatedShipment(msgspec.Struct, frozen=True, omit_defaults=True):
     carrier: str = ""
     ship_date: date | None = None
     eta: date | None = None
-    bundle_key: str = ""
     external: bool = False  # shipped by the marketplace or handed over at a till: no reservation
     status: ShipmentStatus = ShipmentStatus.REQUESTED
     tracking_number: str = ""

@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,14 +20,12 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from orderstream.agents.kafka_admin import ensure_topics
-from orderstream.benchmarks.localrun import FAST_GROUP, TANSU_FETCH_WAIT_MS, wait_until
-from orderstream.codecs import internal
+from orderstream.benchmarks.localrun import wait_until
 from orderstream.deploy.embedded import Service, start_embedded_postgres
 from orderstream.state.schema import migrate
-from tests.builders import status_events
+from tests.e2e.support import produce_status_events, start_store_writer, store_writer_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -51,18 +47,6 @@ def own_postgres(tmp_path: Path) -> Iterator[tuple[Path, list[Service]]]:
             service.stop()
 
 
-async def _produce(bootstrap: str, topic: str, orders: range) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
-    await producer.start()
-    try:
-        for order in orders:
-            for event in status_events(order):
-                await producer.send(topic, internal.encode(event), key=event.key.encode())
-        await producer.flush()
-    finally:
-        await producer.stop()
-
-
 def _stored(dsn: str) -> tuple[int, int]:
     """(rows, distinct event ids) in the store; (-1, -1) while it cannot be reached."""
 
@@ -82,16 +66,6 @@ def _stored(dsn: str) -> tuple[int, int]:
         return -1, -1
 
 
-def _start_writer(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "orderstream.agents", "store", "--loglevel", "info"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-
-
 def test_a_killed_writer_and_a_stopped_postgres_lose_and_double_no_event(
     kafka_bootstrap: str, own_postgres: tuple[Path, list[Service]], tmp_path: Path
 ) -> None:
@@ -101,22 +75,12 @@ def test_a_killed_writer_and_a_stopped_postgres_lose_and_double_no_event(
     prefix = f"outage{uuid.uuid4().hex[:8]}."
     topic = f"{prefix}orders.status"
     asyncio.run(ensure_topics(kafka_bootstrap, [topic], 2, 1))
-    asyncio.run(_produce(kafka_bootstrap, topic, range(BEFORE)))
-    env = {
-        **os.environ,
-        **FAST_GROUP,
-        "ORDERSTREAM_KAFKA_BOOTSTRAP": kafka_bootstrap,
-        "ORDERSTREAM_POSTGRES_DSN": dsn,
-        "ORDERSTREAM_TOPIC_PREFIX": prefix,
-        "ORDERSTREAM_APP_ID": prefix.rstrip("."),
-        "ORDERSTREAM_TOPIC_PARTITIONS": "2",
-        "ORDERSTREAM_CONSUMER_FETCH_MAX_WAIT_MS": str(TANSU_FETCH_WAIT_MS),
-        "ORDERSTREAM_STORE_BATCH_MAX": "20",  # many small transactions: each cut lands mid-stream
-    }
+    asyncio.run(produce_status_events(kafka_bootstrap, topic, range(BEFORE)))
+    env = store_writer_env(kafka_bootstrap, dsn, prefix)
     logs = [tmp_path / "store.0.log", tmp_path / "store.1.log"]
 
     # 1. SIGKILL mid-stream, then a new writer.
-    first = _start_writer(env, logs[0])
+    first = start_store_writer(env, logs[0])
     try:
         started = wait_until(lambda: _stored(dsn)[0] >= 400, 60, 0.05)
         assert started, logs[0].read_text()
@@ -124,7 +88,7 @@ def test_a_killed_writer_and_a_stopped_postgres_lose_and_double_no_event(
         first.send_signal(signal.SIGKILL)
         first.wait(10)
     assert _stored(dsn)[0] < BEFORE * STEPS, "the kill came after the last event"
-    second = _start_writer(env, logs[1])
+    second = start_store_writer(env, logs[1])
     try:
         assert wait_until(lambda: _stored(dsn)[0] >= 2000, 60, 0.05), logs[1].read_text()
 
@@ -132,7 +96,7 @@ def test_a_killed_writer_and_a_stopped_postgres_lose_and_double_no_event(
         # case before the events that arrive while it is down), then comes back.
         assert running.pop().stop() in ("stopped", "killed")
         down_at = time.monotonic()
-        asyncio.run(_produce(kafka_bootstrap, topic, range(BEFORE, BEFORE + DURING)))
+        asyncio.run(produce_status_events(kafka_bootstrap, topic, range(BEFORE, BEFORE + DURING)))
         time.sleep(max(0.0, OUTAGE_S - (time.monotonic() - down_at)))
         assert second.poll() is None, "the writer exited while the store was away"
         running.append(start_embedded_postgres(data))
