@@ -1,8 +1,9 @@
-"""`orderstream db`: the event store's schema (state/schema.py)."""
+"""`orderstream db`: the event store's schema (state/schema.py) and erasure (state/erasure.py)."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Annotated
 
 import typer
 
@@ -35,5 +36,26 @@ async def _migrate(dsn: str) -> list[Migration]:
     conn = await connect(dsn)
     try:
         return await migrate_on(conn)
+    finally:
+        await conn.close()
+
+
+@db_app.command(epilog=HELP)
+def erase(
+    customer: Annotated[str, typer.Option(help="The customer's email (any case).")],
+) -> None:
+    """Erase a customer's contact data from every order of theirs in the event store."""
+    if "@" not in customer:
+        raise typer.BadParameter("expected an email address", param_hint="--customer")
+    erased = asyncio.run(_erase(load_settings().postgres_dsn, customer))
+    typer.echo(f"erased the contact data of {len(erased)} orders")
+
+
+async def _erase(dsn: str, email: str) -> list[str]:
+    from orderstream.state.erasure import erase_customer
+
+    conn = await connect(dsn)
+    try:
+        return await erase_customer(conn, email)
     finally:
         await conn.close()

@@ -3,7 +3,10 @@
 Every event is one `order_status_events` row. The `orders` and `shipments` views keep, per
 order and per shipment, the row of the highest `seq` in the batch; the store then moves a
 view only when that seq is higher than the one it holds, so replays and out-of-order
-batches never move it back.
+batches never move it back. A shipment's `shipped_at` and `delivered_at` are the earliest
+`occurred_at` of an event showing it shipped (or further) and delivered: the store keeps the
+earlier of its own and the batch's, so they too hold whatever order the events come in.
+An event with an allocation's explanation is one `allocation_explanations` row.
 """
 
 from __future__ import annotations
@@ -14,14 +17,32 @@ from datetime import date, datetime
 
 from orderstream.codecs import internal
 from orderstream.streams.order_messages import StatusChanged
+from orderstream.streams.order_shipments import LEFT, ShipmentStatus
 
 EventRow = tuple[str, str, int, str, str | None, datetime, str, str, str]
 """event_id, oms_order_id, seq, status, previous, occurred_at, channel, reason, event JSON."""
 OrderRow = tuple[str, str, str, int, datetime]
 """oms_order_id, channel, status, seq, updated_at."""
-ShipmentRow = tuple[str, str, str, str, str, str, str, date | None, date | None, int, datetime]
+ShipmentRow = tuple[
+    str,
+    str,
+    str,
+    str,
+    str,
+    str,
+    str,
+    date | None,
+    date | None,
+    int,
+    datetime,
+    str,
+    datetime | None,
+    datetime | None,
+]
 """oms_order_id, shipment_id, location, carrier, tracking_number, tracking_url, status,
-ship_date, eta, seq, updated_at."""
+ship_date, eta, seq, updated_at, bundle_key, shipped_at, delivered_at."""
+ExplanationRow = tuple[str, int, datetime, str, str, str]
+"""oms_order_id, seq, decided_at, decided_by, summary, explanation JSON."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +50,7 @@ class BatchRows:
     events: list[EventRow]
     orders: list[OrderRow]
     shipments: list[ShipmentRow]
+    explanations: list[ExplanationRow]
 
 
 def event_row(event: StatusChanged) -> EventRow:
@@ -45,14 +67,41 @@ def event_row(event: StatusChanged) -> EventRow:
     )
 
 
+def explanation_row(event: StatusChanged) -> ExplanationRow | None:
+    """The allocation explanation the event carries, as its row; the one place that knows
+    where an explanation comes from (today the public status event; later a restricted
+    topic of its own)."""
+    explanation = event.explanation
+    if explanation is None:
+        return None
+    return (
+        event.oms_order_id,
+        event.seq,
+        event.occurred_at,
+        explanation.decided_by.value,
+        explanation.summary,
+        internal.encode(explanation).decode(),
+    )
+
+
+def _earlier(held: datetime | None, new: datetime | None) -> datetime | None:
+    if held is None or new is None:
+        return held or new
+    return min(held, new)
+
+
 def batch_rows(events: Iterable[StatusChanged]) -> BatchRows:
     """The rows of a batch: every event, and the newest view row per order and shipment,
     sorted by key (writers that overlap in a rebalance then lock rows in one order)."""
     rows: list[EventRow] = []
     orders: dict[str, OrderRow] = {}
     shipments: dict[tuple[str, str], ShipmentRow] = {}
+    explanations: dict[tuple[str, int], ExplanationRow] = {}
     for event in events:
         rows.append(event_row(event))
+        explained = explanation_row(event)
+        if explained is not None:
+            explanations[(explained[0], explained[1])] = explained
         order = orders.get(event.oms_order_id)
         if order is None or order[3] < event.seq:
             orders[event.oms_order_id] = (
@@ -65,6 +114,11 @@ def batch_rows(events: Iterable[StatusChanged]) -> BatchRows:
         for shipment in event.shipments:
             key = (event.oms_order_id, shipment.shipment_id)
             held = shipments.get(key)
+            shipped = event.occurred_at if shipment.status in LEFT else None
+            delivered = event.occurred_at if shipment.status is ShipmentStatus.DELIVERED else None
+            if held is not None:
+                shipped = _earlier(held[12], shipped)
+                delivered = _earlier(held[13], delivered)
             if held is None or held[9] < event.seq:
                 shipments[key] = (
                     event.oms_order_id,
@@ -78,10 +132,16 @@ def batch_rows(events: Iterable[StatusChanged]) -> BatchRows:
                     shipment.eta,
                     event.seq,
                     event.occurred_at,
+                    shipment.bundle_key or (held[11] if held else ""),
+                    shipped,
+                    delivered,
                 )
+            else:
+                shipments[key] = (*held[:11], held[11] or shipment.bundle_key, shipped, delivered)
     rows.sort(key=lambda row: row[0])
     return BatchRows(
         rows,
         [orders[key] for key in sorted(orders)],
         [shipments[key] for key in sorted(shipments)],
+        [explanations[key] for key in sorted(explanations)],
     )
