@@ -6,7 +6,8 @@ view only when that seq is higher than the one it holds, so replays and out-of-o
 batches never move it back. A shipment's `shipped_at` and `delivered_at` are the earliest
 `occurred_at` of an event showing it shipped (or further) and delivered: the store keeps the
 earlier of its own and the batch's, so they too hold whatever order the events come in.
-An event with an allocation's explanation is one `allocation_explanations` row.
+An event with an allocation's explanation is one `allocation_explanations` row, copied by
+the store from the stored event (`explained`: the explanation is parsed once, not twice).
 """
 
 from __future__ import annotations
@@ -41,8 +42,6 @@ ShipmentRow = tuple[
 ]
 """oms_order_id, shipment_id, location, carrier, tracking_number, tracking_url, status,
 ship_date, eta, seq, updated_at, bundle_key, shipped_at, delivered_at."""
-ExplanationRow = tuple[str, int, datetime, str, str, str]
-"""oms_order_id, seq, decided_at, decided_by, summary, explanation JSON."""
 
 
 @dataclass(frozen=True)
@@ -50,7 +49,8 @@ class BatchRows:
     events: list[EventRow]
     orders: list[OrderRow]
     shipments: list[ShipmentRow]
-    explanations: list[ExplanationRow]
+    explained: list[str]
+    """The event ids of the events that carry an allocation's explanation."""
 
 
 def event_row(event: StatusChanged) -> EventRow:
@@ -67,21 +67,11 @@ def event_row(event: StatusChanged) -> EventRow:
     )
 
 
-def explanation_row(event: StatusChanged) -> ExplanationRow | None:
-    """The allocation explanation the event carries, as its row; the one place that knows
-    where an explanation comes from (today the public status event; later a restricted
-    topic of its own)."""
-    explanation = event.explanation
-    if explanation is None:
-        return None
-    return (
-        event.oms_order_id,
-        event.seq,
-        event.occurred_at,
-        explanation.decided_by.value,
-        explanation.summary,
-        internal.encode(explanation).decode(),
-    )
+def explains(event: StatusChanged) -> bool:
+    """The event carries an allocation's explanation (today on the public status event; later
+    on a restricted topic of its own): the one place that knows where explanations come from,
+    with the store's `_EXPLANATIONS`, which copies it out of the stored event."""
+    return event.explanation is not None
 
 
 def _earlier(held: datetime | None, new: datetime | None) -> datetime | None:
@@ -96,12 +86,11 @@ def batch_rows(events: Iterable[StatusChanged]) -> BatchRows:
     rows: list[EventRow] = []
     orders: dict[str, OrderRow] = {}
     shipments: dict[tuple[str, str], ShipmentRow] = {}
-    explanations: dict[tuple[str, int], ExplanationRow] = {}
+    explained: set[str] = set()
     for event in events:
         rows.append(event_row(event))
-        explained = explanation_row(event)
-        if explained is not None:
-            explanations[(explained[0], explained[1])] = explained
+        if explains(event):
+            explained.add(event.event_id)
         order = orders.get(event.oms_order_id)
         if order is None or order[3] < event.seq:
             orders[event.oms_order_id] = (
@@ -143,5 +132,5 @@ def batch_rows(events: Iterable[StatusChanged]) -> BatchRows:
         rows,
         [orders[key] for key in sorted(orders)],
         [shipments[key] for key in sorted(shipments)],
-        [explanations[key] for key in sorted(explanations)],
+        sorted(explained),
     )

@@ -93,10 +93,15 @@ ON CONFLICT (oms_order_id, shipment_id) DO UPDATE
        OR EXCLUDED.delivered_at < s.delivered_at
        OR (s.delivered_at IS NULL AND EXCLUDED.delivered_at IS NOT NULL)
 """
+# The explanation as the status event carries it (state/event_rows.py: explains), copied from
+# the event just stored: jsonb already parsed, not sent and parsed a second time.
 _EXPLANATIONS = """
 INSERT INTO allocation_explanations
     (oms_order_id, seq, decided_at, decided_by, summary, explanation)
-VALUES ($1, $2, $3, $4, $5, $6::jsonb)
+SELECT oms_order_id, seq, occurred_at, event->'explanation'->>'decided_by',
+       event->'explanation'->>'summary', event->'explanation'
+  FROM order_status_events
+ WHERE event_id = ANY($1::text[]) AND event ? 'explanation'
 ON CONFLICT (oms_order_id, seq) DO NOTHING
 """
 CONTACT_COLUMNS = (
@@ -209,7 +214,6 @@ async def write_batch(
             ("order_status_events", _EVENTS, rows.events),
             ("orders", _ORDERS, rows.orders),
             ("shipments", _SHIPMENTS, rows.shipments),
-            ("allocation_explanations", _EXPLANATIONS, rows.explanations),
             ("order_details", _DETAILS, details),
             ("bundles", _BUNDLES, bundles),
             ("stock_availability", _STOCK, stock),
@@ -217,6 +221,9 @@ async def write_batch(
             if table_rows:
                 await conn.executemany(sql, table_rows)
                 written.rows[table] = len(table_rows)
+        if rows.explained:
+            await conn.execute(_EXPLANATIONS, rows.explained)
+            written.rows["allocation_explanations"] = len(rows.explained)
         if batch.statuses:
             exceptions = await _derive_exceptions(conn, batch.statuses, rules)
             written.rows["order_exceptions"] = len(exceptions)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import msgspec
 
-from orderstream.state.event_rows import batch_rows, explanation_row
+from orderstream.state.event_rows import batch_rows, explains
 from orderstream.state.record_rows import Positioned, bundle_rows, details_rows, stock_rows
 from orderstream.streams.bundling import ShipmentsBundled
 from orderstream.streams.events import OrderUpdated
@@ -61,11 +61,7 @@ def test_a_parcels_shipped_and_delivered_times_are_its_earliest_whatever_the_ord
     assert early[12:] == (None, None)
 
 
-def test_an_allocation_with_an_explanation_is_one_explanation_row() -> None:
+def test_the_events_with_an_explanation_are_named_once_per_batch() -> None:
     placed, allocated, *_ = status_events(6)
-    assert explanation_row(placed) is None
-    row = explanation_row(allocated)
-    assert row is not None
-    assert row[:4] == ("shopify:6", 2, allocated.occurred_at, "lowest_cost")
-    assert msgspec.json.decode(row[5])["decided_by"] == "lowest_cost"
-    assert batch_rows([allocated, allocated]).explanations == [row]
+    assert not explains(placed) and explains(allocated)
+    assert batch_rows([allocated, placed, allocated]).explained == ["shopify:6:2"]
