@@ -9,7 +9,7 @@ import typer
 
 from orderstream.state.schema import Migration
 
-from .exits import HELP
+from .exits import HELP, UnusableError
 from .postgres import connect
 from .settings import load_settings
 
@@ -45,8 +45,8 @@ def erase(
     customer: Annotated[str, typer.Option(help="The customer's email (any case).")],
 ) -> None:
     """Erase a customer's contact data from every order of theirs in the event store."""
-    if "@" not in customer:
-        raise typer.BadParameter("expected an email address", param_hint="--customer")
+    if "@" not in customer:  # not echoed: it may be a name, which is personal data too
+        raise UnusableError("--customer: expected an email address")
     erased = asyncio.run(_erase(load_settings().postgres_dsn, customer))
     typer.echo(f"erased the contact data of {len(erased)} orders")
 

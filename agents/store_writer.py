@@ -89,7 +89,7 @@ def exception_rules(settings: Settings) -> ExceptionRules:
         ) from None
     rules = load_exception_rules(document, path.name)
     if isinstance(rules, RuleSetInvalid):
-        raise UnusableError("the exception rules are not usable:\n" + "\n".join(rules.describe()))
+        raise UnusableError(f"the exception rules are not usable: {rules.summary()}")
     return rules
 
 
