@@ -1,6 +1,7 @@
 """`orderstream store` beside a worker on the real broker: a pipeline run fills the order
 record (order details with the customer's contact, parcels with their shipped time, holds and
-a parcel's exception with their owners), and the writer's /metrics page counts it."""
+a parcel's exception with their owners), the writer's /metrics page counts it, and
+`orderstream db erase` takes a customer's contact from the store and the worker's table."""
 
 from __future__ import annotations
 
@@ -15,14 +16,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+import msgspec
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from orderstream.agents.topic_reader import read_topic
 from orderstream.benchmarks.drive import statuses, wait_for_outcomes
 from orderstream.benchmarks.loadgen import generate
 from orderstream.benchmarks.loadgen.send import produce
 from orderstream.benchmarks.localrun import Run, free_port, wait_until
 from orderstream.benchmarks.scratch_db import create_database, drop_database
+from orderstream.codecs import internal
 from orderstream.state.schema import migrate
 from orderstream.streams.order_messages import AllocatedShipment
 from orderstream.streams.status import OrderStatus
@@ -106,6 +110,49 @@ async def _ship(run: Run, parcels: list[AllocatedShipment], lost: AllocatedShipm
         await producer.stop()
 
 
+def state_of(run: Run, order: str) -> Any:
+    """The order's last value in the worker's `order_id_to_state` changelog."""
+    changelog = f"{run.app_id}-order_id_to_state-changelog"
+    key = order.encode()
+    records = asyncio.run(read_topic(run.bootstrap, changelog, keep=lambda r: r.key == key))
+    return internal.order_state.decode(records[-1].value) if records and records[-1].value else None
+
+
+def erase_one_customer(run: Run, dsn: str, env: dict[str, str]) -> str:
+    """`orderstream db erase` for the customer of a shipped order: the store's row and the
+    worker's table row lose the contact. The erased order."""
+    (row,) = query(
+        dsn,
+        "SELECT d.oms_order_id, d.customer_email FROM order_details d"
+        " JOIN shipments s USING (oms_order_id)"
+        " WHERE d.customer_email IS NOT NULL AND s.shipped_at IS NOT NULL LIMIT 1",
+    )
+    order, email = row
+    done = subprocess.run(
+        [sys.executable, "-m", "orderstream.agents", "db", "erase", "--customer", email.upper()],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("erased the contact data of ")
+    assert email not in done.stdout + done.stderr
+
+    def redacted() -> bool:
+        state = state_of(run, order)
+        return state is not None and state.erased_at is not None
+
+    assert wait_until(redacted, 60), run.logs()
+    state = state_of(run, order)
+    assert state.order.customer.email == ""
+    assert email not in msgspec.json.encode(state).decode()
+    (stored,) = query(dsn, f"SELECT * FROM order_details WHERE oms_order_id = '{order}'")
+    assert stored["customer_email"] is None and stored["erased_at"] is not None
+    return order
+
+
 def test_a_pipeline_run_fills_order_details_shipments_and_exceptions(
     run: Run, store_dsn: str
 ) -> None:
@@ -151,6 +198,7 @@ def test_a_pipeline_run_fills_order_details_shipments_and_exceptions(
         assert filled, log.read_text()[-4000:] + run.logs()
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as page:
             metrics = page.read().decode()
+        erased = erase_one_customer(run, store_dsn, env)
     finally:
         writer.send_signal(signal.SIGTERM)
         code = writer.wait(30)
@@ -190,3 +238,4 @@ def test_a_pipeline_run_fills_order_details_shipments_and_exceptions(
     assert 'orderstream_store_events_total{topic="orders.events"}' in metrics
     for detail in with_email[:20]:
         assert detail["customer_email"] not in metrics
+    assert erased in {d["oms_order_id"] for d in details if d["erased_at"] is not None}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,7 +19,10 @@ import asyncpg
 import msgspec
 import pytest
 
+from orderstream.agents.kafka_admin import ensure_topics
+from orderstream.agents.topic_reader import read_topic
 from orderstream.benchmarks.scratch_db import scratch_database
+from orderstream.codecs import internal
 from orderstream.state.event_store import StoreBatch, write_batch
 from orderstream.state.record_rows import Positioned
 from orderstream.state.schema import migrate
@@ -26,6 +30,7 @@ from orderstream.streams.bundling import ShipmentsBundled
 from orderstream.streams.events import OrderUpdated
 from orderstream.streams.inventory import AvailabilityChanged
 from orderstream.streams.model import Customer
+from orderstream.streams.order_erasure import EraseContact
 from orderstream.streams.order_shipments import ShipmentStatus
 from orderstream.streams.status import OrderStatus
 from tests.builders import exception_rules, placed_shopify_order, status_events, status_step
@@ -87,38 +92,43 @@ async def test_order_details_keep_the_newest_version_with_the_email_lower_cased(
     assert msgspec.json.decode(row["shipping_address"])["country"] == "NL"
 
 
+def erase(dsn: str, bootstrap: str, prefix: str, email: str) -> subprocess.CompletedProcess[str]:
+    """`orderstream db erase --customer EMAIL` as an operator runs it."""
+    env = {
+        **os.environ,
+        "ORDERSTREAM_POSTGRES_DSN": dsn,
+        "ORDERSTREAM_KAFKA_BOOTSTRAP": bootstrap,
+        "ORDERSTREAM_TOPIC_PREFIX": prefix,
+    }
+    command = [sys.executable, "-m", "orderstream.agents", "db", "erase", "--customer", email]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert "sanne" not in (done.stdout + done.stderr).lower()
+    return done
+
+
 async def test_an_erased_order_never_gets_its_contact_back_and_erasing_twice_erases_none(
-    store: Any, store_dsn: str
+    store: Any, store_dsn: str, kafka_bootstrap: str
 ) -> None:
     placed = placed_shopify_order()
     other = placed_shopify_order(
         oms_order_id="shopify:2", channel_order_id="2", customer=Customer(email="x@example.nl")
     )
     await write(store, orders=[placed, other])
+    prefix = f"erase{uuid.uuid4().hex[:8]}."
+    topic = f"{prefix}orders.events"
+    await ensure_topics(kafka_bootstrap, [topic], 2, 1)
 
-    def erase() -> str:
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "orderstream.agents",
-                "db",
-                "erase",
-                "--customer",
-                "  SANNE.devries@example.nl",
-            ],
-            env={**os.environ, "ORDERSTREAM_POSTGRES_DSN": store_dsn},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
-        assert "sanne" not in (done.stdout + done.stderr).lower()
-        return done.stdout.strip()
+    first = erase(store_dsn, kafka_bootstrap, prefix, "  SANNE.devries@example.nl")
+    assert (first.returncode, first.stdout.strip()) == (0, "erased the contact data of 1 orders")
+    again = erase(store_dsn, kafka_bootstrap, prefix, "sanne.devries@example.nl")
+    assert (again.returncode, again.stdout.strip()) == (0, "erased the contact data of 0 orders")
+    # the order process hears of it on orders.events, keyed by the order
+    sent = [r for r in await read_topic(kafka_bootstrap, topic) if r.value is not None]
+    assert [r.key for r in sent] == [placed.order.oms_order_id.encode()]
+    command = internal.order_inbound.decode(sent[0].value or b"")
+    assert isinstance(command, EraseContact)
+    assert command.oms_order_id == placed.order.oms_order_id
 
-    assert erase() == "erased the contact data of 1 orders"
-    assert erase() == "erased the contact data of 0 orders"
     await write(store, orders=[placed, updated(placed, 30, "sanne.devries@example.nl")])
     rows = {r["oms_order_id"]: r for r in await store.fetch("SELECT * FROM order_details")}
     erased = rows[placed.order.oms_order_id]
@@ -127,6 +137,17 @@ async def test_an_erased_order_never_gets_its_contact_back_and_erasing_twice_era
     assert [erased[c] for c in (*contact, "billing_address")] == [None] * 5
     assert erased["channel_order_name"] == "#30"  # the rest of the record still moves
     assert rows["shopify:2"]["customer_email"] == "x@example.nl"
+
+
+async def test_erasure_with_no_broker_erases_nothing_and_says_so_in_one_line(
+    store: Any, store_dsn: str
+) -> None:
+    await write(store, orders=[placed_shopify_order()])
+    done = erase(store_dsn, "127.0.0.1:1", "", "sanne.devries@example.nl")
+    assert done.returncode == 2, done.stderr
+    assert "nothing was erased, run it again" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert await store.fetchval("SELECT count(*) FROM order_details WHERE erased_at IS NULL") == 1
 
 
 async def test_explanations_and_parcel_times_are_stored_whatever_the_order(store: Any) -> None:
