@@ -1,14 +1,14 @@
 """`orderstream store`: the writer that keeps the event store and the order record.
 
 Its own consumer group (`{app_id}.store`) reads `orders.status`, `orders.events`,
-`fulfilment.bundles` and `inventory.availability`, so it scales by partitions beside the
-workers and never shares their offsets. Each fetched batch is written in one transaction,
-and its offsets are committed only after that transaction commits: a writer killed in
-between reads the batch again, and the store's idempotency (state/event_store.py) makes that
-a no-op. A record that does not decode is counted and skipped with one payload-free log line
-naming its position (the record stays on the topic); it never stops the writer. A lost
-PostgreSQL connection is opened again and the batch written again (agents/postgres.py).
-Metrics on `/metrics` (agents/store_metrics.py).
+`orders.allocations`, `fulfilment.bundles` and `inventory.positions`, so it scales by
+partitions beside the workers and never shares their offsets. Each fetched batch is written
+in one transaction, and its offsets are committed only after that transaction commits: a
+writer killed in between reads the batch again, and the store's idempotency
+(state/event_store.py) makes that a no-op. A record that does not decode is counted and
+skipped with one payload-free log line naming its position (the record stays on the topic);
+it never stops the writer. A lost PostgreSQL connection is opened again and the batch
+written again (agents/postgres.py). Metrics on `/metrics` (agents/store_metrics.py).
 """
 
 from __future__ import annotations
@@ -35,18 +35,25 @@ from orderstream.streams.order_exceptions import ExceptionRules
 from .exits import UnusableError
 from .settings import Settings, load_settings
 from .store_metrics import StoreMetrics
-from .topics import FULFILMENT_BUNDLES, INVENTORY_AVAILABILITY, ORDERS_EVENTS, ORDERS_STATUS
+from .topics import (
+    FULFILMENT_BUNDLES,
+    INVENTORY_POSITIONS,
+    ORDERS_ALLOCATIONS,
+    ORDERS_EVENTS,
+    ORDERS_STATUS,
+)
 
 log = logging.getLogger(__name__)
 
-TOPICS = (ORDERS_STATUS, ORDERS_EVENTS, FULFILMENT_BUNDLES, INVENTORY_AVAILABILITY)
+TOPICS = (ORDERS_STATUS, ORDERS_EVENTS, ORDERS_ALLOCATIONS, FULFILMENT_BUNDLES, INVENTORY_POSITIONS)
 """What the writer reads, as base names."""
 
 _WHAT = {
     ORDERS_STATUS: "status event",
     ORDERS_EVENTS: "order event",
+    ORDERS_ALLOCATIONS: "allocation",
     FULFILMENT_BUNDLES: "bundle",
-    INVENTORY_AVAILABILITY: "availability change",
+    INVENTORY_POSITIONS: "stock position",
 }
 
 
@@ -107,21 +114,26 @@ def _add_order(batch: StoreBatch, record: Any) -> None:
         batch.orders.append(event)
 
 
+def _add_allocation(batch: StoreBatch, record: Any) -> None:
+    batch.allocations.append(internal.allocation_decided.decode(record.value or b""))
+
+
 def _add_bundle(batch: StoreBatch, record: Any) -> None:
     bundled = internal.shipments_bundled.decode(record.value or b"")
     batch.bundles.append(Positioned(bundled, record.offset, _at(record)))
 
 
 def _add_stock(batch: StoreBatch, record: Any) -> None:
-    stock = internal.availability.decode(record.value or b"")
-    batch.availability.append(Positioned(stock, record.offset, _at(record)))
+    stock = internal.stock_position.decode(record.value or b"")
+    batch.positions.append(Positioned(stock, record.offset, _at(record)))
 
 
 _ADD: dict[str, Callable[[StoreBatch, Any], None]] = {
     ORDERS_STATUS: _add_status,
     ORDERS_EVENTS: _add_order,
+    ORDERS_ALLOCATIONS: _add_allocation,
     FULFILMENT_BUNDLES: _add_bundle,
-    INVENTORY_AVAILABILITY: _add_stock,
+    INVENTORY_POSITIONS: _add_stock,
 }
 
 
@@ -152,8 +164,9 @@ def decoded(
         for base, count in (
             (ORDERS_STATUS, len(batch.statuses)),
             (ORDERS_EVENTS, len(batch.orders)),
+            (ORDERS_ALLOCATIONS, len(batch.allocations)),
             (FULFILMENT_BUNDLES, len(batch.bundles)),
-            (INVENTORY_AVAILABILITY, len(batch.availability)),
+            (INVENTORY_POSITIONS, len(batch.positions)),
         ):
             if count:
                 metrics.events.labels(topic=base).inc(count)

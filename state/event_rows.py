@@ -6,8 +6,6 @@ view only when that seq is higher than the one it holds, so replays and out-of-o
 batches never move it back. A shipment's `shipped_at` and `delivered_at` are the earliest
 `occurred_at` of an event showing it shipped (or further) and delivered: the store keeps the
 earlier of its own and the batch's, so they too hold whatever order the events come in.
-An event with an allocation's explanation is one `allocation_explanations` row, copied by
-the store from the stored event (`explained`: the explanation is parsed once, not twice).
 """
 
 from __future__ import annotations
@@ -36,12 +34,11 @@ ShipmentRow = tuple[
     date | None,
     int,
     datetime,
-    str,
     datetime | None,
     datetime | None,
 ]
 """oms_order_id, shipment_id, location, carrier, tracking_number, tracking_url, status,
-ship_date, eta, seq, updated_at, bundle_key, shipped_at, delivered_at."""
+ship_date, eta, seq, updated_at, shipped_at, delivered_at."""
 
 
 @dataclass(frozen=True)
@@ -49,8 +46,6 @@ class BatchRows:
     events: list[EventRow]
     orders: list[OrderRow]
     shipments: list[ShipmentRow]
-    explained: list[str]
-    """The event ids of the events that carry an allocation's explanation."""
 
 
 def event_row(event: StatusChanged) -> EventRow:
@@ -67,13 +62,6 @@ def event_row(event: StatusChanged) -> EventRow:
     )
 
 
-def explains(event: StatusChanged) -> bool:
-    """The event carries an allocation's explanation (today on the public status event; later
-    on a restricted topic of its own): the one place that knows where explanations come from,
-    with the store's `_EXPLANATIONS`, which copies it out of the stored event."""
-    return event.explanation is not None
-
-
 def _earlier(held: datetime | None, new: datetime | None) -> datetime | None:
     if held is None or new is None:
         return held or new
@@ -86,11 +74,8 @@ def batch_rows(events: Iterable[StatusChanged]) -> BatchRows:
     rows: list[EventRow] = []
     orders: dict[str, OrderRow] = {}
     shipments: dict[tuple[str, str], ShipmentRow] = {}
-    explained: set[str] = set()
     for event in events:
         rows.append(event_row(event))
-        if explains(event):
-            explained.add(event.event_id)
         order = orders.get(event.oms_order_id)
         if order is None or order[3] < event.seq:
             orders[event.oms_order_id] = (
@@ -106,8 +91,8 @@ def batch_rows(events: Iterable[StatusChanged]) -> BatchRows:
             shipped = event.occurred_at if shipment.status in LEFT else None
             delivered = event.occurred_at if shipment.status is ShipmentStatus.DELIVERED else None
             if held is not None:
-                shipped = _earlier(held[12], shipped)
-                delivered = _earlier(held[13], delivered)
+                shipped = _earlier(held[11], shipped)
+                delivered = _earlier(held[12], delivered)
             if held is None or held[9] < event.seq:
                 shipments[key] = (
                     event.oms_order_id,
@@ -121,16 +106,14 @@ def batch_rows(events: Iterable[StatusChanged]) -> BatchRows:
                     shipment.eta,
                     event.seq,
                     event.occurred_at,
-                    shipment.bundle_key or (held[11] if held else ""),
                     shipped,
                     delivered,
                 )
             else:
-                shipments[key] = (*held[:11], held[11] or shipment.bundle_key, shipped, delivered)
+                shipments[key] = (*held[:11], shipped, delivered)
     rows.sort(key=lambda row: row[0])
     return BatchRows(
         rows,
         [orders[key] for key in sorted(orders)],
         [shipments[key] for key in sorted(shipments)],
-        sorted(explained),
     )

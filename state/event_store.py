@@ -2,7 +2,8 @@
 
 Idempotent: an event already stored inserts nothing (`ON CONFLICT DO NOTHING`); the `orders`
 and `shipments` views move only on a higher `seq`, a shipment's shipped/delivered times only
-to an earlier one; `order_details` only on a newer `version` (and never writes the contact
+to an earlier one (a shipment's cost and bundle key are set once); `order_details` only on a
+newer `version` (and never writes the contact
 of an erased row again); `bundles` only on a higher version; `stock_availability` only on a
 higher source offset. The exceptions of every order the batch may change are derived again
 from its whole stored history (streams/order_exceptions.py), so replays and late events give
@@ -21,17 +22,24 @@ from typing import Any
 from orderstream.codecs import internal
 from orderstream.streams.bundling import ShipmentsBundled
 from orderstream.streams.events import OrderPlaced, OrderUpdated
-from orderstream.streams.inventory import AvailabilityChanged
+from orderstream.streams.inventory import StockPositionChanged
 from orderstream.streams.order_exceptions import (
     ExceptionRules,
     OrderException,
     may_open,
     order_exceptions,
 )
-from orderstream.streams.order_messages import StatusChanged
+from orderstream.streams.order_messages import AllocationDecided, StatusChanged
 
 from .event_rows import batch_rows
-from .record_rows import Positioned, bundle_rows, details_rows, stock_rows
+from .record_rows import (
+    Positioned,
+    bundle_rows,
+    details_rows,
+    explanation_rows,
+    shipment_facts,
+    stock_rows,
+)
 
 
 @dataclass
@@ -40,11 +48,13 @@ class StoreBatch:
 
     statuses: list[StatusChanged] = field(default_factory=list)
     orders: list[OrderPlaced | OrderUpdated] = field(default_factory=list)
+    allocations: list[AllocationDecided] = field(default_factory=list)
     bundles: list[Positioned[ShipmentsBundled]] = field(default_factory=list)
-    availability: list[Positioned[AvailabilityChanged]] = field(default_factory=list)
+    positions: list[Positioned[StockPositionChanged]] = field(default_factory=list)
 
     def __len__(self) -> int:
-        return len(self.statuses) + len(self.orders) + len(self.bundles) + len(self.availability)
+        parts = (self.statuses, self.orders, self.allocations, self.bundles, self.positions)
+        return sum(len(part) for part in parts)
 
 
 _EVENTS = """
@@ -62,12 +72,12 @@ ON CONFLICT (oms_order_id) DO UPDATE
     WHERE o.seq < EXCLUDED.seq
 """
 # The view columns move on a higher seq only; shipped_at and delivered_at to an earlier time
-# whatever the seq (LEAST skips NULL), and an empty bundle key never clears a known one.
+# whatever the seq (LEAST skips NULL). Bundle key and cost come from other topics.
 _SHIPMENTS = """
 INSERT INTO shipments AS s (oms_order_id, shipment_id, location, carrier, tracking_number,
                             tracking_url, status, ship_date, eta, seq, updated_at,
-                            bundle_key, shipped_at, delivered_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                            shipped_at, delivered_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 ON CONFLICT (oms_order_id, shipment_id) DO UPDATE
     SET location = CASE WHEN s.seq < EXCLUDED.seq THEN EXCLUDED.location ELSE s.location END,
         carrier = CASE WHEN s.seq < EXCLUDED.seq THEN EXCLUDED.carrier ELSE s.carrier END,
@@ -81,28 +91,34 @@ ON CONFLICT (oms_order_id, shipment_id) DO UPDATE
         updated_at = CASE WHEN s.seq < EXCLUDED.seq
             THEN EXCLUDED.updated_at ELSE s.updated_at END,
         seq = GREATEST(s.seq, EXCLUDED.seq),
-        bundle_key = CASE WHEN EXCLUDED.bundle_key <> ''
-                           AND (s.seq < EXCLUDED.seq OR s.bundle_key = '')
-            THEN EXCLUDED.bundle_key ELSE s.bundle_key END,
         shipped_at = LEAST(s.shipped_at, EXCLUDED.shipped_at),
         delivered_at = LEAST(s.delivered_at, EXCLUDED.delivered_at)
     WHERE s.seq < EXCLUDED.seq
-       OR (s.bundle_key = '' AND EXCLUDED.bundle_key <> '')
        OR EXCLUDED.shipped_at < s.shipped_at
        OR (s.shipped_at IS NULL AND EXCLUDED.shipped_at IS NOT NULL)
        OR EXCLUDED.delivered_at < s.delivered_at
        OR (s.delivered_at IS NULL AND EXCLUDED.delivered_at IS NOT NULL)
 """
-# The explanation as the status event carries it (state/event_rows.py: explains), copied from
-# the event just stored: jsonb already parsed, not sent and parsed a second time.
 _EXPLANATIONS = """
 INSERT INTO allocation_explanations
     (oms_order_id, seq, decided_at, decided_by, summary, explanation)
-SELECT oms_order_id, seq, occurred_at, event->'explanation'->>'decided_by',
-       event->'explanation'->>'summary', event->'explanation'
-  FROM order_status_events
- WHERE event_id = ANY($1::text[]) AND event ? 'explanation'
+VALUES ($1, $2, $3, $4, $5, $6::jsonb)
 ON CONFLICT (oms_order_id, seq) DO NOTHING
+"""
+# A shipment's planned cost and bundle key, from orders.allocations and fulfilment.bundles: a
+# shipment not yet seen on orders.status gets a placeholder row (seq 0) that its first status
+# event moves. Set once: a planned parcel's cost and its bundle do not change.
+_SHIPMENT_FACTS = """
+INSERT INTO shipments AS s (oms_order_id, shipment_id, location, status, seq, updated_at,
+                            bundle_key, cost_minor, cost_currency)
+VALUES ($1, $2, $3, 'requested', 0, $4, $5, $6, $7)
+ON CONFLICT (oms_order_id, shipment_id) DO UPDATE
+    SET bundle_key = CASE WHEN EXCLUDED.bundle_key <> '' THEN EXCLUDED.bundle_key
+                          ELSE s.bundle_key END,
+        cost_minor = COALESCE(s.cost_minor, EXCLUDED.cost_minor),
+        cost_currency = COALESCE(s.cost_currency, EXCLUDED.cost_currency)
+    WHERE (EXCLUDED.bundle_key <> '' AND EXCLUDED.bundle_key <> s.bundle_key)
+       OR (s.cost_minor IS NULL AND EXCLUDED.cost_minor IS NOT NULL)
 """
 CONTACT_COLUMNS = (
     "customer_email",
@@ -208,12 +224,15 @@ async def write_batch(
     rows = batch_rows(batch.statuses)
     details = details_rows(batch.orders)
     bundles = bundle_rows(batch.bundles)
-    stock = stock_rows(batch.availability)
+    stock = stock_rows(batch.positions)
+    explanations = explanation_rows(batch.allocations)
+    facts = shipment_facts(batch.allocations, batch.bundles)
     async with conn.transaction():
         for table, sql, table_rows in (
             ("order_status_events", _EVENTS, rows.events),
             ("orders", _ORDERS, rows.orders),
             ("shipments", _SHIPMENTS, rows.shipments),
+            ("allocation_explanations", _EXPLANATIONS, explanations),
             ("order_details", _DETAILS, details),
             ("bundles", _BUNDLES, bundles),
             ("stock_availability", _STOCK, stock),
@@ -221,9 +240,9 @@ async def write_batch(
             if table_rows:
                 await conn.executemany(sql, table_rows)
                 written.rows[table] = len(table_rows)
-        if rows.explained:
-            await conn.execute(_EXPLANATIONS, rows.explained)
-            written.rows["allocation_explanations"] = len(rows.explained)
+        if facts:
+            await conn.executemany(_SHIPMENT_FACTS, facts)
+            written.rows["shipments"] += len(facts)
         if batch.statuses:
             exceptions = await _derive_exceptions(conn, batch.statuses, rules)
             written.rows["order_exceptions"] = len(exceptions)

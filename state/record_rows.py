@@ -3,9 +3,15 @@
 - `order_details` from OrderPlaced/OrderUpdated (`orders.events`): the order as the channel sent
   it, `version` the event's `occurred_at`; the customer's email lower-cased (erasure matches
   it so), empty contact fields as NULL.
-- `bundles` from ShipmentsBundled (`fulfilment.bundles`), `stock_availability` from
-  AvailabilityChanged (`inventory.availability`), stamped with their record's time (and, for
-  stock, its offset, which only grows per SKU since a SKU's records share a partition).
+- `allocation_explanations` from AllocationDecided (`orders.allocations`, restricted), and
+  each planned parcel's cost onto its `shipments` row.
+- `bundles` from ShipmentsBundled (`fulfilment.bundles`), and the bundle key onto each member
+  shipment's row (a request id is its shipment id, `{oms_order_id}/{n}`).
+- `stock_availability` from StockPositionChanged (`inventory.positions`, restricted: the
+  public `inventory.availability` says only the ATP).
+
+Bundles, and stock, are stamped with their record's time (stock also with its offset, which
+only grows per SKU since a SKU's records share a partition).
 
 Each batch keeps one row per key, the one the store would keep (newest version, highest
 version, highest offset), sorted by key so overlapping writers lock rows in one order.
@@ -21,8 +27,9 @@ from typing import Generic, TypeVar
 from orderstream.codecs import internal
 from orderstream.streams.bundling import ShipmentsBundled
 from orderstream.streams.events import OrderPlaced, OrderUpdated
-from orderstream.streams.inventory import AvailabilityChanged
+from orderstream.streams.inventory import StockPositionChanged
 from orderstream.streams.model import Address
+from orderstream.streams.order_messages import AllocationDecided
 
 DetailsRow = tuple[
     str,
@@ -51,6 +58,11 @@ BundleRow = tuple[str, int, str, str, list[str], list[str], datetime]
 """bundle_key, version, location, carrier, request_ids, oms_order_ids, updated_at."""
 StockRow = tuple[str, str, int, int, int, int, int, int, datetime]
 """sku, location, on_hand, reserved, safety_stock, inbound, atp, source_offset, updated_at."""
+ExplanationRow = tuple[str, int, datetime, str, str, str]
+"""oms_order_id, seq, decided_at, decided_by, summary, explanation JSON."""
+ShipmentFactRow = tuple[str, str, str, datetime, str, int | None, str | None]
+"""oms_order_id, shipment_id, location, at, bundle_key ('' unknown), cost_minor,
+cost_currency (None unknown): what other topics than orders.status know of a shipment."""
 
 
 T = TypeVar("T")
@@ -134,7 +146,60 @@ def bundle_rows(records: Iterable[Positioned[ShipmentsBundled]]) -> list[BundleR
     return [highest[key] for key in sorted(highest)]
 
 
-def stock_rows(records: Iterable[Positioned[AvailabilityChanged]]) -> list[StockRow]:
+def explanation_row(decided: AllocationDecided) -> ExplanationRow:
+    """An allocation's explanation as its row: the one place that maps where explanations
+    come from to the store."""
+    explanation = decided.explanation
+    return (
+        decided.oms_order_id,
+        decided.seq,
+        decided.decided_at,
+        explanation.decided_by.value,
+        explanation.summary,
+        internal.encode(explanation).decode(),
+    )
+
+
+def explanation_rows(records: Iterable[AllocationDecided]) -> list[ExplanationRow]:
+    rows = {(r.oms_order_id, r.seq): explanation_row(r) for r in records}
+    return [rows[key] for key in sorted(rows)]
+
+
+def shipment_facts(
+    allocations: Iterable[AllocationDecided], bundles: Iterable[Positioned[ShipmentsBundled]]
+) -> list[ShipmentFactRow]:
+    """Each planned parcel's cost and each bundled shipment's bundle key, one row per
+    shipment (a shipment's cost and bundle are fixed once planned)."""
+    facts: dict[tuple[str, str], ShipmentFactRow] = {}
+    for decided in allocations:
+        for cost in decided.costs:
+            key = (decided.oms_order_id, cost.shipment_id)
+            bundle = facts[key][4] if key in facts else ""
+            facts[key] = (
+                *key,
+                cost.location,
+                decided.decided_at,
+                bundle,
+                cost.cost.amount_minor,
+                cost.cost.currency,
+            )
+    for record in bundles:
+        bundled = record.value
+        for request_id in bundled.request_ids:
+            key = (request_id.rsplit("/", 1)[0], request_id)
+            held = facts.get(key)
+            facts[key] = (
+                *key,
+                bundled.location,
+                record.at,
+                bundled.bundle_key,
+                held[5] if held else None,
+                held[6] if held else None,
+            )
+    return [facts[key] for key in sorted(facts)]
+
+
+def stock_rows(records: Iterable[Positioned[StockPositionChanged]]) -> list[StockRow]:
     """The last-offset row of each SKU x location in the batch."""
     last: dict[tuple[str, str], StockRow] = {}
     for record in records:

@@ -153,6 +153,32 @@ def erase_one_customer(run: Run, dsn: str, env: dict[str, str]) -> str:
     return order
 
 
+def assert_exceptions(dsn: str, lost: AllocatedShipment) -> None:
+    """Holds opened by their status event with the owners the sample rules give, and the
+    lost parcel's exception owned by its location."""
+    holds = query(dsn, "SELECT * FROM order_exceptions WHERE shipment_id = ''")
+    assert holds, "some orders were held"
+    for hold in holds:  # owner and resolve-by as the sample rules say for its reason
+        rule = exception_rules().rule_for(hold["kind"], hold["reason"], parcel=False)
+        assert hold["owner_kind"] == rule.owner.value
+        assert hold["owner"] == (rule.team if rule.team else hold["oms_order_id"].split(":")[0])
+        assert hold["resolve_by"] - hold["opened_at"] == rule.resolve_within
+        stored = query(
+            dsn,
+            "SELECT status FROM order_status_events"
+            f" WHERE oms_order_id = '{hold['oms_order_id']}' AND seq = {hold['opened_seq']}",
+        )
+        assert [row[0] for row in stored] == [hold["kind"]]
+    (row,) = query(dsn, "SELECT * FROM order_exceptions WHERE shipment_id <> ''")
+    assert row["shipment_id"] == lost.shipment_id
+    assert (row["kind"], row["owner_kind"], row["owner"]) == (
+        "EXCEPTION",
+        "location",
+        lost.location,
+    )
+    assert row["closed_seq"] is None
+
+
 def test_a_pipeline_run_fills_order_details_shipments_and_exceptions(
     run: Run, store_dsn: str
 ) -> None:
@@ -212,27 +238,13 @@ def test_a_pipeline_run_fills_order_details_shipments_and_exceptions(
     )
     assert all(d["total_minor"] >= 0 and d["currency"] for d in details)
 
-    holds = query(store_dsn, "SELECT * FROM order_exceptions WHERE shipment_id = ''")
-    assert holds, "some orders were held"
-    for hold in holds:  # owner and resolve-by as the sample rules say for its reason
-        rule = exception_rules().rule_for(hold["kind"], hold["reason"], parcel=False)
-        assert hold["owner_kind"] == rule.owner.value
-        assert hold["owner"] == (rule.team if rule.team else hold["oms_order_id"].split(":")[0])
-        assert hold["resolve_by"] - hold["opened_at"] == rule.resolve_within
-        stored = query(
-            store_dsn,
-            "SELECT status FROM order_status_events"
-            f" WHERE oms_order_id = '{hold['oms_order_id']}' AND seq = {hold['opened_seq']}",
-        )
-        assert [row[0] for row in stored] == [hold["kind"]]
-    (lost,) = query(store_dsn, "SELECT * FROM order_exceptions WHERE shipment_id <> ''")
-    assert lost["shipment_id"] == parcels[0].shipment_id
-    assert (lost["kind"], lost["owner_kind"], lost["owner"]) == (
-        "EXCEPTION",
-        "location",
-        parcels[0].location,
-    )
-    assert lost["closed_seq"] is None
+    assert_exceptions(store_dsn, lost=parcels[0])
+
+    shipped = query(store_dsn, f"SELECT * FROM shipments WHERE shipment_id IN ('{ids}')")
+    assert all(s["cost_minor"] > 0 and s["cost_currency"] == "EUR" for s in shipped)
+    explained = query(store_dsn, "SELECT DISTINCT oms_order_id FROM allocation_explanations")
+    assert {s["oms_order_id"] for s in shipped} <= {row[0] for row in explained}
+    assert query(store_dsn, "SELECT 1 FROM stock_availability WHERE on_hand > 0")
 
     assert 'orderstream_store_rows_total{table="order_details"}' in metrics
     assert 'orderstream_store_events_total{topic="orders.events"}' in metrics

@@ -1,5 +1,5 @@
 """The order record on a real PostgreSQL: order details by version and erasable, allocation
-explanations, parcels' bundle and milestone times, bundles, stock by offset, and exceptions
+explanations, parcels' cost, bundle and milestone times, bundles, stock by offset, and exceptions
 that hold under replayed and out-of-order batches.
 
 Each test gets a database of its own on the session's server, dropped afterwards.
@@ -28,10 +28,13 @@ from orderstream.state.record_rows import Positioned
 from orderstream.state.schema import migrate
 from orderstream.streams.bundling import ShipmentsBundled
 from orderstream.streams.events import OrderUpdated
-from orderstream.streams.inventory import AvailabilityChanged
+from orderstream.streams.inventory import StockPositionChanged
 from orderstream.streams.model import Customer
+from orderstream.streams.money import Money
 from orderstream.streams.order_erasure import EraseContact
+from orderstream.streams.order_messages import AllocationDecided, ShipmentCost
 from orderstream.streams.order_shipments import ShipmentStatus
+from orderstream.streams.plan_types import DecidingRule, Explanation
 from orderstream.streams.status import OrderStatus
 from tests.builders import exception_rules, placed_shopify_order, status_events, status_step
 
@@ -150,19 +153,37 @@ async def test_erasure_with_no_broker_erases_nothing_and_says_so_in_one_line(
     assert await store.fetchval("SELECT count(*) FROM order_details WHERE erased_at IS NULL") == 1
 
 
-async def test_explanations_and_parcel_times_are_stored_whatever_the_order(store: Any) -> None:
+async def test_explanations_costs_bundles_and_parcel_times_hold_whatever_the_order(
+    store: Any,
+) -> None:
     placed, allocated, shipped, delivered = status_events(3)
+    parcel_id = "shopify:3/1"
+    explanation = Explanation(DecidingRule.LOWEST_COST, "DC-AMS at the lowest cost", "sample")
+    cost = ShipmentCost(parcel_id, "DC-AMS", Money(495, "EUR"))
+    decided = AllocationDecided("shopify:3:2", "shopify:3", 2, AT, explanation, (cost,))
+    bundle = ShipmentsBundled(
+        "b9:2", "b9", 2, "DC-AMS", (parcel_id, "bol:4/1"), ("shopify:3", "bol:4"), ()
+    )
+    # the allocation and the bundle before any status event: placeholder rows, then moved
+    await write(store, allocations=[decided], bundles=[Positioned(bundle, 1, AT)])
     await write(store, statuses=[delivered, allocated])
-    await write(store, statuses=[shipped, placed, allocated])
-    explanation = await store.fetchrow("SELECT * FROM allocation_explanations")
-    assert (explanation["oms_order_id"], explanation["seq"]) == ("shopify:3", 2)
-    assert explanation["decided_by"] == "lowest_cost"
-    assert msgspec.json.decode(explanation["explanation"])["summary"] == explanation["summary"]
-    parcel = await store.fetchrow("SELECT * FROM shipments")
-    assert (parcel["status"], parcel["seq"]) == ("delivered", 4)
+    await write(store, statuses=[shipped, placed, allocated], allocations=[decided])
+    stored = await store.fetchrow("SELECT * FROM allocation_explanations")
+    assert (stored["oms_order_id"], stored["seq"], stored["decided_at"]) == ("shopify:3", 2, AT)
+    assert (stored["decided_by"], stored["summary"]) == ("lowest_cost", explanation.summary)
+    assert msgspec.json.decode(stored["explanation"])["rules"] == "sample"
+    rows = {r["shipment_id"]: r for r in await store.fetch("SELECT * FROM shipments")}
+    parcel = rows[parcel_id]
+    assert (parcel["status"], parcel["seq"], parcel["carrier"]) == ("delivered", 4, "postnl")
     assert parcel["shipped_at"] == shipped.occurred_at  # the earlier event came later
     assert parcel["delivered_at"] == delivered.occurred_at
-    assert parcel["cost_minor"] is None and parcel["cost_currency"] is None
+    assert (parcel["cost_minor"], parcel["cost_currency"], parcel["bundle_key"]) == (
+        495,
+        "EUR",
+        "b9",
+    )
+    # the other order's shipment is known from its bundle only, until its status comes
+    assert (rows["bol:4/1"]["seq"], rows["bol:4/1"]["bundle_key"]) == (0, "b9")
 
 
 async def test_bundles_keep_their_highest_version_and_stock_its_last_offset(store: Any) -> None:
@@ -179,8 +200,8 @@ async def test_bundles_keep_their_highest_version_and_stock_its_last_offset(stor
         )
         return Positioned(value, version, AT + timedelta(minutes=version))
 
-    def stock(offset: int, on_hand: int) -> Positioned[AvailabilityChanged]:
-        value = AvailabilityChanged(
+    def stock(offset: int, on_hand: int) -> Positioned[StockPositionChanged]:
+        value = StockPositionChanged(
             sku="SKU-1",
             location="DC-AMS",
             atp=on_hand - 1,
@@ -190,8 +211,8 @@ async def test_bundles_keep_their_highest_version_and_stock_its_last_offset(stor
         )
         return Positioned(value, offset, AT + timedelta(seconds=offset))
 
-    await write(store, bundles=[bundled(3)], availability=[stock(7, 10), stock(5, 4)])
-    await write(store, bundles=[bundled(2)], availability=[stock(6, 2)])
+    await write(store, bundles=[bundled(3)], positions=[stock(7, 10), stock(5, 4)])
+    await write(store, bundles=[bundled(2)], positions=[stock(6, 2)])
     bundle = await store.fetchrow("SELECT * FROM bundles")
     assert (bundle["version"], bundle["request_ids"]) == (3, ["r0", "r1", "r2"])
     row = await store.fetchrow("SELECT * FROM stock_availability")
