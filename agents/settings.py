@@ -36,8 +36,12 @@ class Settings(BaseSettings):
     postgres_dsn: str = "postgresql://postgres@127.0.0.1:5432/orderstream"
     redis_url: str = "redis://127.0.0.1:6379/0"
 
-    # Event store writer: status records per fetch, written in one transaction.
+    # Event store writer: records per fetch, written in one transaction; its /metrics port
+    # (on `web_bind`; 0: any free port, logged); who owns which exception (default: the
+    # sample in agents/samples/exception_rules.yaml).
     store_batch_max: int = Field(default=1000, ge=1)
+    store_metrics_port: int = Field(default=6067, ge=0, le=65535)
+    store_exception_rules_path: Path | None = None
 
     # Worker.
     app_id: str = "orderstream"

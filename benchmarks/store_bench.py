@@ -86,19 +86,24 @@ async def measure(dsn: str, events: int, batch: int) -> float:
     database on the server of `dsn` (dropped afterwards)."""
     import asyncpg
 
+    from orderstream.agents.samples import sample_exception_rules_path
+    from orderstream.codecs.exception_rules import load_exception_rules
     from orderstream.state.event_store import write_batch
     from orderstream.state.schema import migrate
+    from orderstream.streams.order_exceptions import ExceptionRules
 
     from .scratch_db import scratch_database
 
     all_events = list(synthetic_events(events))
+    rules = load_exception_rules(sample_exception_rules_path().read_bytes())
+    assert isinstance(rules, ExceptionRules), rules  # the shipped sample is valid (tests say so)
     async with scratch_database(dsn, "bench") as scratch:
         await migrate(scratch)
         conn = await asyncpg.connect(scratch)
         try:
             started = time.perf_counter()
             for first in range(0, len(all_events), batch):
-                await write_batch(conn, all_events[first : first + batch])
+                await write_batch(conn, all_events[first : first + batch], rules)
             elapsed = time.perf_counter() - started
             stored = await conn.fetchval("SELECT count(*) FROM order_status_events")
         finally:

@@ -121,8 +121,8 @@ TOPICS: tuple[TopicContract, ...] = (
         OrderEvent,
         "oms_order_id",
         Visibility.RESTRICTED,
-        "Canonical events about orders, normalized from every channel, and the retention "
-        "sweep's timeouts.",
+        "Canonical events about orders, normalized from every channel, the retention "
+        "sweep's timeouts and erasure's commands.",
         personal_data="the customer's name, e-mail, phone, shipping and billing addresses",
         retention=_PERSONAL_RETENTION,
     ),

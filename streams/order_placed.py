@@ -13,6 +13,7 @@ import msgspec
 from .model import Order, PaymentState
 from .order_allocation import validate_and_plan
 from .order_cancellation import cancel
+from .order_erasure import erased_order
 from .order_state import stored_order
 from .order_step import OrderContext, Step, try_move
 from .status import OrderStatus
@@ -26,6 +27,8 @@ def order_arrived(step: Step, order: Order, context: OrderContext) -> Step:
     """Decide an `OrderPlaced` or `OrderUpdated`."""
     order = stored_order(order)
     state = step.state
+    if state.erased_at is not None:  # the order is open: its parcels still need the address
+        order = erased_order(order, keep_address=True)
     if state.early_payment is not None:
         order = msgspec.structs.replace(order, payment_state=state.early_payment)
         step = step.changed(early_payment=None)

@@ -27,6 +27,7 @@ from .events import (
 from .inventory import UNREADABLE, ReservationAnswered, StockArrived
 from .ledger_commands import Reserve
 from .order_cancellation import order_cancelled
+from .order_erasure import EraseContact, contact_erased
 from .order_fulfilment import shipment_updated, tracking_updated
 from .order_lifetime import OrderTimedOut, age, live_seen, opened_at
 from .order_placed import order_arrived, payment_updated
@@ -58,9 +59,11 @@ OrderEvent = (
     | ReturnReceived
     | ReturnInspected
     | OrderTimedOut
+    | EraseContact
 )
 """What `orders.events` holds: the canonical events about an order (ingest; the stock feed's
-go to `inventory.commands`) and the retention sweep's `OrderTimedOut`."""
+go to `inventory.commands`), the retention sweep's `OrderTimedOut` and erasure's
+`EraseContact`."""
 
 OrderInput = OrderEvent | ReservationAnswered | StockArrived
 """Everything the order process decides: its events and the SKU owners' answers."""
@@ -139,6 +142,8 @@ def _decide_kind(  # noqa: PLR0911 - one return per input kind
             return step.note("returns are recorded; the RMA flow acts on them")
         case OrderTimedOut():
             return order_timed_out(step, context)
+        case EraseContact():
+            return contact_erased(step, context.now)
 
 
 def _refused(state: OrderState, key: str, context: OrderContext) -> OrderDecision | None:

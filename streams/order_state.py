@@ -109,6 +109,8 @@ class OrderState(msgspec.Struct, frozen=True, omit_defaults=True):
     opened_at: datetime | None = None
     stale_at: datetime | None = None
     retired_at: datetime | None = None
+    # The customer's contact was erased at (streams/order_erasure.py): updates arrive without it.
+    erased_at: datetime | None = None
 
 
 def stored_order(order: Order) -> Order:

@@ -37,7 +37,14 @@ from orderstream.streams.ledger_commands import (
     SetStock,
 )
 from orderstream.streams.model import ServiceLevel
-from orderstream.streams.order_messages import FulfilmentRequested, LineQty, StatusChanged
+from orderstream.streams.order_exceptions import ExceptionRules
+from orderstream.streams.order_messages import (
+    AllocatedShipment,
+    FulfilmentRequested,
+    LineQty,
+    StatusChanged,
+)
+from orderstream.streams.order_shipments import ShipmentStatus
 from orderstream.streams.status import OrderStatus
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -251,3 +258,48 @@ def status_events(order: int, channel: str = "shopify") -> list[StatusChanged]:
     from orderstream.benchmarks.store_bench import order_events
 
     return order_events(order, channel)
+
+
+@cache
+def exception_rules() -> ExceptionRules:
+    """The sample exception rules the store writer uses by default."""
+    from orderstream.agents.samples import sample_exception_rules_path
+    from orderstream.codecs.exception_rules import load_exception_rules
+
+    rules = load_exception_rules(sample_exception_rules_path().read_bytes())
+    assert isinstance(rules, ExceptionRules), rules
+    return rules
+
+
+def status_step(
+    order: str,
+    seq: int,
+    status: OrderStatus,
+    previous: OrderStatus | None = None,
+    *,
+    reason: str = "",
+    parcels: Iterable[tuple[str, ShipmentStatus]] = (),
+    channel: str = "shopify",
+) -> StatusChanged:
+    """One status event of `order` at minute `seq` of a fixed day, its parcels (shipment id,
+    status) shipped from DC-AMS."""
+    return StatusChanged(
+        event_id=f"{order}:{seq}",
+        oms_order_id=order,
+        seq=seq,
+        status=status,
+        occurred_at=datetime(2026, 11, 27, 8, 0, tzinfo=UTC) + timedelta(minutes=seq),
+        caused_by=f"{order}:input:{seq}",
+        channel=channel,
+        previous=previous,
+        reason=reason,
+        shipments=tuple(
+            AllocatedShipment(
+                shipment_id=shipment_id,
+                location="DC-AMS",
+                lines=(LineQty("1", "SKU-1", 1),),
+                status=parcel,
+            )
+            for shipment_id, parcel in parcels
+        ),
+    )

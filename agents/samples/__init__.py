@@ -8,3 +8,8 @@ from pathlib import Path
 def sample_rules_path() -> Path:
     """The sample network's rule set; the demo, the bench, chaos and tests pass it explicitly."""
     return Path(__file__).with_name("rules.yaml")
+
+
+def sample_exception_rules_path() -> Path:
+    """Owners and resolve-within times of holds and exceptions: the store writer's default."""
+    return Path(__file__).with_name("exception_rules.yaml")

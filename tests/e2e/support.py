@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaProducer
 
 from orderstream.benchmarks.drive import Collected
 from orderstream.benchmarks.loadgen import Mix, RawRecord
-from orderstream.benchmarks.localrun import FAST_GROUP, TANSU_FETCH_WAIT_MS, Run
+from orderstream.benchmarks.localrun import FAST_GROUP, TANSU_FETCH_WAIT_MS, Run, free_port
 from orderstream.benchmarks.summary import Summary, render, summarize
 from orderstream.codecs import internal
 from tests.builders import status_events
@@ -110,4 +110,5 @@ def store_writer_env(bootstrap: str, dsn: str, prefix: str) -> dict[str, str]:
         "ORDERSTREAM_TOPIC_PARTITIONS": "2",
         "ORDERSTREAM_CONSUMER_FETCH_MAX_WAIT_MS": str(TANSU_FETCH_WAIT_MS),
         "ORDERSTREAM_STORE_BATCH_MAX": "20",
+        "ORDERSTREAM_STORE_METRICS_PORT": str(free_port()),  # writers of parallel runs apart
     }

@@ -19,7 +19,7 @@ from orderstream.agents.store_writer import write_until_stopped
 from orderstream.benchmarks.scratch_db import scratch_database
 from orderstream.state.event_store import write_batch
 from orderstream.state.schema import migrate, migrations, pending
-from tests.builders import status_events
+from tests.builders import exception_rules, status_events
 
 pytestmark = pytest.mark.integration
 
@@ -60,8 +60,8 @@ async def test_two_migrations_at_once_apply_each_once(store_dsn: str) -> None:
 
 async def test_a_batch_written_twice_stores_each_event_once(store: Any) -> None:
     events = [e for order in range(3) for e in status_events(order)]
-    await write_batch(store, events)
-    await write_batch(store, events)
+    await write_batch(store, events, exception_rules())
+    await write_batch(store, events, exception_rules())
     assert await store.fetchval("SELECT count(*) FROM order_status_events") == 12
     assert await store.fetchval("SELECT count(DISTINCT event_id) FROM order_status_events") == 12
     assert await store.fetchval("SELECT count(*) FROM orders") == 3
@@ -70,7 +70,7 @@ async def test_a_batch_written_twice_stores_each_event_once(store: Any) -> None:
 
 async def test_the_stored_event_is_the_event(store: Any) -> None:
     event = status_events(5)[2]
-    await write_batch(store, [event])
+    await write_batch(store, [event], exception_rules())
     stored = await store.fetchval(
         "SELECT event FROM order_status_events WHERE event_id = $1", event.event_id
     )
@@ -79,8 +79,8 @@ async def test_the_stored_event_is_the_event(store: Any) -> None:
 
 async def test_a_lower_seq_does_not_move_the_current_view(store: Any) -> None:
     placed, allocated, shipped, _ = status_events(1)
-    await write_batch(store, [shipped])
-    await write_batch(store, [allocated, placed])
+    await write_batch(store, [shipped], exception_rules())
+    await write_batch(store, [allocated, placed], exception_rules())
     order = await store.fetchrow("SELECT status, seq FROM orders WHERE oms_order_id = 'shopify:1'")
     assert (order["status"], order["seq"]) == ("SHIPPED", 3)
     shipment = await store.fetchrow("SELECT status, tracking_number, seq FROM shipments")
@@ -90,8 +90,8 @@ async def test_a_lower_seq_does_not_move_the_current_view(store: Any) -> None:
 
 async def test_a_higher_seq_moves_the_order_and_its_shipment(store: Any) -> None:
     _, allocated, shipped, delivered = status_events(2)
-    await write_batch(store, [allocated])
-    await write_batch(store, [delivered, shipped])
+    await write_batch(store, [allocated], exception_rules())
+    await write_batch(store, [delivered, shipped], exception_rules())
     order = await store.fetchrow("SELECT status, seq FROM orders")
     assert tuple(order) == ("DELIVERED", 4)
     shipment = await store.fetchrow("SELECT status, carrier, seq FROM shipments")

@@ -215,3 +215,17 @@ def test_without_a_wait_the_broker_is_tried_once(monkeypatch: pytest.MonkeyPatch
     with pytest.raises(kafka_admin.BrokerUnreachableError, match="tried once"):
         asyncio.run(kafka_admin.ensure_topics("b:9092", ["t"], 1, 1))
     assert _LateBroker.starts == 1
+
+
+def test_db_erase_refuses_a_customer_that_is_no_email_in_one_line() -> None:
+    line = _one_line(_invoke("db", "erase", "--customer", "Sanne de Vries"), 2)
+    assert "--customer: expected an email address" in line
+    assert "Sanne" not in line
+
+
+def test_the_store_writer_refuses_bad_exception_rules_naming_the_line(tmp_path: Path) -> None:
+    rules = tmp_path / "exception_rules.yaml"
+    rules.write_text("version: 1\ndefault: {owner: team, resolve_within: soon}\n")
+    env = {"ORDERSTREAM_STORE_EXCEPTION_RULES_PATH": str(rules)}
+    line = _one_line(_invoke("store", env=env), 2)
+    assert "exception_rules.yaml:2: default.resolve_within: expected days, hours" in line

@@ -25,6 +25,7 @@ from orderstream.codecs.trace import derived_trace_id
 from orderstream.streams.bundling import ShipmentsBundled
 from orderstream.streams.inventory import AvailabilityChanged
 from orderstream.streams.ledger_commands import Commit, Reserve
+from orderstream.streams.order_erasure import EraseContact
 from orderstream.streams.order_messages import (
     AllocationDecided,
     FulfilmentRequested,
@@ -134,7 +135,7 @@ def test_a_record_no_input_caused_starts_its_trace_at_its_origin_the_same_every_
     assert swept.trace_id == derived_trace_id(swept.origin)
 
 
-def test_exactly_status_changes_their_explanations_bundles_and_requests_have_own_ids() -> None:
+def test_exactly_status_changes_explanations_bundles_requests_and_erasures_have_own_ids() -> None:
     owned = {
         kind: own_id_field(kind) for contract in TOPICS for kind in value_types(contract.value)
     }
@@ -143,6 +144,7 @@ def test_exactly_status_changes_their_explanations_bundles_and_requests_have_own
         AllocationDecided: "event_id",  # the id of the status change it explains
         ShipmentsBundled: "event_id",
         FulfilmentRequested: "request_id",
+        EraseContact: "request_id",  # one per order and run of `orderstream db erase`
     }
 
 
