@@ -24,7 +24,6 @@ import typer
 from orderstream.codecs import internal
 from orderstream.streams.order_messages import StatusChanged
 
-from .exits import UnusableError
 from .settings import Settings, load_settings
 from .topics import ORDERS_STATUS
 
@@ -37,19 +36,6 @@ class Counts:
     events: int = 0
     skipped: int = 0
     reconnects: int = 0
-
-
-async def require_migrated(conn: Any) -> None:
-    """Refuse to write into a schema that `orderstream db migrate` has not brought up to date."""
-    from orderstream.state.schema import pending
-
-    missing = await pending(conn)
-    if missing:
-        names = ", ".join(m.label for m in missing)
-        raise UnusableError(
-            f"the event store at ORDERSTREAM_POSTGRES_DSN lacks migrations {names}: "
-            "run `orderstream db migrate` first"
-        )
 
 
 def decoded(records: list[Any], counts: Counts) -> list[StatusChanged]:
@@ -78,7 +64,7 @@ async def write_until_stopped(settings: Settings, stop: asyncio.Event) -> Counts
     from aiokafka.errors import CommitFailedError
 
     from .kafka_admin import ensure_topics
-    from .postgres import Reconnecting, connect
+    from .postgres import Reconnecting, connect, require_migrated
     from .topics import TopicNames
 
     conn = await connect(settings.postgres_dsn)
