@@ -45,6 +45,7 @@ class _OneLineFailures(TyperGroup):
 
 def build_app() -> typer.Typer:
     """Wire every subcommand into one Typer app."""
+    from .api import api
     from .db_cli import db_app
     from .dlq_cli import dlq_app
     from .rules_cli import rules_app
@@ -61,13 +62,20 @@ def build_app() -> typer.Typer:
         pretty_exceptions_enable=False,
         add_completion=False,
     )
-    for name, command in (("normalize", normalize), ("worker", worker), ("store", store)):
+    commands = (
+        ("normalize", normalize),
+        ("worker", worker),
+        ("store", store),
+        ("api", api),
+    )
+    for name, command in commands:
         app.command(name=name, epilog=HELP)(command)
     app.add_typer(rules_app, name="rules")
     app.add_typer(dlq_app, name="dlq")
     app.add_typer(schemas_app, name="schemas")
     app.add_typer(db_app, name="db")
-    _mount_registered(app, taken={"normalize", "worker", "store", "rules", "dlq", "schemas", "db"})
+    groups = {"rules", "dlq", "schemas", "db"}
+    _mount_registered(app, taken={name for name, _ in commands} | groups)
     return app
 
 
