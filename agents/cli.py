@@ -50,6 +50,7 @@ def build_app() -> typer.Typer:
     from .dlq_cli import dlq_app
     from .rules_cli import rules_app
     from .schemas_cli import schemas_app
+    from .store_cli import kpis, orders_app
     from .store_writer import store
     from .worker import worker
 
@@ -67,6 +68,7 @@ def build_app() -> typer.Typer:
         ("worker", worker),
         ("store", store),
         ("api", api),
+        ("kpis", kpis),
     )
     for name, command in commands:
         app.command(name=name, epilog=HELP)(command)
@@ -74,7 +76,8 @@ def build_app() -> typer.Typer:
     app.add_typer(dlq_app, name="dlq")
     app.add_typer(schemas_app, name="schemas")
     app.add_typer(db_app, name="db")
-    groups = {"rules", "dlq", "schemas", "db"}
+    app.add_typer(orders_app, name="orders")
+    groups = {"rules", "dlq", "schemas", "db", "orders"}
     _mount_registered(app, taken={name for name, _ in commands} | groups)
     return app
 

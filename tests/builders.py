@@ -503,12 +503,14 @@ async def seed_order_record(conn: Any) -> None:
         await conn.execute(
             "INSERT INTO orders VALUES ($1, $2, $3, $4, $5)", order, channel, status, seq, at
         )
-        if any(s == "ALLOCATED" for _, s, _ in events):
+        for seq, status, at in events:
+            if status != "ALLOCATED":
+                continue
             await conn.execute(
                 """INSERT INTO allocation_explanations VALUES
                    ($1, $2, $3, 'planner', 'one parcel from the nearest location', $4::jsonb)""",
                 order,
-                next(q for q, s, _ in events if s == "ALLOCATED"),
+                seq,
                 at,
                 json.dumps({"verdicts": [{"location": "WH-AMS", "verdict": "chosen"}]}),
             )

@@ -87,7 +87,8 @@ async def test_an_order_s_record_holds_all_it_went_through(api: Any) -> None:
     (hold,) = order["exceptions"]
     assert (hold["kind"], hold["owner"], hold["closed_seq"]) == ("ON_HOLD", "payments", 3)
     (allocation,) = order["allocations"]
-    assert allocation["seq"] == 3 and allocation["explanation"]["verdicts"][0]["verdict"]
+    assert (allocation["seq"], allocation["decided_at"]) == (3, "2026-11-27T10:00:00Z")
+    assert allocation["explanation"] == {"verdicts": [{"location": "WH-AMS", "verdict": "chosen"}]}
     assert order["details"]["total"] == {"amount_minor": 4999, "currency": "EUR"}
 
 
