@@ -29,6 +29,8 @@ from .settings import Settings, load_settings
 if TYPE_CHECKING:  # aiohttp loads when the API starts, not with every command
     from aiohttp import web
 
+    from .api_app import Api
+
 log = logging.getLogger(__name__)
 
 
@@ -56,6 +58,24 @@ def pricing(settings: Settings) -> tuple[dict[tuple[str, str], Money], tzinfo]:
     return parcel_prices(rules), ZoneInfo(rules.time_zone)
 
 
+def build_api(api: Api) -> web.Application:
+    """The application: its middlewares (agents/api_app.py) and routes (agents/api_views.py)."""
+    from aiohttp import web
+
+    from . import api_views
+    from .api_app import API, authenticate, contain
+
+    app = web.Application(middlewares=[contain, authenticate])
+    app[API] = api
+    app.router.add_get("/health", api_views.health)
+    app.router.add_get("/openapi.json", api_views.openapi)
+    app.router.add_get("/orders", api_views.exception_queue)
+    app.router.add_get("/orders/{oms_order_id}", api_views.order)
+    app.router.add_get("/atp/{sku}", api_views.stock)
+    app.router.add_get("/kpis", api_views.kpis)
+    return app
+
+
 @contextlib.asynccontextmanager
 async def opened_api(
     settings: Settings, *, clock: Callable[[], datetime] = _utc_now
@@ -63,7 +83,7 @@ async def opened_api(
     """The application on a connection pool to a migrated store; the pool closes after."""
     import asyncpg
 
-    from .api_app import Api, build_api
+    from .api_app import Api
     from .postgres import connect, require_migrated
 
     token = api_token(settings)

@@ -1,4 +1,5 @@
-"""The API's aiohttp application: routes, bearer-token auth, and containment of failures.
+"""What every API handler shares: its dependencies, JSON answers, bearer-token auth and the
+containment of failures (the routes are wired in agents/api.py).
 
 Every answer is JSON. Every path but `/health` and `/openapi.json` needs `Authorization:
 Bearer <ORDERSTREAM_API_TOKEN>` (compared in constant time); without it, 401 with a message.
@@ -105,18 +106,3 @@ async def authenticate(request: web.Request, handler: _Handler) -> web.StreamRes
     if not hmac.compare_digest(given.strip().encode(), expected):
         return error_response(401, "the bearer token is not valid", challenge)
     return await handler(request)
-
-
-def build_api(api: Api) -> web.Application:
-    """The application with its routes (agents/api_views.py) and middlewares."""
-    from . import api_views
-
-    app = web.Application(middlewares=[contain, authenticate])
-    app[API] = api
-    app.router.add_get("/health", api_views.health)
-    app.router.add_get("/openapi.json", api_views.openapi)
-    app.router.add_get("/orders", api_views.exception_queue)
-    app.router.add_get("/orders/{oms_order_id}", api_views.order)
-    app.router.add_get("/atp/{sku}", api_views.stock)
-    app.router.add_get("/kpis", api_views.kpis)
-    return app
