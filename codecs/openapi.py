@@ -39,8 +39,9 @@ def _errors(*codes: int) -> dict[str, Any]:
         401: "No bearer token, or not the API's token.",
         404: "Nothing is known by that identifier.",
         500: "An internal error; the details are in the API's log, not here.",
+        503: "The event store does not answer; try again shortly.",
     }
-    return {str(code): _body("ErrorBody", meaning[code]) for code in (*codes, 401, 500)}
+    return {str(code): _body("ErrorBody", meaning[code]) for code in (*codes, 401, 500, 503)}
 
 
 def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:

@@ -75,7 +75,8 @@ class ParcelFacts(msgspec.Struct, frozen=True):
 
 
 class Rate(msgspec.Struct, frozen=True):
-    """`numerator` of `denominator`; `percent` is null when the denominator is 0."""
+    """`numerator` of `denominator`; `percent` is a decimal string with two places
+    ("42.86"), null when the denominator is 0."""
 
     numerator: int
     denominator: int
@@ -120,7 +121,7 @@ class Kpis(msgspec.Struct, frozen=True):
     cost_per_shipment: list[ParcelCost]
     unpriced_shipments: int
     # No return reaches the store yet: null until returns are recorded.
-    return_rate: ReturnRates | None = None
+    return_rate: ReturnRates | None
 
 
 def parcel_prices(rules: RuleSet) -> dict[tuple[str, str], Money]:
@@ -233,4 +234,5 @@ def kpis(
         fulfilment_accuracy=rate(sum(o.interventions == 0 for o in orders), len(orders)),
         cost_per_shipment=costs,
         unpriced_shipments=unpriced,
+        return_rate=None,
     )

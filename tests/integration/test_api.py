@@ -5,7 +5,9 @@ messages, and a failure that stays a generic 500."""
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC
 from typing import Any
 
 import aiohttp
@@ -265,3 +267,29 @@ async def test_an_unknown_path_or_method_is_json_too(api: Any) -> None:
         assert response.status == 405
         assert await response.json() == {"error": "method not allowed"}
         assert "GET" in response.headers["Allow"]
+
+
+async def test_a_store_that_does_not_answer_is_a_503_and_health_says_so() -> None:
+    import asyncpg
+
+    from orderstream.agents.api import build_api
+    from orderstream.agents.api_app import Api
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    pool = await asyncpg.create_pool(f"postgresql://postgres@127.0.0.1:{port}/x", min_size=0)
+    try:
+        app = build_api(Api(pool, TOKEN, {}, UTC, lambda: STORE_NOW))
+        async with listening(app, "127.0.0.1", 0) as url, aiohttp.ClientSession(url) as client:
+            api = (url, client)
+            assert await get(api, "/atp/SKU-1") == (
+                503,
+                {"error": "the event store does not answer; try again shortly"},
+            )
+            assert await get(api, "/health", headers=None) == (
+                200,
+                {"status": "alive", "postgres": False},
+            )
+    finally:
+        await pool.close()
