@@ -15,6 +15,9 @@ from .dlq_view import parse_age, parse_since
 KPI_WINDOW = timedelta(days=7)
 """The KPI window when `from` is not given: the 7 days before `to`."""
 
+MAX_KPI_WINDOW = timedelta(days=366)
+"""The longest KPI window: a year of orders is read in one request, no more."""
+
 
 class ParameterError(ValueError):
     """A query parameter the API cannot use; the message is for the client."""
@@ -83,6 +86,8 @@ def kpi_window(query: Mapping[str, str], now: datetime) -> tuple[datetime, datet
     start = _instant(query, "from", now) or end - KPI_WINDOW
     if start >= end:
         raise ParameterError("from: must be before to")
+    if end - start > MAX_KPI_WINDOW:
+        raise ParameterError(f"from: the window spans {MAX_KPI_WINDOW.days} days at most")
     return start, end, query.get("channel") or None
 
 

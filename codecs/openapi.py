@@ -156,8 +156,9 @@ def _paths() -> dict[str, Any]:
         "/kpis": {
             "get": {
                 "operationId": "getKpis",
-                "summary": "Fulfilment KPIs of the orders placed in [from, to) (README, "
-                "'API'). Percentages are decimal strings with two places.",
+                "summary": "Fulfilment KPIs of the orders placed in [from, to), a window of "
+                "366 days at most (README, 'API'). Percentages are decimal strings with two "
+                "places.",
                 "parameters": [
                     _query(
                         "from",

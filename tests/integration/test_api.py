@@ -94,6 +94,33 @@ async def test_an_order_s_record_holds_all_it_went_through(api: Any) -> None:
     assert order["details"]["total"] == {"amount_minor": 4999, "currency": "EUR"}
 
 
+async def test_an_order_known_by_its_details_alone_has_no_status_yet(
+    api: Any, store_dsn: str
+) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(store_dsn)
+    try:  # placed outside every window the other tests ask for
+        await conn.execute(
+            """INSERT INTO order_details (oms_order_id, channel, channel_order_id, placed_at,
+                 currency, total_minor, service_level, version)
+               VALUES ('shopify:9001', 'shopify', '9001', '2026-10-01T08:00Z', 'EUR', 100,
+                 'standard', '2026-10-01T08:00Z')"""
+        )
+        status, order = await get(api, "/orders/shopify:9001")
+    finally:
+        await conn.execute("DELETE FROM order_details WHERE oms_order_id = 'shopify:9001'")
+        await conn.close()
+    assert status == 200
+    assert (order["channel"], order["status"], order["seq"], order["events"]) == (
+        "shopify",
+        None,
+        None,
+        [],
+    )
+    assert order["details"]["contact"]["email"] is None
+
+
 async def test_the_order_view_carries_the_customer_s_contact(api: Any) -> None:
     _, order = await get(api, "/orders/shopify:1001")
     contact = order["details"]["contact"]
@@ -233,6 +260,7 @@ async def test_the_kpi_window_defaults_to_the_week_before_now(api: Any) -> None:
         ("to=2026-13-01", "to: expected an ISO 8601 time or date"),
         ("from=2026-11-28&to=2026-11-27", "from: must be before to"),
         ("from=999999d", "from: expected"),
+        ("from=2025-11-26&to=2026-11-28", "from: the window spans 366 days at most"),
         ("since=7d", "'since': unknown parameter; this path takes from, to, channel"),
     ],
 )
