@@ -1,8 +1,9 @@
 """The ATP ledger agent: the single writer of each SKU's stock (`inventory.commands` by SKU).
 
 Gather the SKU's head from `sku_to_ledger` (with the one spilled row the command is about),
-decide with `streams.inventory.step`, apply: answers to `inventory.replies` (by order), changed
-ATP to `inventory.availability` (by SKU), then the spilled rows and the next head. Outputs go
+decide with `streams.inventory.step`, apply: answers to `inventory.replies` (by order), each
+changed stock position to `inventory.positions` and its ATP to `inventory.availability` (by
+SKU), then the spilled rows and the next head. Outputs go
 before the table write: a replayed command is a ledger duplicate, answered with its first
 verdict, and the head is written again (it may have missed the changelog).
 """
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from orderstream.codecs import internal
 from orderstream.state.table import TEXT_KEY
 from orderstream.state.tables import LEDGER_HEADS, LEDGER_ROWS, ROW_KEYS, ROW_SEPARATOR
-from orderstream.streams.inventory import refused_unreadable, step
+from orderstream.streams.inventory import StockPositionChanged, refused_unreadable, step
 from orderstream.streams.ledger import SkuLedger, Verdict
 from orderstream.streams.ledger_commands import Reserve
 from orderstream.streams.ledger_rows import StoredRow, in_head, row_id, spill, with_row
@@ -25,12 +26,27 @@ from orderstream.streams.retention import prune_waits
 from .dead_letters import QuarantinedKeyError
 from .retention_rules import ledger_rule
 from .retention_sweep import PartitionClock, register_sweep
-from .topics import DLQ_INVENTORY, INVENTORY_AVAILABILITY, INVENTORY_COMMANDS, INVENTORY_REPLIES
+from .topics import (
+    DLQ_INVENTORY,
+    INVENTORY_AVAILABILITY,
+    INVENTORY_COMMANDS,
+    INVENTORY_POSITIONS,
+    INVENTORY_REPLIES,
+)
 
 if TYPE_CHECKING:
     from .wiring import Pipeline
 
 STAGE = "inventory"
+
+
+async def publish_positions(
+    changed: tuple[StockPositionChanged, ...], key: bytes, positions: Any, availability: Any
+) -> None:
+    """Each changed position whole on the restricted topic, its ATP on the public one."""
+    for position in changed:
+        await positions.send(key=key, value=internal.encode(position))
+        await availability.send(key=key, value=internal.encode(position.availability()))
 
 
 def register(pipeline: Pipeline) -> None:
@@ -40,7 +56,7 @@ def register(pipeline: Pipeline) -> None:
     heads = pipeline.port("sku_to_ledger", TEXT_KEY, LEDGER_HEADS)
     rows = pipeline.port("sku_to_ledger", ROW_KEYS, LEDGER_ROWS)
     replies = pipeline.topic(INVENTORY_REPLIES)
-    availability = pipeline.topic(INVENTORY_AVAILABILITY)
+    stock_topics = pipeline.topic(INVENTORY_POSITIONS), pipeline.topic(INVENTORY_AVAILABILITY)
     contained = pipeline.containment(STAGE, DLQ_INVENTORY, "sku_to_quarantine")
     max_wait = timedelta(days=pipeline.settings.order_max_open_days)
     clock = PartitionClock()
@@ -75,8 +91,7 @@ def register(pipeline: Pipeline) -> None:
         for answer in result.answers:
             await replies.send(key=answer.key.encode(), value=internal.encode(answer), timestamp=at)
             metrics.reservations.labels(verdict="granted" if answer.granted else "refused").inc()
-        for change in result.availability:
-            await availability.send(key=key, value=internal.encode(change))
+        await publish_positions(result.positions, key, *stock_topics)
         for arrived in result.arrivals:
             await replies.send(
                 key=arrived.key.encode(), value=internal.encode(arrived), timestamp=at

@@ -3,15 +3,16 @@ keyed by `oms_order_id`, so one partition holds all of an order's inputs).
 
 Decide with `streams.order_process.decide` at the record's own timestamp (a replay decides the
 same); apply the next state first (its outbox holds the outputs), flushed, then publish to
-`orders.status`, `fulfilment.requests`, `inventory.commands` (by SKU) and `tracking.shipments`
-(by tracking key). A next state that does not fit a table value (`state.tables.ORDER_STATES`
-refuses it) is not written: an `order_too_large` dead letter.
+`orders.status`, `orders.allocations`, `fulfilment.requests`, `inventory.commands` (by SKU)
+and `tracking.shipments` (by tracking key). A next state that does not fit a table value
+(`state.tables.ORDER_STATES` refuses it) is not written: an `order_too_large` dead letter.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,12 @@ from orderstream.codecs import internal
 from orderstream.state.table import TEXT_KEY, Table
 from orderstream.state.tables import ORDER_STATES
 from orderstream.streams.ledger_commands import AwaitStock, Commit, Release, Reserve
-from orderstream.streams.order_messages import FulfilmentRequested, ShipmentTracked, StatusChanged
+from orderstream.streams.order_messages import (
+    AllocationDecided,
+    FulfilmentRequested,
+    ShipmentTracked,
+    StatusChanged,
+)
 from orderstream.streams.order_process import (
     OrderContext,
     OrderDecision,
@@ -40,6 +46,7 @@ from .topics import (
     FULFILMENT_REQUESTS,
     INVENTORY_COMMANDS,
     INVENTORY_REPLIES,
+    ORDERS_ALLOCATIONS,
     ORDERS_EVENTS,
     ORDERS_STATUS,
     TRACKING_SHIPMENTS,
@@ -75,27 +82,15 @@ def write_next(
         states.put_again(order_id, decision.state)
 
 
-def register(pipeline: Pipeline) -> None:
-    app, metrics, settings = pipeline.app, pipeline.metrics, pipeline.settings
-    states = pipeline.port("order_id_to_state", TEXT_KEY, ORDER_STATES)
-    inputs = app.topic(
-        pipeline.names.name(ORDERS_EVENTS),
-        pipeline.names.name(INVENTORY_REPLIES),
-        key_type=bytes,
-        value_type=bytes,
-    )
+def publisher(pipeline: Pipeline) -> Callable[[Output, Any], Awaitable[None]]:
+    """Send one output of a decision to its topic, keyed for its reader."""
+    metrics = pipeline.metrics
     status_topic = pipeline.topic(ORDERS_STATUS)
+    allocations_topic = pipeline.topic(ORDERS_ALLOCATIONS)
     fulfilment_topic = pipeline.topic(FULFILMENT_REQUESTS)
     bundling_topic = pipeline.topic(FULFILMENT_BUNDLING)
     commands_topic = pipeline.topic(INVENTORY_COMMANDS)
     tracking_topic = pipeline.topic(TRACKING_SHIPMENTS)
-    contained = pipeline.containment(STAGE, DLQ_ORDERS, "order_id_to_quarantine")
-    reservation_ttl = timedelta(minutes=settings.reservation_ttl_minutes)
-    lifetime = order_lifetime(settings, pipeline.dedupe_retention)
-    clock = PartitionClock()
-    register_sweep(
-        pipeline, states.raw, clock, order_rule(lifetime, pipeline.topic(ORDERS_EVENTS)), STAGE
-    )
 
     async def publish(output: Output, cause: Any) -> None:
         # Records another agent's clock reads carry the deciding record's time (see
@@ -104,6 +99,8 @@ def register(pipeline: Pipeline) -> None:
         if isinstance(output, StatusChanged):
             await status_topic.send(key=output.key.encode(), value=internal.encode(output))
             metrics.statuses.labels(status=output.status.value).inc()
+        elif isinstance(output, AllocationDecided):
+            await allocations_topic.send(key=output.key.encode(), value=internal.encode(output))
         elif isinstance(output, FulfilmentRequested):
             value = internal.encode(output)
             await fulfilment_topic.send(key=output.key.encode(), value=value)
@@ -121,6 +118,28 @@ def register(pipeline: Pipeline) -> None:
             await topic.send(
                 key=key.encode(), value=internal.encode(output), timestamp=cause.message.timestamp
             )
+
+    return publish
+
+
+def register(pipeline: Pipeline) -> None:
+    app, metrics, settings = pipeline.app, pipeline.metrics, pipeline.settings
+    states = pipeline.port("order_id_to_state", TEXT_KEY, ORDER_STATES)
+    inputs = app.topic(
+        pipeline.names.name(ORDERS_EVENTS),
+        pipeline.names.name(INVENTORY_REPLIES),
+        key_type=bytes,
+        value_type=bytes,
+    )
+    contained = pipeline.containment(STAGE, DLQ_ORDERS, "order_id_to_quarantine")
+    reservation_ttl = timedelta(minutes=settings.reservation_ttl_minutes)
+    lifetime = order_lifetime(settings, pipeline.dedupe_retention)
+    clock = PartitionClock()
+    register_sweep(
+        pipeline, states.raw, clock, order_rule(lifetime, pipeline.topic(ORDERS_EVENTS)), STAGE
+    )
+
+    publish = publisher(pipeline)
 
     async def decide_record(message: Any) -> tuple[Output, ...]:
         """Decide one record and write the order's next state; its outputs are returned,

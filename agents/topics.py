@@ -14,7 +14,11 @@ ORDERS_EVENTS = "orders.events"
 INVENTORY_COMMANDS = "inventory.commands"
 INVENTORY_REPLIES = "inventory.replies"
 INVENTORY_AVAILABILITY = "inventory.availability"
+INVENTORY_POSITIONS = "inventory.positions"
+"""Restricted, keyed by SKU: every count behind a location's ATP after each change."""
 ORDERS_STATUS = "orders.status"
+ORDERS_ALLOCATIONS = "orders.allocations"
+"""Restricted, keyed by order: each allocation's full explanation and its parcels' costs."""
 FULFILMENT_REQUESTS = "fulfilment.requests"
 FULFILMENT_BUNDLING = "fulfilment.bundling"
 FULFILMENT_BUNDLES = "fulfilment.bundles"
@@ -43,7 +47,9 @@ INTERNAL_TOPICS = (
     INVENTORY_COMMANDS,
     INVENTORY_REPLIES,
     INVENTORY_AVAILABILITY,
+    INVENTORY_POSITIONS,
     ORDERS_STATUS,
+    ORDERS_ALLOCATIONS,
     FULFILMENT_REQUESTS,
     FULFILMENT_BUNDLING,
     FULFILMENT_BUNDLES,

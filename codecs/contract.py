@@ -21,9 +21,19 @@ from orderstream.streams.bundling import ShipmentsBundled
 from orderstream.streams.events import (
     ParcelScanned,
 )
-from orderstream.streams.inventory import AvailabilityChanged, ReservationAnswered, StockArrived
+from orderstream.streams.inventory import (
+    AvailabilityChanged,
+    ReservationAnswered,
+    StockArrived,
+    StockPositionChanged,
+)
 from orderstream.streams.ledger_commands import InventoryCommand
-from orderstream.streams.order_messages import FulfilmentRequested, ShipmentTracked, StatusChanged
+from orderstream.streams.order_messages import (
+    AllocationDecided,
+    FulfilmentRequested,
+    ShipmentTracked,
+    StatusChanged,
+)
 from orderstream.streams.order_process import OrderEvent
 
 from .deadletter import DeadLetter
@@ -74,9 +84,14 @@ TOPICS: tuple[TopicContract, ...] = (
         "oms_order_id",
         Visibility.PUBLIC,
         "Every status change of an order. Dedupe by event_id, order by seq.",
-        known_gap="the routing explanation carries each location's shipping cost and stock, "
-        "and a shipment's bundle_key is a keyed pseudonym of the customer and address, the "
-        "same on each of their orders",
+    ),
+    TopicContract(
+        "orders.allocations",
+        AllocationDecided,
+        "oms_order_id",
+        Visibility.RESTRICTED,
+        "Each allocation's full explanation and its parcels' planned costs, with the event_id "
+        "and seq of the orders.status event it explains.",
     ),
     TopicContract(
         "fulfilment.bundles",
@@ -84,8 +99,10 @@ TOPICS: tuple[TopicContract, ...] = (
         "bundle_key",
         Visibility.PUBLIC,
         "Shipments of one customer that a location ships as one parcel; act on the highest "
-        "version of a bundle key.",
-        known_gap="bundle_key and oms_order_ids link one customer's orders",
+        "version of a bundle key. The key is a keyed hash (the deployment's secret) of the "
+        "customer, the address, the location, the carrier and the ship date: it links only "
+        "the orders of one parcel, says nothing of who they are, and cannot be recomputed "
+        "from a guessed e-mail or address.",
     ),
     TopicContract(
         "inventory.availability",
@@ -93,7 +110,6 @@ TOPICS: tuple[TopicContract, ...] = (
         "sku",
         Visibility.PUBLIC,
         "A location's available-to-promise for a SKU after each change.",
-        known_gap="on_hand, reserved, safety_stock and inbound are internal stock figures",
     ),
     TopicContract(
         "orders.events",
@@ -126,6 +142,14 @@ TOPICS: tuple[TopicContract, ...] = (
         "sku",
         Visibility.RESTRICTED,
         "Commands to a SKU's ledger: stock feeds, reservations and their release or commit.",
+    ),
+    TopicContract(
+        "inventory.positions",
+        StockPositionChanged,
+        "sku",
+        Visibility.RESTRICTED,
+        "Every count behind a location's ATP for a SKU (on hand, reserved, safety stock, "
+        "inbound) after each change.",
     ),
     TopicContract(
         "inventory.replies",

@@ -89,6 +89,7 @@ def test_orders_from_every_channel_get_one_outcome_per_line_and_bad_payloads_are
     # every record it published is valid against its topic's committed schema
     values = asyncio.run(published(run))
     assert values["orders.status"] and values["dlq.ingest"] and values["inventory.availability"]
+    assert values["orders.allocations"]
     problems = [e for topic, out in values.items() for e in contract_violations(topic, out)]
     assert not problems, "\n".join(problems[:20])
     assert worker.alive

@@ -108,8 +108,15 @@ async def test_the_ledger_agent_answers_reserves_publishes_atp_and_never_oversel
         ("r2", False),
         ("r1", True),  # the duplicate repeats the first answer
     ]
-    atp = [(c["atp"], c["reserved"]) for c in harness.on("inventory.availability")]
-    assert atp == [(5, 0), (2, 3)]
+    positions = [(c["atp"], c["reserved"]) for c in harness.on("inventory.positions")]
+    assert positions == [(5, 0), (2, 3)]
+    # the public topic says the ATP and nothing of the counts behind it
+    public = harness.on("inventory.availability")
+    assert [(c["sku"], c["location"], c["atp"]) for c in public] == [
+        ("A", "WH-AMS", 5),
+        ("A", "WH-AMS", 2),
+    ]
+    assert all(set(c) == {"type", "sku", "location", "atp"} for c in public)
 
 
 async def test_the_ledger_agent_publishes_inbound_supply_without_promising_it(
@@ -119,7 +126,7 @@ async def test_the_ledger_agent_publishes_inbound_supply_without_promising_it(
     async with agent.test_context() as ctx:
         await ctx.put(internal.encode(SetStock("A", NOW, "WH-AMS", 5, "wms", 1)), key=b"A")
         await ctx.put(internal.encode(SetInbound("A", NOW, "WH-AMS", 240, "erp", 1)), key=b"A")
-    changes = [(c["atp"], c.get("inbound", 0)) for c in harness.on("inventory.availability")]
+    changes = [(c["atp"], c.get("inbound", 0)) for c in harness.on("inventory.positions")]
     assert changes == [(5, 0), (5, 240)]
 
 
@@ -368,7 +375,7 @@ async def test_an_unreadable_bundle_is_quarantined(harness: Harness) -> None:
 async def test_the_availability_follower_skips_a_bad_record_and_counts_it() -> None:
     metrics = Metrics()
     replica = AtpReplica("127.0.0.1:1", "inventory.availability", metrics)
-    good = internal.encode(AvailabilityChanged("A", "WH-AMS", 5, 5, 0, 0))
+    good = internal.encode(AvailabilityChanged("A", "WH-AMS", 5))
     for offset, value in enumerate([b'{"deep": ' * 3 + b"1}}}", good]):
         record = SimpleNamespace(
             topic="inventory.availability",
