@@ -67,7 +67,8 @@ class StatusEventView(msgspec.Struct, frozen=True):
     previous: str | None
     occurred_at: Instant
     reason: str
-    caused_by: str
+    source: str  # who sent the causing input: a channel, wms, carrier, payment, ...
+    caused_by: str  # the causing input's idempotency key: opaque, for correlation
 
 
 class ShipmentView(msgspec.Struct, frozen=True):

@@ -70,7 +70,8 @@ def decode_cursor(cursor: str) -> _Key:
 _DETAILS = "SELECT * FROM order_details WHERE oms_order_id = $1"
 _ORDER = "SELECT channel, status, seq, updated_at FROM orders WHERE oms_order_id = $1"
 _EVENTS = """
-SELECT event_id, seq, status, previous, occurred_at, reason, event->>'caused_by' AS caused_by
+SELECT event_id, seq, status, previous, occurred_at, reason,
+       event->>'source' AS source, event->>'caused_by' AS caused_by
 FROM order_status_events WHERE oms_order_id = $1 ORDER BY seq
 """
 _SHIPMENTS = "SELECT * FROM shipments WHERE oms_order_id = $1 ORDER BY shipment_id"
@@ -102,6 +103,7 @@ async def order_record(conn: Any, oms_order_id: str) -> OrderView | None:
                 previous=r["previous"],
                 occurred_at=r["occurred_at"],
                 reason=r["reason"],
+                source=r["source"] or "",
                 caused_by=r["caused_by"] or "",
             )
             for r in await conn.fetch(_EVENTS, oms_order_id)

@@ -485,7 +485,11 @@ async def seed_order_record(conn: Any) -> None:
         # Newest first: the API must order them by seq, not by insertion.
         previous = {seq: status for seq, status, _ in events}
         for seq, status, at in reversed(events):
-            event = {"event_id": f"{order}:{seq}", "caused_by": f"input-{order}-{seq}"}
+            event = {
+                "event_id": f"{order}:{seq}",
+                "caused_by": f"input-{order}-{seq}",
+                "source": channel,
+            }
             await conn.execute(
                 """INSERT INTO order_status_events (event_id, oms_order_id, seq, status,
                      previous, occurred_at, channel, event)

@@ -82,7 +82,10 @@ async def test_an_order_s_record_holds_all_it_went_through(api: Any) -> None:
     assert [e["seq"] for e in order["events"]] == [1, 2, 3, 4]
     assert [e["status"] for e in order["events"]] == ["PLACED", "ON_HOLD", "ALLOCATED", "SHIPPED"]
     assert order["events"][1]["previous"] == "PLACED"
-    assert order["events"][0]["caused_by"] == "input-shopify:1002-1"
+    assert (order["events"][0]["caused_by"], order["events"][0]["source"]) == (
+        "input-shopify:1002-1",
+        "shopify",
+    )
     (shipment,) = order["shipments"]
     assert shipment["cost"] == {"amount_minor": 545, "currency": "EUR"}
     assert (shipment["bundle_key"], shipment["tracking_number"]) == ("B1", "3S1002s1")
