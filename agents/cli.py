@@ -45,10 +45,12 @@ class _OneLineFailures(TyperGroup):
 
 def build_app() -> typer.Typer:
     """Wire every subcommand into one Typer app."""
+    from .api import api
     from .db_cli import db_app
     from .dlq_cli import dlq_app
     from .rules_cli import rules_app
     from .schemas_cli import schemas_app
+    from .store_cli import kpis, orders_app
     from .store_writer import store
     from .worker import worker
 
@@ -61,13 +63,22 @@ def build_app() -> typer.Typer:
         pretty_exceptions_enable=False,
         add_completion=False,
     )
-    for name, command in (("normalize", normalize), ("worker", worker), ("store", store)):
+    commands = (
+        ("normalize", normalize),
+        ("worker", worker),
+        ("store", store),
+        ("api", api),
+        ("kpis", kpis),
+    )
+    for name, command in commands:
         app.command(name=name, epilog=HELP)(command)
     app.add_typer(rules_app, name="rules")
     app.add_typer(dlq_app, name="dlq")
     app.add_typer(schemas_app, name="schemas")
     app.add_typer(db_app, name="db")
-    _mount_registered(app, taken={"normalize", "worker", "store", "rules", "dlq", "schemas", "db"})
+    app.add_typer(orders_app, name="orders")
+    groups = {"rules", "dlq", "schemas", "db", "orders"}
+    _mount_registered(app, taken={name for name, _ in commands} | groups)
     return app
 
 

@@ -78,12 +78,18 @@ def _keys(letter: DeadLetter) -> tuple[str, ...]:
     return tuple(key for key in (record, letter.state_key) if key)
 
 
+def parse_age(text: str) -> timedelta | None:
+    """An age such as `90m`, `6h`, `7d` (s, m, h, d; whole numbers); None for anything else."""
+    ago = _AGO.match(text.strip())
+    return None if ago is None else timedelta(**{_UNITS[ago[2]]: int(ago[1])})
+
+
 def parse_since(text: str, now: datetime) -> datetime | None:
     """`--since`: an ISO 8601 time or date (UTC if it names no offset) or an age before
     `now` such as `90m`, `6h`, `7d`; None when `text` is neither."""
-    ago = _AGO.match(text.strip())
-    if ago is not None:
-        return now - timedelta(**{_UNITS[ago[2]]: int(ago[1])})
+    age = parse_age(text)
+    if age is not None:
+        return now - age
     try:
         when = datetime.fromisoformat(text.strip())
     except ValueError:

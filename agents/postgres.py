@@ -1,5 +1,6 @@
-"""Connecting to the event store: a server that refuses us is a configuration problem (exit 2);
-a connection lost while running is opened again (`Reconnecting`)."""
+"""Connecting to the event store: a server that refuses us is a configuration problem (exit 2),
+as is a schema with pending migrations; a connection lost while running is opened again
+(`Reconnecting`)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,21 @@ async def connect(dsn: str) -> Any:
         ) from None
 
 
-def _lost() -> tuple[type[BaseException], ...]:
+async def require_migrated(conn: Any) -> None:
+    """Refuse to use a schema that `orderstream db migrate` has not brought up to date: every
+    process that reads or writes the store checks this at start."""
+    from orderstream.state.schema import pending
+
+    missing = await pending(conn)
+    if missing:
+        names = ", ".join(m.label for m in missing)
+        raise UnusableError(
+            f"the event store at {SETTING} lacks migrations {names}: "
+            "run `orderstream db migrate` first"
+        )
+
+
+def lost_connection() -> tuple[type[BaseException], ...]:
     """What a connection that the server or the network dropped raises."""
     import asyncpg
 
@@ -61,7 +76,7 @@ class Reconnecting:
         """True once `work(conn)` completed; False when `stop` was set first."""
         import asyncpg
 
-        lost = _lost()
+        lost = lost_connection()
         delay = 0.2
         while True:
             try:
@@ -88,5 +103,5 @@ class Reconnecting:
                 self.reconnects += 1
 
     async def close(self) -> None:
-        with contextlib.suppress(*_lost()):
+        with contextlib.suppress(*lost_connection()):
             await self.conn.close()

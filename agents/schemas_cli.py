@@ -1,7 +1,8 @@
 """`orderstream schemas write` and `orderstream schemas check`: the committed topic contract.
 
 `write` generates every file under the schemas folder (`schemas/` by default: one JSON Schema
-per topic and `asyncapi.yaml`, from `codecs.contract.TOPICS`) and writes those that differ.
+per topic and `asyncapi.yaml`, from `codecs.contract.TOPICS`, and the API's `openapi.json`,
+from codecs/api.py) and writes those that differ.
 `check` writes nothing: exit 0 when every file is as generated, or 1 naming each file that is
 missing or differs. Files it does not generate (an older schema version) are left alone.
 """
@@ -14,6 +15,7 @@ from typing import Annotated
 import typer
 
 from orderstream.codecs.asyncapi import documents
+from orderstream.codecs.openapi import OPENAPI_FILE, openapi_text
 
 from .exits import HELP, ExitCode
 
@@ -22,7 +24,7 @@ REWRITE = "orderstream schemas write"
 
 schemas_app = typer.Typer(
     name="schemas",
-    help="The topic contract: JSON Schemas and the AsyncAPI document, generated from the types.",
+    help="The contract: topic JSON Schemas, the AsyncAPI and OpenAPI documents, from the types.",
     epilog=HELP,
     no_args_is_help=True,
     add_completion=False,
@@ -31,6 +33,11 @@ schemas_app = typer.Typer(
 _Folder = Annotated[
     Path, typer.Option("--dir", help="The schemas folder (the repository's `schemas/`).")
 ]
+
+
+def generated_files() -> dict[str, str]:
+    """Every generated file, by path relative to the schemas folder, as the text to commit."""
+    return {**documents(), OPENAPI_FILE: openapi_text()}
 
 
 def stale(folder: Path, generated: dict[str, str]) -> list[str]:
@@ -46,7 +53,7 @@ def stale(folder: Path, generated: dict[str, str]) -> list[str]:
 @schemas_app.command(epilog=HELP)
 def write(folder: _Folder = Path("schemas")) -> None:
     """Write every generated file that is missing or differs."""
-    generated = documents()
+    generated = generated_files()
     changed = stale(folder, generated)
     for relative in changed:
         path = folder / relative
@@ -59,7 +66,7 @@ def write(folder: _Folder = Path("schemas")) -> None:
 @schemas_app.command(epilog=HELP)
 def check(folder: _Folder = Path("schemas")) -> None:
     """Exit 0 when every file is as generated, 1 naming each one that is not."""
-    generated = documents()
+    generated = generated_files()
     changed = stale(folder, generated)
     for relative in changed:
         typer.echo(f"{folder / relative}: missing or out of date")

@@ -43,6 +43,15 @@ class Settings(BaseSettings):
     store_metrics_port: int = Field(default=6067, ge=0, le=65535)
     store_exception_rules_path: Path | None = None
 
+    # The API (`orderstream api`): where it listens, and the bearer token every request but
+    # /health and /openapi.json must carry. It serves customers' contact data: it refuses to
+    # start without a token, and binds loopback unless told otherwise.
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8080, ge=0, le=65535)
+    api_token: SecretStr | None = None
+    # Connections the API holds to the event store at most.
+    api_pool_max: int = Field(default=4, ge=1)
+
     # Worker.
     app_id: str = "orderstream"
     data_dir: Path = Path(".orderstream/data")

@@ -65,19 +65,6 @@ class Counts:
     reconnects: int = 0
 
 
-async def require_migrated(conn: Any) -> None:
-    """Refuse to write into a schema that `orderstream db migrate` has not brought up to date."""
-    from orderstream.state.schema import pending
-
-    missing = await pending(conn)
-    if missing:
-        names = ", ".join(m.label for m in missing)
-        raise UnusableError(
-            f"the event store at ORDERSTREAM_POSTGRES_DSN lacks migrations {names}: "
-            "run `orderstream db migrate` first"
-        )
-
-
 def exception_rules(settings: Settings) -> ExceptionRules:
     """The exception rules of `store_exception_rules_path` (default: the sample), or
     `UnusableError` naming every problem's line."""
@@ -180,7 +167,7 @@ async def write_until_stopped(
     from aiokafka.errors import CommitFailedError
 
     from .kafka_admin import ensure_topics
-    from .postgres import Reconnecting, connect
+    from .postgres import Reconnecting, connect, require_migrated
     from .store_metrics import serve
     from .topics import TopicNames
 

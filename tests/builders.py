@@ -4,9 +4,11 @@ records and their headers against the committed topic schemas."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -303,3 +305,380 @@ def status_step(
             for shipment_id, parcel in parcels
         ),
     )
+
+
+# --- a hand-written event store: the API's and the KPIs' fixture ---------------------------
+# Eight orders placed on 2026-11-27 (UTC) and one the evening before, each row written as the
+# store writer would. tests/integration/test_kpis.py computes every KPI of them by hand.
+
+STORE_DAY = datetime(2026, 11, 27, tzinfo=UTC)
+STORE_NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+"""The clock the API answers at in the tests."""
+
+
+def _at(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(2026, 11, day, hour, minute, second, tzinfo=UTC)
+
+
+# order id, channel, placed at, promised_ship_by, (seq, status, at) of each event
+_STORE_ORDERS: list[tuple[str, str, datetime, datetime | None, list[tuple[int, str, datetime]]]] = [
+    (
+        "shopify:1001",
+        "shopify",
+        _at(27, 8),
+        _at(27, 16),
+        [
+            (1, "PLACED", _at(27, 8)),
+            (2, "ALLOCATED", _at(27, 8, 1)),
+            (3, "SHIPPED", _at(27, 14)),
+        ],
+    ),
+    (
+        "shopify:1002",
+        "shopify",
+        _at(27, 9),
+        None,
+        [
+            (1, "PLACED", _at(27, 9)),
+            (2, "ON_HOLD", _at(27, 9, 0, 5)),
+            (3, "ALLOCATED", _at(27, 10)),
+            (4, "SHIPPED", _at(28, 9)),
+        ],
+    ),
+    (
+        "bol:2001",
+        "bol",
+        _at(27, 10),
+        _at(27, 11),
+        [
+            (1, "PLACED", _at(27, 10)),
+            (2, "ALLOCATED", _at(27, 10, 0, 30)),
+            (3, "PARTIALLY_SHIPPED", _at(27, 12)),
+        ],
+    ),
+    (
+        "bol:2002",
+        "bol",
+        _at(27, 11),
+        None,
+        [
+            (1, "PLACED", _at(27, 11)),
+            (2, "PARTIALLY_ALLOCATED", _at(27, 11, 1)),
+        ],
+    ),
+    (
+        "amazon:3001",
+        "amazon",
+        _at(27, 12),
+        None,
+        [
+            (1, "PLACED", _at(27, 12)),
+            (2, "ON_HOLD", _at(27, 12, 0, 1)),
+        ],
+    ),
+    (
+        "shopify:1003",
+        "shopify",
+        _at(27, 13),
+        None,
+        [
+            (1, "PLACED", _at(27, 13)),
+            (2, "ALLOCATED", _at(27, 13, 0, 20)),
+            (3, "SHIPPED", _at(27, 23, 30)),  # 00:30 on the 28th in Amsterdam
+        ],
+    ),
+    ("shopify:1004", "shopify", _at(27, 14), None, [(1, "PLACED", _at(27, 14))]),
+    (
+        "shopify:1005",
+        "shopify",
+        _at(27, 15),
+        None,
+        [
+            (1, "PLACED", _at(27, 15)),
+            (2, "BACKORDERED", _at(27, 15, 0, 5)),
+        ],
+    ),
+    (
+        "pos:4001",
+        "pos",
+        _at(26, 23),
+        None,
+        [
+            (1, "PLACED", _at(26, 23)),
+            (2, "ALLOCATED", _at(26, 23, 1)),
+            (3, "EXCEPTION", _at(26, 23, 5)),
+        ],
+    ),
+]
+
+# order, shipment, location, carrier, status, ship date, cost (EUR cents), bundle, shipped at
+_STORE_SHIPMENTS = [
+    (
+        "shopify:1001",
+        "s1",
+        "WH-AMS",
+        "postnl",
+        "shipped",
+        date(2026, 11, 27),
+        495,
+        "B1",
+        _at(27, 14),
+    ),
+    (
+        "shopify:1002",
+        "s1",
+        "WH-AMS",
+        "postnl",
+        "delivered",
+        date(2026, 11, 27),
+        545,
+        "B1",
+        _at(28, 9),
+    ),
+    ("bol:2001", "s1", "WH-DUS", "dhl", "shipped", date(2026, 11, 27), 545, "", _at(27, 12)),
+    ("bol:2001", "s2", "WH-DUS", "dhl", "requested", date(2026, 11, 28), 545, "", None),
+    ("bol:2002", "s1", "WH-AMS", "postnl", "requested", date(2026, 11, 28), 495, "", None),
+    (
+        "shopify:1003",
+        "s1",
+        "3PL-ANR",
+        "bpost",
+        "shipped",
+        date(2026, 11, 27),
+        395,
+        "",
+        _at(27, 23, 30),
+    ),
+    (
+        "pos:4001",
+        "s1",
+        "STORE-AMS-01",
+        "city-courier",
+        "exception",
+        date(2026, 11, 26),
+        895,
+        "",
+        None,
+    ),
+]
+
+# order, shipment, opened seq, kind, reason, owner kind, owner, opened, resolve by, closed seq
+_STORE_EXCEPTIONS = [
+    (
+        "shopify:1002",
+        "",
+        2,
+        "ON_HOLD",
+        "payment_pending",
+        "team",
+        "payments",
+        _at(27, 9, 0, 5),
+        _at(27, 21),
+        3,
+    ),
+    (
+        "bol:2002",
+        "",
+        2,
+        "PARTIALLY_ALLOCATED",
+        "short_stock",
+        "location",
+        "WH-AMS",
+        _at(27, 11, 1),
+        _at(27, 15, 1),
+        None,
+    ),
+    (
+        "amazon:3001",
+        "",
+        2,
+        "ON_HOLD",
+        "no_stock_marketplace",
+        "channel",
+        "amazon",
+        _at(27, 12, 0, 1),
+        _at(28, 12),
+        None,
+    ),
+    (
+        "shopify:1005",
+        "",
+        2,
+        "BACKORDERED",
+        "awaiting_replenishment",
+        "team",
+        "inventory",
+        _at(27, 15, 0, 5),
+        _at(30, 15),
+        None,
+    ),
+    (
+        "pos:4001",
+        "s1",
+        3,
+        "EXCEPTION",
+        "address_unknown",
+        "location",
+        "STORE-AMS-01",
+        _at(26, 23, 5),
+        _at(27, 23, 5),
+        None,
+    ),
+]
+
+STORE_CONTACT = {
+    "customer_email": "jan.jansen@example.nl",
+    "customer_name": "Jan Jansen",
+    "customer_phone": "+31612345678",
+}
+
+
+async def seed_order_record(conn: Any) -> None:
+    """Write the hand-written orders above into a migrated store."""
+    for order, channel, placed, ship_by, events in _STORE_ORDERS:
+        contact = STORE_CONTACT if order == "shopify:1001" else {}
+        await conn.execute(
+            """INSERT INTO order_details (oms_order_id, channel, channel_order_id,
+                 channel_order_name, placed_at, currency, total_minor, service_level,
+                 ship_country, promised_ship_by, customer_email, customer_name, customer_phone,
+                 shipping_address, version)
+               VALUES ($1, $2, $3, $4, $5, 'EUR', 4999, 'standard', 'NL', $6, $7, $8, $9,
+                 $10::jsonb, $5)""",
+            order,
+            channel,
+            order.split(":")[1],
+            f"#{order.split(':')[1]}",
+            placed,
+            ship_by,
+            contact.get("customer_email"),
+            contact.get("customer_name"),
+            contact.get("customer_phone"),
+            json.dumps({"city": "Utrecht", "street": "Oudegracht 1"}) if contact else None,
+        )
+        # Newest first: the API must order them by seq, not by insertion.
+        previous = {seq: status for seq, status, _ in events}
+        for seq, status, at in reversed(events):
+            event = {
+                "event_id": f"{order}:{seq}",
+                "caused_by": f"input-{order}-{seq}",
+                "source": channel,
+            }
+            await conn.execute(
+                """INSERT INTO order_status_events (event_id, oms_order_id, seq, status,
+                     previous, occurred_at, channel, event)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)""",
+                f"{order}:{seq}",
+                order,
+                seq,
+                status,
+                previous.get(seq - 1),
+                at,
+                channel,
+                json.dumps(event),
+            )
+        seq, status, at = events[-1]
+        await conn.execute(
+            "INSERT INTO orders VALUES ($1, $2, $3, $4, $5)", order, channel, status, seq, at
+        )
+        for seq, status, at in events:
+            if status != "ALLOCATED":
+                continue
+            await conn.execute(
+                """INSERT INTO allocation_explanations VALUES
+                   ($1, $2, $3, 'planner', 'one parcel from the nearest location', $4::jsonb)""",
+                order,
+                seq,
+                at,
+                json.dumps({"verdicts": [{"location": "WH-AMS", "verdict": "chosen"}]}),
+            )
+    for order, shipment, location, carrier, status, day, cost, bundle, shipped in _STORE_SHIPMENTS:
+        await conn.execute(
+            """INSERT INTO shipments (oms_order_id, shipment_id, location, carrier,
+                 tracking_number, status, ship_date, seq, updated_at, cost_minor,
+                 cost_currency, bundle_key, shipped_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, 'EUR', $10, $11)""",
+            order,
+            shipment,
+            location,
+            carrier,
+            f"3S{order[-4:]}{shipment}" if shipped else "",
+            status,
+            day,
+            shipped or STORE_DAY,
+            cost,
+            bundle,
+            shipped,
+        )
+    await conn.execute(
+        """INSERT INTO bundles VALUES ('B1', 1, 'WH-AMS', 'postnl', $1, $2, $3)""",
+        ["shopify:1001:s1", "shopify:1002:s1"],
+        ["shopify:1001", "shopify:1002"],
+        _at(27, 13),
+    )
+    for (
+        order,
+        shipment,
+        opened_seq,
+        kind,
+        reason,
+        owner_kind,
+        owner,
+        opened,
+        resolve,
+        closed,
+    ) in _STORE_EXCEPTIONS:
+        await conn.execute(
+            """INSERT INTO order_exceptions VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+                 $11)""",
+            order,
+            shipment,
+            opened_seq,
+            kind,
+            reason,
+            owner_kind,
+            owner,
+            opened,
+            resolve,
+            closed,
+            None if closed is None else _at(27, 10),
+        )
+    for location, on_hand, reserved, safety, inbound in (
+        ("WH-AMS", 40, 12, 2, 0),
+        ("WH-DUS", 5, 5, 0, 24),
+    ):
+        await conn.execute(
+            "INSERT INTO stock_availability VALUES ('SKU-1', $1, $2, $3, $4, $5, $6, 7, $7)",
+            location,
+            on_hand,
+            reserved,
+            safety,
+            inbound,
+            max(0, on_hand - reserved - safety),
+            _at(27, 7),
+        )
+
+
+@contextmanager
+def seeded_store(postgres_dsn: str, label: str) -> Iterator[str]:
+    """A database of its own on the server, migrated and seeded (`seed_order_record`); its
+    DSN for the block, dropped after it. Synchronous, so a module-scoped fixture can hold it."""
+    from orderstream.benchmarks.scratch_db import create_database, drop_database
+    from orderstream.state.schema import migrate
+
+    async def prepare() -> str:
+        import asyncpg
+
+        dsn = await create_database(postgres_dsn, label)
+        await migrate(dsn)
+        conn = await asyncpg.connect(dsn)
+        try:
+            await seed_order_record(conn)
+        finally:
+            await conn.close()
+        return dsn
+
+    dsn = asyncio.run(prepare())
+    try:
+        yield dsn
+    finally:
+        asyncio.run(drop_database(postgres_dsn, dsn))

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from orderstream.agents import cli
 
-PRODUCT = {"normalize", "worker", "store", "rules", "dlq", "schemas", "db"}
+PRODUCT = {"normalize", "worker", "store", "api", "kpis", "orders", "rules", "dlq", "schemas", "db"}
 TOOLING = {"demo", "bench", "chaos", "loadgen", "dev", "store-bench"}
 
 

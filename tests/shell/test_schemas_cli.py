@@ -7,7 +7,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from orderstream.agents import cli
-from orderstream.codecs.asyncapi import documents
+from orderstream.agents.schemas_cli import generated_files
 
 
 def invoke(*args: str) -> tuple[int, str]:
@@ -19,7 +19,7 @@ def test_write_creates_every_file_and_check_then_passes(tmp_path: Path) -> None:
     code, output = invoke("write", "--dir", str(tmp_path))
     assert code == 0, output
     written = {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()}
-    assert written == set(documents())
+    assert written == set(generated_files())
     assert f"{len(written)} written" in output
     code, output = invoke("check", "--dir", str(tmp_path))
     assert (code, output.strip()) == (0, f"{tmp_path}: {len(written)} files up to date")
