@@ -10,9 +10,11 @@ import json
 import signal
 import subprocess
 import sys
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -179,6 +181,59 @@ def assert_exceptions(dsn: str, lost: AllocatedShipment) -> None:
     assert row["closed_seq"] is None
 
 
+TOKEN = "e2e-api-token"
+
+
+def get(port: int, path: str) -> Any:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def read_through_the_api(env: dict[str, str], log: Path, lost: AllocatedShipment) -> None:
+    """`orderstream api` over what the writer stored: the lost parcel's order with its
+    timeline, tracked parcels, the parcel's exception and its allocation's explanation; the
+    exceptions queue names that parcel; the KPIs count the run's orders."""
+    port = free_port()
+    api_env = {**env, "ORDERSTREAM_API_TOKEN": TOKEN, "ORDERSTREAM_API_PORT": str(port)}
+    with log.open("wb") as out:
+        api = subprocess.Popen(
+            [sys.executable, "-m", "orderstream.agents", "api"],
+            env=api_env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        assert wait_until(lambda: _answers(port), 30, 0.2), log.read_text()
+        order = lost.shipment_id.rsplit("/", 1)[0]
+        view = get(port, f"/orders/{urllib.parse.quote(order, safe='')}")
+        seqs = [event["seq"] for event in view["events"]]
+        assert seqs == sorted(seqs) and seqs[0] == 1 and len(seqs) >= 3
+        assert view["events"][0]["status"] == "PLACED"
+        (parcel,) = [s for s in view["shipments"] if s["shipment_id"] == lost.shipment_id]
+        assert parcel["status"] == "exception" and parcel["tracking_number"].startswith("TRK")
+        assert parcel["cost"]["amount_minor"] > 0
+        assert [e["shipment_id"] for e in view["exceptions"]] == [lost.shipment_id]
+        assert view["allocations"] and view["allocations"][0]["explanation"]["nodes"]
+        queue = get(port, "/orders?status=EXCEPTION")
+        assert lost.shipment_id in {item["shipment_id"] for item in queue["items"]}
+        kpis = get(port, "/kpis?from=1d")["kpis"]
+        assert kpis, kpis
+    finally:
+        api.send_signal(signal.SIGTERM)
+        assert api.wait(30) == 0, log.read_text()
+
+
+def _answers(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as page:
+            return bool(page.status == 200)
+    except OSError:
+        return False
+
+
 def test_a_pipeline_run_fills_order_details_shipments_and_exceptions(
     run: Run, store_dsn: str
 ) -> None:
@@ -224,6 +279,7 @@ def test_a_pipeline_run_fills_order_details_shipments_and_exceptions(
         assert filled, log.read_text()[-4000:] + run.logs()
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as page:
             metrics = page.read().decode()
+        read_through_the_api(env, run.root / "api.log", lost=parcels[0])
         erased = erase_one_customer(run, store_dsn, env)
     finally:
         writer.send_signal(signal.SIGTERM)
