@@ -15,7 +15,8 @@ planned event is a raw record in the shape `codecs/wms.py` and `codecs/carrier.p
 The order process understands a rejection of a whole shipment and no partial shipment (a ship
 confirmation commits every unit of the shipment): a short pick is therefore reported as the
 location rejecting its shipment at pick time, with the short SKU in the reason, and the order
-re-plans those units elsewhere.
+re-plans those units elsewhere; the location's count takes the missing units off its stock on
+`raw.stock`, so they are not promised again.
 """
 
 from __future__ import annotations
@@ -32,9 +33,14 @@ import msgspec
 from orderstream.streams.order_messages import FulfilmentRequested
 
 from ..loadgen.generator import RawRecord
-from ..loadgen.payloads import local
+from ..loadgen.payloads import local, stock_adjustment
 
 WMS_TOPIC = "raw.wms"
+STOCK_TOPIC = "raw.stock"
+COUNT_FEED = "count"
+"""A short pick's stock correction comes from the location's count feed of its own
+(`{provider}-count`): its sequence is the count's time, which must not mix with the
+numbering of the location's stock feed."""
 CARRIER_TOPIC = "raw.carrier"
 DEFAULT_CARRIER = "postnl"
 
@@ -205,19 +211,37 @@ def _wms(
     return Planned(at, request.request_id, _record(WMS_TOPIC, request.oms_order_id, payload, at))
 
 
-def _declined(request: FulfilmentRequested, behaviour: Behaviour, provider: str) -> Planned:
+def _declined(request: FulfilmentRequested, behaviour: Behaviour, provider: str) -> list[Planned]:
+    """A rejection; a short pick's comes with the stock correction the picker's count makes
+    (the missing units off the location's stock), sent first so the ledger has it before
+    the rejection gives the shipment's units back."""
     clock = _Clock(request.requested_at, behaviour, request.request_id)
     if fate(behaviour, request.request_id) is Fate.REJECTED:
         at = clock.at(clock.minutes("decline", DECLINE_MINUTES))
         pick = int(draw(behaviour.seed, request.request_id, "reason") * len(_REJECT_REASONS))
-        reason = _REJECT_REASONS[pick]
-    else:
-        at = clock.at(clock.minutes("pick", PICK_MINUTES))
-        pick = int(draw(behaviour.seed, request.request_id, "short") * len(request.lines))
-        line = request.lines[pick]
-        found = int(draw(behaviour.seed, request.request_id, "found") * line.qty)
-        reason = f"short_pick: {line.sku} {found} of {line.qty} on the shelf"
-    return _wms(request, provider, "rejected", at, reason=reason)
+        return [_wms(request, provider, "rejected", at, reason=_REJECT_REASONS[pick])]
+    at = clock.at(clock.minutes("pick", PICK_MINUTES))
+    pick = int(draw(behaviour.seed, request.request_id, "short") * len(request.lines))
+    line = request.lines[pick]
+    found = int(draw(behaviour.seed, request.request_id, "found") * line.qty)
+    reason = f"short_pick: {line.sku} {found} of {line.qty} on the shelf"
+    moment = int(at.timestamp() * 1000)
+    count = stock_adjustment(
+        system=f"{provider}-{COUNT_FEED}",
+        location=request.location,
+        sku=line.sku,
+        sequence=moment,  # the count's time: later counts of this feed number higher
+        delta=found - line.qty,
+        reason="cycle_count",
+        at=at,
+    )
+    adjustment = RawRecord(
+        STOCK_TOPIC, line.sku.encode(), _encode(count), [], "adjustment", timestamp_ms=moment
+    )
+    return [
+        Planned(at, request.request_id, adjustment),
+        _wms(request, provider, "rejected", at, reason=reason),
+    ]
 
 
 def plan_parcel(
@@ -238,10 +262,10 @@ def plan_parcel(
         if fate(behaviour, request.request_id) is Fate.SHIPPED:
             shipping.append(request)
         else:
-            planned.append(_declined(request, behaviour, provider))
+            planned += _declined(request, behaviour, provider)
     if shipping:
         planned += _shipped(shipping, parcel_key, behaviour, provider)
-    return tuple(sorted(planned, key=lambda p: p.at))
+    return tuple(sorted(planned, key=lambda p: p.at))  # stable: a count before its rejection
 
 
 def _shipped(

@@ -25,8 +25,10 @@ from orderstream.streams.events import (
     FulfilmentStatus,
     ParcelScanned,
     ShipmentUpdated,
+    StockAdjusted,
     TrackingUpdated,
 )
+from orderstream.streams.inventory import command_for
 from orderstream.streams.order_messages import FulfilmentRequested
 from orderstream.streams.order_shipments import parcel_of
 from orderstream.streams.rejections import Rejected
@@ -37,12 +39,25 @@ S = OrderStatus
 CALM = Behaviour(reject_share=0, short_pick_share=0, exception_share=0, tracking_only_share=0)
 
 
-def normalized(planned: Planned) -> ShipmentUpdated | TrackingUpdated | ParcelScanned:
+Answer = ShipmentUpdated | TrackingUpdated | ParcelScanned | StockAdjusted
+
+
+def normalized(planned: Planned) -> Answer:
     record = planned.record
     event = normalize_payload(Source(record.topic.removeprefix("raw.")), record.value, {})
     assert not isinstance(event, Rejected), (event, record.value)
-    assert isinstance(event, (ShipmentUpdated, TrackingUpdated, ParcelScanned))
+    assert isinstance(event, (ShipmentUpdated, TrackingUpdated, ParcelScanned, StockAdjusted))
     return event
+
+
+def apply(sim: Simulation, event: Answer) -> None:
+    """One simulator answer into the pure core, where the pipeline would take it."""
+    if isinstance(event, StockAdjusted):
+        sim.send(sim.inventory(command_for(event)))
+    elif isinstance(event, ParcelScanned):
+        sim.send(sim.track(event))
+    else:
+        sim.send([event])
 
 
 def requests(count: int) -> list[FulfilmentRequested]:
@@ -113,12 +128,18 @@ def test_a_declined_shipment_is_one_rejection_with_its_reason(share: str, reason
     behaviour = dataclasses.replace(CALM, **{share: 1.0})
     request = fulfilment_request("shopify:1", key="")
     plan = plan_parcel([request], request.request_id, behaviour, "wms-wh-ams")
-    (event,) = [normalized(p) for p in plan]
+    *counted, event = [normalized(p) for p in plan]
     assert isinstance(event, ShipmentUpdated)
     assert event.status is FulfilmentStatus.REJECTED
     if reason == "short_pick":
         assert event.reason.startswith(f"short_pick: {request.lines[0].sku} 0 of 1")
+        # the count takes the missing unit off the location's stock, before the rejection
+        (count,) = counted
+        assert isinstance(count, StockAdjusted)
+        assert (count.sku, count.location, count.delta) == (request.lines[0].sku, "WH-AMS", -1)
+        assert count.source_system == "wms-wh-ams-count"
     else:
+        assert not counted
         assert event.reason.split(":")[0] in {"no_capacity", "location_blocked"}
 
 
@@ -168,8 +189,7 @@ def drive(sim: Simulation, behaviour: Behaviour) -> None:
         request = sim.requests[answered]
         answered += 1
         for planned in plan_parcel([request], request.request_id, behaviour, "wms"):
-            event = normalized(planned)
-            sim.send(sim.track(event) if isinstance(event, ParcelScanned) else [event])
+            apply(sim, normalized(planned))
 
 
 def test_a_split_order_is_delivered_parcel_by_parcel_through_the_order_process() -> None:
@@ -188,8 +208,8 @@ def test_a_short_pick_makes_the_order_an_exception_and_it_is_planned_again() -> 
     first = sim.requests[0]  # the scarf, from WH-AMS
     sim.stock("SCARF-MERINO-GRY", "WH-DUS", 30)  # somewhere else to send it
     behaviour = dataclasses.replace(CALM, short_pick_share=1.0)
-    drive_one = plan_parcel([first], first.request_id, behaviour, "wms")
-    sim.send([normalized(p) for p in drive_one])
+    for planned in plan_parcel([first], first.request_id, behaviour, "wms"):
+        apply(sim, normalized(planned))
     seen = statuses(sim, order_id)
     assert seen[-2:] == [S.EXCEPTION, S.ALLOCATED]
     assert "short_pick" in sim.statuses[-2].reason
