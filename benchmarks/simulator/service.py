@@ -104,16 +104,8 @@ class Simulator:
     _where: dict[str, list[tuple[TopicPartition, int]]] = field(default_factory=dict)
     _due: list[tuple[datetime, int, str, Planned | None]] = field(default_factory=list)
     _order: itertools.count[int] = field(default_factory=itertools.count)
-    _last_busy: float = field(default_factory=time.monotonic)
     _left: set[str] = field(default_factory=set)  # shipments orders.status shows shipped
     _held: dict[str, list[tuple[float, Planned]]] = field(default_factory=dict)
-
-    def idle_for(self) -> float:
-        """Seconds since the simulator last read a request or sent a record (0 while any
-        planned record is still due)."""
-        if self._due or self._held:
-            return 0.0
-        return time.monotonic() - self._last_busy
 
     async def run(self, stop: asyncio.Event) -> None:
         requests = AIOKafkaConsumer(
@@ -199,7 +191,6 @@ class Simulator:
                 self._push(planned.at, planned.request_id, planned)
 
     def _request(self, tp: TopicPartition, record: ConsumerRecord[bytes, bytes]) -> None:
-        self._last_busy = time.monotonic()
         offsets = self._offsets.setdefault(tp, _Offsets())
         offsets.next = record.offset + 1
         try:
@@ -275,7 +266,6 @@ class Simulator:
             sent.append((future, request_id))
         if not sent:
             return
-        self._last_busy = time.monotonic()
         for future, request_id in sent:
             await future
             self.counts.sent += 1
