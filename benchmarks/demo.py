@@ -127,12 +127,11 @@ def demo(
         float, typer.Option(help="The simulator's simulated seconds per wall second.", min=1)
     ] = DEMO_TIME_SCALE,
     reject_share: Annotated[
-        float,
-        typer.Option(help="Shipments locations reject (0 by default: see the README's demo)."),
-    ] = 0.0,
+        float, typer.Option(help="Shipments their location rejects.")
+    ] = Behaviour().reject_share,
     short_pick_share: Annotated[
-        float, typer.Option(help="Shipments rejected at pick time (0 by default, likewise).")
-    ] = 0.0,
+        float, typer.Option(help="Shipments rejected at pick time for a missing unit.")
+    ] = Behaviour().short_pick_share,
 ) -> None:
     """Run the pipeline on the embedded stack under a generated peak-season load."""
     from orderstream.deploy.embedded import DevStack

@@ -181,15 +181,21 @@ def test_a_bundle_member_the_location_rejects_leaves_the_others_to_ship() -> Non
     assert rejected | shipped == {m.request_id for m in members}
 
 
-def drive(sim: Simulation, behaviour: Behaviour) -> None:
+def drive(sim: Simulation, behaviour: Behaviour) -> set[tuple[str, str]]:
     """Answer every fulfilment request the order process sends (re-plans included) with the
-    simulator's events, through the pure core, in event time order."""
+    simulator's events, through the pure core, in event time order; the (order, shipment)
+    the locations rejected."""
     answered = 0
+    rejected: set[tuple[str, str]] = set()
     while answered < len(sim.requests):
         request = sim.requests[answered]
         answered += 1
         for planned in plan_parcel([request], request.request_id, behaviour, "wms"):
-            apply(sim, normalized(planned))
+            event = normalized(planned)
+            if isinstance(event, ShipmentUpdated) and event.status is FulfilmentStatus.REJECTED:
+                rejected.add((event.oms_order_id, event.shipment_id))
+            apply(sim, event)
+    return rejected
 
 
 def test_a_split_order_is_delivered_parcel_by_parcel_through_the_order_process() -> None:
@@ -219,16 +225,17 @@ def test_a_short_pick_makes_the_order_an_exception_and_it_is_planned_again() -> 
 
 
 def test_a_load_answered_by_the_simulator_is_delivered_and_keeps_every_invariant() -> None:
-    """A generated load through the pure core, every fulfilment request answered (carrier
-    exceptions and scans naming only their number included): orders are delivered, split
-    ones parcel by parcel, and the summary's invariants hold."""
+    """A generated load through the pure core, every fulfilment request answered (rejections,
+    short picks, carrier exceptions and scans naming only their number included): orders are
+    delivered, split ones parcel by parcel, rejected ones re-planned, and the summary's
+    invariants hold."""
     start = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
     records, _ = generate(Mix(orders=150), seed=5, start=start)
     run = pipeline_sim.simulate(records, start)
     consumed = list(run.consumed)
-    behaviour = Behaviour(seed=2, reject_share=0, short_pick_share=0, exception_share=0.3)
+    behaviour = Behaviour(seed=2, reject_share=0.05, short_pick_share=0.05, exception_share=0.3)
     known = len(run.sim.statuses)
-    drive(run.sim, behaviour)
+    rejected = drive(run.sim, behaviour)
     consumed += [(status, 10**12) for status in run.sim.statuses[known:]]
     summary = summarize(
         produced=[(record, 0) for record in records],
@@ -236,6 +243,7 @@ def test_a_load_answered_by_the_simulator_is_delivered_and_keeps_every_invariant
         dead_letters=run.dead_letters,
         ledger=run.ledger,
         duplicates_dropped=0,
+        rejected=rejected,
     )
     assert summary.invariants_hold, render(summary)
     reached = summary.reached_statuses
@@ -243,6 +251,7 @@ def test_a_load_answered_by_the_simulator_is_delivered_and_keeps_every_invariant
         assert reached.get(status.value, 0) > 0, reached
     assert summary.last_statuses.get(S.DELIVERED.value, 0) > summary.orders / 3
     assert S.PARTIALLY_DELIVERED.value in summary.last_statuses  # partly allocated orders
+    assert rejected and reached[S.EXCEPTION.value] > 0
     # no order was left mid-way: every parcel that left was delivered
     stuck = {S.PICKED, S.PACKED, S.SHIPPED, S.PARTIALLY_SHIPPED, S.IN_TRANSIT}
     assert not stuck & set(summary.last_statuses), summary.last_statuses
