@@ -101,16 +101,17 @@ DELIVERY_MINUTES = (60, 420)
 EXCEPTION_MINUTES = (120, 600)
 RECOVERY_MINUTES = (600, 1440)  # exception -> back in the network
 DECLINE_MINUTES = (2, 20)
-LONGEST_MINUTES = (
-    PICK_MINUTES[1]
-    + PACK_MINUTES[1]
-    + PICKUP_MINUTES[1]
-    + FIRST_SCAN_MINUTES[1]
-    + EXCEPTION_MINUTES[1]
-    + RECOVERY_MINUTES[1]
-    + TRANSIT_MINUTES[1]
-    + DELIVERY_MINUTES[1]
+_STEPS = (
+    PICK_MINUTES,
+    PACK_MINUTES,
+    PICKUP_MINUTES,
+    FIRST_SCAN_MINUTES,
+    EXCEPTION_MINUTES,
+    RECOVERY_MINUTES,
+    TRANSIT_MINUTES,
+    DELIVERY_MINUTES,
 )
+LONGEST_MINUTES = sum(high for _, high in _STEPS)
 """The longest a parcel takes from its request to its delivery, in simulated minutes."""
 
 _REJECT_REASONS = (
@@ -127,9 +128,7 @@ _TRACKING_PREFIX = {"postnl": "3S", "dhl": "JJD", "dpd": "0522", "bpost": "3232"
 
 def longest_gap_wall_seconds(behaviour: Behaviour) -> float:
     """The longest wall time between two events of one parcel (or its request and the first)."""
-    gaps = (PICK_MINUTES, PACK_MINUTES, PICKUP_MINUTES, FIRST_SCAN_MINUTES, EXCEPTION_MINUTES)
-    longest = max(high for _, high in (*gaps, RECOVERY_MINUTES, TRANSIT_MINUTES, DELIVERY_MINUTES))
-    return longest * 60 / behaviour.time_scale
+    return max(high for _, high in _STEPS) * 60 / behaviour.time_scale
 
 
 def longest_wall_seconds(behaviour: Behaviour) -> float:

@@ -59,10 +59,14 @@ HOLD_LIMIT_S = 60.0
 shows): then it is sent, and the order process decides what it means."""
 
 
+_SYSTEMS = {"wh": "wms", "3pl": "3pl", "store": "pos"}
+"""The system that answers for a location, by the prefix of its id (the sample network's)."""
+
+
 def default_provider(location: str) -> str:
     """The system that answers for a location: its WMS, 3PL or store system."""
-    kind = location.split("-", 1)[0].lower()
-    return f"{ {'wh': 'wms', '3pl': '3pl', 'store': 'pos'}.get(kind, 'wms') }-{location.lower()}"
+    system = _SYSTEMS.get(location.split("-", 1)[0].lower(), "wms")
+    return f"{system}-{location.lower()}"
 
 
 @dataclass

@@ -4,6 +4,7 @@ codecs accept, and understood by the order process (driven here through the pure
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from orderstream.benchmarks.simulator.decide import (
     Fate,
     Planned,
     fate,
+    longest_gap_wall_seconds,
     longest_wall_seconds,
     plan_parcel,
 )
@@ -103,6 +105,9 @@ def test_delays_shrink_with_the_time_scale_and_stay_within_the_longest() -> None
     fast_span = fast[-1].at - request.requested_at
     assert abs(slow_span / 10 - fast_span) < timedelta(milliseconds=10)
     assert slow_span <= timedelta(seconds=longest_wall_seconds(CALM))
+    times = [request.requested_at, *(p.at for p in slow)]
+    gap = max(later - earlier for earlier, later in itertools.pairwise(times))
+    assert gap <= timedelta(seconds=longest_gap_wall_seconds(CALM))  # the demo waits this long
     # at 60 simulated seconds per second a parcel takes realistic minutes of wall time
     assert timedelta(minutes=10) < slow_span
 
