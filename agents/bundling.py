@@ -20,6 +20,7 @@ from orderstream.streams.retention import bundle_ended
 from .retention_rules import bundle_rule
 from .retention_sweep import PartitionClock, register_sweep
 from .topics import DLQ_ORDERS, FULFILMENT_BUNDLES, FULFILMENT_BUNDLING
+from .wiring import cause_of
 
 if TYPE_CHECKING:
     from .wiring import Pipeline
@@ -30,7 +31,7 @@ STAGE = "bundling"
 def register(pipeline: Pipeline) -> None:
     app, metrics = pipeline.app, pipeline.metrics
     bundles = pipeline.port("bundle_key_to_bundle", TEXT_KEY, json_codec(internal.bundle))
-    instructions = pipeline.topic(FULFILMENT_BUNDLES)
+    instructions = pipeline.flow(FULFILMENT_BUNDLES)
     contained = pipeline.containment(STAGE, DLQ_ORDERS, "bundle_key_to_quarantine")
     retention = timedelta(days=pipeline.settings.bundle_retention_days)
     clock = PartitionClock()
@@ -47,7 +48,7 @@ def register(pipeline: Pipeline) -> None:
             current = None  # what the sweep would have deleted starts afresh
         bundle, bundled = join(current, request)
         if bundled is not None:
-            await instructions.send(key=key.encode(), value=internal.encode(bundled))
+            await instructions.send(bundled, cause_of(message), key=key.encode())
             metrics.count(STAGE, "bundled")
         if bundle != current:
             bundles.put(key, bundle)

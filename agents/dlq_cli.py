@@ -195,7 +195,7 @@ def replay(
             now=lambda: datetime.now(UTC),
             partitions=settings.topic_partitions,
             replication_factor=settings.topic_replication_factor,
-            dlq_retention=settings.dlq_retention(),
+            retention=settings.topic_retention(),
         ),
     )
     for one in run.replayed:

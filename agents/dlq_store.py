@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import msgspec
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -32,7 +32,13 @@ from .dead_letters import CONTROL_HEADER, RELEASE, STATE_KEY_HEADER
 from .dlq_view import ReleaseTarget, Replays, Stored
 from .kafka_admin import ensure_topics, partitions_of
 from .topic_reader import READ_FETCH_WAIT_MS, read_topic, true_end_offsets
-from .topics import DEAD_LETTER_MAX_BYTES, DEAD_LETTER_TOPICS, DLQ_REPLAYS, TopicNames
+from .topics import (
+    DEAD_LETTER_MAX_BYTES,
+    DEAD_LETTER_TOPICS,
+    DLQ_REPLAYS,
+    TopicNames,
+    TopicRetention,
+)
 
 _LOOKUP_TIMEOUT_S = 30
 
@@ -152,11 +158,11 @@ async def replay(
     now: Callable[[], datetime],
     partitions: int,
     replication_factor: int,
-    dlq_retention: timedelta,
+    retention: TopicRetention,
 ) -> ReplayRun:
     """Send `entries` back to their sources, then record the acknowledged ones."""
     replays_topic = names.name(DLQ_REPLAYS)
-    configs = names.configs(dlq_retention)
+    configs = names.configs(retention)
     await ensure_topics(bootstrap, [replays_topic], partitions, replication_factor, configs)
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap, acks="all", max_request_size=DEAD_LETTER_MAX_BYTES

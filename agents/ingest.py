@@ -27,6 +27,7 @@ from .dead_letters import UnusableInputError, position
 from .retention_rules import first_seen_rule
 from .retention_sweep import PartitionClock, register_sweep
 from .topics import DLQ_INGEST, INVENTORY_COMMANDS, ORDERS_EVENTS, TRACKING_SCANS, source_of
+from .wiring import cause_of
 
 if TYPE_CHECKING:
     from .wiring import Pipeline
@@ -37,9 +38,9 @@ STAGE = "ingest"
 def register(pipeline: Pipeline) -> None:
     app, names, metrics = pipeline.app, pipeline.names, pipeline.metrics
     raw = app.topic(*(names.raw(source) for source in Source), key_type=bytes, value_type=bytes)
-    orders_events = pipeline.topic(ORDERS_EVENTS)
-    inventory_commands = pipeline.topic(INVENTORY_COMMANDS)
-    tracking_scans = pipeline.topic(TRACKING_SCANS)
+    orders_events = pipeline.flow(ORDERS_EVENTS)
+    inventory_commands = pipeline.flow(INVENTORY_COMMANDS)
+    tracking_scans = pipeline.flow(TRACKING_SCANS)
     contained = pipeline.containment(STAGE, DLQ_INGEST, "idempotency_key_to_quarantine")
     prefix = names.prefix
     first_seen = pipeline.port(
@@ -69,24 +70,19 @@ def register(pipeline: Pipeline) -> None:
         if seen is Seen.DUPLICATE:
             metrics.count(STAGE, "duplicate")
             return
+        cause = cause_of(message)
         if isinstance(outcome, StockFeedEvent):
             command = command_for(outcome)
             await inventory_commands.send(
-                key=command.sku.encode(),
-                value=internal.encode(command),
-                timestamp=message.timestamp,
+                command, cause, key=command.sku.encode(), timestamp=message.timestamp
             )
         elif isinstance(outcome, ParcelScanned):  # no order named: the tracking table finds it
             await tracking_scans.send(
-                key=outcome.key.encode(),
-                value=internal.encode(outcome),
-                timestamp=message.timestamp,
+                outcome, cause, key=outcome.key.encode(), timestamp=message.timestamp
             )
-        else:
-            await orders_events.send(  # at the raw record's time, as a replay would be
-                key=outcome.key.encode(),
-                value=internal.encode(outcome),
-                timestamp=message.timestamp,
+        else:  # at the raw record's time, as a replay would be
+            await orders_events.send(
+                outcome, cause, key=outcome.key.encode(), timestamp=message.timestamp
             )
         # A replay writes the row again: it may be in this RocksDB only (see orders.py).
         if seen is Seen.NEW or earlier is None:

@@ -1,8 +1,9 @@
 """The ATP ledger agent: the single writer of each SKU's stock (`inventory.commands` by SKU).
 
 Gather the SKU's head from `sku_to_ledger` (with the one spilled row the command is about),
-decide with `streams.inventory.step`, apply: answers to `inventory.replies` (by order), changed
-ATP to `inventory.availability` (by SKU), then the spilled rows and the next head. Outputs go
+decide with `streams.inventory.step`, apply: answers to `inventory.replies` (by order), each
+changed stock position to `inventory.positions` and its ATP to `inventory.availability` (by
+SKU), then the spilled rows and the next head. Outputs go
 before the table write: a replayed command is a ledger duplicate, answered with its first
 verdict, and the head is written again (it may have missed the changelog).
 """
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from orderstream.codecs import internal
 from orderstream.state.table import TEXT_KEY
 from orderstream.state.tables import LEDGER_HEADS, LEDGER_ROWS, ROW_KEYS, ROW_SEPARATOR
-from orderstream.streams.inventory import refused_unreadable, step
+from orderstream.streams.inventory import StockPositionChanged, refused_unreadable, step
 from orderstream.streams.ledger import SkuLedger, Verdict
 from orderstream.streams.ledger_commands import Reserve
 from orderstream.streams.ledger_rows import StoredRow, in_head, row_id, spill, with_row
@@ -25,12 +26,34 @@ from orderstream.streams.retention import prune_waits
 from .dead_letters import QuarantinedKeyError
 from .retention_rules import ledger_rule
 from .retention_sweep import PartitionClock, register_sweep
-from .topics import DLQ_INVENTORY, INVENTORY_AVAILABILITY, INVENTORY_COMMANDS, INVENTORY_REPLIES
+from .topics import (
+    DLQ_INVENTORY,
+    INVENTORY_AVAILABILITY,
+    INVENTORY_COMMANDS,
+    INVENTORY_POSITIONS,
+    INVENTORY_REPLIES,
+)
+from .wiring import cause_of
 
 if TYPE_CHECKING:
-    from .wiring import Pipeline
+    from orderstream.codecs.headers import Cause
+
+    from .wiring import FlowTopic, Pipeline
 
 STAGE = "inventory"
+
+
+async def publish_positions(
+    changed: tuple[StockPositionChanged, ...],
+    key: bytes,
+    cause: Cause,
+    positions: FlowTopic,
+    availability: FlowTopic,
+) -> None:
+    """Each changed position whole on the restricted topic, its ATP on the public one."""
+    for position in changed:
+        await positions.send(position, cause, key=key)
+        await availability.send(position.availability(), cause, key=key)
 
 
 def register(pipeline: Pipeline) -> None:
@@ -39,8 +62,8 @@ def register(pipeline: Pipeline) -> None:
     head_rows = pipeline.settings.ledger_head_rows
     heads = pipeline.port("sku_to_ledger", TEXT_KEY, LEDGER_HEADS)
     rows = pipeline.port("sku_to_ledger", ROW_KEYS, LEDGER_ROWS)
-    replies = pipeline.topic(INVENTORY_REPLIES)
-    availability = pipeline.topic(INVENTORY_AVAILABILITY)
+    replies = pipeline.flow(INVENTORY_REPLIES)
+    stock_topics = pipeline.flow(INVENTORY_POSITIONS), pipeline.flow(INVENTORY_AVAILABILITY)
     contained = pipeline.containment(STAGE, DLQ_INVENTORY, "sku_to_quarantine")
     max_wait = timedelta(days=pipeline.settings.order_max_open_days)
     clock = PartitionClock()
@@ -50,7 +73,8 @@ def register(pipeline: Pipeline) -> None:
         command = contained.decode(internal.inventory_command, message)
         sku = command.sku
         key = sku.encode()
-        at = message.timestamp  # the answers' time: the order agent's clock stays the channel's
+        # The answers' time is the command's: the order agent's clock stays the channel's.
+        at, cause = message.timestamp, cause_of(message)
         try:
             head = contained.stored(heads, sku) or SkuLedger(sku)
             head = prune_waits(head, command.issued_at, max_wait)
@@ -64,23 +88,18 @@ def register(pipeline: Pipeline) -> None:
         except QuarantinedKeyError:
             if isinstance(command, Reserve):  # its order re-plans instead of waiting
                 answer = refused_unreadable(command)
-                await replies.send(
-                    key=answer.key.encode(), value=internal.encode(answer), timestamp=at
-                )
+                await replies.send(answer, cause, key=answer.key.encode(), timestamp=at)
                 metrics.reservations.labels(verdict="refused").inc()
             raise
         started = time.perf_counter()
         result = step(ledger, command, retention=retention)
         metrics.decide_seconds.labels(stage=STAGE).observe(time.perf_counter() - started)
         for answer in result.answers:
-            await replies.send(key=answer.key.encode(), value=internal.encode(answer), timestamp=at)
+            await replies.send(answer, cause, key=answer.key.encode(), timestamp=at)
             metrics.reservations.labels(verdict="granted" if answer.granted else "refused").inc()
-        for change in result.availability:
-            await availability.send(key=key, value=internal.encode(change))
+        await publish_positions(result.positions, key, cause, *stock_topics)
         for arrived in result.arrivals:
-            await replies.send(
-                key=arrived.key.encode(), value=internal.encode(arrived), timestamp=at
-            )
+            await replies.send(arrived, cause, key=arrived.key.encode(), timestamp=at)
         next_head, spilled = spill(result.ledger, read_back, head, head_rows)
         # The spilled rows before the head: see streams.ledger_rows.
         rows.put_many({(sku, rid): StoredRow.of(row) for rid, row in spilled.items()})

@@ -3,15 +3,16 @@ keyed by `oms_order_id`, so one partition holds all of an order's inputs).
 
 Decide with `streams.order_process.decide` at the record's own timestamp (a replay decides the
 same); apply the next state first (its outbox holds the outputs), flushed, then publish to
-`orders.status`, `fulfilment.requests`, `inventory.commands` (by SKU) and `tracking.shipments`
-(by tracking key). A next state that does not fit a table value (`state.tables.ORDER_STATES`
-refuses it) is not written: an `order_too_large` dead letter.
+`orders.status`, `orders.allocations`, `fulfilment.requests`, `inventory.commands` (by SKU)
+and `tracking.shipments` (by tracking key). A next state that does not fit a table value
+(`state.tables.ORDER_STATES` refuses it) is not written: an `order_too_large` dead letter.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,12 @@ from orderstream.codecs import internal
 from orderstream.state.table import TEXT_KEY, Table
 from orderstream.state.tables import ORDER_STATES
 from orderstream.streams.ledger_commands import AwaitStock, Commit, Release, Reserve
-from orderstream.streams.order_messages import FulfilmentRequested, ShipmentTracked, StatusChanged
+from orderstream.streams.order_messages import (
+    AllocationDecided,
+    FulfilmentRequested,
+    ShipmentTracked,
+    StatusChanged,
+)
 from orderstream.streams.order_process import (
     OrderContext,
     OrderDecision,
@@ -40,10 +46,12 @@ from .topics import (
     FULFILMENT_REQUESTS,
     INVENTORY_COMMANDS,
     INVENTORY_REPLIES,
+    ORDERS_ALLOCATIONS,
     ORDERS_EVENTS,
     ORDERS_STATUS,
     TRACKING_SHIPMENTS,
 )
+from .wiring import cause_of
 
 if TYPE_CHECKING:
     from .wiring import Pipeline
@@ -75,6 +83,44 @@ def write_next(
         states.put_again(order_id, decision.state)
 
 
+def publisher(pipeline: Pipeline) -> Callable[[Output, Any], Awaitable[None]]:
+    """Send one output of a decision to its topic, keyed for its reader."""
+    metrics = pipeline.metrics
+    status_topic = pipeline.flow(ORDERS_STATUS)
+    allocations_topic = pipeline.flow(ORDERS_ALLOCATIONS)
+    fulfilment_topic = pipeline.flow(FULFILMENT_REQUESTS)
+    bundling_topic = pipeline.flow(FULFILMENT_BUNDLING)
+    commands_topic = pipeline.flow(INVENTORY_COMMANDS)
+    tracking_topic = pipeline.flow(TRACKING_SHIPMENTS)
+
+    async def publish(output: Output, event: Any) -> None:
+        # Records another agent's clock reads carry the deciding record's time (see
+        # retention_sweep): the ledger's and the bundler's clocks stay the channel's. Public
+        # topics keep the time they were published at.
+        at, cause = event.message.timestamp, cause_of(event.message)
+        if isinstance(output, StatusChanged):
+            await status_topic.send(output, cause, key=output.key.encode())
+            metrics.statuses.labels(status=output.status.value).inc()
+        elif isinstance(output, AllocationDecided):
+            await allocations_topic.send(output, cause, key=output.key.encode())
+        elif isinstance(output, FulfilmentRequested):
+            value = await fulfilment_topic.send(output, cause, key=output.key.encode())
+            if output.bundle_key:
+                await bundling_topic.send(
+                    output, cause, key=output.bundle_key.encode(), timestamp=at, value=value
+                )
+        elif isinstance(output, (ShipmentTracked, Reserve, Release, Commit, AwaitStock)):
+            # Commands go to their SKU's owner, registrations to the tracking table.
+            topic, key = (
+                (tracking_topic, output.key)
+                if isinstance(output, ShipmentTracked)
+                else (commands_topic, output.sku)
+            )
+            await topic.send(output, cause, key=key.encode(), timestamp=at)
+
+    return publish
+
+
 def register(pipeline: Pipeline) -> None:
     app, metrics, settings = pipeline.app, pipeline.metrics, pipeline.settings
     states = pipeline.port("order_id_to_state", TEXT_KEY, ORDER_STATES)
@@ -84,43 +130,15 @@ def register(pipeline: Pipeline) -> None:
         key_type=bytes,
         value_type=bytes,
     )
-    status_topic = pipeline.topic(ORDERS_STATUS)
-    fulfilment_topic = pipeline.topic(FULFILMENT_REQUESTS)
-    bundling_topic = pipeline.topic(FULFILMENT_BUNDLING)
-    commands_topic = pipeline.topic(INVENTORY_COMMANDS)
-    tracking_topic = pipeline.topic(TRACKING_SHIPMENTS)
     contained = pipeline.containment(STAGE, DLQ_ORDERS, "order_id_to_quarantine")
     reservation_ttl = timedelta(minutes=settings.reservation_ttl_minutes)
     lifetime = order_lifetime(settings, pipeline.dedupe_retention)
     clock = PartitionClock()
     register_sweep(
-        pipeline, states.raw, clock, order_rule(lifetime, pipeline.topic(ORDERS_EVENTS)), STAGE
+        pipeline, states.raw, clock, order_rule(lifetime, pipeline.flow(ORDERS_EVENTS)), STAGE
     )
 
-    async def publish(output: Output, cause: Any) -> None:
-        # Records another agent's clock reads carry the deciding record's time (see
-        # retention_sweep): the ledger's and the bundler's clocks stay the channel's. Public
-        # topics keep the time they were published at.
-        if isinstance(output, StatusChanged):
-            await status_topic.send(key=output.key.encode(), value=internal.encode(output))
-            metrics.statuses.labels(status=output.status.value).inc()
-        elif isinstance(output, FulfilmentRequested):
-            value = internal.encode(output)
-            await fulfilment_topic.send(key=output.key.encode(), value=value)
-            if output.bundle_key:
-                await bundling_topic.send(
-                    key=output.bundle_key.encode(), value=value, timestamp=cause.message.timestamp
-                )
-        elif isinstance(output, (ShipmentTracked, Reserve, Release, Commit, AwaitStock)):
-            # Commands go to their SKU's owner, registrations to the tracking table.
-            topic, key = (
-                (tracking_topic, output.key)
-                if isinstance(output, ShipmentTracked)
-                else (commands_topic, output.sku)
-            )
-            await topic.send(
-                key=key.encode(), value=internal.encode(output), timestamp=cause.message.timestamp
-            )
+    publish = publisher(pipeline)
 
     async def decide_record(message: Any) -> tuple[Output, ...]:
         """Decide one record and write the order's next state; its outputs are returned,

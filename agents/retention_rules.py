@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from orderstream.codecs import internal
+from orderstream.codecs.headers import Cause
 from orderstream.streams.order_lifetime import (
     OrderLifetime,
     OrderTimedOut,
@@ -27,6 +28,7 @@ from .topics import source_of
 
 if TYPE_CHECKING:
     from .settings import Settings
+    from .wiring import FlowTopic
 
 
 def order_lifetime(settings: Settings, windows: Mapping[str, timedelta]) -> OrderLifetime:
@@ -52,8 +54,9 @@ def first_seen_rule(windows: Mapping[str, timedelta], prefix: str) -> Rule:
     return rule
 
 
-def order_rule(lifetime: OrderLifetime, events: Any) -> Rule:
-    """Reduce or delete a finished order; ask the owner to end a stale one."""
+def order_rule(lifetime: OrderLifetime, events: FlowTopic) -> Rule:
+    """Reduce or delete a finished order; ask the owner to end a stale one. The timeout is
+    caused by no record: its trace starts at its own idempotency key, the same at every pass."""
 
     def rule(key: bytes, value: bytes, now: datetime) -> Sweep:
         try:
@@ -67,8 +70,10 @@ def order_rule(lifetime: OrderLifetime, events: Any) -> Rule:
             return Sweep(internal.encode(aged))
         placed = opened_at(state)
         if placed is not None and is_stale(state, now, lifetime):
-            timed_out = internal.encode(OrderTimedOut(state.oms_order_id, placed))
-            return Sweep(send=((events, key, timed_out, now.timestamp()),))
+            timed_out = OrderTimedOut(state.oms_order_id, placed)
+            value = internal.encode(timed_out)
+            headers = events.headers.of(timed_out, value, Cause.root(timed_out.idempotency_key))
+            return Sweep(send=((events.topic, key, value, now.timestamp(), headers),))
         return Sweep()
 
     return rule

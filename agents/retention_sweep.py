@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from orderstream.codecs.headers import Headers
+
 from .metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -34,10 +36,10 @@ CHUNK = 500
 @dataclass
 class Sweep:
     """A rule's answer for one row: `value` (KEEP, new bytes, or None: delete) and
-    records to send (topic, key, value, timestamp) for the owner to decide."""
+    records to send (topic, key, value, timestamp, headers) for the owner to decide."""
 
     value: object = KEEP
-    send: tuple[tuple[Any, bytes, bytes, float], ...] = ()
+    send: tuple[tuple[Any, bytes, bytes, float, Headers], ...] = ()
 
 
 Rule = Callable[[bytes, bytes, datetime], Sweep]
@@ -105,8 +107,10 @@ async def sweep_table(
                     deleted += 1
                 elif isinstance(outcome.value, bytes):
                     write_row(table, partition, key, outcome.value)
-                for topic, send_key, send_value, timestamp in outcome.send:
-                    await topic.send(key=send_key, value=send_value, timestamp=timestamp)
+                for topic, send_key, send_value, timestamp, headers in outcome.send:
+                    await topic.send(
+                        key=send_key, value=send_value, timestamp=timestamp, headers=headers
+                    )
             await asyncio.sleep(0)
     if deleted:
         metrics.records.labels(stage=stage, outcome="row_expired").inc(deleted)

@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from orderstream.codecs.limits import MAX_ORDER_LINES
 
 from .rocksdb_memory import Budget
+from .topics import TopicRetention
 
 MIN_BUNDLE_SECRET = 16
 """Characters a bundle key secret has at least."""
@@ -57,6 +58,9 @@ class Settings(BaseSettings):
     topic_replication_factor: int = Field(default=1, ge=1)
     # Dead letters keep the original payload (personal data included): deleted after this.
     dlq_retention_days: int = Field(default=14, ge=1)
+    # The raw topics and the flow topics that hold personal data (orders.events,
+    # fulfilment.requests, fulfilment.bundling, tracking.*) delete records after this.
+    personal_data_retention_days: int = Field(default=30, ge=1)
 
     # Consumer group timing (seconds). Short values make a restarted worker rejoin fast.
     session_timeout_s: float = Field(default=10.0, gt=0)
@@ -153,6 +157,13 @@ class Settings(BaseSettings):
 
     def dlq_retention(self) -> timedelta:
         return timedelta(days=self.dlq_retention_days)
+
+    def topic_retention(self) -> TopicRetention:
+        """How long the topics the worker creates keep their records."""
+        return TopicRetention(
+            dead_letters=self.dlq_retention(),
+            personal_data=timedelta(days=self.personal_data_retention_days),
+        )
 
     def lifetime_problem(self) -> str | None:
         """Why the order lifetimes are unsafe (None: they are fine); checked at start."""

@@ -93,7 +93,7 @@ async def write_until_stopped(settings: Settings, stop: asyncio.Event) -> Counts
             [topic],
             settings.topic_partitions,
             settings.topic_replication_factor,
-            names.configs(settings.dlq_retention()),
+            names.configs(settings.topic_retention()),
             wait_s=settings.broker_wait_s,
         )
         consumer = AIOKafkaConsumer(

@@ -1,6 +1,7 @@
-"""Topic names of the flow (DESIGN.md), from settings: `{topic_prefix}{name}`, and the record
-size each topic takes: every topic the worker creates states `max.message.bytes` itself, so a
-broker's own default never decides what the pipeline can write."""
+"""Topic names of the flow (DESIGN.md), from settings: `{topic_prefix}{name}`, and the settings
+each topic is created with: every topic states `max.message.bytes` itself, so a broker's own
+default never decides what the pipeline can write, and every topic that holds personal data
+states how long it keeps it (`retention.ms`), so no broker default keeps it for ever."""
 
 from __future__ import annotations
 
@@ -14,7 +15,11 @@ ORDERS_EVENTS = "orders.events"
 INVENTORY_COMMANDS = "inventory.commands"
 INVENTORY_REPLIES = "inventory.replies"
 INVENTORY_AVAILABILITY = "inventory.availability"
+INVENTORY_POSITIONS = "inventory.positions"
+"""Restricted, keyed by SKU: every count behind a location's ATP after each change."""
 ORDERS_STATUS = "orders.status"
+ORDERS_ALLOCATIONS = "orders.allocations"
+"""Restricted, keyed by order: each allocation's full explanation and its parcels' costs."""
 FULFILMENT_REQUESTS = "fulfilment.requests"
 FULFILMENT_BUNDLING = "fulfilment.bundling"
 FULFILMENT_BUNDLES = "fulfilment.bundles"
@@ -30,6 +35,16 @@ DLQ_REPLAYS = "dlq.replays"
 
 DEAD_LETTER_TOPICS = (DLQ_INGEST, DLQ_INVENTORY, DLQ_ORDERS)
 
+PERSONAL_DATA_TOPICS = (
+    ORDERS_EVENTS,
+    FULFILMENT_REQUESTS,
+    FULFILMENT_BUNDLING,
+    TRACKING_SHIPMENTS,
+    TRACKING_SCANS,
+)
+"""The flow topics whose values hold personal data (`codecs.contract` says which) besides the
+dead letters, which keep their own retention; every raw topic holds it too."""
+
 
 DEAD_LETTER_MAX_BYTES = 3 * 1024 * 1024
 """Largest dead letter: a record of `RECORD_MAX_BYTES` (1 MiB, as big as a broker takes by
@@ -43,7 +58,9 @@ INTERNAL_TOPICS = (
     INVENTORY_COMMANDS,
     INVENTORY_REPLIES,
     INVENTORY_AVAILABILITY,
+    INVENTORY_POSITIONS,
     ORDERS_STATUS,
+    ORDERS_ALLOCATIONS,
     FULFILMENT_REQUESTS,
     FULFILMENT_BUNDLING,
     FULFILMENT_BUNDLES,
@@ -68,6 +85,19 @@ def source_of(topic: str, prefix: str = "") -> Source:
 
 
 @dataclass(frozen=True)
+class TopicRetention:
+    """How long topics keep a record: the dead letters (and the records of their replays), and
+    every other topic that holds personal data."""
+
+    dead_letters: timedelta
+    personal_data: timedelta
+
+
+def _ms(period: timedelta) -> str:
+    return str(period // timedelta(milliseconds=1))
+
+
+@dataclass(frozen=True)
 class TopicNames:
     """Every topic the pipeline reads or writes, with the deployment's prefix applied."""
 
@@ -83,29 +113,32 @@ class TopicNames:
         raw = [self.raw(source) for source in Source]
         return raw + [self.name(base) for base in INTERNAL_TOPICS]
 
-    def configs(self, dlq_retention: timedelta) -> dict[str, dict[str, str]]:
+    def configs(self, retention: TopicRetention) -> dict[str, dict[str, str]]:
         """Each topic's settings at creation: its largest record (dead letters are larger);
         the dead-letter topics' retention (a letter holds the original payload, personal
-        data included); the replay records compacted (one per letter id) and kept as long
-        as the letters; the tracking registrations compacted."""
+        data included), the replay records compacted (one per letter id) and kept as long
+        as the letters; the personal data retention on the raw topics and on every flow
+        topic that holds personal data; the tracking registrations compacted, and deleted
+        after the personal data retention too."""
         letters = {self.name(base) for base in DEAD_LETTER_TOPICS}
         configs = {
             name: {"max.message.bytes": str(RECORD_MAX_BYTES)}
             for name in self.all()
             if name not in letters
         }
-        retention = str(dlq_retention // timedelta(milliseconds=1))
+        kept = _ms(retention.dead_letters)
         for name in letters:
-            configs[name] = {
-                "max.message.bytes": str(DEAD_LETTER_MAX_BYTES),
-                "retention.ms": retention,
-            }
+            configs[name] = {"max.message.bytes": str(DEAD_LETTER_MAX_BYTES), "retention.ms": kept}
         # A replay record lives as long as the letters it is about.
         configs[self.name(DLQ_REPLAYS)].update(
-            {"cleanup.policy": "compact,delete", "retention.ms": retention}
+            {"cleanup.policy": "compact,delete", "retention.ms": kept}
         )
+        personal = [self.raw(source) for source in Source]
+        personal += [self.name(base) for base in PERSONAL_DATA_TOPICS]
+        for name in personal:
+            configs[name]["retention.ms"] = _ms(retention.personal_data)
         # One registration per tracking number is all the tracking table needs to rebuild.
-        configs[self.name(TRACKING_SHIPMENTS)]["cleanup.policy"] = "compact"
+        configs[self.name(TRACKING_SHIPMENTS)]["cleanup.policy"] = "compact,delete"
         return configs
 
 

@@ -23,6 +23,7 @@ from .dead_letters import UnusableInputError
 from .retention_rules import tracking_rule
 from .retention_sweep import PartitionClock, register_sweep
 from .topics import DLQ_ORDERS, ORDERS_EVENTS, TRACKING_SCANS, TRACKING_SHIPMENTS
+from .wiring import cause_of
 
 if TYPE_CHECKING:
     from .wiring import Pipeline
@@ -39,7 +40,7 @@ def register(pipeline: Pipeline) -> None:
         key_type=bytes,
         value_type=bytes,
     )
-    orders_events = pipeline.topic(ORDERS_EVENTS)
+    orders_events = pipeline.flow(ORDERS_EVENTS)
     contained = pipeline.containment(STAGE, DLQ_ORDERS, "tracking_key_to_quarantine")
     retention = timedelta(days=pipeline.settings.tracking_retention_days)
     clock = PartitionClock()
@@ -53,11 +54,10 @@ def register(pipeline: Pipeline) -> None:
         if decision.verdict is TrackingVerdict.FULL:
             detail = f"{MAX_WAITING} scans already wait for an unregistered tracking number"
             raise UnusableInputError(Rejected(RejectReason.TOO_MANY_INPUTS, detail))
+        cause = cause_of(message)
         for update in decision.updates:
             await orders_events.send(
-                key=update.key.encode(),
-                value=internal.encode(update),
-                timestamp=message.timestamp,
+                update, cause, key=update.key.encode(), timestamp=message.timestamp
             )
         metrics.count(STAGE, decision.verdict.value)
         if decision.row != current:

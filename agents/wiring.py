@@ -1,4 +1,6 @@
-"""What the flows share: the `Pipeline` the composition root builds and hands to each flow.
+"""What the flows share: the `Pipeline` the composition root builds and hands to each flow,
+and the `FlowTopic` each flow sends through, which puts the contract's headers on every record
+(`codecs.headers`).
 
 The flows (ingest, inventory, orders, bundling) import this module; `pipeline` imports
 them and this module: the dependency points one way, from the root to the flows.
@@ -11,7 +13,10 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 import faust
+import msgspec
 
+from orderstream.codecs import internal
+from orderstream.codecs.headers import Cause, TopicHeaders
 from orderstream.state.faust_table import FaustTable
 from orderstream.state.table import Codec
 from orderstream.streams.routing import RuleSet
@@ -24,6 +29,39 @@ from .topics import TopicNames, changelog_configs
 
 K = TypeVar("K")
 V = TypeVar("V")
+
+
+def cause_of(message: Any) -> Cause:
+    """The cause of the records made from a consumed record (Faust's or aiokafka's)."""
+    return Cause.of(message.topic, message.partition, message.offset, message.headers)
+
+
+@dataclass(frozen=True, slots=True)
+class FlowTopic:
+    """A flow topic to send records to, each with its contract's headers."""
+
+    topic: Any
+    headers: TopicHeaders
+
+    async def send(
+        self,
+        record: msgspec.Struct,
+        cause: Cause,
+        *,
+        key: bytes,
+        timestamp: float | None = None,
+        value: bytes | None = None,
+    ) -> bytes:
+        """Send `record` (or `value`, its encoding already made) under `key`; `timestamp`
+        None stamps the time it is published. Returns the value sent, for another topic."""
+        encoded = internal.encode(record) if value is None else value
+        await self.topic.send(
+            key=key,
+            value=encoded,
+            timestamp=timestamp,
+            headers=self.headers.of(record, encoded, cause),
+        )
+        return encoded
 
 
 @dataclass
@@ -51,6 +89,10 @@ class Pipeline:
                 self.names.name(base), key_type=bytes, value_type=bytes
             )
         return self.topics[base]
+
+    def flow(self, base: str) -> FlowTopic:
+        """The topic for a base name, to send records with their headers."""
+        return FlowTopic(self.topic(base), TopicHeaders.for_topic(base))
 
     def table(self, name: str) -> Any:
         """A RocksDB-backed Faust table of raw bytes, partitioned like the topics, created

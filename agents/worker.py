@@ -51,7 +51,7 @@ def run_worker(settings: Settings, rules: RuleSet, loglevel: str = "info") -> No
             TopicNames(settings.topic_prefix).all(),
             settings.topic_partitions,
             settings.topic_replication_factor,
-            TopicNames(settings.topic_prefix).configs(settings.dlq_retention()),
+            TopicNames(settings.topic_prefix).configs(settings.topic_retention()),
             wait_s=settings.broker_wait_s,
         )
     )

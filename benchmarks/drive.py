@@ -16,7 +16,7 @@ from orderstream.agents.topics import (
     DLQ_INGEST,
     DLQ_INVENTORY,
     DLQ_ORDERS,
-    INVENTORY_AVAILABILITY,
+    INVENTORY_POSITIONS,
     ORDERS_STATUS,
     raw_topic,
 )
@@ -51,9 +51,9 @@ async def dead_letters(run: Run) -> list[DeadLetter]:
 async def ledger_view(run: Run) -> LedgerView:
     """The last published counts per SKU and location (a SKU's changes share a partition)."""
     view: dict[str, dict[str, tuple[int, int, int]]] = {}
-    for record in await read_topic(run.bootstrap, run.topic(INVENTORY_AVAILABILITY)):
+    for record in await read_topic(run.bootstrap, run.topic(INVENTORY_POSITIONS)):
         if record.value:
-            change = internal.availability.decode(record.value)
+            change = internal.stock_position.decode(record.value)
             view.setdefault(change.sku, {})[change.location] = (
                 change.on_hand,
                 change.reserved,

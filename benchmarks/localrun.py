@@ -132,7 +132,7 @@ class Run:
         from orderstream.agents.topics import TopicNames
 
         names = TopicNames(self.prefix)
-        configs = names.configs(settings_of(self.env()).dlq_retention())
+        configs = names.configs(settings_of(self.env()).topic_retention())
         asyncio.run(ensure_topics(self.bootstrap, names.all(), self.partitions, 1, configs))
         self.topics_created = True
 

@@ -30,9 +30,9 @@ from orderstream.streams.events import (
     StockSnapshotted,
 )
 from orderstream.streams.inventory import (
-    AvailabilityChanged,
     ReservationAnswered,
     StockArrived,
+    StockPositionChanged,
     command_for,
     step,
 )
@@ -46,7 +46,12 @@ from orderstream.streams.ledger_commands import (
     SetStock,
 )
 from orderstream.streams.order_lifetime import OrderLifetime
-from orderstream.streams.order_messages import FulfilmentRequested, ShipmentTracked, StatusChanged
+from orderstream.streams.order_messages import (
+    AllocationDecided,
+    FulfilmentRequested,
+    ShipmentTracked,
+    StatusChanged,
+)
 from orderstream.streams.order_process import (
     OrderContext,
     OrderDecision,
@@ -107,11 +112,12 @@ class Simulation:
     process plans on (a worker's is fed by `inventory.availability`), so that planning does
     not decode every ledger for each message."""
     statuses: list[StatusChanged] = field(default_factory=list)
+    allocations: list[AllocationDecided] = field(default_factory=list)
     requests: list[FulfilmentRequested] = field(default_factory=list)
     commands: list[InventoryCommand] = field(default_factory=list)
     answers: list[ReservationAnswered] = field(default_factory=list)
     arrivals: list[StockArrived] = field(default_factory=list)
-    availability: list[AvailabilityChanged] = field(default_factory=list)
+    stock_positions: list[StockPositionChanged] = field(default_factory=list)
     tracking: MemoryTable[str, TrackedShipment] = field(default_factory=tracking_table)
     positions: dict[int, str] = field(default_factory=dict)
     duplicates: int = 0
@@ -172,7 +178,7 @@ class Simulation:
         self.available[command.sku] = {loc: stock.atp for loc, stock in locations.items()}
         self.answers.extend(result.answers)
         self.arrivals.extend(result.arrivals)
-        self.availability.extend(result.availability)
+        self.stock_positions.extend(result.positions)
         return [*result.answers, *result.arrivals]
 
     def track(self, message: ShipmentTracked | ParcelScanned) -> list[OrderInput]:
@@ -222,6 +228,8 @@ class Simulation:
             for output in decision.outputs:
                 if isinstance(output, StatusChanged):
                     self.publish(output)
+                elif isinstance(output, AllocationDecided):
+                    self.allocations.append(output)
                 elif isinstance(output, FulfilmentRequested):
                     self.requests.append(output)
                 elif isinstance(output, (Reserve, Release, Commit, AwaitStock)):

@@ -10,22 +10,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
 
-from orderstream.streams.money import Money
 from orderstream.streams.order_messages import AllocatedShipment, LineQty, StatusChanged
 from orderstream.streams.order_shipments import ShipmentStatus
-from orderstream.streams.plan_types import (
-    CandidateScore,
-    DecidingRule,
-    Explanation,
-    LocationAssessment,
-    LocationVerdict,
-    PriorityPart,
-)
+from orderstream.streams.plan_types import DecidingRule
 from orderstream.streams.status import OrderStatus
 
 _START = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
@@ -41,50 +33,9 @@ STEPS_PER_ORDER = len(_STEPS)
 _LOCATIONS = ("DC-AMS", "DC-UTR", "3PL-RTM", "STORE-AMS-01", "STORE-EIN-02")
 
 
-def _explanation(day: date) -> Explanation:
-    """An allocation's explanation as big as the order agent's usually are (about 1.5 KB):
-    five locations assessed, three candidates scored."""
-    return Explanation(
-        decided_by=DecidingRule.LOWEST_COST,
-        summary="DC-AMS ships everything on time at the lowest cost (4.95 EUR)",
-        rules="sample-network",
-        rules_revision="2026-11-01",
-        deadline=day,
-        priority=(PriorityPart("service_level", 10), PriorityPart("channel", 5)),
-        locations=tuple(
-            LocationAssessment(
-                location=name,
-                verdict=LocationVerdict.ELIGIBLE if n < 3 else LocationVerdict.NO_STOCK,
-                carrier="postnl" if n < 3 else "",
-                ship_date=day if n < 3 else None,
-                eta=day + timedelta(days=1) if n < 3 else None,
-                cost=Money(495 + 100 * n, "EUR") if n < 3 else None,
-                on_time=n < 3,
-                stock_units=12 - 4 * n if n < 3 else 0,
-            )
-            for n, name in enumerate(_LOCATIONS)
-        ),
-        candidates=tuple(
-            CandidateScore(
-                rank=n + 1,
-                locations=(_LOCATIONS[n],),
-                allocated_units=1,
-                short_units=0,
-                late_shipments=0,
-                shipments=1,
-                cost=Money(495 + 100 * n, "EUR"),
-                eta=day + timedelta(days=1),
-                preference=(n,),
-            )
-            for n in range(3)
-        ),
-        candidates_evaluated=7,
-    )
-
-
 def order_events(number: int, channel: str = "shopify") -> list[StatusChanged]:
     """The four status events of synthetic order `number` (deterministic); the allocation
-    carries its explanation."""
+    names the rule that decided it."""
     order = f"{channel}:{number}"
     events = []
     for seq, (status, previous, parcel) in enumerate(_STEPS, start=1):
@@ -113,7 +64,7 @@ def order_events(number: int, channel: str = "shopify") -> list[StatusChanged]:
                 channel=channel,
                 previous=previous,
                 shipments=shipments,
-                explanation=_explanation(_START.date()) if seq == 2 else None,
+                decided_by=DecidingRule.LOWEST_COST if seq == 2 else None,
             )
         )
     return events

@@ -3,9 +3,9 @@
 One channel per topic (address = the topic's base name; a deployment prepends its
 `ORDERSTREAM_TOPIC_PREFIX`), one message per channel whose payload is a `$ref` to the
 committed JSON Schema file (2020-12, said by `schemaFormat`), the key in the Kafka message
-binding, the visibility as a tag and `x-visibility`, and for a restricted topic the personal
-data it holds. `documents()` is every file under `schemas/` as text: `orderstream schemas
-write` writes them, a test compares them.
+binding, the record headers (`codecs.headers`), the visibility as a tag and `x-visibility`,
+and for a restricted topic the personal data it holds. `documents()` is every file under
+`schemas/` as text: `orderstream schemas write` writes them, a test compares them.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from .contract import TOPICS, TopicContract, Visibility, dump_json, json_schema
+from .headers import headers_schema
 
 ASYNCAPI_PATH = "asyncapi.yaml"
 """The AsyncAPI document, relative to `schemas/`."""
@@ -33,7 +34,9 @@ _DESCRIPTION = (
     "Schema 2020-12, generated from the wire types. Compatibility: fields are only added, with "
     "defaults (consumers ignore fields they do not know and treat an absent field as its "
     "default); a breaking change is a new tag and a new schema version. Consumers drop "
-    "duplicates by `event_id` and order an order's events by `seq`."
+    "duplicates by `event_id` and order an order's events by `seq`. Every record but a dead "
+    "letter carries the headers `event-type`, `schema-version`, `event-id` and `trace-id` "
+    "(UTF-8); a dead letter keeps the headers of the record it holds."
 )
 
 
@@ -69,11 +72,13 @@ def _channel(contract: TopicContract) -> dict[str, Any]:
 
 
 def _message(contract: TopicContract) -> dict[str, Any]:
+    headers = {"headers": headers_schema(contract)} if contract.flow_headers else {}
     return {
         "name": contract.topic,
         "title": f"{contract.topic} v{contract.version}",
         "summary": contract.summary,
         "contentType": "application/json",
+        **headers,
         # A multi-format schema: msgspec writes JSON Schema 2020-12 (its OpenAPI-style
         # `discriminator` object is no AsyncAPI Schema, which wants a string there).
         "payload": {

@@ -21,9 +21,19 @@ from orderstream.streams.bundling import ShipmentsBundled
 from orderstream.streams.events import (
     ParcelScanned,
 )
-from orderstream.streams.inventory import AvailabilityChanged, ReservationAnswered, StockArrived
+from orderstream.streams.inventory import (
+    AvailabilityChanged,
+    ReservationAnswered,
+    StockArrived,
+    StockPositionChanged,
+)
 from orderstream.streams.ledger_commands import InventoryCommand
-from orderstream.streams.order_messages import FulfilmentRequested, ShipmentTracked, StatusChanged
+from orderstream.streams.order_messages import (
+    AllocationDecided,
+    FulfilmentRequested,
+    ShipmentTracked,
+    StatusChanged,
+)
 from orderstream.streams.order_process import OrderEvent
 
 from .deadletter import DeadLetter
@@ -53,10 +63,14 @@ class TopicContract:
     personal_data: str = ""
     """What personal data its values hold; empty: none."""
     retention: str = ""
-    """How long the topic keeps a record, where orderstream sets it; empty: the broker's."""
+    """How long the topic keeps a record, where orderstream sets it (every topic that holds
+    personal data); empty: the broker's."""
     known_gap: str = ""
     """Where the topic falls short of its visibility today, said until it is fixed."""
     version: int = 1
+    flow_headers: bool = True
+    """Whether its records carry the flow headers (`codecs.headers`); a dead letter keeps the
+    original record's headers instead."""
 
     @property
     def schema_path(self) -> str:
@@ -66,6 +80,7 @@ class TopicContract:
 
 _LETTER_PERSONAL = "the original record's bytes and headers: whatever personal data it held"
 _LETTER_RETENTION = "ORDERSTREAM_DLQ_RETENTION_DAYS (14 days by default)"
+_PERSONAL_RETENTION = "ORDERSTREAM_PERSONAL_DATA_RETENTION_DAYS (30 days by default)"
 
 TOPICS: tuple[TopicContract, ...] = (
     TopicContract(
@@ -74,9 +89,14 @@ TOPICS: tuple[TopicContract, ...] = (
         "oms_order_id",
         Visibility.PUBLIC,
         "Every status change of an order. Dedupe by event_id, order by seq.",
-        known_gap="the routing explanation carries each location's shipping cost and stock, "
-        "and a shipment's bundle_key is a keyed pseudonym of the customer and address, the "
-        "same on each of their orders",
+    ),
+    TopicContract(
+        "orders.allocations",
+        AllocationDecided,
+        "oms_order_id",
+        Visibility.RESTRICTED,
+        "Each allocation's full explanation and its parcels' planned costs, with the event_id "
+        "and seq of the orders.status event it explains.",
     ),
     TopicContract(
         "fulfilment.bundles",
@@ -84,8 +104,10 @@ TOPICS: tuple[TopicContract, ...] = (
         "bundle_key",
         Visibility.PUBLIC,
         "Shipments of one customer that a location ships as one parcel; act on the highest "
-        "version of a bundle key.",
-        known_gap="bundle_key and oms_order_ids link one customer's orders",
+        "version of a bundle key. The key is a keyed hash (the deployment's secret) of the "
+        "customer, the address, the location, the carrier and the ship date: it links only "
+        "the orders of one parcel, says nothing of who they are, and cannot be recomputed "
+        "from a guessed e-mail or address.",
     ),
     TopicContract(
         "inventory.availability",
@@ -93,7 +115,6 @@ TOPICS: tuple[TopicContract, ...] = (
         "sku",
         Visibility.PUBLIC,
         "A location's available-to-promise for a SKU after each change.",
-        known_gap="on_hand, reserved, safety_stock and inbound are internal stock figures",
     ),
     TopicContract(
         "orders.events",
@@ -103,6 +124,7 @@ TOPICS: tuple[TopicContract, ...] = (
         "Canonical events about orders, normalized from every channel, and the retention "
         "sweep's timeouts.",
         personal_data="the customer's name, e-mail, phone, shipping and billing addresses",
+        retention=_PERSONAL_RETENTION,
     ),
     TopicContract(
         "fulfilment.requests",
@@ -111,6 +133,7 @@ TOPICS: tuple[TopicContract, ...] = (
         Visibility.RESTRICTED,
         "Pick, pack and ship one shipment: what a location's WMS or 3PL needs.",
         personal_data="the delivery address (name, street, phone)",
+        retention=_PERSONAL_RETENTION,
     ),
     TopicContract(
         "fulfilment.bundling",
@@ -119,6 +142,7 @@ TOPICS: tuple[TopicContract, ...] = (
         Visibility.RESTRICTED,
         "The fulfilment requests that have a bundle key, keyed by it for the bundle's writer.",
         personal_data="the delivery address (name, street, phone)",
+        retention=_PERSONAL_RETENTION,
     ),
     TopicContract(
         "inventory.commands",
@@ -126,6 +150,14 @@ TOPICS: tuple[TopicContract, ...] = (
         "sku",
         Visibility.RESTRICTED,
         "Commands to a SKU's ledger: stock feeds, reservations and their release or commit.",
+    ),
+    TopicContract(
+        "inventory.positions",
+        StockPositionChanged,
+        "sku",
+        Visibility.RESTRICTED,
+        "Every count behind a location's ATP for a SKU (on hand, reserved, safety stock, "
+        "inbound) after each change.",
     ),
     TopicContract(
         "inventory.replies",
@@ -141,6 +173,7 @@ TOPICS: tuple[TopicContract, ...] = (
         Visibility.RESTRICTED,
         "Compacted: the order and shipment each tracking number shipped with.",
         personal_data="tracking numbers, which a carrier's site ties to the delivery address",
+        retention=f"{_PERSONAL_RETENTION}, compacted meanwhile",
     ),
     TopicContract(
         "tracking.scans",
@@ -149,6 +182,7 @@ TOPICS: tuple[TopicContract, ...] = (
         Visibility.RESTRICTED,
         "Carrier scans that name no order, waiting to be attributed to their shipment.",
         personal_data="tracking numbers, which a carrier's site ties to the delivery address",
+        retention=_PERSONAL_RETENTION,
     ),
     *(
         TopicContract(
@@ -160,6 +194,7 @@ TOPICS: tuple[TopicContract, ...] = (
             "topic, partition and offset.",
             personal_data=_LETTER_PERSONAL,
             retention=_LETTER_RETENTION,
+            flow_headers=False,
         )
         for stage in ("ingest", "inventory", "orders")
     ),
@@ -171,6 +206,7 @@ TOPICS: tuple[TopicContract, ...] = (
         Visibility.RESTRICTED,
         "Compacted: each dead letter `orderstream dlq replay` has sent back to its source.",
         retention=_LETTER_RETENTION,
+        flow_headers=False,
     ),
 )
 

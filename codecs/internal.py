@@ -12,11 +12,16 @@ import msgspec
 from orderstream.streams.bundling import Bundle, ShipmentsBundled
 from orderstream.streams.dedupe import FirstSeen
 from orderstream.streams.events import CanonicalEvent, ParcelScanned
-from orderstream.streams.inventory import AvailabilityChanged
+from orderstream.streams.inventory import AvailabilityChanged, StockPositionChanged
 from orderstream.streams.ledger import SkuLedger
 from orderstream.streams.ledger_commands import InventoryCommand
 from orderstream.streams.ledger_rows import StoredRow
-from orderstream.streams.order_messages import FulfilmentRequested, ShipmentTracked, StatusChanged
+from orderstream.streams.order_messages import (
+    AllocationDecided,
+    FulfilmentRequested,
+    ShipmentTracked,
+    StatusChanged,
+)
 from orderstream.streams.order_process import OrderInput
 from orderstream.streams.order_state import OrderState
 from orderstream.streams.tracking import TrackedShipment
@@ -28,7 +33,13 @@ canonical_event: msgspec.json.Decoder[CanonicalEvent] = msgspec.json.Decoder(Can
 order_inbound: msgspec.json.Decoder[OrderInput] = msgspec.json.Decoder(OrderInput)
 inventory_command: msgspec.json.Decoder[InventoryCommand] = msgspec.json.Decoder(InventoryCommand)
 availability: msgspec.json.Decoder[AvailabilityChanged] = msgspec.json.Decoder(AvailabilityChanged)
+stock_position: msgspec.json.Decoder[StockPositionChanged] = msgspec.json.Decoder(
+    StockPositionChanged
+)
 status_changed: msgspec.json.Decoder[StatusChanged] = msgspec.json.Decoder(StatusChanged)
+allocation_decided: msgspec.json.Decoder[AllocationDecided] = msgspec.json.Decoder(
+    AllocationDecided
+)
 fulfilment_requested: msgspec.json.Decoder[FulfilmentRequested] = msgspec.json.Decoder(
     FulfilmentRequested
 )

@@ -2,8 +2,8 @@
 
 Gather -> decide -> apply: the inventory agent reads the SKU's ledger, calls `step`, writes
 the next ledger and sends what `step` returns: an answer to the order that asked for a
-reservation (also for a duplicate, repeating the first answer), and the new ATP of every
-location whose ATP may have changed.
+reservation (also for a duplicate, repeating the first answer), and the new stock position
+of every location whose counts may have changed.
 """
 
 from __future__ import annotations
@@ -47,7 +47,23 @@ class ReservationAnswered(
 class AvailabilityChanged(
     msgspec.Struct, frozen=True, tag="inventory.availability_changed.v1", tag_field="type"
 ):
-    """A location's ATP for a SKU after a change; the planning replica is built from these."""
+    """A location's ATP for a SKU after a change: public, and what the planning replica is
+    built from. The counts behind it are internal (`StockPositionChanged`)."""
+
+    sku: str
+    location: str
+    atp: int
+
+    @property
+    def key(self) -> str:
+        return self.sku
+
+
+class StockPositionChanged(
+    msgspec.Struct, frozen=True, tag="inventory.position_changed.v1", tag_field="type"
+):
+    """A location's stock of a SKU after a change, every count the ledger keeps: restricted,
+    for the event store and the pipeline's own checks."""
 
     sku: str
     location: str
@@ -56,6 +72,10 @@ class AvailabilityChanged(
     reserved: int
     safety_stock: int
     inbound: int = 0
+
+    def availability(self) -> AvailabilityChanged:
+        """What the public topic says of this position."""
+        return AvailabilityChanged(self.sku, self.location, self.atp)
 
     @property
     def key(self) -> str:
@@ -83,7 +103,7 @@ class StepResult(msgspec.Struct, frozen=True):
     ledger: SkuLedger
     outcome: LedgerOutcome
     answers: tuple[ReservationAnswered, ...]
-    availability: tuple[AvailabilityChanged, ...]
+    positions: tuple[StockPositionChanged, ...]
     arrivals: tuple[StockArrived, ...] = ()
 
 
@@ -121,9 +141,9 @@ def command_for(event: StockFeedEvent) -> InventoryCommand:
     )
 
 
-def availability_of(ledger: SkuLedger, location: str) -> AvailabilityChanged:
+def position_of(ledger: SkuLedger, location: str) -> StockPositionChanged:
     stock = ledger.locations[location]
-    return AvailabilityChanged(
+    return StockPositionChanged(
         sku=ledger.sku,
         location=location,
         atp=stock.atp,
@@ -173,19 +193,19 @@ def refused_unreadable(command: Reserve) -> ReservationAnswered:
 def step(
     ledger: SkuLedger, command: InventoryCommand, *, retention: timedelta = DEFAULT_RETENTION
 ) -> StepResult:
-    """Apply `command` and list the answer and availability messages it causes."""
+    """Apply `command` and list the answer and stock position messages it causes."""
     next_ledger, outcome = apply(ledger, command, retention=retention)
     answers: tuple[ReservationAnswered, ...] = ()
     if isinstance(command, Reserve):
         answer = _answer(command, outcome)
         answers = (answer,) if answer is not None else ()
-    availability = tuple(
-        availability_of(next_ledger, location)
+    positions = tuple(
+        position_of(next_ledger, location)
         for location in outcome.changed
         if location in next_ledger.locations
     )
     next_ledger, arrivals = _notify_waiting(ledger, next_ledger, command, outcome)
-    return StepResult(next_ledger, outcome, answers, availability, arrivals)
+    return StepResult(next_ledger, outcome, answers, positions, arrivals)
 
 
 def _notify_waiting(

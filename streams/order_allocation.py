@@ -251,7 +251,6 @@ def _make_shipments(
             carrier=first.carrier,
             ship_date=first.ship_date,
             eta=first.eta,
-            bundle_key=first.bundle_key,
         )
         shipments.append(shipment)
         requests.append(

@@ -173,7 +173,6 @@ def shipment_view(state: OrderState, shipment_id: str) -> AllocatedShipment:
         carrier=parcel.carrier or (first.carrier if first else ""),
         ship_date=first.ship_date if first else None,
         eta=first.eta if first else None,
-        bundle_key=first.bundle_key if first else "",
         status=parcel.status,
         tracking_number=parcel.tracking_number,
         tracking_url=parcel.tracking_url,

@@ -1,8 +1,11 @@
-"""What the order process publishes: status changes and fulfilment requests.
+"""What the order process publishes: status changes, allocation decisions, fulfilment requests.
 
 `StatusChanged.event_id` is `{oms_order_id}:{seq}`: deterministic, so a consumer drops the
 duplicates at-least-once delivery allows, and a re-emitted event is byte-for-byte the one
-first sent (its content comes from the order's state, never from a clock).
+first sent (its content comes from the order's state, never from a clock). A status change
+is public, so it names the rule that decided an allocation and no more; the decision's full
+explanation (each location's costs and stock) and the parcels' planned costs travel beside
+it as an `AllocationDecided` with the same event id, on a restricted topic.
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ import msgspec
 
 from . import keys
 from .model import Address, ServiceLevel
+from .money import Money
 from .order_shipments import ShipmentStatus
-from .plan_types import Explanation
+from .plan_types import DecidingRule, Explanation
 from .status import OrderStatus
 
 
@@ -35,7 +39,6 @@ class AllocatedShipment(msgspec.Struct, frozen=True, omit_defaults=True):
     carrier: str = ""
     ship_date: date | None = None
     eta: date | None = None
-    bundle_key: str = ""
     external: bool = False  # shipped by the marketplace or handed over at a till: no reservation
     status: ShipmentStatus = ShipmentStatus.REQUESTED
     tracking_number: str = ""
@@ -56,14 +59,48 @@ class StatusChanged(
     seq: int
     status: OrderStatus
     occurred_at: datetime
-    caused_by: str
+    caused_by: str  # the causing input's idempotency key: opaque, for correlation only
     channel: str
     previous: OrderStatus | None = None
     reason: str = ""
     shipments: tuple[AllocatedShipment, ...] = ()
     backordered: tuple[LineQty, ...] = ()
     held: tuple[LineQty, ...] = ()
-    explanation: Explanation | None = None
+    decided_by: DecidingRule | None = None  # on an allocation's outcome: the rule that decided
+    source: str = ""
+    """Who sent the causing input: a channel (`shopify`, `bol`, `amazon`, `pos`), `wms`,
+    `carrier`, `payment`, `returns`, `inventory` (a stock answer or arrival) or `lifetime`."""
+
+    @property
+    def key(self) -> str:
+        return self.oms_order_id
+
+
+class ShipmentCost(msgspec.Struct, frozen=True):
+    """What the rule set prices a shipment's parcel at, as the allocation planned it."""
+
+    shipment_id: str
+    location: str
+    cost: Money
+
+
+class AllocationDecided(
+    msgspec.Struct,
+    frozen=True,
+    omit_defaults=True,
+    tag="order.allocation_decided.v1",
+    tag_field="type",
+):
+    """Why an allocation came out as it did, and what its parcels cost: the explanation of the
+    status change with the same `event_id` (and `seq`). Restricted: it holds every assessed
+    location's costs and stock."""
+
+    event_id: str
+    oms_order_id: str
+    seq: int
+    decided_at: datetime
+    explanation: Explanation
+    costs: tuple[ShipmentCost, ...] = ()
 
     @property
     def key(self) -> str:

@@ -113,7 +113,7 @@ def decide(state: OrderState, message: OrderInput, context: OrderContext) -> Ord
     refused = _refused(state, key, context)
     if refused is not None:
         return refused
-    step = _decide_kind(Step(state, cause=key), message, context)
+    step = _decide_kind(Step(state, cause=key, source=source), message, context)
     return _applied(step, key, source, context)
 
 

@@ -17,7 +17,13 @@ import msgspec
 
 from .ledger_commands import AwaitStock, Commit, Release, Reserve
 from .model import Customer, Order, PaymentState
-from .order_messages import FulfilmentRequested, LineQty, ShipmentTracked, StatusChanged
+from .order_messages import (
+    AllocationDecided,
+    FulfilmentRequested,
+    LineQty,
+    ShipmentTracked,
+    StatusChanged,
+)
 from .order_shipments import Parcel, ShipmentStatus
 from .plan_types import Explanation
 from .status import OrderStatus
@@ -67,7 +73,14 @@ class EarlyCancel(msgspec.Struct, frozen=True, array_like=True):
 
 
 Output = (
-    StatusChanged | FulfilmentRequested | ShipmentTracked | Reserve | Release | Commit | AwaitStock
+    StatusChanged
+    | AllocationDecided
+    | FulfilmentRequested
+    | ShipmentTracked
+    | Reserve
+    | Release
+    | Commit
+    | AwaitStock
 )
 
 

@@ -16,7 +16,13 @@ import msgspec
 
 from .ledger_commands import Release
 from .order_lifetime import OrderLifetime
-from .order_messages import AllocatedShipment, LineQty, StatusChanged
+from .order_messages import (
+    AllocatedShipment,
+    AllocationDecided,
+    LineQty,
+    ShipmentCost,
+    StatusChanged,
+)
 from .order_state import LineState, OrderState, Output
 from .plan_types import Atp, Explanation
 from .routing import RuleSet
@@ -57,6 +63,7 @@ class Step(msgspec.Struct, frozen=True):
 
     state: OrderState
     cause: str  # the input's idempotency key: every status change's `caused_by`
+    source: str = ""  # the system that sent the input: every status change's `source`
     outputs: tuple[Output, ...] = ()
     notes: tuple[str, ...] = ()
 
@@ -96,15 +103,37 @@ def try_move(
         status=target,
         occurred_at=context.now,
         caused_by=step.cause,
+        source=step.source,
         channel=state.order.channel.value if state.order else "",
         previous=state.status,
         reason=reason,
         shipments=report.shipments,
         backordered=report.backordered,
         held=report.held,
-        explanation=report.explanation,
+        decided_by=None if report.explanation is None else report.explanation.decided_by,
     )
-    return step.changed(status=target, seq=seq).emit(changed), True
+    step = step.changed(status=target, seq=seq).emit(changed)
+    if report.explanation is not None:
+        step = step.emit(allocation_decided(changed, report.explanation))
+    return step, True
+
+
+def allocation_decided(changed: StatusChanged, explanation: Explanation) -> AllocationDecided:
+    """The restricted companion of an allocation's status change: its full explanation, and
+    each parcel's cost, which is its location's best option as the planner assessed it."""
+    costs = {a.location: a.cost for a in explanation.locations if a.cost is not None}
+    return AllocationDecided(
+        event_id=changed.event_id,
+        oms_order_id=changed.oms_order_id,
+        seq=changed.seq,
+        decided_at=changed.occurred_at,
+        explanation=explanation,
+        costs=tuple(
+            ShipmentCost(s.shipment_id, s.location, cost)
+            for s in changed.shipments
+            if not s.external and (cost := costs.get(s.location)) is not None
+        ),
+    )
 
 
 def move(

@@ -1,6 +1,6 @@
 """Builders shared by the tests: fixtures as events, large orders, the order process at a fixed
 instant, fulfilment requests, random ledger command sequences, and the check of published
-records against the committed topic schemas."""
+records and their headers against the committed topic schemas."""
 
 from __future__ import annotations
 
@@ -13,13 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+import yaml
 from hypothesis import strategies as st
-from jsonschema import Draft202012Validator
+from jsonschema import Draft7Validator, Draft202012Validator
 
 from orderstream.benchmarks.loadgen.catalogue import Product, ean13
 from orderstream.benchmarks.loadgen.payloads import Draft, Ids, Line, shopify_order
 from orderstream.benchmarks.loadgen.people import person
 from orderstream.benchmarks.pipeline_sim import Simulation, sample_rules
+from orderstream.codecs.asyncapi import ASYNCAPI_PATH, channel_id
 from orderstream.codecs.common import Normalized
 from orderstream.codecs.contract import by_topic
 from orderstream.codecs.sources import Source, normalize_payload
@@ -48,6 +50,25 @@ def topic_validator(topic: str) -> Draft202012Validator:
     """The committed JSON Schema of the topic's values (its base name), formats checked."""
     schema = json.loads((SCHEMAS / by_topic()[topic].schema_path).read_text())
     return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+@cache
+def headers_validator(topic: str) -> Draft7Validator:
+    """The committed schema of the topic's record headers (its AsyncAPI message's `headers`)."""
+    document = yaml.safe_load((SCHEMAS / ASYNCAPI_PATH).read_text())
+    message = document["components"]["messages"][channel_id(by_topic()[topic])]
+    return Draft7Validator(message["headers"])
+
+
+def header_violations(topic: str, records: Iterable[Iterable[tuple[str, bytes]]]) -> list[str]:
+    """Each way a record's headers break its topic's committed header schema."""
+    found = []
+    for headers in records:
+        text = {name: bytes(value).decode() for name, value in headers}
+        found += [
+            f"{topic}: {error.message}" for error in headers_validator(topic).iter_errors(text)
+        ]
+    return found
 
 
 def contract_violations(topic: str, values: Iterable[bytes]) -> list[str]:

@@ -3,8 +3,9 @@
 Each snapshot goes through the same core the worker uses (`normalize_payload`, `command_for`,
 `streams.inventory.step`), and the records the ingest and ledger agents would have written go to
 the SKU's partition: its first sighting (`idempotency_key_to_first_seen`), each SKU's final
-ledger (`sku_to_ledger`) and one ATP change per snapshot (`inventory.availability`). The worker
-must be stopped meanwhile; its next start recovers from the changelogs, the one after from RocksDB.
+ledger (`sku_to_ledger`) and one ATP change per snapshot (`inventory.availability`; not the
+restricted `inventory.positions`, which no worker reads). The worker must be stopped meanwhile;
+its next start recovers from the changelogs, the one after from RocksDB.
 """
 
 from __future__ import annotations
@@ -55,8 +56,9 @@ def state_records(rows: int, at: datetime, first: int = 0) -> Iterator[Seeded]:
         first_seen = internal.encode(FirstSeen(at, position))
         yield Seeded(FIRST_SEEN, sku, event.idempotency_key.encode(), first_seen)
         result = step(ledger or SkuLedger(sku=sku), command_for(event))
-        for change in result.availability:
-            yield Seeded(INVENTORY_AVAILABILITY, sku, sku.encode(), internal.encode(change))
+        for change in result.positions:
+            atp = internal.encode(change.availability())
+            yield Seeded(INVENTORY_AVAILABILITY, sku, sku.encode(), atp)
         ledger = result.ledger
     if ledger is not None:
         yield Seeded(LEDGERS, ledger.sku, ledger.sku.encode(), internal.encode(ledger))

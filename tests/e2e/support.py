@@ -1,16 +1,21 @@
-"""Shared steps of the e2e tests: the `orderstream dlq` command as an operator runs it, and
-the invariant check of a run's outcome."""
+"""Shared steps of the e2e tests: the `orderstream dlq` command as an operator runs it, the
+invariant check of a run's outcome, and the store writer's process and input."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from pathlib import Path
+
+from aiokafka import AIOKafkaProducer
 
 from orderstream.benchmarks.drive import Collected
 from orderstream.benchmarks.loadgen import Mix, RawRecord
-from orderstream.benchmarks.localrun import Run
+from orderstream.benchmarks.localrun import FAST_GROUP, TANSU_FETCH_WAIT_MS, Run
 from orderstream.benchmarks.summary import Summary, render, summarize
+from orderstream.codecs import internal
+from tests.builders import status_events
 
 
 def plain_mix(**changes: object) -> Mix:
@@ -61,3 +66,48 @@ def invariants_hold(produced: list[tuple[RawRecord, int]], collected: Collected)
     )
     assert summary.invariants_hold, render(summary)
     return summary
+
+
+async def produce_status_events(
+    bootstrap: str, topic: str, orders: range, first: bytes | None = None
+) -> None:
+    """The four status events of each synthetic order in `orders` (`status_events`), on
+    `topic`; `first`, a value of another kind, before them."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
+    await producer.start()
+    try:
+        if first is not None:
+            await producer.send(topic, first, key=b"x")
+        for order in orders:
+            for event in status_events(order):
+                await producer.send(topic, internal.encode(event), key=event.key.encode())
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+def start_store_writer(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """`orderstream store` as its own process, its output to `log`."""
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "orderstream.agents", "store", "--loglevel", "info"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def store_writer_env(bootstrap: str, dsn: str, prefix: str) -> dict[str, str]:
+    """The writer's settings for a deployment of its own (`prefix`), in many small
+    transactions (20 events each), so that a kill or an outage lands mid-stream."""
+    return {
+        **os.environ,
+        **FAST_GROUP,
+        "ORDERSTREAM_KAFKA_BOOTSTRAP": bootstrap,
+        "ORDERSTREAM_POSTGRES_DSN": dsn,
+        "ORDERSTREAM_TOPIC_PREFIX": prefix,
+        "ORDERSTREAM_APP_ID": prefix.rstrip("."),
+        "ORDERSTREAM_TOPIC_PARTITIONS": "2",
+        "ORDERSTREAM_CONSUMER_FETCH_MAX_WAIT_MS": str(TANSU_FETCH_WAIT_MS),
+        "ORDERSTREAM_STORE_BATCH_MAX": "20",
+    }

@@ -1,17 +1,25 @@
 """The pipeline as separate worker processes on a real broker, under duplicates, bad input,
-SIGKILL and rebalance: DESIGN's four invariants, read off the output topics, and every record
-published valid against its topic's committed schema."""
+SIGKILL and rebalance: DESIGN's four invariants, read off the output topics, every record
+published valid against its topic's committed schema, carrying its headers and its raw input's
+trace, on topics created with their retention."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 import time
+from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.structs import ConsumerRecord
 
 from orderstream.agents.topic_reader import read_topic
+from orderstream.agents.topics import TopicNames
 from orderstream.benchmarks.chaos import Schedule, run_chaos
 from orderstream.benchmarks.drive import (
     collect,
@@ -24,7 +32,11 @@ from orderstream.benchmarks.loadgen.send import produce
 from orderstream.benchmarks.localrun import Run
 from orderstream.benchmarks.summary import Summary, render, summarize
 from orderstream.codecs.contract import TOPICS
-from tests.builders import contract_violations
+from orderstream.codecs.headers import HEADER_NAMES
+from orderstream.codecs.sources import Source, normalize_payload
+from orderstream.codecs.trace import derived_trace_id, position
+from orderstream.streams.rejections import Rejected
+from tests.builders import contract_violations, header_violations
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -66,6 +78,70 @@ async def published(run: Run) -> dict[str, list[bytes]]:
     return values
 
 
+def traced(records: list[RawRecord]) -> tuple[list[RawRecord], set[bytes]]:
+    """Every other record with a W3C `traceparent`, as a traced webhook sender sets it; the
+    others get a trace derived from where they land. Returns the trace ids given."""
+    given, out = set(), []
+    for index, record in enumerate(records):
+        if not index % 2:
+            out.append(record)
+            continue
+        trace = f"{index + 1:032x}".encode()
+        parent = [("traceparent", b"00-" + trace + b"-00f067aa0ba902b7-01")]
+        out.append(dataclasses.replace(record, headers=[*record.headers, *parent]))
+        given.add(trace)
+    return out, given
+
+
+async def raw_traces(run: Run) -> dict[str, set[bytes]]:
+    """The trace id of every raw record the run read, by the idempotency key ingest gave it
+    (the `caused_by` of the status changes it caused): its `traceparent`'s, else derived
+    from its topic, partition and offset."""
+    traces: dict[str, set[bytes]] = defaultdict(set)
+    for source in Source:
+        for record in await read_topic(run.bootstrap, run.topic(f"raw.{source.value}")):
+            headers = {name.lower(): bytes(value) for name, value in record.headers}
+            parent = headers.get("traceparent")
+            trace = (
+                parent.split(b"-")[1]
+                if parent
+                else derived_trace_id(position(record.topic, record.partition, record.offset))
+            )
+            text = {name: value.decode() for name, value in headers.items()}
+            outcome = normalize_payload(source, record.value or b"", text)
+            if not isinstance(outcome, Rejected):
+                traces[outcome.idempotency_key].add(trace)
+    return traces
+
+
+def assert_headers(topic: str, records: list[ConsumerRecord[bytes, bytes]], own_id: str) -> None:
+    """Each record has the four headers, valid, naming its tag, version and own id."""
+    assert records, topic
+    assert not header_violations(topic, [r.headers for r in records])
+    for record in records:
+        headers = dict(record.headers)
+        assert list(headers) == list(HEADER_NAMES), (topic, record.headers)
+        value = json.loads(record.value or b"null")
+        assert headers["event-type"] == value["type"].encode()
+        assert headers["schema-version"] == b"1"
+        assert headers["event-id"] == value[own_id].encode()
+
+
+async def retention_of(run: Run, names: list[str]) -> dict[str, dict[str, str]]:
+    """The configs the broker holds for each topic."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=run.bootstrap)
+    await admin.start()
+    try:
+        wanted = [ConfigResource(ConfigResourceType.TOPIC, run.topic(name)) for name in names]
+        (response,) = await admin.describe_configs(wanted)
+        return {
+            resource[3].removeprefix(run.prefix): {entry[0]: entry[1] for entry in resource[4]}
+            for resource in response.resources
+        }
+    finally:
+        await admin.close()
+
+
 def assert_invariants(summary: Summary, expected: Expected) -> None:
     assert summary.oversold_skus == ()
     assert summary.double_reservations == ()
@@ -80,6 +156,7 @@ def test_orders_from_every_channel_get_one_outcome_per_line_and_bad_payloads_are
     run: Run,
 ) -> None:
     records, expected = load(400, seed=11)
+    records, given = traced(records)
     assert set(expected.order_ids) == {"shopify", "bol", "amazon", "pos"}
     worker = run.start_worker("w1")
     produced = asyncio.run(produce(run, records))
@@ -89,9 +166,50 @@ def test_orders_from_every_channel_get_one_outcome_per_line_and_bad_payloads_are
     # every record it published is valid against its topic's committed schema
     values = asyncio.run(published(run))
     assert values["orders.status"] and values["dlq.ingest"] and values["inventory.availability"]
+    assert values["orders.allocations"]
     problems = [e for topic, out in values.items() for e in contract_violations(topic, out)]
     assert not problems, "\n".join(problems[:20])
+    # and carries its headers, with the trace of the raw record it comes from
+    statuses = asyncio.run(read_topic(run.bootstrap, run.topic("orders.status")))
+    requests = asyncio.run(read_topic(run.bootstrap, run.topic("fulfilment.requests")))
+    assert_headers("orders.status", statuses, "event_id")
+    assert_headers("fulfilment.requests", requests, "request_id")
+    traces = asyncio.run(raw_traces(run))
+    every_raw_trace = set().union(*traces.values())
+    for record in statuses + requests:  # reserved, answered, allocated: the raw record's trace
+        assert dict(record.headers)["trace-id"] in every_raw_trace
+    caused = [(json.loads(r.value or b""), dict(r.headers)["trace-id"]) for r in statuses]
+    direct = [(status, trace) for status, trace in caused if status["caused_by"] in traces]
+    assert all(trace in traces[status["caused_by"]] for status, trace in direct)
+    placed = {status["oms_order_id"] for status, _ in direct if status["status"] == "PLACED"}
+    assert placed == expected.all_order_ids
+    assert {trace for _, trace in caused} & given and {trace for _, trace in caused} - given
     assert worker.alive
+
+
+def test_the_run_creates_every_topic_holding_personal_data_with_its_retention(run: Run) -> None:
+    run.create_topics()
+    names = [name.removeprefix(run.prefix) for name in TopicNames(run.prefix).all()]
+    configs = asyncio.run(retention_of(run, names))
+    day_ms = 24 * 3600 * 1000
+    personal = {
+        *(f"raw.{source.value}" for source in Source),
+        "orders.events",
+        "fulfilment.requests",
+        "fulfilment.bundling",
+        "tracking.shipments",
+        "tracking.scans",
+    }
+    letters = {"dlq.ingest", "dlq.inventory", "dlq.orders", "dlq.replays"}
+    for name, config in configs.items():
+        if name in personal:
+            assert config.get("retention.ms") == str(30 * day_ms), name
+        elif name in letters:
+            assert config.get("retention.ms") == str(14 * day_ms), name
+        else:  # the broker's default, not the personal data retention
+            assert config.get("retention.ms") != str(30 * day_ms), name
+    assert configs["tracking.shipments"]["cleanup.policy"] == "compact,delete"
+    assert set(configs) == set(names)
 
 
 def test_short_chaos_campaign_kills_and_a_stop_in_rebalance_change_no_count(

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 import pytest
 
 from orderstream.agents.topic_reader import read_topic
-from orderstream.agents.topics import INVENTORY_AVAILABILITY
+from orderstream.agents.topics import INVENTORY_AVAILABILITY, INVENTORY_POSITIONS
 from orderstream.benchmarks.bench.cli import grow_and_restart
 from orderstream.benchmarks.bench.seed import (
     FIRST_SEEN,
@@ -140,8 +140,8 @@ def test_a_worker_restarts_on_a_seeded_state_with_both_tables(run: Run) -> None:
     availability = len(asyncio.run(read_topic(run.bootstrap, run.topic(INVENTORY_AVAILABILITY))))
     feed(run, [record], availability + 1)
     changes = [
-        internal.availability.decode(r.value or b"")
-        for r in asyncio.run(read_topic(run.bootstrap, run.topic(INVENTORY_AVAILABILITY)))
+        internal.stock_position.decode(r.value or b"")
+        for r in asyncio.run(read_topic(run.bootstrap, run.topic(INVENTORY_POSITIONS)))
         if r.key == sku.encode()
     ]
     assert (changes[-1].location, changes[-1].on_hand) == (location, 100 - 7)

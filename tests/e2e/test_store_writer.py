@@ -4,24 +4,19 @@ on the topic ends in the store exactly once, and a record that is no status even
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from orderstream.agents.kafka_admin import ensure_topics
-from orderstream.benchmarks.localrun import FAST_GROUP, TANSU_FETCH_WAIT_MS, wait_until
+from orderstream.benchmarks.localrun import wait_until
 from orderstream.benchmarks.scratch_db import create_database, drop_database
-from orderstream.codecs import internal
 from orderstream.state.schema import migrate
-from tests.builders import status_events
+from tests.e2e.support import produce_status_events, start_store_writer, store_writer_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -39,19 +34,6 @@ def store_dsn(postgres_dsn: str) -> Iterator[str]:
         asyncio.run(drop_database(postgres_dsn, dsn))
 
 
-async def _produce(bootstrap: str, topic: str) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
-    await producer.start()
-    try:
-        await producer.send(topic, b"not a status event", key=b"x")
-        for order in range(ORDERS):
-            for event in status_events(order):
-                await producer.send(topic, internal.encode(event), key=event.key.encode())
-        await producer.flush()
-    finally:
-        await producer.stop()
-
-
 async def _counts(dsn: str) -> tuple[int, int, int]:
     conn = await asyncpg.connect(dsn)
     try:
@@ -65,36 +47,16 @@ async def _counts(dsn: str) -> tuple[int, int, int]:
         await conn.close()
 
 
-def _start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "orderstream.agents", "store", "--loglevel", "info"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-
-
 def test_a_writer_killed_mid_stream_and_restarted_stores_every_event_once(
     kafka_bootstrap: str, store_dsn: str, tmp_path: Path
 ) -> None:
     prefix = f"store{uuid.uuid4().hex[:8]}."
     topic = f"{prefix}orders.status"
     asyncio.run(ensure_topics(kafka_bootstrap, [topic], 2, 1))
-    asyncio.run(_produce(kafka_bootstrap, topic))
-    env = {
-        **os.environ,
-        **FAST_GROUP,
-        "ORDERSTREAM_KAFKA_BOOTSTRAP": kafka_bootstrap,
-        "ORDERSTREAM_POSTGRES_DSN": store_dsn,
-        "ORDERSTREAM_TOPIC_PREFIX": prefix,
-        "ORDERSTREAM_APP_ID": prefix.rstrip("."),
-        "ORDERSTREAM_TOPIC_PARTITIONS": "2",
-        "ORDERSTREAM_CONSUMER_FETCH_MAX_WAIT_MS": str(TANSU_FETCH_WAIT_MS),
-        "ORDERSTREAM_STORE_BATCH_MAX": "20",  # many small transactions: the kill lands mid-stream
-    }
+    asyncio.run(produce_status_events(kafka_bootstrap, topic, range(ORDERS), b"not a status event"))
+    env = store_writer_env(kafka_bootstrap, store_dsn, prefix)
     logs = [tmp_path / "store.0.log", tmp_path / "store.1.log"]
-    first = _start(env, logs[0])
+    first = start_store_writer(env, logs[0])
     try:
         assert wait_until(lambda: asyncio.run(_counts(store_dsn))[0] >= 400, 60, 0.05), logs[
             0
@@ -105,7 +67,7 @@ def test_a_writer_killed_mid_stream_and_restarted_stores_every_event_once(
     at_kill = asyncio.run(_counts(store_dsn))[0]
     assert at_kill < EVENTS, "the kill came after the last event: nothing was mid-stream"
 
-    second = _start(env, logs[1])
+    second = start_store_writer(env, logs[1])
     try:
         done = wait_until(lambda: asyncio.run(_counts(store_dsn))[0] >= EVENTS, 90, 0.5)
         assert done, logs[1].read_text()

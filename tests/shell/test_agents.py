@@ -55,9 +55,14 @@ IN_TRANSIT = TrackingStatus.IN_TRANSIT
 class Harness:
     pipeline: Pipeline
     sent: list[tuple[str, bytes | None, dict[str, Any]]] = field(default_factory=list)
+    headers: list[tuple[str, dict[str, bytes]]] = field(default_factory=list)
+    """Per record sent: its topic and its headers, which every record must have."""
 
     def on(self, topic: str) -> list[dict[str, Any]]:
         return [value for name, _, value in self.sent if name == topic]
+
+    def headers_on(self, topic: str) -> list[dict[str, bytes]]:
+        return [headers for name, headers in self.headers if name == topic]
 
     async def sent_on(self, topic: str, count: int) -> list[dict[str, Any]]:
         """What went to `topic` once it holds `count` records (or after two seconds)."""
@@ -82,9 +87,14 @@ async def harness() -> AsyncIterator[Harness]:
     app.finalize()
 
     async def capture(
-        topic: Any, key: bytes | None = None, value: bytes | None = None, **_: Any
+        topic: Any,
+        key: bytes | None = None,
+        value: bytes | None = None,
+        headers: list[tuple[str, bytes]] | None = None,
+        **_: Any,
     ) -> None:
         box.sent.append((topic.get_topic_name(), key, json.loads(value or b"null")))
+        box.headers.append((topic.get_topic_name(), dict(headers or ())))
         await asyncio.sleep(0)  # a real send yields to the loop, letting inputs arrive
 
     with mock.patch("faust.topics.Topic.send", capture):
@@ -108,8 +118,15 @@ async def test_the_ledger_agent_answers_reserves_publishes_atp_and_never_oversel
         ("r2", False),
         ("r1", True),  # the duplicate repeats the first answer
     ]
-    atp = [(c["atp"], c["reserved"]) for c in harness.on("inventory.availability")]
-    assert atp == [(5, 0), (2, 3)]
+    positions = [(c["atp"], c["reserved"]) for c in harness.on("inventory.positions")]
+    assert positions == [(5, 0), (2, 3)]
+    # the public topic says the ATP and nothing of the counts behind it
+    public = harness.on("inventory.availability")
+    assert [(c["sku"], c["location"], c["atp"]) for c in public] == [
+        ("A", "WH-AMS", 5),
+        ("A", "WH-AMS", 2),
+    ]
+    assert all(set(c) == {"type", "sku", "location", "atp"} for c in public)
 
 
 async def test_the_ledger_agent_publishes_inbound_supply_without_promising_it(
@@ -119,7 +136,7 @@ async def test_the_ledger_agent_publishes_inbound_supply_without_promising_it(
     async with agent.test_context() as ctx:
         await ctx.put(internal.encode(SetStock("A", NOW, "WH-AMS", 5, "wms", 1)), key=b"A")
         await ctx.put(internal.encode(SetInbound("A", NOW, "WH-AMS", 240, "erp", 1)), key=b"A")
-    changes = [(c["atp"], c.get("inbound", 0)) for c in harness.on("inventory.availability")]
+    changes = [(c["atp"], c.get("inbound", 0)) for c in harness.on("inventory.positions")]
     assert changes == [(5, 0), (5, 240)]
 
 
@@ -200,6 +217,75 @@ async def test_the_order_agent_places_reserves_and_allocates_on_the_answers(
     (request,) = harness.on("fulfilment.requests")
     assert request["node"] == "WH-DUS"
     assert [d["reason"] for d in harness.on("dlq.orders")] == ["undecodable"]
+
+
+async def test_every_record_of_a_raw_order_carries_its_headers_and_the_raw_records_trace(
+    harness: Harness,
+) -> None:
+    """Raw order -> orders.events -> reserve commands; their answers (carrying the commands'
+    headers, as the ledger sends them) -> the allocation: one trace all the way."""
+    harness.pipeline.replica.view.update(
+        {"JKT-WOOL-NAVY-M": {"WH-DUS": 4}, "SCARF-MERINO-GRY": {"WH-DUS": 12}}
+    )
+    trace = b"4bf92f3577b34da6a3ce929d0e0e4736"
+    raw = (FIXTURES / "shopify/orders_create.json").read_bytes()
+    incoming = [
+        ("X-Shopify-Topic", b"orders/create"),
+        ("traceparent", b"00-" + trace + b"-00f067aa0ba902b7-01"),
+    ]
+    ingest = harness.pipeline.app.agents["normalize_raw_events"]
+    async with ingest.test_context() as ctx:
+        ctx._get_strtopic = lambda channel: "raw.shopify"  # the agent reads all nine raw topics
+        await ctx.put(raw, key=b"shopify:5874123456789", headers=incoming)
+        await harness.sent_on("orders.events", 1)
+    (event,), (event_headers,) = harness.on("orders.events"), harness.headers_on("orders.events")
+    assert event_headers["event-type"] == event["type"].encode()
+    assert event_headers["schema-version"] == b"1"
+    assert event_headers["trace-id"] == trace
+    assert event_headers["event-id"].startswith(b"raw.shopify:")
+    orders_agent = harness.pipeline.app.agents["process_orders"]
+    async with orders_agent.test_context() as ctx:
+        await ctx.put(
+            json.dumps(event).encode(),
+            key=b"shopify:5874123456789",
+            headers=list(event_headers.items()),
+        )
+        reserves = await harness.sent_on("inventory.commands", 2)
+        for reserve, headers in zip(
+            reserves, harness.headers_on("inventory.commands"), strict=True
+        ):
+            assert headers["trace-id"] == trace
+            answer = ReservationAnswered(
+                reserve["reservation_id"],
+                reserve["oms_order_id"],
+                reserve["line_id"],
+                reserve["sku"],
+                reserve["location"],
+                reserve["qty"],
+                granted=True,
+            )
+            await ctx.put(
+                internal.encode(answer),
+                key=b"shopify:5874123456789",
+                headers=[("trace-id", headers["trace-id"])],
+            )
+        await harness.sent_on("fulfilment.requests", 1)
+    for status, headers in zip(
+        harness.on("orders.status"), harness.headers_on("orders.status"), strict=True
+    ):
+        assert headers == {
+            "event-type": b"order.status_changed.v1",
+            "schema-version": b"1",
+            "event-id": status["event_id"].encode(),
+            "trace-id": trace,
+        }
+    ((request, headers),) = zip(
+        harness.on("fulfilment.requests"), harness.headers_on("fulfilment.requests"), strict=True
+    )
+    assert headers["event-id"] == request["request_id"].encode()
+    assert headers["trace-id"] == trace
+    reserve_ids = [h["event-id"] for h in harness.headers_on("inventory.commands")]
+    assert len(set(reserve_ids)) == len(reserve_ids) == 2
 
 
 async def test_the_order_agent_decides_every_input_once_while_more_arrive(
@@ -368,7 +454,7 @@ async def test_an_unreadable_bundle_is_quarantined(harness: Harness) -> None:
 async def test_the_availability_follower_skips_a_bad_record_and_counts_it() -> None:
     metrics = Metrics()
     replica = AtpReplica("127.0.0.1:1", "inventory.availability", metrics)
-    good = internal.encode(AvailabilityChanged("A", "WH-AMS", 5, 5, 0, 0))
+    good = internal.encode(AvailabilityChanged("A", "WH-AMS", 5))
     for offset, value in enumerate([b'{"deep": ' * 3 + b"1}}}", good]):
         record = SimpleNamespace(
             topic="inventory.availability",

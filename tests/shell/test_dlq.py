@@ -23,7 +23,7 @@ from orderstream.agents.dlq_view import (
     show_lines,
     to_replay,
 )
-from orderstream.agents.topics import DLQ_REPLAYS, TopicNames
+from orderstream.agents.topics import DLQ_REPLAYS, TopicNames, TopicRetention
 from orderstream.codecs.deadletter import DeadLetter, dead_letter
 from orderstream.codecs.replays import (
     REPLAY_OF,
@@ -312,7 +312,8 @@ def test_control_and_format_characters_cannot_reach_the_terminal() -> None:
 def test_the_worker_creates_the_replay_topic_compacted() -> None:
     names = TopicNames("run1.")
     assert "run1.dlq.replays" in names.all()
-    replays = names.configs(timedelta(days=14))[names.name(DLQ_REPLAYS)]
+    retention = TopicRetention(dead_letters=timedelta(days=14), personal_data=timedelta(days=30))
+    replays = names.configs(retention)[names.name(DLQ_REPLAYS)]
     assert replays["cleanup.policy"] == "compact,delete"
     assert replays["retention.ms"] == str(14 * 24 * 3600 * 1000)
 

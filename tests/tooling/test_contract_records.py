@@ -69,12 +69,14 @@ def test_every_record_of_a_generated_load_is_valid_against_its_topics_schema(run
     published: dict[str, list[bytes]] = {
         "orders.events": [encode(e) for e in [*events, timed_out]],
         "orders.status": [encode(s) for s in sim.statuses],
+        "orders.allocations": [encode(a) for a in sim.allocations],
         "fulfilment.requests": [encode(r) for r in sim.requests],
         "fulfilment.bundling": [encode(r) for r in sim.requests if r.bundle_key],
         "fulfilment.bundles": [encode(b) for b in bundled(simulated)],
         "inventory.commands": [encode(c) for c in sim.commands],
         "inventory.replies": [encode(a) for a in [*sim.answers, *sim.arrivals]],
-        "inventory.availability": [encode(a) for a in sim.availability],
+        "inventory.availability": [encode(p.availability()) for p in sim.stock_positions],
+        "inventory.positions": [encode(p) for p in sim.stock_positions],
         "dlq.ingest": [encode_dead_letter(letter) for letter in simulated.dead_letters],
         "dlq.replays": [encode_replayed(replay)],
     }
@@ -91,6 +93,21 @@ def test_status_events_carry_the_id_and_sequence_consumers_dedupe_and_order_by(r
     for status in statuses:  # in publication order: seq rises per order
         assert status.seq > last.get(status.oms_order_id, 0)
         last[status.oms_order_id] = status.seq
+
+
+def test_each_allocation_is_explained_beside_its_status_event_and_only_there(run) -> None:  # type: ignore[no-untyped-def]
+    sim = run[0].sim
+    decided = {s.event_id: s for s in sim.statuses if s.decided_by is not None}
+    assert decided and sim.allocations
+    assert {a.event_id for a in sim.allocations} == set(decided)
+    for allocation in sim.allocations:
+        status = decided[allocation.event_id]
+        assert allocation.explanation.decided_by is status.decided_by
+        assert {c.shipment_id for c in allocation.costs} <= {
+            s.shipment_id for s in status.shipments
+        }
+    public = b"".join(internal.encode(s) for s in sim.statuses)
+    assert b'"cost"' not in public and b"stock_units" not in public
 
 
 def test_a_record_that_breaks_the_contract_is_refused_by_the_schema(run) -> None:  # type: ignore[no-untyped-def]

@@ -15,9 +15,9 @@ def test_synthetic_events_are_orders_in_seq_order_with_unique_ids() -> None:
     assert STEPS_PER_ORDER == 4
 
 
-def test_only_the_allocation_carries_the_explanation() -> None:
+def test_only_the_allocation_names_its_deciding_rule() -> None:
     events = list(synthetic_events(4))
-    assert [e.explanation is not None for e in events] == [False, True, False, False]
+    assert [e.decided_by is not None for e in events] == [False, True, False, False]
 
 
 def test_a_scratch_dsn_names_its_database_and_keeps_the_rest() -> None:

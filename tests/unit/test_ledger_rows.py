@@ -36,7 +36,7 @@ class Stored:
         writes: list[Write] = list(spilled.items())
         if head != self.head:
             writes.append((None, head))
-        return (result.outcome, result.answers, result.availability), writes
+        return (result.outcome, result.answers, result.positions), writes
 
     def write(self, writes: list[Write]) -> None:
         for key, value in writes:
@@ -61,7 +61,7 @@ def whole(sequence: list[InventoryCommand]) -> tuple[SkuLedger, list[object]]:
     for command in sequence:
         result = step(ledger, command)
         ledger = result.ledger
-        outcomes.append((result.outcome, result.answers, result.availability))
+        outcomes.append((result.outcome, result.answers, result.positions))
     return ledger, outcomes
 
 

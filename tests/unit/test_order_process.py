@@ -20,7 +20,7 @@ from orderstream.streams.ledger_commands import AwaitStock, Commit, Release, Res
 from orderstream.streams.model import Address, PaymentState, Risk
 from orderstream.streams.order_process import OrderContext, decide
 from orderstream.streams.order_state import LineState, OrderState
-from orderstream.streams.plan_types import Atp
+from orderstream.streams.plan_types import Atp, DecidingRule
 from orderstream.streams.routing import BackorderPolicy, ShortageAction
 from orderstream.streams.status import OrderStatus
 from orderstream.streams.validation import served_countries
@@ -61,10 +61,19 @@ def test_a_paid_order_with_stock_is_placed_reserved_and_allocated_in_one_shipmen
     assert statuses(sim, order_id) == [S.PLACED, S.ALLOCATED]
     allocated = sim.statuses[-1]
     assert [s.event_id for s in sim.statuses] == [f"{order_id}:1", f"{order_id}:2"]
+    # placed by the channel's input, allocated on the stock owner's answer
+    assert [s.source for s in sim.statuses] == ["shopify", "inventory"]
     assert [(sh.location, [ln.qty for ln in sh.lines]) for sh in allocated.shipments] == [
         ("WH-DUS", [1, 2])
     ]
-    assert allocated.explanation is not None
+    assert allocated.decided_by is DecidingRule.FEWEST_SHIPMENTS
+    [decision] = sim.allocations
+    assert (decision.event_id, decision.seq) == (allocated.event_id, allocated.seq)
+    assert decision.explanation.decided_by is allocated.decided_by
+    assert [(c.shipment_id, c.location) for c in decision.costs] == [
+        (allocated.shipments[0].shipment_id, "WH-DUS")
+    ]
+    assert decision.costs[0].cost.amount_minor > 0
     assert [r.location for r in sim.requests] == ["WH-DUS"]
     assert sim.ledger("JKT-WOOL-NAVY-M").locations["WH-DUS"].reserved == 1
     assert sim.ledger("SCARF-MERINO-GRY").locations["WH-DUS"].reserved == 2
