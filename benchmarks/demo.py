@@ -1,10 +1,12 @@
 """`orderstream demo`: the real pipeline on the embedded stack, under a peak-season load.
 
 Starts (or finds) the broker, PostgreSQL and Redis; starts one worker process with the sample
-network's routing rules; sends a stock snapshot and a few thousand generated orders across
-the four channels (with duplicates, malformed payloads, payment holds and cancellations);
-shows live progress; waits until every order has its outcome; prints the summary (and
-writes it as JSON); stops everything it started. Exit 0 only when every invariant held.
+network's routing rules and the fulfilment simulator (`orderstream simulate`: the locations
+and carriers that pick, ship and deliver); sends a stock snapshot and a few thousand
+generated orders across the four channels (with duplicates, malformed payloads, payment holds
+and cancellations); shows live progress; waits until every order has its outcome and the
+parcels have played out; prints the summary (and writes it as JSON); stops everything it
+started. Exit 0 only when every invariant held.
 """
 
 from __future__ import annotations
@@ -21,11 +23,16 @@ import msgspec
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from .drive import collect, duplicates_counted, wait_for_outcomes
+from .drive import collect, duplicates_counted, wait_for_outcomes, wait_until_quiet
 from .loadgen import Mix, generate
 from .loadgen.send import produce
 from .localrun import Run
+from .simulator.cli import options_of
+from .simulator.decide import Behaviour, longest_gap_wall_seconds
 from .summary import Summary, render, summarize
+
+DEMO_TIME_SCALE = 14_400.0
+"""Four simulated hours a second: a parcel's two to three days pass in about 20 s."""
 
 
 def run_demo(
@@ -37,15 +44,20 @@ def run_demo(
     *,
     loglevel: str = "warning",
     keep_logs: Path | None = None,
+    fulfilment: Behaviour | None = None,
 ) -> Summary:
-    """One demo run against `bootstrap`; returns the summary. The worker logs are copied to
-    `keep_logs` when given, else removed with the run."""
+    """One demo run against `bootstrap`; returns the summary. With `fulfilment`, the
+    simulator answers the fulfilment requests so orders go on to be delivered, and the run
+    waits until their statuses have played out. The worker logs are copied to `keep_logs`
+    when given, else removed with the run."""
     records, expected = generate(Mix(orders=orders), seed=seed, start=datetime.now(UTC))
     wanted = expected.all_order_ids
     root = Path(tempfile.mkdtemp(prefix="orderstream-demo-"))
     run = Run(bootstrap, root, loglevel=loglevel)
     try:
         run.start_worker("worker-1")
+        if fulfilment is not None:
+            run.start_simulator(*options_of(fulfilment))
         with Progress(
             TextColumn("{task.description:<28}"),
             BarColumn(),
@@ -64,6 +76,11 @@ def run_demo(
             )
         if not finished:
             typer.echo(f"not every order reached an outcome within {timeout:.0f}s", err=True)
+        if fulfilment is not None:
+            quiet = longest_gap_wall_seconds(fulfilment) + 3
+            typer.echo(f"waiting for fulfilment to play out (statuses quiet for {quiet:.0f}s)")
+            if not wait_until_quiet(run, quiet, timeout):
+                typer.echo(f"statuses still moving after {timeout:.0f}s", err=True)
         time.sleep(2)  # trailing answers and availability changes
         collected = asyncio.run(collect(run))
         return summarize(
@@ -72,13 +89,14 @@ def run_demo(
             dead_letters=collected.dead_letters,
             ledger=collected.ledger,
             duplicates_dropped=duplicates_counted(run),
+            rejected=collected.rejected,
         )
     finally:
         run.stop_all()
         if keep_logs is not None:
             keep_logs.mkdir(parents=True, exist_ok=True)
-            for worker in run.workers:
-                shutil.copy(worker.log, keep_logs / worker.log.name)
+            for process in (*run.workers, *run.simulators):
+                shutil.copy(process.log, keep_logs / process.log.name)
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -99,6 +117,21 @@ def demo(
     keep_logs: Annotated[
         Path | None, typer.Option(help="Copy the worker's log here before it is removed.")
     ] = None,
+    fulfilment: Annotated[
+        bool,
+        typer.Option(
+            help="Start `orderstream simulate` so orders are picked, shipped and delivered."
+        ),
+    ] = True,
+    time_scale: Annotated[
+        float, typer.Option(help="The simulator's simulated seconds per wall second.", min=1)
+    ] = DEMO_TIME_SCALE,
+    reject_share: Annotated[
+        float, typer.Option(help="Shipments their location rejects (0: see the README).")
+    ] = 0.0,
+    short_pick_share: Annotated[
+        float, typer.Option(help="Shipments rejected at pick time for a missing unit (0, too).")
+    ] = 0.0,
 ) -> None:
     """Run the pipeline on the embedded stack under a generated peak-season load."""
     from orderstream.deploy.embedded import DevStack
@@ -115,6 +148,16 @@ def demo(
             timeout,
             loglevel=loglevel,
             keep_logs=keep_logs,
+            fulfilment=(
+                Behaviour(
+                    seed=seed,
+                    time_scale=time_scale,
+                    reject_share=reject_share,
+                    short_pick_share=short_pick_share,
+                )
+                if fulfilment
+                else None
+            ),
         )
     typer.echo(render(summary))
     if summary_json is not None:

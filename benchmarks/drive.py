@@ -11,22 +11,25 @@ import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from orderstream.agents.topic_reader import read_topic
+from orderstream.agents.topic_reader import READ_FETCH_WAIT_MS, read_topic
 from orderstream.agents.topics import (
     DLQ_INGEST,
     DLQ_INVENTORY,
     DLQ_ORDERS,
     INVENTORY_POSITIONS,
     ORDERS_STATUS,
+    raw_topic,
 )
 from orderstream.codecs import internal
 from orderstream.codecs.deadletter import DeadLetter, decode_dead_letter
+from orderstream.codecs.sources import Source, normalize_payload
+from orderstream.streams.events import FulfilmentStatus, ShipmentUpdated
 from orderstream.streams.ledger import SkuLedger
 from orderstream.streams.order_messages import StatusChanged
 
 from .localrun import Run, wait_until
 from .summary import LedgerView
-from .tail import outcome_watcher
+from .tail import Quiet, outcome_watcher
 
 _RECORDS = re.compile(r"^orderstream_records_total\{([^}]*)\} ([0-9.e+]+)$", re.M)
 
@@ -93,6 +96,28 @@ def wait_for_outcomes(
         watcher.stop()
 
 
+def wait_until_quiet(run: Run, quiet: float, timeout: float) -> bool:
+    """Tail `orders.status` until it has had no new record for `quiet` seconds (the orders'
+    fulfilment has played out), or time runs out."""
+    watcher = Quiet(run.bootstrap, run.topic(ORDERS_STATUS), fetch_wait_ms=READ_FETCH_WAIT_MS)
+    watcher.start()
+    try:
+        return wait_until(lambda: watcher.quiet_for() >= quiet, timeout, interval=0.5)
+    finally:
+        watcher.stop()
+
+
+async def rejected_shipments(run: Run) -> set[tuple[str, str]]:
+    """(order id, shipment id) of every shipment its location rejected on `raw.wms`: their
+    units went back and were planned again, so they count for no allocation."""
+    rejected: set[tuple[str, str]] = set()
+    for record in await read_topic(run.bootstrap, run.topic(raw_topic(Source.WMS))):
+        event = normalize_payload(Source.WMS, record.value or b"", {})
+        if isinstance(event, ShipmentUpdated) and event.status is FulfilmentStatus.REJECTED:
+            rejected.add((event.oms_order_id, event.shipment_id))
+    return rejected
+
+
 def duplicates_counted(run: Run) -> int:
     """Duplicates ingest and the order agents dropped, from the live workers' `/metrics`."""
     total = 0
@@ -114,7 +139,13 @@ class Collected:
     statuses: list[tuple[StatusChanged, int]]
     dead_letters: list[DeadLetter]
     ledger: LedgerView
+    rejected: set[tuple[str, str]]
 
 
 async def collect(run: Run) -> Collected:
-    return Collected(await statuses(run), await dead_letters(run), await ledger_view(run))
+    return Collected(
+        await statuses(run),
+        await dead_letters(run),
+        await ledger_view(run),
+        await rejected_shipments(run),
+    )

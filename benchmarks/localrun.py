@@ -93,6 +93,8 @@ class Run:
     partitions: int = 4
     prefix: str = field(default_factory=lambda: f"run{uuid.uuid4().hex[:8]}.")
     workers: list[Worker] = field(default_factory=list)
+    simulators: list[Worker] = field(default_factory=list)
+    """`orderstream simulate` processes of the run (no web port: they serve no metrics)."""
     settings: dict[str, str] = field(default_factory=dict)
     """Extra `ORDERSTREAM_*` settings for every worker of the run."""
     loglevel: str = "warning"
@@ -167,12 +169,31 @@ class Run:
         self.workers.append(worker)
         return worker
 
+    def start_simulator(self, *options: str, name: str = "simulator") -> Worker:
+        """`orderstream simulate OPTIONS` on the run's topics, in its own consumer group."""
+        if not self.topics_created:
+            self.create_topics()
+        log = self.root / f"{name}.{len([s for s in self.simulators if s.name == name])}.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "orderstream.agents", "simulate", *options],
+                env=self.env(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        simulator = Worker(name, process, log, web_port=0)
+        self.simulators.append(simulator)
+        return simulator
+
     def stop_all(self) -> None:
-        for worker in self.workers:
-            worker.stop()
+        for process in (*self.simulators, *self.workers):
+            process.stop()
 
     def logs(self) -> str:
-        return "\n".join(f"--- {w.log.name}\n{w.log.read_text()[-4000:]}" for w in self.workers)
+        return "\n".join(
+            f"--- {w.log.name}\n{w.log.read_text()[-4000:]}"
+            for w in (*self.workers, *self.simulators)
+        )
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.5) -> bool:

@@ -2,14 +2,15 @@
 
 Pure: the caller gathers what was produced (with produce times), the `StatusChanged` events
 consumed from `orders.status` (with consumption times), the dead letters, the duplicate
-counter and the final ledger view, in epoch milliseconds; `summarize` computes, `render`
-prints. The invariants of DESIGN.md are read off the outputs; each is defined at its field
-of `Summary`.
+counter, the final ledger view and the shipments locations rejected, in epoch milliseconds;
+`summarize` computes, `render` prints. The invariants of DESIGN.md are read off the outputs;
+each is defined at its field of `Summary`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Protocol
 
 import msgspec
@@ -141,6 +142,11 @@ class Summary(msgspec.Struct, frozen=True):
     """Status events consumed, redeliveries included."""
     redelivered_events: int
     """Consumed again with the same event id and content (at-least-once, harmless)."""
+    last_statuses: dict[str, int] = {}
+    """Accepted orders by the status of their last (highest `seq`) event: how far their
+    fulfilment came (PICKED ... DELIVERED once locations and carriers answer)."""
+    reached_statuses: dict[str, int] = {}
+    """Accepted orders that had each status at some point."""
 
     @property
     def invariants_hold(self) -> bool:
@@ -233,14 +239,20 @@ class _OrderView(msgspec.Struct):
 
     accepted: bool = False
     final: StatusChanged | None = None
+    last: StatusChanged | None = None
     allocated: dict[str, int] = {}
     first_allocated_at: int | None = None
 
 
-def _view(history: _History, per_location: dict[str, dict[str, int]]) -> _OrderView:
+def _view(
+    history: _History,
+    per_location: dict[str, dict[str, int]],
+    rejected: AbstractSet[tuple[str, str]] = frozenset(),
+) -> _OrderView:
     view = _OrderView(allocated={})
     shipments: set[str] = set()
     for event, consumed_at in history.ordered():
+        view.last = event
         if event.status is OrderStatus.PLACED:
             view.accepted = True
         if event.status in _OUTCOME_SET:
@@ -260,7 +272,8 @@ def _view(history: _History, per_location: dict[str, dict[str, int]]) -> _OrderV
             else:
                 counts["shipments"] = counts.get("shipments", 0) + 1
                 counts["units"] = counts.get("units", 0) + units
-            _add(view.allocated, shipment.lines)
+            if (event.oms_order_id, shipment.shipment_id) not in rejected:
+                _add(view.allocated, shipment.lines)  # a rejected one's units were re-planned
     return view
 
 
@@ -346,17 +359,29 @@ def summarize(
     dead_letters: Iterable[DeadLetter],
     ledger: LedgerView,
     duplicates_dropped: int,
+    rejected: AbstractSet[tuple[str, str]] = frozenset(),
 ) -> Summary:
-    """The summary of one run (see the module doc for every definition)."""
+    """The summary of one run (see the module doc for every definition); `rejected` are
+    the (order id, shipment id) its locations rejected, whose units count as given back."""
     sent, kinds = _sent_orders(produced)
     histories, double, status_events, redelivered = _histories(consumed)
     per_location: dict[str, dict[str, int]] = {}
     outcomes = {status.value: 0 for status in OUTCOMES}
+    last: dict[str, int] = {}
+    reached: dict[str, int] = {}
     views: dict[str, _OrderView] = {}
+
+    def history_of(oms_order_id: str) -> Iterable[tuple[StatusChanged, int]]:
+        return histories[oms_order_id].events.values()
+
     for oms_order_id in sorted(histories):
-        views[oms_order_id] = view = _view(histories[oms_order_id], per_location)
+        views[oms_order_id] = view = _view(histories[oms_order_id], per_location, rejected)
         if view.accepted and view.final is not None:
             outcomes[view.final.status.value] += 1
+        if view.accepted and view.last is not None:
+            last[view.last.status.value] = last.get(view.last.status.value, 0) + 1
+            for status in {event.status.value for event, _ in history_of(oms_order_id)}:
+                reached[status] = reached.get(status, 0) + 1
     missing: list[LineWithoutOutcome] = []
     for oms_order_id in sorted(set(sent) | set(views)):
         lines, over = _line_findings(
@@ -408,6 +433,8 @@ def summarize(
         lines_without_outcome_detail=tuple(missing[:DETAIL_LIMIT]),
         status_events=status_events,
         redelivered_events=redelivered,
+        last_statuses={s.value: last[s.value] for s in OrderStatus if s.value in last},
+        reached_statuses={s.value: reached[s.value] for s in OrderStatus if s.value in reached},
     )
 
 
@@ -435,6 +462,10 @@ def render(summary: Summary) -> str:
     for status, count in summary.outcomes.items():
         row(f"  {status}", count)
     row("  without an outcome", summary.orders_without_outcome)
+    rows.append("Orders by status")
+    row("", "reached", f"{'last':>10}")
+    for status, count in summary.reached_statuses.items():
+        row(f"  {status}", count, f"{summary.last_statuses.get(status, 0):>10,}")
     rows.append("Input")
     row("duplicates sent", summary.duplicates_sent, f"{_n(summary.duplicates_dropped)} dropped")
     reasons = ", ".join(f"{r} {_n(c)}" for r, c in summary.dead_letter_reasons.items())

@@ -2,7 +2,7 @@
 
 `TopicTail` hands each batch from the topic's beginning on to `take`; `Watcher` keeps the
 first time each order had an outcome (and an allocating one) on a status topic; `Counter`
-notes when a topic reached a number of records.
+notes when a topic reached a number of records; `Quiet` when a topic last saw one.
 """
 
 from __future__ import annotations
@@ -134,6 +134,20 @@ class Counter(TopicTail):
         self.count += len(records)
         if self.count >= self.target:
             self.reached_at = time.time()
+
+
+@dataclass
+class Quiet(TopicTail):
+    """Tails a topic, noting when it last saw a record (monotonic seconds)."""
+
+    last_record: float = field(default_factory=time.monotonic)
+
+    def take(self, records: list[ConsumerRecord[bytes, bytes]], now: int) -> None:
+        if records:
+            self.last_record = time.monotonic()
+
+    def quiet_for(self) -> float:
+        return time.monotonic() - self.last_record
 
 
 def outcome_watcher(bootstrap: str, topic: str) -> Watcher:

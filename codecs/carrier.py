@@ -6,7 +6,10 @@ in `carrier_status_code`. A parcel is carrier + tracking number; `shipment_refer
 scan with neither is a `ParcelScanned`, keyed by carrier and tracking number, which finds its
 shipment through the tracking table; one with only one of them is refused. Idempotency:
 `carrier:{carrier}:{tracking_number}:{status}:{instant(occurred_at)}`: scans rarely have stable
-ids and polls overlap, but one scan always has the same status and time.
+ids and polls overlap, but one scan always has the same status and time. A labelled scan's key
+ends with its shipment reference: a bundled parcel carries several orders' shipments under one
+tracking number, and the integration reports one scan for each of them, which must not drop
+each other as re-sends.
 """
 
 from __future__ import annotations
@@ -44,12 +47,14 @@ def normalize_carrier(event: CarrierEvent, headers: Headers) -> Normalized:
     attributed by its tracking number."""
     carrier = text(event.carrier, "carrier", required=True).lower()
     tracking = text(event.tracking_number, "tracking_number", required=True)
+    labelled = bool(event.order_reference.strip() or event.shipment_reference.strip())
+    parts = (carrier, tracking, event.status, keys.instant(event.occurred_at))
     key = keys.idempotency_key(
-        SOURCE, carrier, tracking, event.status, keys.instant(event.occurred_at)
+        SOURCE, *parts, *((event.shipment_reference.strip(),) if labelled else ())
     )
     description = text(event.description, "description")
     url = tracking_url(event.tracking_url, "tracking_url")
-    if not event.order_reference.strip() and not event.shipment_reference.strip():
+    if not labelled:
         return ParcelScanned(
             idempotency_key=key,
             source=SOURCE,

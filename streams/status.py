@@ -107,6 +107,7 @@ ORDER_TRANSITIONS: Mapping[OrderStatus | None, frozenset[OrderStatus]] = {
         {
             _O.ON_HOLD,
             _O.ALLOCATED,
+            _O.PARTIALLY_ALLOCATED,  # re-planned after a rejection: some units placed again
             _O.BACKORDERED,
             _O.IN_TRANSIT,
             _O.PARTIALLY_DELIVERED,

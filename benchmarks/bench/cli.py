@@ -29,6 +29,7 @@ from orderstream.agents.topics import TopicNames
 from ..loadgen import Mix
 from ..loadgen.send import Topics
 from ..localrun import Run, broker
+from ..simulator.decide import Behaviour
 from ..tail import Watcher
 from .contenders import Contender, Limit, Orderstream, Peer
 from .floor import MODES, Hops, floor_phase
@@ -52,13 +53,19 @@ CONTENDERS = ("limit", "peer", "orderstream")
 WARMUP_ROWS = 100
 
 
-def contender_named(name: str, bootstrap: str, root: Path, load: BenchLoad) -> Contender:
+LIFECYCLE_TIME_SCALE = 3600.0
+"""`--lifecycle`: an hour of a warehouse's and a carrier's work a second."""
+
+
+def contender_named(
+    name: str, bootstrap: str, root: Path, load: BenchLoad, lifecycle: Behaviour | None = None
+) -> Contender:
     prefix = f"bench{uuid.uuid4().hex[:6]}.{name}."
     if name == "limit":
         return Limit(bootstrap, root, prefix, order_at=load.order_at)
     if name == "peer":
         return Peer(bootstrap, root, prefix)
-    return Orderstream(bootstrap, root, prefix)
+    return Orderstream(bootstrap, root, prefix, lifecycle=lifecycle)
 
 
 def bench_one(
@@ -167,6 +174,7 @@ def run_bench(
     stock_events: int = 0,
     restart_rows: int = 0,
     floor_events: int = 0,
+    lifecycle: Behaviour | None = None,
 ) -> BenchResult:
     started = datetime.now(UTC)
     load = build_load(sizes, seed=seed, start=started, mix=Mix())
@@ -179,7 +187,7 @@ def run_bench(
     per_order = per_snapshot = None
     try:
         for name in names:
-            contender = contender_named(name, bootstrap, root, load)
+            contender = contender_named(name, bootstrap, root, load, lifecycle)
             results[name], hops = bench_one(contender, bootstrap, load, offered_rate, timeout)
             if name == "orderstream":
                 per_order = hops
@@ -211,6 +219,7 @@ def run_bench(
             "orders": load.orders,
             "lines_per_order": round(load.lines_per_order, 2),
             "offered_orders_per_s": offered_rate,
+            "fulfilment": "simulated" if lifecycle is not None else "none (placement only)",
             **{f"{name}_orders": len(p.orders) for name, p in load.phases.items()},
         },
         contenders=results,
@@ -258,8 +267,20 @@ def bench(
         str | None, typer.Option(help="Use this broker (default: start the embedded stack).")
     ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for a phase's outcomes.")] = 300,
+    lifecycle: Annotated[
+        bool,
+        typer.Option(
+            "--lifecycle",
+            help="Also run `orderstream simulate` beside orderstream's worker, so orders go on "
+            "to be picked, shipped and delivered while the phases run. Off by default: the "
+            "bench measures order placement (raw -> ALLOCATED) only, so its figures stay "
+            "comparable with earlier runs and with the other contenders.",
+        ),
+    ] = False,
 ) -> None:
-    """Benchmark orderstream against the stack's limit and a plain Faust peer."""
+    """Benchmark orderstream against the stack's limit and a plain Faust peer.
+
+    Placement only (raw -> ALLOCATED) unless --lifecycle adds the fulfilment simulator."""
     names = [name.strip() for name in contenders.split(",") if name.strip()]
     unknown = sorted(set(names) - set(CONTENDERS))
     if unknown:
@@ -282,6 +303,7 @@ def bench(
             stock_events=stock,
             restart_rows=restart_rows,
             floor_events=floor_events if floor_events is not None else (0 if quick else 30000),
+            lifecycle=Behaviour(seed=seed, time_scale=LIFECYCLE_TIME_SCALE) if lifecycle else None,
         )
     typer.echo(render(result))
     stamp = result.started_at.replace(":", "").replace("+0000", "Z")

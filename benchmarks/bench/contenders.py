@@ -19,6 +19,8 @@ from aiokafka.structs import ConsumerRecord
 from orderstream.agents.topics import ORDERS_STATUS
 
 from ..localrun import Run
+from ..simulator.cli import options_of
+from ..simulator.decide import Behaviour
 from ..tail import Outcome, read_status
 from . import limit, peer
 from .load import SEQ_HEADER
@@ -49,6 +51,9 @@ class Orderstream:
     prefix: str
     name: str = "orderstream"
     run: Run | None = None
+    lifecycle: Behaviour | None = None
+    """With a behaviour, `orderstream simulate` answers the fulfilment requests beside the
+    worker (`bench --lifecycle`), so the worker also decides picks, shipments and scans."""
 
     @property
     def status_topic(self) -> str:
@@ -56,7 +61,10 @@ class Orderstream:
 
     def start(self) -> int:
         self.run = Run(self.bootstrap, self.root / self.name, prefix=self.prefix)
-        return self.run.start_worker("bench").process.pid
+        pid = self.run.start_worker("bench").process.pid
+        if self.lifecycle is not None:
+            self.run.start_simulator(*options_of(self.lifecycle))
+        return pid
 
     def stop(self) -> None:
         if self.run is not None:

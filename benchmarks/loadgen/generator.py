@@ -32,7 +32,10 @@ from .network import Network, sample_network
 from .people import COUNTRIES, person
 from .stock import opening_stock
 
-Kind = Literal["order", "duplicate", "malformed", "payment", "cancel", "stock", "adjustment"]
+Kind = Literal[
+    "order", "duplicate", "malformed", "payment", "cancel", "stock", "adjustment", "wms", "carrier"
+]
+"""What a raw record is; `wms` and `carrier` come from the fulfilment simulator."""
 
 OPENING_LEAD = timedelta(seconds=1)
 """Orders start this long after the opening snapshot."""

@@ -39,6 +39,26 @@ class Topics:
         return f"{self.prefix}{base}"
 
 
+def producer_for(bootstrap: str) -> AIOKafkaProducer:
+    """The producer every sender of raw records uses: every replica acknowledges."""
+    return AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=2)
+
+
+async def send_record(
+    producer: AIOKafkaProducer, run: Destination, record: RawRecord
+) -> asyncio.Future[object]:
+    """Queue one raw record on its topic (behind the run's prefix), with its own timestamp
+    where it has one; the future resolves once the broker has it."""
+    future: asyncio.Future[object] = await producer.send(
+        run.topic(record.topic),
+        record.value,
+        key=record.key,
+        headers=record.headers,
+        timestamp_ms=record.timestamp_ms,
+    )
+    return future
+
+
 async def produce(
     run: Destination,
     records: Iterable[RawRecord],
@@ -50,7 +70,7 @@ async def produce(
     """Send records to the raw topics, paced at `rate` records/s and/or when their event
     time comes, event time running `speedup` times faster than the wall clock (neither:
     flat out); each with its own `timestamp_ms` where it has one (`LoadRun(event_time=True)`)."""
-    producer = AIOKafkaProducer(bootstrap_servers=run.bootstrap, acks="all", linger_ms=2)
+    producer = producer_for(run.bootstrap)
     await producer.start()
     produced: Produced = []
     started = time.monotonic()
@@ -62,13 +82,7 @@ async def produce(
             delay = due - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            await producer.send(
-                run.topic(record.topic),
-                record.value,
-                key=record.key,
-                headers=record.headers,
-                timestamp_ms=record.timestamp_ms,
-            )
+            await send_record(producer, run, record)
             produced.append((record, int(time.time() * 1000)))
             if on_sent is not None and index % 200 == 0:
                 on_sent(index)

@@ -41,3 +41,10 @@ def test_the_demo_runs_the_pipeline_and_writes_a_summary_with_stable_keys(
     assert summary["dead_letters"] == summary["malformed_sent"]
     assert summary["duplicates_dropped"] >= summary["duplicates_sent"]
     assert "demo ok" in result.output
+    # the simulator answered the fulfilment requests: parcels left, split orders arrived
+    # parcel by parcel, and every order that shipped was delivered in the end
+    reached, last = summary["reached_statuses"], summary["last_statuses"]
+    for status in ("PICKED", "PACKED", "SHIPPED", "IN_TRANSIT", "DELIVERED"):
+        assert reached.get(status, 0) > 0, reached
+    assert last.get("DELIVERED", 0) > 0 and last.get("PARTIALLY_DELIVERED", 0) > 0, last
+    assert not {"PICKED", "PACKED", "SHIPPED", "PARTIALLY_SHIPPED", "IN_TRANSIT"} & set(last)

@@ -381,3 +381,38 @@ def test_a_simulated_run_of_the_core_over_a_generated_load_keeps_every_invariant
     assert summary.duplicates_sent == expected.duplicates
     assert summary.latency_ms.p50 == 3
     assert summary.outcomes["ALLOCATED"] > 200
+
+
+# Fulfilment.
+
+
+def test_a_shipment_its_location_rejected_counts_its_units_only_once_re_planned() -> None:
+    order = oms("1")
+    events = placed_and(
+        order,
+        status(order, 2, S.ALLOCATED, shipments=(ship(order, 1, "WH-AMS", ("1", 2)),)),
+        status(order, 3, S.EXCEPTION, reason="WH-AMS rejected the shipment: short_pick"),
+        status(order, 4, S.ALLOCATED, shipments=(ship(order, 2, "WH-DUS", ("1", 2)),)),
+        status(order, 5, S.PICKED),
+    )
+    produced = [(sale("1", {"1": 2}), 0)]
+    consumed = [(event, 1) for event in events]
+    unexplained = run(produced, consumed)
+    assert [d.kind for d in unexplained.double_reservations] == ["over_allocated"]
+    explained = summarize(
+        produced=produced,
+        consumed=consumed,
+        dead_letters=[],
+        ledger={},
+        duplicates_dropped=0,
+        rejected={(order, f"{order}/1")},
+    )
+    assert explained.invariants_hold, render(explained)
+    assert explained.last_statuses == {"PICKED": 1}
+    assert explained.reached_statuses == {
+        "PLACED": 1,
+        "ALLOCATED": 1,
+        "PICKED": 1,
+        "EXCEPTION": 1,
+    }
+    assert "Orders by status" in render(explained)

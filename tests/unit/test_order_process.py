@@ -319,6 +319,45 @@ def test_a_rejected_shipment_is_an_exception_then_replanned_elsewhere() -> None:
     assert sim.ledger("JKT-WOOL-NAVY-M").locations[first.location].reserved == 0
 
 
+def test_a_rejected_shipment_re_planned_in_part_is_partially_allocated_and_then_ships() -> None:
+    sim = sim_with_stock(
+        JKT_WOOL_NAVY_M={"WH-DUS": 4, "WH-AMS": 2}, SCARF_MERINO_GRY={"WH-DUS": 12}
+    )
+    placed = shopify_order()
+    order_id = placed.order.oms_order_id
+    sim.send([placed])
+    (first,) = sim.requests  # both lines from WH-DUS, the one location holding both
+    rejected = ShipmentUpdated(
+        "wms:x:9",
+        "wms",
+        NOW,
+        order_id,
+        first.request_id,
+        first.location,
+        FulfilmentStatus.REJECTED,
+        reason="no_capacity",
+    )
+    sim.send([rejected])
+    # the jacket placed again at WH-AMS, the scarf backordered: the re-plan leaves WH-DUS out
+    seen = statuses(sim, order_id)
+    after = seen.index(S.EXCEPTION) + 1
+    assert seen[after] is S.PARTIALLY_ALLOCATED
+    partly = [e for e in sim.statuses if e.oms_order_id == order_id][after]
+    assert [line.sku for line in partly.backordered] == ["SCARF-MERINO-GRY"]
+    (again,) = partly.shipments
+    assert again.location == "WH-AMS"
+    picked = msgspec.structs.replace(
+        rejected,
+        idempotency_key="wms:x:10",
+        shipment_id=again.shipment_id,
+        location=again.location,
+        status=FulfilmentStatus.PICKED,
+        reason="",
+    )
+    sim.send([picked])
+    assert statuses(sim, order_id)[-1] is S.PICKED
+
+
 def test_a_fraud_flag_is_a_hard_stop_that_updates_do_not_lift() -> None:
     sim = sim_with_stock(**STOCKED)
     placed = shopify_order(risk=Risk(hard_stop=True, reasons=("chargeback history",)))
