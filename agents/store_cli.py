@@ -59,7 +59,9 @@ def _table(title: str, *columns: str) -> Table:
     return table
 
 
-def render_order(view: OrderView, console: Console) -> None:
+def render_order(view: OrderView, console: Console, *, contact: bool = True) -> None:
+    """The order's record as tables; without `contact`, the customer's name, e-mail and
+    phone are left out (for output that is no support view, such as the demo's)."""
     summary = _table(f"order {view.oms_order_id}", "field", "value")
     for name, value in (
         ("channel", view.channel),
@@ -78,11 +80,14 @@ def render_order(view: OrderView, console: Console) -> None:
             ("ship to", d.ship_country),
             ("ship by", _when(d.promised_ship_by)),
             ("deliver by", _when(d.promised_delivery_by)),
-            ("customer", d.contact.name or ("(erased)" if d.contact.erased_at else "")),
-            ("e-mail", d.contact.email or ""),
-            ("phone", d.contact.phone or ""),
         ):
             summary.add_row(name, value)
+        if contact:
+            summary.add_row(
+                "customer", d.contact.name or ("(erased)" if d.contact.erased_at else "")
+            )
+            summary.add_row("e-mail", d.contact.email or "")
+            summary.add_row("phone", d.contact.phone or "")
     console.print(summary)
     events = _table("status events", "seq", "status", "previous", "occurred", "reason")
     for e in view.events:
@@ -172,8 +177,9 @@ def render_kpis(report: KpiReport, console: Console) -> None:
 def _seconds(value: int | None) -> str:
     if value is None:
         return "n/a"
-    hours, rest = divmod(value, 3600)
-    return f"{hours}h {rest // 60:02d}m ({value} s)"
+    sign = "-" if value < 0 else ""  # a channel's clock ahead of ours
+    hours, rest = divmod(abs(value), 3600)
+    return f"{sign}{hours}h {rest // 60:02d}m ({value} s)"
 
 
 @orders_app.command(epilog=HELP)

@@ -21,15 +21,22 @@ from typing import Annotated
 
 import msgspec
 import typer
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from orderstream.agents.store_cli import render_kpis, render_order
+
+from .demo_store import DemoStore, Readback, shown_order
 from .drive import collect, duplicates_counted, wait_for_outcomes, wait_until_quiet
 from .loadgen import Mix, generate
 from .loadgen.send import produce
 from .localrun import Run
 from .simulator.cli import options_of
 from .simulator.decide import Behaviour, longest_gap_wall_seconds
-from .summary import Summary, render, summarize
+from .summary import DemoKpis, Summary, render, summarize
+
+STORE_CATCH_UP_S = 120.0
+"""How long the event store may take to hold every status event once the run is quiet."""
 
 DEMO_TIME_SCALE = 14_400.0
 """Four simulated hours a second: a parcel's two to three days pass in about 20 s."""
@@ -45,17 +52,27 @@ def run_demo(
     loglevel: str = "warning",
     keep_logs: Path | None = None,
     fulfilment: Behaviour | None = None,
-) -> Summary:
+    postgres_dsn: str | None = None,
+) -> tuple[Summary, Readback | None]:
     """One demo run against `bootstrap`; returns the summary. With `fulfilment`, the
     simulator answers the fulfilment requests so orders go on to be delivered, and the run
-    waits until their statuses have played out. The worker logs are copied to `keep_logs`
-    when given, else removed with the run."""
-    records, expected = generate(Mix(orders=orders), seed=seed, start=datetime.now(UTC))
+    waits until their statuses have played out. With `postgres_dsn`, the event store writer
+    and the API run beside the worker on a database of the run's own, the summary holds the
+    store's check and KPIs, and the KPIs and one order's record are returned as the API gave
+    them. The logs are copied to `keep_logs` when given, else removed with the run."""
+    # Each record carries its event time: the channels' order times and the pipeline's
+    # clock then agree, and the KPIs measure the run's own (compressed) time.
+    records, expected = generate(
+        Mix(orders=orders), seed=seed, start=datetime.now(UTC), event_time=True
+    )
     wanted = expected.all_order_ids
     root = Path(tempfile.mkdtemp(prefix="orderstream-demo-"))
     run = Run(bootstrap, root, loglevel=loglevel)
+    store: DemoStore | None = None
     try:
         run.start_worker("worker-1")
+        if postgres_dsn is not None:
+            store = DemoStore.start(run, postgres_dsn)
         if fulfilment is not None:
             run.start_simulator(*options_of(fulfilment))
         with Progress(
@@ -83,7 +100,7 @@ def run_demo(
                 typer.echo(f"statuses still moving after {timeout:.0f}s", err=True)
         time.sleep(2)  # trailing answers and availability changes
         collected = asyncio.run(collect(run))
-        return summarize(
+        summary = summarize(
             produced=produced,
             consumed=collected.statuses,
             dead_letters=collected.dead_letters,
@@ -91,11 +108,22 @@ def run_demo(
             duplicates_dropped=duplicates_counted(run),
             rejected=collected.rejected,
         )
+        if store is None:
+            return summary, None
+        typer.echo("waiting for the event store to hold every status event")
+        checked = store.check(collected.statuses, timeout=STORE_CATCH_UP_S)
+        readback = Readback(store.kpis(), store.order(shown_order(collected.statuses)))
+        summary = msgspec.structs.replace(
+            summary, event_store=checked, kpis=DemoKpis.of(readback.kpis.kpis)
+        )
+        return summary, readback
     finally:
         run.stop_all()
+        if store is not None:
+            store.drop()
         if keep_logs is not None:
             keep_logs.mkdir(parents=True, exist_ok=True)
-            for process in (*run.workers, *run.simulators):
+            for process in (*run.workers, *run.edges):
                 shutil.copy(process.log, keep_logs / process.log.name)
         shutil.rmtree(root, ignore_errors=True)
 
@@ -132,6 +160,13 @@ def demo(
     short_pick_share: Annotated[
         float, typer.Option(help="Shipments rejected at pick time for a missing unit (0, too).")
     ] = 0.0,
+    store: Annotated[
+        bool,
+        typer.Option(
+            help="Start `orderstream store` and `orderstream api` on a database of the run's "
+            "own, and end with the KPIs and one order's record read back through the API."
+        ),
+    ] = True,
 ) -> None:
     """Run the pipeline on the embedded stack under a generated peak-season load."""
     from orderstream.deploy.embedded import DevStack
@@ -140,7 +175,7 @@ def demo(
         typer.echo(
             f"kafka {urls.kafka_bootstrap}  postgres {urls.postgres_dsn}  redis {urls.redis_url}"
         )
-        summary = run_demo(
+        summary, readback = run_demo(
             urls.kafka_bootstrap,
             orders,
             seed,
@@ -158,8 +193,13 @@ def demo(
                 if fulfilment
                 else None
             ),
+            postgres_dsn=urls.postgres_dsn if store else None,
         )
     typer.echo(render(summary))
+    if readback is not None:
+        console = Console()
+        render_kpis(readback.kpis, console)
+        render_order(readback.order, console, contact=False)  # the demo's output is a log
     if summary_json is not None:
         summary_json.write_bytes(msgspec.json.format(msgspec.json.encode(summary)) + b"\n")
         typer.echo(f"summary written to {summary_json}")

@@ -93,8 +93,8 @@ class Run:
     partitions: int = 4
     prefix: str = field(default_factory=lambda: f"run{uuid.uuid4().hex[:8]}.")
     workers: list[Worker] = field(default_factory=list)
-    simulators: list[Worker] = field(default_factory=list)
-    """`orderstream simulate` processes of the run (no web port: they serve no metrics)."""
+    edges: list[Worker] = field(default_factory=list)
+    """The run's processes beside its workers: `orderstream simulate`, `store`, `api`."""
     settings: dict[str, str] = field(default_factory=dict)
     """Extra `ORDERSTREAM_*` settings for every worker of the run."""
     loglevel: str = "warning"
@@ -169,30 +169,37 @@ class Run:
         self.workers.append(worker)
         return worker
 
-    def start_simulator(self, *options: str, name: str = "simulator") -> Worker:
-        """`orderstream simulate OPTIONS` on the run's topics, in its own consumer group."""
+    def start_edge(
+        self, command: str, *options: str, name: str, env: dict[str, str] | None = None
+    ) -> Worker:
+        """`orderstream COMMAND OPTIONS` on the run's topics, with the run's settings and
+        `env` on top, logging to the run's folder. (`web_port` is 0: the process says its own
+        port, if it serves one.)"""
         if not self.topics_created:
             self.create_topics()
-        log = self.root / f"{name}.{len([s for s in self.simulators if s.name == name])}.log"
+        log = self.root / f"{name}.{len([e for e in self.edges if e.name == name])}.log"
         with log.open("wb") as out:
             process = subprocess.Popen(
-                [sys.executable, "-m", "orderstream.agents", "simulate", *options],
-                env=self.env(),
+                [sys.executable, "-m", "orderstream.agents", command, *options],
+                env={**self.env(), **(env or {})},
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
-        simulator = Worker(name, process, log, web_port=0)
-        self.simulators.append(simulator)
-        return simulator
+        edge = Worker(name, process, log, web_port=0)
+        self.edges.append(edge)
+        return edge
+
+    def start_simulator(self, *options: str, name: str = "simulator") -> Worker:
+        """`orderstream simulate OPTIONS` on the run's topics, in its own consumer group."""
+        return self.start_edge("simulate", *options, name=name)
 
     def stop_all(self) -> None:
-        for process in (*self.simulators, *self.workers):
+        for process in (*self.edges, *self.workers):
             process.stop()
 
     def logs(self) -> str:
         return "\n".join(
-            f"--- {w.log.name}\n{w.log.read_text()[-4000:]}"
-            for w in (*self.workers, *self.simulators)
+            f"--- {w.log.name}\n{w.log.read_text()[-4000:]}" for w in (*self.workers, *self.edges)
         )
 
 

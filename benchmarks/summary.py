@@ -18,6 +18,7 @@ import msgspec
 from orderstream.codecs.deadletter import DeadLetter
 from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.streams.events import OrderPlaced, OrderUpdated
+from orderstream.streams.kpis import Kpis
 from orderstream.streams.order_messages import LineQty, StatusChanged
 from orderstream.streams.status import OrderStatus
 
@@ -97,6 +98,54 @@ class LineWithoutOutcome(msgspec.Struct, frozen=True):
     detail: str
 
 
+class EventStoreCheck(msgspec.Struct, frozen=True):
+    """The store against `orders.status`: `events` rows; `missing`, distinct event ids the
+    topic carried and the store lacks; `duplicates`, rows beyond one per event id."""
+
+    events: int
+    missing: int
+    duplicates: int
+
+    @property
+    def holds(self) -> bool:
+        return self.missing == 0 and self.duplicates == 0
+
+
+class ParcelCostMinor(msgspec.Struct, frozen=True):
+    """Cost per shipped parcel in minor units of `currency`, with and without bundling."""
+
+    currency: str
+    with_bundling: int | None
+    without_bundling: int | None
+
+
+class DemoKpis(msgspec.Struct, frozen=True):
+    """The KPIs `GET /kpis` gave for the run's orders; percentages as decimal strings."""
+
+    orders: int
+    p95_placed_to_shipped_s: int | None
+    on_time_pct: str | None
+    first_attempt_allocation_pct: str | None
+    cost_per_shipment_minor: tuple[ParcelCostMinor, ...]
+
+    @classmethod
+    def of(cls, kpis: Kpis) -> DemoKpis:
+        return cls(
+            orders=kpis.orders,
+            p95_placed_to_shipped_s=kpis.placement_to_shipped.p95_seconds,
+            on_time_pct=kpis.on_time_shipping.percent,
+            first_attempt_allocation_pct=kpis.first_attempt_allocation.percent,
+            cost_per_shipment_minor=tuple(
+                ParcelCostMinor(
+                    cost.currency,
+                    cost.with_bundling.per_parcel_minor,
+                    cost.without_bundling.per_parcel_minor,
+                )
+                for cost in kpis.cost_per_shipment
+            ),
+        )
+
+
 class Summary(msgspec.Struct, frozen=True):
     """The demo's numbers; the key names are stable for scripts and tests."""
 
@@ -147,10 +196,17 @@ class Summary(msgspec.Struct, frozen=True):
     fulfilment came (PICKED ... DELIVERED once locations and carriers answer)."""
     reached_statuses: dict[str, int] = {}
     """Accepted orders that had each status at some point."""
+    event_store: EventStoreCheck | None = None
+    """The event store against `orders.status`, when the run had one."""
+    kpis: DemoKpis | None = None
+    """The KPIs the API gave from the event store, when the run had one."""
 
     @property
     def invariants_hold(self) -> bool:
-        return not (self.oversold_skus or self.double_reservations or self.lines_without_outcome)
+        stored = self.event_store is None or self.event_store.holds
+        return stored and not (
+            self.oversold_skus or self.double_reservations or self.lines_without_outcome
+        )
 
 
 # Gathering.
@@ -488,12 +544,33 @@ def render(summary: Summary) -> str:
     for name, value in (("p50", latency.p50), ("p95", latency.p95), ("p99", latency.p99)):
         row(name, value)
     row("orders measured", latency.count)
+    if summary.event_store is not None:
+        rows.append("Event store")
+        row("status events stored", summary.event_store.events)
+    if summary.kpis is not None:
+        kpis = summary.kpis
+        rows.append("KPIs (from the event store, through the API)")
+        row("orders", kpis.orders)
+        row("p95 placed -> shipped (s)", kpis.p95_placed_to_shipped_s)
+        row("on-time shipping %", kpis.on_time_pct or "-")
+        row("first-attempt allocation %", kpis.first_attempt_allocation_pct or "-")
+        for cost in kpis.cost_per_shipment_minor:
+            row(
+                f"cost per parcel ({cost.currency} minor)",
+                cost.with_bundling,
+                f"{_n(cost.without_bundling)} without bundling",
+            )
     rows.append("Invariants")
-    checks = (
+    checks: tuple[tuple[str, int], ...] = (
         ("oversold SKU x locations", len(summary.oversold_skus)),
         ("double reservations", len(summary.double_reservations)),
         ("lines without exactly one outcome", summary.lines_without_outcome),
     )
+    if summary.event_store is not None:
+        checks += (
+            ("status events missing from the store", summary.event_store.missing),
+            ("status events stored twice", summary.event_store.duplicates),
+        )
     for label, count in checks:
         row(label, count, _check(count))
     rows += [

@@ -48,3 +48,15 @@ def test_the_demo_runs_the_pipeline_and_writes_a_summary_with_stable_keys(
         assert reached.get(status, 0) > 0, reached
     assert last.get("DELIVERED", 0) > 0 and last.get("PARTIALLY_DELIVERED", 0) > 0, last
     assert not {"PICKED", "PACKED", "SHIPPED", "PARTIALLY_SHIPPED", "IN_TRANSIT"} & set(last)
+    # the event store holds every status event once, and the KPIs and one order's record
+    # came back through the API
+    stored = summary["event_store"]
+    assert stored["missing"] == 0 and stored["duplicates"] == 0
+    assert stored["events"] >= summary["status_events"] - summary["redelivered_events"]
+    kpis = summary["kpis"]
+    assert kpis["orders"] == 200
+    assert kpis["p95_placed_to_shipped_s"] is not None
+    assert kpis["on_time_pct"] is not None and kpis["first_attempt_allocation_pct"] is not None
+    (cost,) = kpis["cost_per_shipment_minor"]
+    assert cost["currency"] == "EUR" and cost["with_bundling"] and cost["without_bundling"]
+    assert "DELIVERED" in result.output and "status events stored" in result.output

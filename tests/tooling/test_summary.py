@@ -7,9 +7,18 @@ from datetime import UTC, datetime, timedelta
 
 import msgspec
 
+from orderstream.benchmarks.demo_store import shown_order
 from orderstream.benchmarks.loadgen import Kind, Mix, RawRecord, generate, sample_network
 from orderstream.benchmarks.pipeline_sim import simulate
-from orderstream.benchmarks.summary import Summary, percentile, render, summarize
+from orderstream.benchmarks.summary import (
+    DemoKpis,
+    EventStoreCheck,
+    ParcelCostMinor,
+    Summary,
+    percentile,
+    render,
+    summarize,
+)
 from orderstream.codecs.deadletter import DeadLetter, dead_letter
 from orderstream.streams.order_messages import AllocatedShipment, LineQty, StatusChanged
 from orderstream.streams.rejections import Rejected, RejectReason
@@ -359,6 +368,29 @@ def test_render_shows_the_numbers_and_flags_a_broken_invariant() -> None:
     assert "ALLOCATED" in clean and "WH-AMS" in clean and "FAIL" not in clean
     broken = render(run([], [], ledger={"MUG": {"WH-AMS": (1, 2, 0)}}))
     assert "FAIL" in broken and "MUG @ WH-AMS" in broken
+
+
+def test_an_event_store_missing_or_doubling_an_event_breaks_the_invariants() -> None:
+    summary = run([], allocated_order("1", 5))
+    kpis = DemoKpis(2, 3600, "50.00", "100.00", (ParcelCostMinor("EUR", 495, 990),))
+    stored = msgspec.structs.replace(summary, event_store=EventStoreCheck(2, 0, 0), kpis=kpis)
+    assert stored.invariants_hold
+    shown = render(stored)
+    assert "FAIL" not in shown and "50.00" in shown and "990 without bundling" in shown
+    assert msgspec.to_builtins(stored)["kpis"]["p95_placed_to_shipped_s"] == 3600
+    for check in (EventStoreCheck(1, 1, 0), EventStoreCheck(3, 0, 1)):
+        broken = msgspec.structs.replace(summary, event_store=check)
+        assert not broken.invariants_hold and "FAIL" in render(broken)
+
+
+def test_the_demo_shows_an_order_delivered_parcel_by_parcel_when_there_is_one() -> None:
+    one, two = oms("1"), oms("2")
+    events = [
+        *placed_and(one, status(one, 2, S.DELIVERED)),
+        *placed_and(two, status(two, 2, S.PARTIALLY_DELIVERED), status(two, 3, S.DELIVERED)),
+    ]
+    assert shown_order((event, 0) for event in events) == two
+    assert shown_order((event, 0) for event in events if event.oms_order_id == one) == one
 
 
 # Against the real core.
