@@ -146,6 +146,12 @@ PRODUCER_MAX_REQUEST_BYTES = max(RECORD_MAX_BYTES, DEAD_LETTER_MAX_BYTES)
 """The producer sends the largest record any topic takes (a dead letter), and no larger."""
 
 
-def changelog_configs() -> dict[str, str]:
-    """A table's changelog topic settings: its largest record, as the flow topics'."""
-    return {"max.message.bytes": str(RECORD_MAX_BYTES)}
+def changelog_configs(compaction_lag: timedelta | None = None) -> dict[str, str]:
+    """A table's changelog topic settings: its largest record, as the flow topics'; with
+    `compaction_lag`, the longest a row's overwritten value (or a deleted row's last one) may
+    stay before the log cleaner compacts it away (`max.compaction.lag.ms`): a changelog row
+    can hold personal data, and its old versions should not outlive the topics' retention."""
+    configs = {"max.message.bytes": str(RECORD_MAX_BYTES)}
+    if compaction_lag is not None:
+        configs["max.compaction.lag.ms"] = _ms(compaction_lag)
+    return configs

@@ -96,15 +96,17 @@ class Pipeline:
 
     def table(self, name: str) -> Any:
         """A RocksDB-backed Faust table of raw bytes, partitioned like the topics, created
-        on first use; its changelog topic is created with the flow's record size
-        (`topics.changelog_configs`)."""
+        on first use; its changelog topic is created with the flow's record size and the
+        personal data retention as its compaction lag (`topics.changelog_configs`)."""
         if name not in self.tables:
             self.tables[name] = self.app.Table(
                 name,
                 key_type=bytes,
                 value_type=bytes,
                 partitions=self.settings.topic_partitions,
-                extra_topic_configs=changelog_configs(),
+                extra_topic_configs=changelog_configs(
+                    self.settings.topic_retention().personal_data
+                ),
             )
         return self.tables[name]
 

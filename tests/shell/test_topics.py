@@ -105,6 +105,10 @@ def test_every_topic_the_worker_creates_states_its_largest_record() -> None:
     assert {sizes[name] for name in letters} == {DEAD_LETTER_MAX_BYTES}
     assert {sizes[name] for name in set(sizes) - letters} == {RECORD_MAX_BYTES}
     assert changelog_configs() == {"max.message.bytes": str(RECORD_MAX_BYTES)}
+    assert changelog_configs(timedelta(days=30)) == {
+        "max.message.bytes": str(RECORD_MAX_BYTES),
+        "max.compaction.lag.ms": str(30 * 24 * 3600 * 1000),
+    }
     assert max(sizes.values()) == PRODUCER_MAX_REQUEST_BYTES
 
 
