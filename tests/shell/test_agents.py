@@ -471,11 +471,17 @@ async def test_the_availability_follower_skips_a_bad_record_and_counts_it() -> N
     assert counted in metrics.exposition().decode()
 
 
-async def test_every_table_changelog_is_created_with_the_record_limit(harness: Harness) -> None:
+async def test_every_table_changelog_is_created_with_the_record_limit_and_compaction_lag(
+    harness: Harness,
+) -> None:
     tables = harness.pipeline.app.tables
     assert set(tables) >= {"order_id_to_state", "sku_to_ledger", "idempotency_key_to_first_seen"}
+    lag = str(harness.pipeline.settings.personal_data_retention_days * 24 * 3600 * 1000)
     for table in tables.values():
-        assert table.changelog_topic.config == {"max.message.bytes": str(RECORD_MAX_BYTES)}
+        assert table.changelog_topic.config == {
+            "max.message.bytes": str(RECORD_MAX_BYTES),
+            "max.compaction.lag.ms": lag,
+        }
 
 
 async def test_the_ingest_agent_dead_letters_an_order_of_too_many_lines(harness: Harness) -> None:
