@@ -154,12 +154,10 @@ def demo(
     time_scale: Annotated[
         float, typer.Option(help="The simulator's simulated seconds per wall second.", min=1)
     ] = DEMO_TIME_SCALE,
-    reject_share: Annotated[
-        float, typer.Option(help="Shipments their location rejects (0: see the README).")
-    ] = 0.0,
+    reject_share: Annotated[float, typer.Option(help="Shipments their location rejects.")] = 0.02,
     short_pick_share: Annotated[
-        float, typer.Option(help="Shipments rejected at pick time for a missing unit (0, too).")
-    ] = 0.0,
+        float, typer.Option(help="Shipments rejected at pick time for a missing unit.")
+    ] = 0.02,
     store: Annotated[
         bool,
         typer.Option(

@@ -65,8 +65,9 @@ def plan_lines(
     *,
     now_if_available: bool = True,
 ) -> Step:
-    """Plan `lines` as a new attempt and ask the SKU owners for every planned unit;
-    `now_if_available` is what the backorder waits of the outcome ask (see `await_stock`)."""
+    """Plan `lines` as a new attempt (or as part of the one whose answers are pending),
+    never at a location that rejected them, and ask the SKU owners for every planned unit;
+    `now_if_available` is what the backorder waits of the outcome ask (see `_await_stock`)."""
     wanted = {line.line_id: line.qty for line in lines}
     subset = msgspec.structs.replace(
         order,
@@ -78,16 +79,21 @@ def plan_lines(
     )
     result = plan(
         subset,
-        atp if atp is not None else context.atp,
+        _without_rejecting(atp if atp is not None else context.atp, lines, step.state),
         context.rules,
         context.now,
         bundle_secret=context.bundle_secret,
     )
     state = step.state
-    attempt = state.attempt + 1
+    # Units planned while the attempt's answers are out join that attempt, numbered past its
+    # parts: its last answer then settles them all (`after_attempt` reads one attempt).
+    attempt = state.attempt if pending(state) else state.attempt + 1
     reservations = dict(state.reservations)
     reserves: list[Output] = []
     parts: dict[str, int] = {}
+    for r in state.reservations.values():
+        if r.attempt == attempt:
+            parts[r.line_id] = parts.get(r.line_id, 0) + 1
     expires = context.now + context.reservation_ttl
     for shipment in result.shipments:
         for planned in shipment.lines:
@@ -131,6 +137,18 @@ def plan_lines(
     if pending(step.state):
         return step
     return finalize(step, order, context, now_if_available=now_if_available)
+
+
+def _without_rejecting(atp: Atp, lines: Sequence[LineQty], state: OrderState) -> Atp:
+    """`atp` with nothing at the locations that rejected a shipment of one of `lines`."""
+    rejected = [(line.sku, state.rejected_by.get(line.line_id, ())) for line in lines]
+    if not any(locations for _, locations in rejected):
+        return atp
+    without = {sku: dict(locations) for sku, locations in atp.items()}
+    for sku, locations in rejected:
+        for location in locations:
+            without.setdefault(sku, {})[location] = 0
+    return without
 
 
 def after_attempt(step: Step, order: Order, context: OrderContext) -> Step:
@@ -193,11 +211,15 @@ def finalize(
 
 def _await_stock(step: Step, context: OrderContext, now_if_available: bool) -> Step:
     """Ask each backordered SKU's owner to say when stock arrives (`now_if_available`:
-    at once if it has some already; false for a re-plan of units that just arrived)."""
+    at once if it has some already; false for a re-plan of units that just arrived, and for
+    units a location rejected, whose stock on hand may be the very units it gave back)."""
     state = step.state
     units: dict[str, int] = {}
+    rejected: set[str] = set()
     for line in state.backordered:
         units[line.sku] = units.get(line.sku, 0) + line.qty
+        if line.line_id in state.rejected_by:
+            rejected.add(line.sku)
     return step.emit(
         *(
             AwaitStock(
@@ -206,7 +228,7 @@ def _await_stock(step: Step, context: OrderContext, now_if_available: bool) -> S
                 wait_id=f"{state.oms_order_id}|wait|{state.attempt}",
                 oms_order_id=state.oms_order_id,
                 qty=qty,
-                now_if_available=now_if_available,
+                now_if_available=now_if_available and sku not in rejected,
             )
             for sku, qty in sorted(units.items())
         )

@@ -3,10 +3,14 @@
 Each report moves its own shipment (`order_shipments.SHIPMENT_TRANSITIONS`; a late or repeated
 one changes nothing) and records its carrier, tracking number and URL; the order's status then
 follows from all its shipments by the one rule of `order_shipments.order_status`, taking any
-step the location did not report, in order. Shipping commits the shipment's units at the SKU
-owner. A rejected shipment gives its units back, makes the order an exception and re-plans
-the units without that location. A status event caused by a shipment names it, as it now is;
-a shipment that ships with a tracking number is registered for the tracking table.
+step the location did not report, in order; while a re-plan's answers are out it waits for
+them (the parcel's move is published at the status the order has). Shipping commits the
+shipment's units at the SKU owner. A rejected shipment gives its units back, makes the order
+an exception (again, when another rejection made it one) and re-plans the units without that
+location, which no later plan of those lines asks again (`OrderState.rejected_by`); units
+rejected while an earlier re-plan waits for its answers join it. A status event caused by a
+shipment names it, as it now is; a shipment that ships with a tracking number is registered
+for the tracking table.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from .order_shipments import (
     stored_parcel,
 )
 from .order_state import LineReservation, LineState, OrderState
-from .order_step import AllocationReport, OrderContext, Step, move, release, try_move
+from .order_step import AllocationReport, OrderContext, Step, move, pending, release, try_move
 from .status import Moved, OrderStatus, transition_order
 
 _S = OrderStatus
@@ -150,6 +154,10 @@ def _follow(step: Step, shipment_id: str, context: OrderContext, reason: str = "
     if target is None:
         return step
     outcome = AllocationReport(shipments=(shipment_view(state, shipment_id),))
+    if pending(state) and state.status is not None:
+        # A re-plan's answers are out, and its outcome is an allocation status, which an order
+        # that went on to shipping or delivered could not take: the order's status waits.
+        return move(step, state.status, context, reason, outcome=outcome)
     if target is state.status:
         if parcels[shipment_id].status not in LEFT:
             return step
@@ -209,16 +217,22 @@ def _rejected(
 ) -> Step:
     state = step.state
     shipments = {sid: status for sid, status in state.shipments.items() if sid != event.shipment_id}
-    atp = {sku: dict(locations) for sku, locations in context.atp.items()}
+    rejected_by = dict(state.rejected_by)
     for _, r in members:
-        atp.setdefault(r.sku, {})[event.location] = 0
-    freed = [(rid, r.sku) for rid, r in members if r.state is LineState.GRANTED]
+        if event.location not in rejected_by.get(r.line_id, ()):
+            rejected_by[r.line_id] = (*rejected_by.get(r.line_id, ()), event.location)
+    # Only the units the shipment still held at its SKU owners are planned again: a cancelled
+    # line's, or a stale order's, were given back before.
+    granted = [(rid, r) for rid, r in members if r.state is LineState.GRANTED]
     step = release(
-        step.changed(shipments=shipments), freed, f"rejected by {event.location}", context
+        step.changed(shipments=shipments, rejected_by=rejected_by),
+        [(rid, r.sku) for rid, r in granted],
+        f"rejected by {event.location}",
+        context,
     )
     reason = f"{event.location} rejected the shipment: {event.reason}"
     step, moved = try_move(step, _S.EXCEPTION, context, reason)
-    lines = [LineQty(r.line_id, r.sku, r.qty) for _, r in members]
-    if not moved or not lines:
+    if not moved or not granted:
         return step
-    return plan_lines(step, order, lines, context, atp)
+    # While the re-plan of an earlier rejection waits for its answers, these units join it.
+    return plan_lines(step, order, [LineQty(r.line_id, r.sku, r.qty) for _, r in granted], context)

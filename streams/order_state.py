@@ -100,6 +100,9 @@ class OrderState(msgspec.Struct, frozen=True, omit_defaults=True):
     # hold the bare status, and read as a parcel with that status.
     shipments: dict[str, Parcel | ShipmentStatus] = {}
     cancelled_lines: tuple[str, ...] = ()
+    # Line id -> the locations that rejected a shipment of its units: no later plan of the
+    # line asks them again, so the units they gave back cannot be promised there once more.
+    rejected_by: dict[str, tuple[str, ...]] = {}
     early_payment: PaymentState | None = None  # a payment state that came before the order
     early_cancel: EarlyCancel | None = None
     seen: dict[str, AppliedInput] = {}

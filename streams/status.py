@@ -105,6 +105,7 @@ ORDER_TRANSITIONS: Mapping[OrderStatus | None, frozenset[OrderStatus]] = {
     _O.PARTIALLY_DELIVERED: frozenset({_O.PARTIALLY_DELIVERED, _O.DELIVERED, _O.EXCEPTION}),
     _O.EXCEPTION: frozenset(
         {
+            _O.EXCEPTION,  # another location rejects its shipment before the re-plan is done
             _O.ON_HOLD,
             _O.ALLOCATED,
             _O.PARTIALLY_ALLOCATED,  # re-planned after a rejection: some units placed again

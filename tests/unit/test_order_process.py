@@ -14,17 +14,22 @@ from orderstream.streams.events import (
     OrderUpdated,
     PaymentUpdated,
     ShipmentUpdated,
+    TrackingStatus,
+    TrackingUpdated,
 )
 from orderstream.streams.inventory import ReservationAnswered, refused_unreadable
 from orderstream.streams.ledger_commands import AwaitStock, Commit, Release, Reserve
 from orderstream.streams.model import Address, PaymentState, Risk
+from orderstream.streams.order_messages import StatusChanged
 from orderstream.streams.order_process import OrderContext, decide
+from orderstream.streams.order_shipments import ShipmentStatus
 from orderstream.streams.order_state import LineState, OrderState
+from orderstream.streams.order_step import pending
 from orderstream.streams.plan_types import Atp, DecidingRule
 from orderstream.streams.routing import BackorderPolicy, ShortageAction
-from orderstream.streams.status import OrderStatus
+from orderstream.streams.status import ORDER_TRANSITIONS, OrderStatus
 from orderstream.streams.validation import served_countries
-from tests.builders import FIXTURES, NOW, RULES, STOCKED, statuses
+from tests.builders import FIXTURES, NOW, RULES, STOCKED, split_order, statuses
 from tests.builders import placed_shopify_order as shopify_order
 
 S = OrderStatus
@@ -473,3 +478,184 @@ def test_stock_that_arrives_for_nobody_waiting_changes_no_order() -> None:
     before = list(sim.statuses)
     sim.stock("SCARF-MERINO-GRY", "WH-AMS", 50, sequence=2)
     assert sim.statuses == before
+
+
+SCARF = "SCARF-MERINO-GRY"
+JACKET = "JKT-WOOL-NAVY-M"
+
+
+def held_back(
+    sim: Simulation, order_id: str, event: ShipmentUpdated | TrackingUpdated
+) -> list[Reserve]:
+    """Decide `event` as the order agent would, but keep its reserve commands from the
+    ledger (their answers are still on their way); everything else it sends is applied."""
+    context = order_context(sim.atp(), position=event.idempotency_key)
+    decision = decide(sim.order(order_id), event, context)
+    sim.orders.put(order_id, decision.state)
+    reserves: list[Reserve] = []
+    for output in decision.outputs:
+        if isinstance(output, StatusChanged):
+            sim.publish(output)
+        elif isinstance(output, Reserve):
+            reserves.append(output)
+        elif isinstance(output, (Release, Commit, AwaitStock)):
+            sim.send(sim.inventory(output))
+    return reserves
+
+
+def rejection(order_id: str, shipment_id: str, location: str, key: str) -> ShipmentUpdated:
+    return ShipmentUpdated(
+        key,
+        "wms",
+        NOW,
+        order_id,
+        shipment_id,
+        location,
+        FulfilmentStatus.REJECTED,
+        reason="no_capacity",
+    )
+
+
+def assert_every_line_has_one_outcome(
+    sim: Simulation, order_id: str, others: dict[tuple[str, str], int] | None = None
+) -> list[StatusChanged]:
+    """The order's history obeys the state machine; each of its units is in a live shipment
+    its status events named, backordered or held, once; the ledgers reserve what it holds
+    (and `others`), no more. Returns the history."""
+    history = [s for s in sim.statuses if s.oms_order_id == order_id]
+    previous = None
+    for change in history:
+        assert change.status in ORDER_TRANSITIONS[previous]
+        previous = change.status
+    state = sim.order(order_id)
+    assert state.status is history[-1].status
+    assert not pending(state)
+    live = [
+        r
+        for r in state.reservations.values()
+        if r.state in (LineState.GRANTED, LineState.COMMITTED)
+    ]
+    published = {sh.shipment_id for change in history for sh in change.shipments}
+    assert {r.shipment_id for r in live} <= set(state.shipments) & published
+    covered: dict[str, int] = {}
+    for line in (*live, *state.backordered, *state.held):
+        covered[line.line_id] = covered.get(line.line_id, 0) + line.qty
+    assert state.order is not None
+    assert covered == {ln.line_id: ln.qty for ln in state.order.lines}
+    held = dict(others or {})
+    for r in live:
+        if r.state is LineState.GRANTED:
+            held[r.sku, r.location] = held.get((r.sku, r.location), 0) + r.qty
+    reserved = {
+        (sku, location): stock.reserved
+        for sku, ledger in sim.stored_ledgers().items()
+        for location, stock in ledger.locations.items()
+        if stock.reserved
+    }
+    assert reserved == held
+    return history
+
+
+@pytest.mark.parametrize("contested", [False, True], ids=["granted", "refused"])
+def test_a_second_rejection_before_the_re_plan_is_answered_re_plans_its_units_too(
+    contested: bool,
+) -> None:
+    sim, order_id, shipments = split_order()  # the scarf from WH-AMS, the jacket from WH-DUS
+    sim.stock(SCARF, "WH-DUS", 12)
+    sim.stock(JACKET, "WH-AMS", 4)
+    scarf = rejection(order_id, shipments["WH-AMS"], "WH-AMS", "wms:ams:1")
+    in_flight = held_back(sim, order_id, scarf)
+    assert in_flight and sim.order(order_id).status is S.EXCEPTION
+    # The jacket's location rejects too, while the scarf's re-plan waits for its answers.
+    jacket = rejection(order_id, shipments["WH-DUS"], "WH-DUS", "wms:dus:1")
+    in_flight += held_back(sim, order_id, jacket)
+    others = {}
+    if contested:  # another order takes the scarves at WH-DUS first: the re-plan is refused
+        sim.inventory(Reserve(SCARF, NOW, "other|1|1|0", "other:1", "1", "WH-DUS", 12))
+        others[SCARF, "WH-DUS"] = 12
+    sim.send([answer for reserve in in_flight for answer in sim.inventory(reserve)])
+
+    history = assert_every_line_has_one_outcome(sim, order_id, others)
+    # Refused, the scarf is planned again: WH-AMS rejected it and WH-DUS has none left.
+    outcome = S.PARTIALLY_ALLOCATED if contested else S.ALLOCATED
+    assert [s.status for s in history] == [
+        S.PLACED,
+        S.ALLOCATED,
+        S.EXCEPTION,
+        S.EXCEPTION,
+        outcome,
+    ]
+    assert "WH-DUS rejected the shipment" in history[3].reason
+    state = sim.order(order_id)
+    assert [line.sku for line in state.backordered] == ([SCARF] if contested else [])
+    granted = [r for r in state.reservations.values() if r.state is LineState.GRANTED]
+    # Neither rejecting location holds the units it gave back.
+    assert {(r.sku, r.location) for r in granted} == {
+        *([] if contested else [(SCARF, "WH-DUS")]),
+        (JACKET, "WH-AMS"),
+    }
+
+
+def test_a_parcel_delivered_while_the_re_plan_waits_leaves_the_order_in_exception() -> None:
+    sim, order_id, shipments = split_order()  # the scarf from WH-AMS, the jacket from WH-DUS
+    sim.stock(SCARF, "WH-DUS", 12)
+    jacket = shipments["WH-DUS"]
+    shipped = ShipmentUpdated(
+        "wms:dus:1",
+        "wms",
+        NOW,
+        order_id,
+        jacket,
+        "WH-DUS",
+        FulfilmentStatus.SHIPPED,
+        carrier="dhl",
+        tracking_number="JJD0002",
+    )
+    sim.send([shipped])
+    in_flight = held_back(sim, order_id, rejection(order_id, shipments["WH-AMS"], "WH-AMS", "k"))
+    # The jacket's parcel arrives before the scarf's re-plan is answered: the order is not
+    # delivered, the scarf is still to be placed.
+    delivered = TrackingUpdated(
+        "carrier:dhl:JJD0002:delivered",
+        "carrier",
+        NOW,
+        order_id,
+        jacket,
+        "dhl",
+        "JJD0002",
+        TrackingStatus.DELIVERED,
+    )
+    assert held_back(sim, order_id, delivered) == []
+    sim.send([answer for reserve in in_flight for answer in sim.inventory(reserve)])
+
+    history = assert_every_line_has_one_outcome(sim, order_id)
+    assert [s.status for s in history][-3:] == [S.EXCEPTION, S.EXCEPTION, S.ALLOCATED]
+    (moved,) = history[-2].shipments
+    assert (moved.shipment_id, moved.status) == (jacket, ShipmentStatus.DELIVERED)
+    (again,) = history[-1].shipments
+    assert again.location == "WH-DUS" and again.lines[0].sku == SCARF
+
+
+def test_units_a_location_rejected_are_not_promised_there_again_when_they_wake() -> None:
+    sim = sim_with_stock(
+        JKT_WOOL_NAVY_M={"WH-DUS": 4, "WH-AMS": 2}, SCARF_MERINO_GRY={"WH-DUS": 12}
+    )
+    placed = shopify_order()
+    order_id = placed.order.oms_order_id
+    sim.send([placed])
+    (first,) = sim.requests  # both lines from WH-DUS
+    sim.send([rejection(order_id, first.request_id, "WH-DUS", "wms:dus:1")])
+    assert_every_line_has_one_outcome(sim, order_id)
+    # The scarf's units are back on sale at WH-DUS, and its backorder hears of them at once;
+    # the re-plan still leaves WH-DUS out.
+    state = sim.order(order_id)
+    assert [line.sku for line in state.backordered] == ["SCARF-MERINO-GRY"]
+    assert state.status is S.PARTIALLY_ALLOCATED
+    granted = [r for r in state.reservations.values() if r.state is LineState.GRANTED]
+    assert [(r.sku, r.location) for r in granted] == [("JKT-WOOL-NAVY-M", "WH-AMS")]
+    assert sim.ledger("SCARF-MERINO-GRY").locations["WH-DUS"].reserved == 0
+    sim.stock("SCARF-MERINO-GRY", "WH-AMS", 5)  # stock at a location that did not reject
+    state = sim.order(order_id)
+    assert state.status is S.ALLOCATED and not state.backordered
+    assert sim.requests[-1].location == "WH-AMS"
+    assert sim.ledger("SCARF-MERINO-GRY").locations["WH-AMS"].reserved == 2
