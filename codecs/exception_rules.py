@@ -34,8 +34,8 @@ from orderstream.streams.order_exceptions import (
 )
 from orderstream.streams.routing_checks import RuleIssue
 
-from .rules import MAX_RULES_BYTES, RuleSetInvalid
-from .rules_yaml import Located, Path, parse, render, segments
+from .rules import RuleSetInvalid, read_document
+from .rules_yaml import Located, Path, render, segments
 
 FORMAT_VERSION = 1
 _DURATION = re.compile(r"^(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?$")
@@ -48,18 +48,9 @@ def load_exception_rules(
     document: str | bytes, source: str = "exception rules"
 ) -> ExceptionRules | RuleSetInvalid:
     """The rules in `document`, or every reason it is refused (`source` names it in messages)."""
-    size = len(document.encode() if isinstance(document, str) else document)
-    if size > MAX_RULES_BYTES:
-        message = f"{size:,} bytes is larger than the limit of {MAX_RULES_BYTES:,} bytes"
-        return RuleSetInvalid(source, (RuleIssue("", message),))
-    if isinstance(document, bytes):
-        try:
-            document = document.decode("utf-8")
-        except UnicodeDecodeError as error:
-            return RuleSetInvalid(source, (RuleIssue("", f"not UTF-8 text (byte {error.start})"),))
-    read = parse(document.removeprefix("\ufeff"))
-    if isinstance(read, RuleIssue):
-        return RuleSetInvalid(source, (read,))
+    read = read_document(document, source)
+    if isinstance(read, RuleSetInvalid):
+        return read
     data, located = read
     outcome = located.issues or _convert(data, located)
     if isinstance(outcome, ExceptionRules):

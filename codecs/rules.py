@@ -58,18 +58,26 @@ def load_rules(document: str | bytes, source: str = "rules") -> RuleSet | RuleSe
     `source` names the document in messages (usually its file name). A document in another
     format version is refused on that alone: its other fields may mean something else.
     """
-    size = len(document.encode() if isinstance(document, str) else document)
-    if size > MAX_RULES_BYTES:
-        message = f"{size:,} bytes is larger than the limit of {MAX_RULES_BYTES:,} bytes"
-        return RuleSetInvalid(source, (RuleIssue("", message),))
-    read = _read(document)
-    if isinstance(read, RuleIssue):
-        return RuleSetInvalid(source, (read,))
+    read = read_document(document, source)
+    if isinstance(read, RuleSetInvalid):
+        return read
     data, located = read
     outcome = located.issues or _convert(data, located)
     if isinstance(outcome, RuleSet):
         return outcome
     return RuleSetInvalid(source, outcome)
+
+
+def read_document(document: str | bytes, source: str) -> tuple[object, Located] | RuleSetInvalid:
+    """A rules document (YAML or JSON, UTF-8, at most `MAX_RULES_BYTES`) as data with the
+    line of each value, or why it cannot be read: shared by every rules file's loader."""
+    size = len(document.encode() if isinstance(document, str) else document)
+    if size > MAX_RULES_BYTES:
+        message = f"{size:,} bytes is larger than the limit of {MAX_RULES_BYTES:,} bytes"
+        return RuleSetInvalid(source, (RuleIssue("", message),))
+    text = _text(document)
+    read = text if isinstance(text, RuleIssue) else parse(text)
+    return RuleSetInvalid(source, (read,)) if isinstance(read, RuleIssue) else read
 
 
 def _convert(data: object, located: Located) -> RuleSet | tuple[RuleIssue, ...]:
@@ -83,11 +91,6 @@ def _convert(data: object, located: Located) -> RuleSet | tuple[RuleIssue, ...]:
         return (located.place(_structural_issue(str(error), located)),)
     issues = check_rule_set(rules)
     return tuple(located.place(issue) for issue in issues) if issues else rules
-
-
-def _read(document: str | bytes) -> tuple[object, Located] | RuleIssue:
-    text = _text(document)
-    return text if isinstance(text, RuleIssue) else parse(text)
 
 
 def _text(document: str | bytes) -> str | RuleIssue:
