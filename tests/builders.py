@@ -27,7 +27,7 @@ from orderstream.codecs.asyncapi import ASYNCAPI_PATH, channel_id
 from orderstream.codecs.common import Normalized
 from orderstream.codecs.contract import by_topic
 from orderstream.codecs.sources import Source, normalize_payload
-from orderstream.streams.events import OrderPlaced
+from orderstream.streams.events import FulfilmentStatus, OrderPlaced, ShipmentUpdated
 from orderstream.streams.ledger_commands import (
     AdjustStock,
     Commit,
@@ -163,6 +163,21 @@ def split_order() -> tuple[Simulation, str, dict[str, str]]:
     shipments = {request.location: request.request_id for request in sim.requests}
     assert len(shipments) == 2
     return sim, placed.order.oms_order_id, shipments
+
+
+def rejection(
+    order_id: str,
+    shipment_id: str,
+    location: str,
+    key: str,
+    at: datetime,
+    *,
+    reason: str = "no_capacity",
+) -> ShipmentUpdated:
+    """The location's WMS rejecting one shipment of the order."""
+    return ShipmentUpdated(
+        key, "wms", at, order_id, shipment_id, location, FulfilmentStatus.REJECTED, reason=reason
+    )
 
 
 def fulfilment_request(order: str, shipment: int = 1, key: str = "k1") -> FulfilmentRequested:

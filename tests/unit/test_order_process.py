@@ -29,7 +29,7 @@ from orderstream.streams.plan_types import Atp, DecidingRule
 from orderstream.streams.routing import BackorderPolicy, ShortageAction
 from orderstream.streams.status import ORDER_TRANSITIONS, OrderStatus
 from orderstream.streams.validation import served_countries
-from tests.builders import FIXTURES, NOW, RULES, STOCKED, split_order, statuses
+from tests.builders import FIXTURES, NOW, RULES, STOCKED, rejection, split_order, statuses
 from tests.builders import placed_shopify_order as shopify_order
 
 S = OrderStatus
@@ -308,15 +308,8 @@ def test_a_rejected_shipment_is_an_exception_then_replanned_elsewhere() -> None:
     order_id = placed.order.oms_order_id
     sim.send([placed])
     first = sim.requests[0]
-    rejected = ShipmentUpdated(
-        "wms:x:9",
-        "wms",
-        NOW,
-        order_id,
-        first.request_id,
-        first.location,
-        FulfilmentStatus.REJECTED,
-        reason="damaged_in_location",
+    rejected = rejection(
+        order_id, first.request_id, first.location, "wms:x:9", NOW, reason="damaged_in_location"
     )
     sim.send([rejected])
     assert statuses(sim, order_id)[-2:] == [S.EXCEPTION, S.ALLOCATED]
@@ -332,15 +325,8 @@ def test_a_rejected_shipment_re_planned_in_part_is_partially_allocated_and_then_
     order_id = placed.order.oms_order_id
     sim.send([placed])
     (first,) = sim.requests  # both lines from WH-DUS, the one location holding both
-    rejected = ShipmentUpdated(
-        "wms:x:9",
-        "wms",
-        NOW,
-        order_id,
-        first.request_id,
-        first.location,
-        FulfilmentStatus.REJECTED,
-        reason="no_capacity",
+    rejected = rejection(
+        order_id, first.request_id, first.location, "wms:x:9", NOW, reason="no_capacity"
     )
     sim.send([rejected])
     # the jacket placed again at WH-AMS, the scarf backordered: the re-plan leaves WH-DUS out
@@ -503,19 +489,6 @@ def held_back(
     return reserves
 
 
-def rejection(order_id: str, shipment_id: str, location: str, key: str) -> ShipmentUpdated:
-    return ShipmentUpdated(
-        key,
-        "wms",
-        NOW,
-        order_id,
-        shipment_id,
-        location,
-        FulfilmentStatus.REJECTED,
-        reason="no_capacity",
-    )
-
-
 def assert_every_line_has_one_outcome(
     sim: Simulation, order_id: str, others: dict[tuple[str, str], int] | None = None
 ) -> list[StatusChanged]:
@@ -563,11 +536,11 @@ def test_a_second_rejection_before_the_re_plan_is_answered_re_plans_its_units_to
     sim, order_id, shipments = split_order()  # the scarf from WH-AMS, the jacket from WH-DUS
     sim.stock(SCARF, "WH-DUS", 12)
     sim.stock(JACKET, "WH-AMS", 4)
-    scarf = rejection(order_id, shipments["WH-AMS"], "WH-AMS", "wms:ams:1")
+    scarf = rejection(order_id, shipments["WH-AMS"], "WH-AMS", "wms:ams:1", NOW)
     in_flight = held_back(sim, order_id, scarf)
     assert in_flight and sim.order(order_id).status is S.EXCEPTION
     # The jacket's location rejects too, while the scarf's re-plan waits for its answers.
-    jacket = rejection(order_id, shipments["WH-DUS"], "WH-DUS", "wms:dus:1")
+    jacket = rejection(order_id, shipments["WH-DUS"], "WH-DUS", "wms:dus:1", NOW)
     in_flight += held_back(sim, order_id, jacket)
     others = {}
     if contested:  # another order takes the scarves at WH-DUS first: the re-plan is refused
@@ -612,7 +585,9 @@ def test_a_parcel_delivered_while_the_re_plan_waits_leaves_the_order_in_exceptio
         tracking_number="JJD0002",
     )
     sim.send([shipped])
-    in_flight = held_back(sim, order_id, rejection(order_id, shipments["WH-AMS"], "WH-AMS", "k"))
+    in_flight = held_back(
+        sim, order_id, rejection(order_id, shipments["WH-AMS"], "WH-AMS", "k", NOW)
+    )
     # The jacket's parcel arrives before the scarf's re-plan is answered: the order is not
     # delivered, the scarf is still to be placed.
     delivered = TrackingUpdated(
@@ -644,7 +619,7 @@ def test_units_a_location_rejected_are_not_promised_there_again_when_they_wake()
     order_id = placed.order.oms_order_id
     sim.send([placed])
     (first,) = sim.requests  # both lines from WH-DUS
-    sim.send([rejection(order_id, first.request_id, "WH-DUS", "wms:dus:1")])
+    sim.send([rejection(order_id, first.request_id, "WH-DUS", "wms:dus:1", NOW)])
     assert_every_line_has_one_outcome(sim, order_id)
     # The scarf's units are back on sale at WH-DUS, and its backorder hears of them at once;
     # the re-plan still leaves WH-DUS out.

@@ -15,7 +15,7 @@ from orderstream.streams.ledger_commands import Commit
 from orderstream.streams.order_messages import StatusChanged
 from orderstream.streams.order_shipments import Parcel, ShipmentStatus, parcel_of
 from orderstream.streams.status import OrderStatus
-from tests.builders import NOW, RULES, placed_shopify_order, split_order, statuses
+from tests.builders import NOW, RULES, placed_shopify_order, rejection, split_order, statuses
 
 S = OrderStatus
 P = ShipmentStatus
@@ -186,15 +186,8 @@ def test_a_shipment_planned_after_a_rejection_gets_an_id_of_its_own() -> None:
     order_id = placed.order.oms_order_id
     sim.send([placed])
     (first,) = sim.requests
-    rejected = ShipmentUpdated(
-        "wms:x:9",
-        "wms",
-        NOW,
-        order_id,
-        first.request_id,
-        first.location,
-        FulfilmentStatus.REJECTED,
-        reason="damaged_in_location",
+    rejected = rejection(
+        order_id, first.request_id, first.location, "wms:x:9", NOW, reason="damaged_in_location"
     )
     sim.send([rejected])
     replanned = sim.requests[-1]
