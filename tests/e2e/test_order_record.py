@@ -12,7 +12,6 @@ import subprocess
 import sys
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,9 +26,7 @@ from orderstream.benchmarks.drive import statuses, wait_for_outcomes
 from orderstream.benchmarks.loadgen import generate
 from orderstream.benchmarks.loadgen.send import produce
 from orderstream.benchmarks.localrun import Run, free_port, wait_until
-from orderstream.benchmarks.scratch_db import create_database, drop_database
 from orderstream.codecs import internal
-from orderstream.state.schema import migrate
 from orderstream.streams.order_messages import AllocatedShipment
 from orderstream.streams.status import OrderStatus
 from tests.builders import exception_rules
@@ -39,16 +36,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 ORDERS = 80
 SHIPPED = 6
-
-
-@pytest.fixture
-def store_dsn(postgres_dsn: str) -> Iterator[str]:
-    dsn = asyncio.run(create_database(postgres_dsn, "e2e"))
-    try:
-        asyncio.run(migrate(dsn))
-        yield dsn
-    finally:
-        asyncio.run(drop_database(postgres_dsn, dsn))
 
 
 async def _query(dsn: str, sql: str) -> list[Any]:

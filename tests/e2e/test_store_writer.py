@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
@@ -14,24 +13,12 @@ import pytest
 
 from orderstream.agents.kafka_admin import ensure_topics
 from orderstream.benchmarks.localrun import wait_until
-from orderstream.benchmarks.scratch_db import create_database, drop_database
-from orderstream.state.schema import migrate
 from tests.e2e.support import produce_status_events, start_store_writer, store_writer_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 ORDERS = 1500
 EVENTS = ORDERS * 4
-
-
-@pytest.fixture
-def store_dsn(postgres_dsn: str) -> Iterator[str]:
-    dsn = asyncio.run(create_database(postgres_dsn, "e2e"))
-    try:
-        asyncio.run(migrate(dsn))
-        yield dsn
-    finally:
-        asyncio.run(drop_database(postgres_dsn, dsn))
 
 
 async def _counts(dsn: str) -> tuple[int, int, int]:
