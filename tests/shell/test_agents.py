@@ -102,6 +102,19 @@ async def harness() -> AsyncIterator[Harness]:
     close_unstarted_consumer(app)
 
 
+def granted(reserve: dict[str, Any]) -> ReservationAnswered:
+    """The SKU owner's grant of a reserve command the order agent sent."""
+    return ReservationAnswered(
+        reserve["reservation_id"],
+        reserve["oms_order_id"],
+        reserve["line_id"],
+        reserve["sku"],
+        reserve["location"],
+        reserve["qty"],
+        granted=True,
+    )
+
+
 async def test_the_ledger_agent_answers_reserves_publishes_atp_and_never_oversells(
     harness: Harness,
 ) -> None:
@@ -196,15 +209,7 @@ async def test_the_order_agent_places_reserves_and_allocates_on_the_answers(
             issued = datetime.fromisoformat(reserve["issued_at"])
             assert datetime.fromisoformat(reserve["expires_at"]) - issued == timedelta(minutes=90)
         for reserve in reserves:
-            answer = ReservationAnswered(
-                reserve["reservation_id"],
-                reserve["oms_order_id"],
-                reserve["line_id"],
-                reserve["sku"],
-                reserve["location"],
-                reserve["qty"],
-                granted=True,
-            )
+            answer = granted(reserve)
             await ctx.put(internal.encode(answer), key=b"shopify:5874123456789")
         await ctx.put(internal.encode(placed), key=b"shopify:5874123456789")  # a re-send
         await ctx.put(b"not json", key=b"shopify:5874123456789")
@@ -255,15 +260,7 @@ async def test_every_record_of_a_raw_order_carries_its_headers_and_the_raw_recor
             reserves, harness.headers_on("inventory.commands"), strict=True
         ):
             assert headers["trace-id"] == trace
-            answer = ReservationAnswered(
-                reserve["reservation_id"],
-                reserve["oms_order_id"],
-                reserve["line_id"],
-                reserve["sku"],
-                reserve["location"],
-                reserve["qty"],
-                granted=True,
-            )
+            answer = granted(reserve)
             await ctx.put(
                 internal.encode(answer),
                 key=b"shopify:5874123456789",
