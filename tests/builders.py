@@ -27,6 +27,7 @@ from orderstream.codecs.asyncapi import ASYNCAPI_PATH, channel_id
 from orderstream.codecs.common import Normalized
 from orderstream.codecs.contract import by_topic
 from orderstream.codecs.sources import Source, normalize_payload
+from orderstream.streams.delivery import Effect
 from orderstream.streams.events import FulfilmentStatus, OrderPlaced, ShipmentUpdated
 from orderstream.streams.ledger_commands import (
     AdjustStock,
@@ -697,3 +698,31 @@ def seeded_store(postgres_dsn: str, label: str) -> Iterator[str]:
         yield dsn
     finally:
         asyncio.run(drop_database(postgres_dsn, dsn))
+
+
+SINK_EPOCH = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+"""The status events' time in the sink tests."""
+
+
+def sink_effect(
+    order: str = "shopify:1001",
+    seq: int = 1,
+    *,
+    action: str = "ship",
+    tracking: str = "",
+    replay_of: str = "",
+    occurred_at: datetime = SINK_EPOCH,
+) -> Effect:
+    """One status event's effect for a generic channel: its request names the channel's own
+    identity of the effect (order, action, tracking number), never our event id."""
+    tracking = tracking or f"TRK-{order.replace(':', '-')}-{seq}"
+    request = {"order": order, "action": action, "tracking": tracking}
+    return Effect(
+        event_id=f"{order}:{seq}",
+        oms_order_id=order,
+        seq=seq,
+        request=json.dumps(request, sort_keys=True).encode(),
+        summary=f"{action} {order}",
+        occurred_at=occurred_at,
+        replay_of=replay_of,
+    )
