@@ -36,6 +36,7 @@ from .topics import (
     DEAD_LETTER_MAX_BYTES,
     DEAD_LETTER_TOPICS,
     DLQ_REPLAYS,
+    SINK_DEAD_LETTERS,
     TopicNames,
     TopicRetention,
 )
@@ -61,11 +62,17 @@ async def existing_topics(bootstrap: str) -> set[str]:
 
 
 async def read_letters(bootstrap: str, names: TopicNames) -> Letters:
-    """The letters of every dead-letter topic that exists, in topic and partition order."""
+    """The letters of every dead-letter topic that exists (each sink's `dlq.sink.<name>`
+    included), in topic and partition order."""
     existing = await existing_topics(bootstrap)
     stored: list[Stored] = []
     unreadable = 0
-    for base in DEAD_LETTER_TOPICS:
+    sinks = sorted(
+        name.removeprefix(names.prefix)
+        for name in existing
+        if name.startswith(names.name(SINK_DEAD_LETTERS))
+    )
+    for base in [*DEAD_LETTER_TOPICS, *sinks]:
         if names.name(base) not in existing:
             continue
         for record in await read_topic(bootstrap, names.name(base)):

@@ -187,6 +187,10 @@ def show_lines(entry: Stored, replays: Replays, limit: int = PAYLOAD_SHOWN_BYTES
     ]
     lines += [f"  {name}: {_text(value, 200)}" for name, value in letter.headers]
     lines = [printable(line) for line in lines]
+    if letter.request or letter.response:  # a sink's letter: what it sent, what came back
+        lines.append(printable(f"response:        {letter.response or '-'}"))
+        lines.append(f"request:         {len(letter.request)} bytes")
+        lines.append(payload_text(letter.request, limit))
     lines.append(f"payload:         {len(letter.original)} bytes")
     lines.append(payload_text(letter.original, limit))
     return lines

@@ -34,6 +34,14 @@ DLQ_REPLAYS = "dlq.replays"
 """Compacted, keyed by dead-letter id: each letter `orderstream dlq replay` has sent back."""
 
 DEAD_LETTER_TOPICS = (DLQ_INGEST, DLQ_INVENTORY, DLQ_ORDERS)
+SINK_DEAD_LETTERS = "dlq.sink."
+"""`dlq.sink.<name>`: the events a sink's channel refused, with the request and response."""
+
+
+def sink_dead_letters(sink: str) -> str:
+    """The base name of `sink`'s dead-letter topic."""
+    return f"{SINK_DEAD_LETTERS}{sink}"
+
 
 PERSONAL_DATA_TOPICS = (
     ORDERS_EVENTS,
@@ -140,6 +148,15 @@ class TopicNames:
         # One registration per tracking number is all the tracking table needs to rebuild.
         configs[self.name(TRACKING_SHIPMENTS)]["cleanup.policy"] = "compact,delete"
         return configs
+
+
+def sink_letter_configs(retention: TopicRetention) -> dict[str, str]:
+    """A sink's dead-letter topic's settings, as the other dead-letter topics': a letter
+    holds the request, which may hold contact data."""
+    return {
+        "max.message.bytes": str(DEAD_LETTER_MAX_BYTES),
+        "retention.ms": _ms(retention.dead_letters),
+    }
 
 
 PRODUCER_MAX_REQUEST_BYTES = max(RECORD_MAX_BYTES, DEAD_LETTER_MAX_BYTES)

@@ -30,6 +30,10 @@ class DeadLetter(msgspec.Struct, frozen=True, tag="dead_letter.v1", tag_field="t
     """The exception's type name when a bug or a failure outside the input caused the letter."""
     state_key: str = ""
     """The stored key in quarantine, for `state_undecodable` letters: `dlq release` names it."""
+    request: bytes = b""  # base64 in JSON
+    """A sink's letter: the exact request the channel refused (it may hold contact data)."""
+    response: str = ""
+    """A sink's letter: the channel's answer, a bounded excerpt with its status."""
 
 
 class QuarantinedState(msgspec.Struct, frozen=True, tag="quarantined_state.v1", tag_field="type"):
@@ -58,6 +62,8 @@ def dead_letter(
     now: datetime,
     exception: str = "",
     state_key: str = "",
+    request: bytes = b"",
+    response: str = "",
 ) -> DeadLetter:
     """The dead letter for a record the `stage` could not use; `now` comes from the caller."""
     return DeadLetter(
@@ -74,6 +80,8 @@ def dead_letter(
         dead_lettered_at=now,
         exception=exception,
         state_key=state_key,
+        request=request,
+        response=response,
     )
 
 

@@ -31,6 +31,7 @@ class RejectReason(enum.StrEnum):
     TOO_MANY_INPUTS = "too_many_inputs"  # an order's dedupe set is full of live keys
     INTERNAL_ERROR = "internal_error"  # a bug in a decision; the record is kept, not retried
     STATE_UNDECODABLE = "state_undecodable"  # the key's stored value does not decode: quarantined
+    CHANNEL_REFUSED = "channel_refused"  # a sink's request the channel refused (a lasting 4xx)
 
 
 class Rejected(msgspec.Struct, frozen=True, tag="rejected.v1"):

@@ -295,6 +295,19 @@ def test_show_prints_reason_position_headers_and_the_payload_as_text() -> None:
     assert text.count("\n") == len(lines) - 1
 
 
+def test_a_sink_s_letter_shows_the_refused_request_and_the_response() -> None:
+    refused = msgspec.structs.replace(
+        letter(stage="sink.shopify", reason=RejectReason.CHANNEL_REFUSED),
+        request=b'{"fulfillment": {"trackingNumber": "3S1"}}',
+        response="422 tracking number is not valid",
+    )
+    lines = show_lines(stored("dlq.sink.shopify:0:3", refused), Replays())
+    at = lines.index("request:         42 bytes")
+    assert lines[at - 1] == "response:        422 tracking number is not valid"
+    assert lines[at + 1] == '{"fulfillment": {"trackingNumber": "3S1"}}'
+    assert "request:" not in "\n".join(show_lines(stored("dlq.ingest:0:5", letter()), Replays()))
+
+
 def test_the_payload_is_bounded_and_bad_bytes_are_replaced() -> None:
     assert payload_text(b"\xff\xfeok", limit=10) == "\ufffd\ufffdok"
     assert payload_text(b"x" * 5000, limit=8) == "xxxxxxxx\n... 4992 more bytes not shown"
