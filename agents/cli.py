@@ -50,6 +50,7 @@ def build_app() -> typer.Typer:
     from .dlq_cli import dlq_app
     from .rules_cli import rules_app
     from .schemas_cli import schemas_app
+    from .sinks.cli import sinks_app
     from .store_cli import kpis, orders_app
     from .store_writer import store
     from .worker import worker
@@ -77,7 +78,8 @@ def build_app() -> typer.Typer:
     app.add_typer(schemas_app, name="schemas")
     app.add_typer(db_app, name="db")
     app.add_typer(orders_app, name="orders")
-    groups = {"rules", "dlq", "schemas", "db", "orders"}
+    app.add_typer(sinks_app, name="sinks")
+    groups = {"rules", "dlq", "schemas", "db", "orders", "sinks"}
     _mount_registered(app, taken={name for name, _ in commands} | groups)
     return app
 

@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from orderstream.codecs.limits import MAX_ORDER_LINES
+from orderstream.streams.delivery import Lifetimes, SinkMode, mode_of
 
 from .rocksdb_memory import Budget
 from .topics import TopicRetention
@@ -151,6 +152,31 @@ class Settings(BaseSettings):
     rocksdb_memtables_mb: int = Field(default=64, ge=1)
     rocksdb_cache_mb: int = Field(default=64, ge=1)
 
+    # Sinks (agents/sinks/delivery.py). `sink_mode` is every sink's mode, shadow (build and
+    # log the exact request, send nothing) or write; `sink_mode_<name>` overrides one sink's.
+    # `sink_resend_shadowed` sends, in write mode, the events shadow mode logged (once each).
+    sink_mode: SinkMode = SinkMode.SHADOW
+    sink_mode_shopify: SinkMode | None = None
+    sink_mode_bol: SinkMode | None = None
+    sink_mode_amazon: SinkMode | None = None
+    sink_mode_fulfilment: SinkMode | None = None
+    sink_mode_email: SinkMode | None = None
+    sink_mode_sms: SinkMode | None = None
+    sink_resend_shadowed: bool = False
+    # One request's time limit; the retry backoff (exponential with jitter, from the initial
+    # wait to the longest); the longest `Retry-After` honoured. A channel that stays down
+    # holds its sink (it waits and catches up, losing nothing).
+    sink_request_timeout_s: float = Field(default=10.0, gt=0)
+    sink_retry_initial_s: float = Field(default=0.5, gt=0)
+    sink_retry_max_s: float = Field(default=30.0, gt=0)
+    sink_retry_after_max_s: float = Field(default=300.0, gt=0)
+    # Each channel's published rate limit applies unless this is off (benchmarks).
+    sink_rate_limits: bool = True
+    # A delivery log entry keeps its exact request (a notification's holds the customer's
+    # contact) this long, and lives itself, keeping its event from going twice, this long.
+    sink_request_retention_days: int = Field(default=30, ge=1)
+    sink_log_retention_days: int = Field(default=90, ge=1)
+
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
 
@@ -167,6 +193,19 @@ class Settings(BaseSettings):
                 f"{MIN_BUNDLE_SECRET} characters, the same for every worker)"
             )
         return secret.encode()
+
+    def sink_mode_for(self, sink: str) -> SinkMode:
+        """`sink`'s mode: `sink_mode_<sink>` when set, else `sink_mode`."""
+        own: SinkMode | None = getattr(self, f"sink_mode_{sink}", None)
+        return mode_of(sink, self.sink_mode, {sink: own})
+
+    def sink_lifetimes(self) -> Lifetimes:
+        """How long a delivery log entry keeps its request, and lives (`ValueError` when the
+        entry would die before its request: the request is the shorter lifetime)."""
+        return Lifetimes(
+            request=timedelta(days=self.sink_request_retention_days),
+            entry=timedelta(days=self.sink_log_retention_days),
+        )
 
     def dlq_retention(self) -> timedelta:
         return timedelta(days=self.dlq_retention_days)

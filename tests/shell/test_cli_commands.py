@@ -11,7 +11,19 @@ from typer.testing import CliRunner
 
 from orderstream.agents import cli
 
-PRODUCT = {"normalize", "worker", "store", "api", "kpis", "orders", "rules", "dlq", "schemas", "db"}
+PRODUCT = {
+    "normalize",
+    "worker",
+    "store",
+    "api",
+    "kpis",
+    "orders",
+    "rules",
+    "dlq",
+    "schemas",
+    "db",
+    "sinks",
+}
 TOOLING = {"demo", "bench", "chaos", "loadgen", "dev", "store-bench", "simulate"}
 
 

@@ -63,3 +63,24 @@ def test_a_worker_with_bundling_rules_and_no_secret_refuses_to_start(
     assert result.exit_code == 2
     assert "ORDERSTREAM_BUNDLE_KEY_SECRET" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_sink_s_own_mode_overrides_the_deployment_s(monkeypatch: pytest.MonkeyPatch) -> None:
+    from orderstream.streams.delivery import SinkMode
+
+    assert load_settings().sink_mode_for("shopify") is SinkMode.SHADOW  # safe by default
+    monkeypatch.setenv("ORDERSTREAM_SINK_MODE", "write")
+    monkeypatch.setenv("ORDERSTREAM_SINK_MODE_SHOPIFY", "shadow")
+    settings = load_settings()
+    assert settings.sink_mode_for("shopify") is SinkMode.SHADOW
+    assert settings.sink_mode_for("bol") is SinkMode.WRITE
+    assert settings.sink_mode_for("some_other_sink") is SinkMode.WRITE
+    monkeypatch.setenv("ORDERSTREAM_SINK_MODE_BOL", "live")
+    with pytest.raises(pydantic.ValidationError):
+        load_settings()
+
+
+def test_a_sink_request_cannot_outlive_its_delivery_log_entry() -> None:
+    assert load_settings().sink_lifetimes().entry == timedelta(days=90)
+    with pytest.raises(ValueError, match="outlives"):
+        load_settings(sink_request_retention_days=120).sink_lifetimes()

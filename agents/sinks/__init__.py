@@ -1,0 +1,1 @@
+"""The sinks: what orderstream decides, delivered outside, each effect once per event."""

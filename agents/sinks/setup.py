@@ -1,0 +1,66 @@
+"""Building one sink's delivery from the settings: its log's pool, its letters, its limits."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from ..settings import Settings
+from .delivery import Deliverer
+from .letters import open_letters
+from .metrics import SinkMetrics
+from .ports import Channel, RateLimit, RetryPolicy
+
+
+def retry_policy(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(
+        timeout_s=settings.sink_request_timeout_s,
+        initial_s=settings.sink_retry_initial_s,
+        max_s=settings.sink_retry_max_s,
+        retry_after_max_s=settings.sink_retry_after_max_s,
+    )
+
+
+@asynccontextmanager
+async def opened_deliverer(
+    settings: Settings,
+    name: str,
+    channel: Channel,
+    metrics: SinkMetrics,
+    *,
+    rate_limit: RateLimit | None = None,
+    stop: asyncio.Event | None = None,
+) -> AsyncIterator[Deliverer]:
+    """The sink's `Deliverer`, started (its pending entries settled); closed on exit.
+    `rate_limit` is the channel's published limit, applied unless `sink_rate_limits` is off."""
+    import asyncpg
+
+    from ..postgres import connect, require_migrated
+
+    conn = await connect(settings.postgres_dsn)
+    try:
+        await require_migrated(conn)
+    finally:
+        await conn.close()
+    pool = await asyncpg.create_pool(settings.postgres_dsn, min_size=1, max_size=4)
+    letters = await open_letters(settings, name)
+    try:
+        deliverer = Deliverer(
+            name,
+            channel,
+            pool,
+            letters,
+            metrics,
+            mode=settings.sink_mode_for(name),
+            lifetimes=settings.sink_lifetimes(),
+            retry=retry_policy(settings),
+            rate_limit=rate_limit if settings.sink_rate_limits else None,
+            resend_shadowed=settings.sink_resend_shadowed,
+            stop=stop,
+        )
+        await deliverer.start()
+        yield deliverer
+    finally:
+        await letters.stop()
+        await pool.close()

@@ -1,0 +1,159 @@
+"""A generic channel on 127.0.0.1 (aiohttp) for the delivery mechanism's tests, and the
+adapter a sink would write for it.
+
+The channel identifies an effect by its own identity (order, action, tracking number), never
+by an id we send: a repeated request is answered as already applied (200) and applies nothing
+again, as a real channel's idempotent endpoint does. It counts what it applied and every
+request it received per identity, and plays a script of faults: a 429 with `Retry-After`, a
+5xx (optionally after applying), a 4xx, a slow answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import Counter, defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from orderstream.streams.delivery import Delivered, Effect, Outcome, Refused, Retryable
+
+Identity = tuple[str, str, str]
+
+
+@dataclass(frozen=True)
+class Fault:
+    status: int
+    retry_after: str = ""
+    apply_first: bool = False  # apply the effect, then answer `status` all the same
+    delay_s: float = 0.0
+    body: str = ""
+
+
+@dataclass
+class ChannelState:
+    applied: Counter[Identity] = field(default_factory=Counter)
+    received: Counter[Identity] = field(default_factory=Counter)
+    times: dict[Identity, list[float]] = field(default_factory=lambda: defaultdict(list))
+    sequence: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    """Per order, the actions in the order they were applied."""
+    faults: deque[Fault] = field(default_factory=deque)
+
+
+def _identity(document: dict[str, Any]) -> Identity:
+    return (str(document["order"]), str(document["action"]), str(document["tracking"]))
+
+
+def channel_app(state: ChannelState) -> web.Application:
+    async def apply(request: web.Request) -> web.Response:
+        document = await request.json()
+        identity = _identity(document)
+        state.received[identity] += 1
+        state.times[identity].append(time.monotonic())
+        fault = state.faults.popleft() if state.faults else None
+        if fault is not None and fault.apply_first:
+            _apply(state, identity)
+        if fault is not None and fault.delay_s:
+            await asyncio.sleep(fault.delay_s)
+        if fault is not None:
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+            return web.Response(status=fault.status, text=fault.body, headers=headers)
+        if state.applied[identity]:
+            return web.json_response({"id": "/".join(identity), "repeated": True}, status=200)
+        _apply(state, identity)
+        return web.json_response({"id": "/".join(identity)}, status=201)
+
+    async def look(request: web.Request) -> web.Response:
+        identity = (request.query["order"], request.query["action"], request.query["tracking"])
+        return web.json_response({"applied": bool(state.applied[identity])})
+
+    app = web.Application()
+    app.router.add_post("/effects", apply)
+    app.router.add_get("/effects", look)
+    return app
+
+
+def _apply(state: ChannelState, identity: Identity) -> None:
+    if not state.applied[identity]:
+        state.sequence[identity[0]].append(identity[1])
+    state.applied[identity] += 1
+
+
+class ChannelServer:
+    """The channel on a fixed port, which can go down and come back with its state."""
+
+    def __init__(self, state: ChannelState | None = None) -> None:
+        self.state = state or ChannelState()
+        self.port = 0
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(channel_app(self.state), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
+        await site.start()
+        self.port = int(self._runner.addresses[0][1])
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/effects"
+
+
+class HttpChannel:
+    """The sink's adapter for that channel: its answers as outcomes."""
+
+    def __init__(self, url: str, session: aiohttp.ClientSession) -> None:
+        self.url = url
+        self.session = session
+
+    async def send(self, effect: Effect) -> Outcome:
+        headers = {"Content-Type": "application/json"}
+        async with self.session.post(self.url, data=effect.request, headers=headers) as answer:
+            text = await answer.text()
+            if answer.status in (200, 201):
+                return Delivered(f"{answer.status} {text}")
+            if answer.status == 429:
+                after = answer.headers.get("Retry-After")
+                return Retryable(
+                    "throttled",
+                    retry_after_s=float(after) if after else None,
+                    maybe_applied=False,
+                    response=f"429 {text}",
+                )
+            if answer.status >= 500:
+                return Retryable("server_error", response=f"{answer.status} {text}")
+            return Refused(f"http_{answer.status}", f"{answer.status} {text}")
+
+    async def settle(self, effect: Effect) -> bool:
+        document = json.loads(effect.request)
+        query = {key: str(document[key]) for key in ("order", "action", "tracking")}
+        async with self.session.get(self.url, params=query) as answer:
+            answer.raise_for_status()
+            return bool((await answer.json())["applied"])
+
+
+class HangAfterSend:
+    """The adapter, stalled between the channel's 2xx and the log's commit: the test cancels
+    the delivery there, as a crash would end it."""
+
+    def __init__(self, inner: HttpChannel) -> None:
+        self.inner = inner
+        self.sent = asyncio.Event()
+
+    async def send(self, effect: Effect) -> Outcome:
+        outcome = await self.inner.send(effect)
+        self.sent.set()
+        await asyncio.Event().wait()  # never returns: cancelled here
+        return outcome
+
+    async def settle(self, effect: Effect) -> bool:
+        return await self.inner.settle(effect)

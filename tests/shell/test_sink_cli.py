@@ -1,0 +1,48 @@
+"""`orderstream sinks diff`: what shadow mode would have sent, without personal data unless
+asked for."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from typer.testing import CliRunner
+
+from orderstream.agents.cli import build_app
+from orderstream.agents.sinks.cli import diff_lines
+from orderstream.streams.delivery import Entry, EntryState, Lifetimes, SinkMode, recorded
+from tests.builders import SINK_EPOCH, sink_effect
+
+LIFETIMES = Lifetimes(request=timedelta(days=30), entry=timedelta(days=90))
+
+
+def shadowed(order: str, sink: str = "email") -> Entry:
+    effect = sink_effect(order, 1, tracking="jan@example.nl")
+    return recorded(
+        sink, effect, EntryState.SHADOWED, mode=SinkMode.SHADOW, now=SINK_EPOCH, lifetimes=LIFETIMES
+    )
+
+
+def test_diff_names_each_request_by_summary_size_and_digest_not_by_its_content() -> None:
+    entries = [shadowed("shopify:1"), shadowed("shopify:2"), shadowed("bol:1", sink="bol")]
+    lines = diff_lines(entries)
+    assert lines[0].startswith("2026-11-27T09:00:00Z  email  shopify:1:1  ship shopify:1  [")
+    assert "bytes, sha256 " in lines[0]
+    assert lines[-2:] == [
+        "bol: 1 requests shadow mode would have sent",
+        "email: 2 requests shadow mode would have sent",
+    ]
+    assert not any("jan@example.nl" in line for line in lines)
+    shown = diff_lines(entries, show_requests=True)
+    assert any("jan@example.nl" in line for line in shown)
+
+
+def test_an_expired_request_is_said_to_be_expired() -> None:
+    entry = replace(shadowed("shopify:3"), request=None)
+    assert "[request expired]" in diff_lines([entry])[0]
+
+
+def test_a_since_that_is_no_time_is_an_unusable_argument() -> None:
+    result = CliRunner().invoke(build_app(), ["sinks", "diff", "--since", "soon"])
+    assert result.exit_code == 2
+    assert "--since 'soon'" in result.output
