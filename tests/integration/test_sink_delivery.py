@@ -6,6 +6,10 @@ redelivery, a crash between the channel's answer and the log, throttling, errors
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -25,7 +29,7 @@ from orderstream.agents.sinks.cli import diff_lines
 from orderstream.agents.sinks.delivery import Deliverer
 from orderstream.agents.sinks.letters import KafkaLetters, open_letters
 from orderstream.agents.sinks.metrics import SinkMetrics
-from orderstream.agents.sinks.ports import Channel, RetryPolicy, source_record
+from orderstream.agents.sinks.ports import Channel, RateLimit, RetryPolicy, source_record
 from orderstream.agents.topic_reader import read_topic
 from orderstream.agents.topics import TopicNames
 from orderstream.benchmarks.scratch_db import scratch_database
@@ -43,14 +47,19 @@ FAST = RetryPolicy(timeout_s=1.0, initial_s=0.05, max_s=0.3, retry_after_max_s=5
 
 
 @pytest.fixture
-async def pool(postgres_dsn: str) -> AsyncIterator[Any]:
+async def log_dsn(postgres_dsn: str) -> AsyncIterator[str]:
     async with scratch_database(postgres_dsn, "sink") as dsn:
         await migrate(dsn)
-        connections = await asyncpg.create_pool(dsn, min_size=1, max_size=4)
-        try:
-            yield connections
-        finally:
-            await connections.close()
+        yield dsn
+
+
+@pytest.fixture
+async def pool(log_dsn: str) -> AsyncIterator[Any]:
+    connections = await asyncpg.create_pool(log_dsn, min_size=1, max_size=4)
+    try:
+        yield connections
+    finally:
+        await connections.close()
 
 
 @pytest.fixture
@@ -386,3 +395,32 @@ async def test_dlq_replay_sends_a_sink_s_letter_back_and_only_that_sink_sends_it
     assert await sink.deliver(again) is EntryState.DONE  # its own letter: sent again, once
     assert await sink.deliver(again) is EntryState.DONE
     assert list(server.state.received.values()) == [3]  # the other's, the refused, the replay
+
+
+async def test_a_sink_keeps_its_channel_s_rate_limit(
+    pool: Any, server: ChannelServer, http: HttpChannel, letters: KafkaLetters
+) -> None:
+    effects = [sink_effect(f"amazon:{n}", 1) for n in range(10)]
+    limited = deliverer(pool, http, letters, rate_limit=RateLimit(5, 1.0))
+    started = time.monotonic()
+    assert await limited.deliver_all(effects) == [EntryState.DONE] * 10
+    assert time.monotonic() - started >= 0.8  # 5 at once, then 5 per second
+    times = sorted(t for sent in server.state.times.values() for t in sent)
+    assert times[-1] - times[0] >= 0.8
+
+
+async def test_sinks_diff_prints_what_shadow_mode_would_have_sent(
+    log_dsn: str, pool: Any, http: HttpChannel, letters: KafkaLetters
+) -> None:
+    effects = [sink_effect(f"shopify:{60 + n}", 1, tracking=f"jan{n}@example.nl") for n in range(2)]
+    await deliverer(pool, http, letters, SinkMode.SHADOW).deliver_all(effects)
+    env = {**os.environ, "ORDERSTREAM_POSTGRES_DSN": log_dsn}
+    command = [sys.executable, "-m", "orderstream.agents", "sinks", "diff", "--since", "1h"]
+    done = await asyncio.to_thread(
+        subprocess.run, command, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert sorted(line.split()[2] for line in lines[:2]) == ["shopify:60:1", "shopify:61:1"]
+    assert lines[-1] == f"{SINK}: 2 requests shadow mode would have sent"
+    assert "example.nl" not in done.stdout
