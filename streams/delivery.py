@@ -284,6 +284,27 @@ def retry_wait_s(backoff_s: float, retry_after_s: float | None, retry_after_max_
     return max(backoff_s, min(retry_after_s, retry_after_max_s))
 
 
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """A `Retry-After` header's wait in seconds: delay-seconds (decimals accepted, as some
+    channels send them) or an HTTP date; None when absent or unreadable."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - now).total_seconds())
+
+
 def mode_of(sink: str, default: SinkMode, overrides: dict[str, SinkMode | None]) -> SinkMode:
     """A sink's mode: its own override when it has one, else the deployment's."""
     return overrides.get(sink) or default

@@ -15,12 +15,20 @@ import json
 import time
 from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 
-from orderstream.streams.delivery import Delivered, Effect, Outcome, Refused, Retryable
+from orderstream.streams.delivery import (
+    Delivered,
+    Effect,
+    Outcome,
+    Refused,
+    Retryable,
+    parse_retry_after,
+)
 
 Identity = tuple[str, str, str]
 
@@ -122,10 +130,10 @@ class HttpChannel:
             if answer.status in (200, 201):
                 return Delivered(f"{answer.status} {text}")
             if answer.status == 429:
-                after = answer.headers.get("Retry-After")
+                after = parse_retry_after(answer.headers.get("Retry-After"), datetime.now(UTC))
                 return Retryable(
                     "throttled",
-                    retry_after_s=float(after) if after else None,
+                    retry_after_s=after,
                     maybe_applied=False,
                     response=f"429 {text}",
                 )

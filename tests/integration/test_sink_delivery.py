@@ -300,6 +300,7 @@ async def test_shadow_mode_sends_nothing_logs_everything_and_write_sends_each_at
     assert await resend.deliver_all(effects) == [EntryState.DONE] * 3
     assert await resend.deliver_all(effects) == [EntryState.DONE] * 3
     assert sorted(server.state.received.values()) == [1] * 3
+    assert await delivery_log.counts(pool) == {SINK: {"done": 3}}
 
 
 async def test_an_order_s_later_event_never_overtakes_an_earlier_one(

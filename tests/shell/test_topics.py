@@ -18,6 +18,8 @@ from orderstream.agents.topics import (
     TopicNames,
     TopicRetention,
     changelog_configs,
+    sink_dead_letters,
+    sink_letter_configs,
 )
 from orderstream.benchmarks.localrun import settings_of
 from orderstream.codecs.contract import TOPICS
@@ -26,6 +28,15 @@ from orderstream.codecs.sources import Source
 
 DAY_MS = 24 * 60 * 60 * 1000
 RETENTION = TopicRetention(dead_letters=timedelta(days=14), personal_data=timedelta(days=30))
+
+
+def test_a_sink_s_dead_letters_are_kept_as_long_and_as_large_as_the_others() -> None:
+    retention = load_settings(dlq_retention_days=3).topic_retention()
+    assert sink_dead_letters("shopify") == "dlq.sink.shopify"
+    assert sink_letter_configs(retention) == {
+        "max.message.bytes": str(DEAD_LETTER_MAX_BYTES),
+        "retention.ms": str(3 * DAY_MS),
+    }
 
 
 def test_dead_letter_topics_are_created_with_the_configured_retention_and_size() -> None:

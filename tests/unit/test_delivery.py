@@ -25,6 +25,7 @@ from orderstream.streams.delivery import (
     mode_of,
     on_arrival,
     on_start,
+    parse_retry_after,
     recorded,
     retried,
     retry_wait_s,
@@ -163,3 +164,13 @@ def test_a_request_cannot_outlive_its_entry() -> None:
     with pytest.raises(ValueError, match="outlives"):
         Lifetimes(request=timedelta(days=30), entry=timedelta(days=7))
     assert replace(LIFETIMES).request == timedelta(days=30)
+
+
+def test_retry_after_is_read_as_seconds_or_as_an_http_date() -> None:
+    assert parse_retry_after("2", SINK_EPOCH) == 2.0
+    assert parse_retry_after(" 1.5 ", SINK_EPOCH) == 1.5
+    assert parse_retry_after("-3", SINK_EPOCH) == 0.0
+    assert parse_retry_after("Fri, 27 Nov 2026 09:00:30 GMT", SINK_EPOCH) == 30.0
+    assert parse_retry_after("Fri, 27 Nov 2026 08:00:00 GMT", SINK_EPOCH) == 0.0
+    for unreadable in (None, "", "soon", "Fri, 99 Nov 2026 09:00:30 GMT"):
+        assert parse_retry_after(unreadable, SINK_EPOCH) is None
