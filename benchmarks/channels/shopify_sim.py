@@ -3,7 +3,8 @@
 `POST /admin/api/{version}/graphql.json` answers the documents of
 `codecs/shopify_admin_documents.py` (the operation is found by its root field; variables are
 checked against the documented input objects, unknown fields refused) over the orders of a
-`ShopifyStore`. As Shopify does, it checks `X-Shopify-Access-Token` (401), charges each
+`ShopifyStore`. It is no GraphQL engine: it answers every field those documents select,
+whatever a document selects. As Shopify does, it checks `X-Shopify-Access-Token` (401), charges each
 query its requested cost from a leaky bucket (`maximum`, refilled at `restore_rate` points a
 second), refunds the difference to the actual cost, reports the bucket in
 `extensions.cost.throttleStatus`, and answers a query the bucket cannot hold with a

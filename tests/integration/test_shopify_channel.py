@@ -280,3 +280,22 @@ async def test_a_hold_stops_fulfilment_until_our_release(shop: Shop) -> None:
     assert isinstance(confirmed, Delivered)
     effects = (await shop.effects())["effects"]
     assert (effects["holds"], effects["releases"], effects["fulfillments"]) == (1, 1, 1)
+
+
+async def test_variables_outside_the_documented_input_shape_are_refused(shop: Shop) -> None:
+    document = {
+        "query": "mutation FulfillmentCreate($fulfillment: FulfillmentInput!) "
+        "{ fulfillmentCreate(fulfillment: $fulfillment) { fulfillment { id } } }",
+        "variables": {"fulfillment": {"line_items_by_fulfillment_order": []}},
+    }
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{shop.url}/admin/api/2026-10/graphql.json",
+            json=document,
+            headers={"X-Shopify-Access-Token": TOKEN},
+        ) as reply,
+    ):
+        answer = await reply.json()
+    assert answer["errors"][0]["extensions"]["code"] == "INVALID_VARIABLE"
+    assert (await shop.effects())["effects"]["fulfillments"] == 0

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import msgspec
+from hypothesis import given
+from hypothesis import strategies as st
 
 from orderstream.codecs.channel_outcomes import Delivered, Rejected, Retryable
 from orderstream.codecs.shopify_admin import (
@@ -231,3 +233,25 @@ def test_reasons_become_the_documented_enum_values() -> None:
     assert hold_reason("awaiting_payment") == "AWAITING_PAYMENT"
     assert hold_reason("address_invalid") == "INCORRECT_ADDRESS"
     assert hold_reason("manual review") == "OTHER"
+
+
+@given(
+    jackets=st.integers(min_value=0, max_value=1),
+    scarves=st.integers(min_value=0, max_value=2),
+    wanted=st.integers(min_value=1, max_value=3),
+)
+def test_a_parcel_asks_for_exactly_its_units_and_never_more_than_remain_when_enough_do(
+    jackets: int, scarves: int, wanted: int
+) -> None:
+    order = decoded_order({SHOPIFY_JACKET: jackets, SHOPIFY_SCARF: scarves})
+    planned = fulfillment_input(order, shopify_parcel("s1", {SHOPIFY_SCARF: wanted}), TRACKING)
+    assert isinstance(planned, FulfillmentInput)
+    asked = [
+        (item.id, item.quantity)
+        for group in planned.line_items_by_fulfillment_order
+        for item in group.fulfillment_order_line_items or []
+    ]
+    assert sum(qty for _, qty in asked) == wanted
+    assert all(item_id.endswith(SHOPIFY_SCARF) for item_id, _ in asked)
+    if wanted <= scarves:
+        assert all(qty <= scarves for _, qty in asked)
