@@ -697,3 +697,30 @@ def seeded_store(postgres_dsn: str, label: str) -> Iterator[str]:
         yield dsn
     finally:
         asyncio.run(drop_database(postgres_dsn, dsn))
+
+
+# Shopify's Admin API: the `orders/create` fixture's order and parcels of it.
+
+SHOPIFY_ORDER_ID = "5874123456789"
+SHOPIFY_JACKET, SHOPIFY_SCARF = "14123456789001", "14123456789002"
+"""The fixture's two lines that ship: one jacket, two scarves (the third is a gift card)."""
+
+
+def shopify_parcel(
+    shipment_id: str,
+    lines: dict[str, int],
+    *,
+    carrier: str = "postnl",
+    tracking_number: str = "",
+    tracking_url: str = "",
+) -> AllocatedShipment:
+    """A shipped parcel of the Shopify fixture's order: `lines` maps line id to units."""
+    return AllocatedShipment(
+        shipment_id=shipment_id,
+        location="WH-AMS",
+        lines=tuple(LineQty(line_id, f"SKU-{line_id[-3:]}", qty) for line_id, qty in lines.items()),
+        carrier=carrier,
+        status=ShipmentStatus.SHIPPED,
+        tracking_number=tracking_number or f"3S{shipment_id.upper()}",
+        tracking_url=tracking_url,
+    )

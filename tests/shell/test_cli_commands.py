@@ -12,7 +12,16 @@ from typer.testing import CliRunner
 from orderstream.agents import cli
 
 PRODUCT = {"normalize", "worker", "store", "api", "kpis", "orders", "rules", "dlq", "schemas", "db"}
-TOOLING = {"demo", "bench", "chaos", "loadgen", "dev", "store-bench", "simulate"}
+TOOLING = {
+    "demo",
+    "bench",
+    "chaos",
+    "loadgen",
+    "dev",
+    "store-bench",
+    "simulate",
+    "channel-sim",
+}
 
 
 def _commands(app: typer.Typer) -> set[str]:

@@ -1,0 +1,1 @@
+"""Sinks: what orderstream decides, sent to sales channels, locations and customers."""
