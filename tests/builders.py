@@ -724,3 +724,46 @@ def shopify_parcel(
         tracking_number=tracking_number or f"3S{shipment_id.upper()}",
         tracking_url=tracking_url,
     )
+
+
+# --- customer notifications ---------------------------------------------------------------
+
+
+def parcel(
+    shipment_id: str,
+    status: ShipmentStatus,
+    *,
+    carrier: str = "postnl",
+    tracking_number: str = "",
+    tracking_url: str = "",
+    eta: date | None = None,
+    external: bool = False,
+) -> AllocatedShipment:
+    """One parcel of a status event, as the notification rules read it."""
+    return AllocatedShipment(
+        shipment_id=shipment_id,
+        location="DC-AMS",
+        lines=(LineQty("1", "SKU-1", 1),),
+        carrier=carrier,
+        eta=eta,
+        external=external,
+        status=status,
+        tracking_number=tracking_number,
+        tracking_url=tracking_url,
+    )
+
+
+def notify_event(
+    status: OrderStatus,
+    previous: OrderStatus | None = None,
+    *,
+    shipments: Iterable[AllocatedShipment] = (),
+    backordered: Iterable[LineQty] = (),
+    channel: str = "shopify",
+    seq: int = 2,
+) -> StatusChanged:
+    """A status event of order `{channel}:1001`, with the parcels and waiting units given."""
+    event = status_step(f"{channel}:1001", seq, status, previous, channel=channel)
+    return msgspec.structs.replace(
+        event, shipments=tuple(shipments), backordered=tuple(backordered)
+    )
