@@ -2,10 +2,11 @@
 
 Gather (the event, the order's contact from the store, the time), decide (the pure rules),
 render, send: the shared delivery mechanism calls `messages` once per event and `send` per
-message, keeps its log by `Outgoing.key`, and retries a `Retryable` after its wait; a
-message still inside its quiet hours answers `Retryable("quiet_hours", wait)` without being
-sent. A contact the store does not hold yet (`contact_for` gives None) is the caller's to
-wait for; nothing here reads a clock, a topic or the store.
+message, keeps its log by `Outgoing.key`, and retries a `Retryable` after its wait. A
+message inside quiet hours, those it was decided in or those it is sent in, answers
+`Retryable("quiet_hours", wait)` and is not sent. A contact the store does not hold yet
+(`contact_for` gives None) is the caller's to wait for; nothing here reads a clock, a topic
+or the store.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from email.utils import formataddr
 from typing import TYPE_CHECKING
 
 from orderstream.streams.notifications import Medium, NotificationRules, notice_for
-from orderstream.streams.notify_plan import CustomerContact, Dispatch, dispatches
+from orderstream.streams.notify_plan import CustomerContact, Dispatch, dispatches, quiet_until
 from orderstream.streams.order_messages import StatusChanged
 
 from .outcomes import Retryable, SendOutcome, Undeliverable
@@ -75,10 +76,12 @@ class Notifier:
     async def send(
         self, outgoing: Outgoing, contact: CustomerContact, now: datetime
     ) -> SendOutcome:
-        """Send `outgoing` now, unless its quiet hours still hold it back."""
+        """Send `outgoing` now, unless quiet hours hold it back: those it was decided in, or
+        those `now` falls in (a message decided before the window and sent inside it)."""
         dispatch = outgoing.dispatch
-        if dispatch.not_before > now:
-            return Retryable("quiet_hours", dispatch.not_before - now)
+        held = quiet_until(now, self.rules.quiet_hours, dispatch.medium) or dispatch.not_before
+        if held > now:
+            return Retryable("quiet_hours", held - now)
         if dispatch.medium is Medium.EMAIL and self.email is not None:
             message = email_for(dispatch, outgoing.rendered, contact, sender=self.sender, now=now)
             return await self.email.send(message, dispatch.key)

@@ -135,3 +135,7 @@ async def test_quiet_hours_hold_a_message_back_without_sending_it(sink: SmtpSink
     assert sink.received == []
     assert isinstance(await notifier.send(outgoing, SANNE, night + held.retry_after), Sent)
     assert len(sink.received) == 1
+    # decided in the evening, sent once the window has begun: it waits all the same
+    (evening,) = notifier.messages(LIFE[4], SANNE, datetime(2026, 12, 3, 19, 59, tzinfo=UTC))
+    late = await notifier.send(evening, SANNE, night)
+    assert isinstance(late, Retryable) and late.retry_after == held.retry_after
