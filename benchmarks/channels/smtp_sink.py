@@ -4,15 +4,15 @@ For the notification tests and the demo: `SmtpSink` runs on the caller's event l
 keeps each message parsed (`received`), and in `directory` as `<n>.eml` when given;
 recipients in `refuse` are answered 550, as a real server answers an unknown mailbox.
 `python -m orderstream.benchmarks.channels.smtp_sink --port N --directory DIR` runs one
-until stopped. It logs no addresses: aiosmtpd's own log (`mail.log`) is kept at warnings.
+until SIGTERM or SIGINT. It logs no addresses: aiosmtpd's own log (`mail.log`) is kept at warnings.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
+import signal
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -110,13 +110,19 @@ class SmtpSink:
 
 
 async def _serve(port: int, directory: Path) -> None:
+    """Run a sink until SIGTERM or SIGINT, then say how many messages it kept."""
     sink = SmtpSink(port=port, directory=directory)
     await sink.start()
     print(f"smtp sink on 127.0.0.1:{sink.port}, messages in {directory}", flush=True)
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopped.set)
     try:
-        await asyncio.Event().wait()
+        await stopped.wait()
     finally:
         await sink.stop()
+    print(f"smtp sink stopped: {len(sink.received)} messages", flush=True)
 
 
 def main() -> None:
@@ -124,8 +130,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=2525)
     parser.add_argument("--directory", type=Path, default=Path(".orderstream/mail"))
     arguments = parser.parse_args()
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(arguments.port, arguments.directory))
+    asyncio.run(_serve(arguments.port, arguments.directory))
 
 
 if __name__ == "__main__":
