@@ -16,11 +16,11 @@ from datetime import datetime
 from email.utils import formataddr
 from typing import TYPE_CHECKING
 
+from orderstream.codecs.channel_outcomes import Outcome, Rejected, Retryable
 from orderstream.streams.notifications import Medium, NotificationRules, notice_for
 from orderstream.streams.notify_plan import CustomerContact, Dispatch, dispatches, quiet_until
 from orderstream.streams.order_messages import StatusChanged
 
-from .outcomes import Retryable, SendOutcome, Undeliverable
 from .render import Rendered, Templates, load_templates
 from .smtp import SmtpSecurity, SmtpSender, SmtpSettings, email_for
 from .webhook import WebhookSender, WebhookSettings
@@ -73,21 +73,19 @@ class Notifier:
             for d in dispatches(notice, contact, self.rules, now)
         )
 
-    async def send(
-        self, outgoing: Outgoing, contact: CustomerContact, now: datetime
-    ) -> SendOutcome:
+    async def send(self, outgoing: Outgoing, contact: CustomerContact, now: datetime) -> Outcome:
         """Send `outgoing` now, unless quiet hours hold it back: those it was decided in, or
         those `now` falls in (a message decided before the window and sent inside it)."""
         dispatch = outgoing.dispatch
         held = quiet_until(now, self.rules.quiet_hours, dispatch.medium) or dispatch.not_before
         if held > now:
-            return Retryable("quiet_hours", held - now)
+            return Retryable("quiet_hours", (held - now).total_seconds())
         if dispatch.medium is Medium.EMAIL and self.email is not None:
             message = email_for(dispatch, outgoing.rendered, contact, sender=self.sender, now=now)
-            return await self.email.send(message, dispatch.key)
+            return await self.email.send(message)
         if dispatch.medium is Medium.SMS and self.sms is not None:
             return await self.sms.send(dispatch, outgoing.rendered, contact, now)
-        return Undeliverable(f"no sender for {dispatch.medium}")
+        return Rejected(f"no sender for {dispatch.medium}")
 
 
 def build_notifier(settings: Settings, session: aiohttp.ClientSession | None) -> Notifier:

@@ -2,10 +2,11 @@
 
 The Message-ID is made from the dispatch's key (`streams.notify_plan.message_id`), so a
 message sent again after a crash carries the id of the first and mail clients show one.
-The answer becomes a `SendOutcome`: a 4xx, a timeout or a lost connection is `Retryable`, a
-5xx for the message or its recipient is `Undeliverable`. A server's refusal of our own login
-or sender is `Retryable` as well: the configuration is at fault, not the message. Reasons
-carry the SMTP codes only (a server's text often repeats the address).
+The answer becomes the sinks' `Outcome` (codecs/channel_outcomes.py): a 4xx, a timeout or a
+lost connection is `Retryable`, a 5xx for the message or its recipient is `Rejected`. A
+server's refusal of our own login or sender is `Retryable` as well: the configuration is at
+fault, not the message. Reasons carry the SMTP codes only (a server's text often repeats
+the address), and `Rejected.response` stays empty for the same reason.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from enum import StrEnum
 
 import aiosmtplib
 
+from orderstream.codecs.channel_outcomes import Delivered, Outcome, Rejected, Retryable
 from orderstream.streams.notify_plan import CustomerContact, Dispatch, message_id
 
-from .outcomes import Retryable, SendOutcome, Sent, Undeliverable
 from .render import Rendered
 
 KIND_HEADER = "X-Orderstream-Kind"
@@ -83,10 +84,10 @@ class SmtpSender:
     def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
 
-    async def send(self, message: EmailMessage, key: str) -> SendOutcome:
-        """Hand `message` to the server; `key` is the dispatch's, returned in `Sent`."""
+    async def send(self, message: EmailMessage) -> Outcome:
+        """Hand `message` to the server (`Delivered`'s reference: its Message-ID)."""
         if not is_address(parseaddr(str(message["To"]))[1]):
-            return Undeliverable("smtp invalid_address")
+            return Rejected("smtp invalid_address")
         s = self.settings
         try:
             await aiosmtplib.send(
@@ -108,10 +109,10 @@ class SmtpSender:
             return _by_code(error.code, "smtp refused")
         except (aiosmtplib.SMTPException, OSError) as error:
             return Retryable(f"smtp {type(error).__name__}")
-        return Sent(key, str(message["Message-ID"]))
+        return Delivered(reference=str(message["Message-ID"]))
 
 
-def _by_code(code: int, reason: str) -> SendOutcome:
+def _by_code(code: int, reason: str) -> Outcome:
     if 400 <= code < 500:
         return Retryable(f"{reason} {code}")
-    return Undeliverable(f"{reason} {code}")
+    return Rejected(f"{reason} {code}")

@@ -9,9 +9,11 @@ request carries
   constant time and refuses an old timestamp, so a captured request cannot be replayed);
 - `Idempotency-Key`: the message key, the same for every attempt at one message.
 
-2xx is `Sent` (with the provider's `id` from a JSON answer); 408, 425, 429 and 5xx, a timeout
-or a lost connection are `Retryable`, honouring `Retry-After` (seconds or an HTTP date); any
-other answer is `Undeliverable`. Reasons carry the HTTP status, never the number or the text.
+The answer becomes the sinks' `Outcome` (codecs/channel_outcomes.py): 2xx is `Delivered`
+(with the provider's `id` from a JSON answer); 408, 425, 429 and 5xx, a timeout or a lost
+connection are `Retryable`, honouring `Retry-After` (seconds or an HTTP date); any other
+answer is `Rejected`. Reasons carry the HTTP status, never the number or the text, and
+`Rejected.response` stays empty (a provider's answer may repeat the number).
 """
 
 from __future__ import annotations
@@ -20,15 +22,15 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 
 import aiohttp
 import msgspec
 
+from orderstream.codecs.channel_outcomes import Delivered, Outcome, Rejected, Retryable
 from orderstream.streams.notify_plan import CustomerContact, Dispatch, e164
 
-from .outcomes import Retryable, SendOutcome, Sent, Undeliverable
 from .render import Rendered
 
 TIMESTAMP_HEADER = "X-Orderstream-Timestamp"
@@ -70,10 +72,10 @@ class WebhookSender:
 
     async def send(
         self, dispatch: Dispatch, rendered: Rendered, contact: CustomerContact, now: datetime
-    ) -> SendOutcome:
+    ) -> Outcome:
         to = e164(contact.phone, contact.country)
         if not to:
-            return Undeliverable("webhook invalid_number")
+            return Rejected("webhook invalid_number")
         body = msgspec.json.encode(
             WebhookMessage(
                 message_key=dispatch.key,
@@ -101,19 +103,17 @@ class WebhookSender:
                 allow_redirects=False,
             ) as response:
                 answer = await response.content.read(MAX_ANSWER_BYTES)
-                return _outcome(dispatch.key, response.status, response.headers, answer, now)
+                return _outcome(response.status, response.headers, answer, now)
         except (TimeoutError, aiohttp.ClientError) as error:
             return Retryable(f"webhook {type(error).__name__}")
 
 
-def _outcome(
-    key: str, status: int, headers: Mapping[str, str], answer: bytes, now: datetime
-) -> SendOutcome:
+def _outcome(status: int, headers: Mapping[str, str], answer: bytes, now: datetime) -> Outcome:
     if 200 <= status < 300:
-        return Sent(key, _reference(answer))
+        return Delivered(reference=_reference(answer))
     if status in RETRYABLE_STATUSES or status >= 500:
         return Retryable(f"webhook http {status}", retry_after(headers.get("Retry-After"), now))
-    return Undeliverable(f"webhook http {status}")
+    return Rejected(f"webhook http {status}")
 
 
 def _reference(answer: bytes) -> str:
@@ -125,17 +125,17 @@ def _reference(answer: bytes) -> str:
     return str(found) if isinstance(found, str | int) else ""
 
 
-def retry_after(value: str | None, now: datetime) -> timedelta | None:
-    """A `Retry-After` header as a wait from `now` (None: absent or unreadable)."""
+def retry_after(value: str | None, now: datetime) -> float | None:
+    """A `Retry-After` header as seconds to wait from `now` (None: absent or unreadable)."""
     if value is None:
         return None
     value = value.strip()
     if value.isdigit():
-        return timedelta(seconds=int(value))
+        return float(value)
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
         return None
-    return max(when - now, timedelta(0))
+    return max((when - now).total_seconds(), 0.0)

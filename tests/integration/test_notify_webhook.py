@@ -8,7 +8,7 @@ import hmac
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -16,9 +16,9 @@ import pytest
 from aiohttp import web
 
 from orderstream.agents.notify.notifier import Notifier, build_notifier
-from orderstream.agents.notify.outcomes import Retryable, Sent, Undeliverable
 from orderstream.agents.settings import load_settings
 from orderstream.benchmarks.localrun import free_port
+from orderstream.codecs.channel_outcomes import Delivered, Rejected, Retryable
 from orderstream.streams.notify_plan import CustomerContact
 from orderstream.streams.order_shipments import ShipmentStatus
 from orderstream.streams.status import OrderStatus
@@ -108,7 +108,7 @@ async def test_a_signed_message_is_accepted_with_its_key_and_the_providers_id(
 ) -> None:
     served, url = provider
     outcome = await send_sms(notifier(url, session))
-    assert outcome == Sent("shopify:1001:2/order_shipped/sms", "msg-1")
+    assert outcome == Delivered(reference="msg-1")
     (body,) = served.accepted
     assert body["to"] == "+31612345678"
     assert (body["kind"], body["medium"], body["language"]) == ("order_shipped", "sms", "nl")
@@ -121,7 +121,7 @@ async def test_a_request_signed_with_another_secret_is_refused(
 ) -> None:
     served, url = provider
     outcome = await send_sms(notifier(url, session, secret="not the providers secret"))
-    assert outcome == Undeliverable("webhook http 401")
+    assert outcome == Rejected("webhook http 401")
     assert served.accepted == []
 
 
@@ -133,11 +133,11 @@ async def test_busy_and_failing_providers_are_retryable_honouring_retry_after(
     served.answers = [(429, {"Retry-After": "7"}), (503, {"Retry-After": later}), (502, {})]
     served.answers.append((400, {}))
     chosen = notifier(url, session)
-    assert await send_sms(chosen) == Retryable("webhook http 429", timedelta(seconds=7))
-    assert await send_sms(chosen) == Retryable("webhook http 503", timedelta(minutes=2))
+    assert await send_sms(chosen) == Retryable("webhook http 429", 7.0)
+    assert await send_sms(chosen) == Retryable("webhook http 503", 120.0)
     assert await send_sms(chosen) == Retryable("webhook http 502")
-    assert await send_sms(chosen) == Undeliverable("webhook http 400")
-    assert isinstance(await send_sms(chosen), Sent)
+    assert await send_sms(chosen) == Rejected("webhook http 400")
+    assert isinstance(await send_sms(chosen), Delivered)
 
 
 async def test_no_provider_listening_is_retryable(session: aiohttp.ClientSession) -> None:
