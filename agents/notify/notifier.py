@@ -96,7 +96,6 @@ def build_notifier(settings: Settings, session: aiohttp.ClientSession | None) ->
         SmtpSettings(
             host=settings.notify_smtp_host,
             port=settings.notify_smtp_port,
-            sender=sender,
             security=SmtpSecurity(settings.notify_smtp_security),
             username=settings.notify_smtp_username or "",
             password=password.get_secret_value() if password else "",

@@ -39,7 +39,6 @@ class SmtpSecurity(StrEnum):
 class SmtpSettings:
     host: str
     port: int
-    sender: str  # the From header: `Shop <orders@shop.example>`
     security: SmtpSecurity = SmtpSecurity.NONE
     username: str = ""
     password: str = ""
