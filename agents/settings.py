@@ -6,20 +6,31 @@ the composition root only, never at import time.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from orderstream.codecs.limits import MAX_ORDER_LINES
 from orderstream.streams.delivery import Lifetimes, SinkMode, mode_of
+from orderstream.streams.notifications import (
+    ALL_KINDS,
+    Medium,
+    MessageKind,
+    NotificationRules,
+    QuietHours,
+)
 
 from .rocksdb_memory import Budget
 from .topics import TopicRetention
 
 MIN_BUNDLE_SECRET = 16
 """Characters a bundle key secret has at least."""
+MIN_WEBHOOK_SECRET = 16
+"""Characters the notification webhook's signing secret has at least."""
 
 
 class Settings(BaseSettings):
@@ -177,6 +188,83 @@ class Settings(BaseSettings):
     sink_request_retention_days: int = Field(default=30, ge=1)
     sink_log_retention_days: int = Field(default=90, ge=1)
 
+    # Customer notifications (agents/notify/, README "Customer notifications"). Lists are
+    # comma-separated: channels whose marketplace mails its own customers; the kinds each
+    # medium sends (a kind left out is opted out); quiet hours (local time, start == end: none)
+    # hold back SMS, and e-mail too when `notify_quiet_email`.
+    notify_shop_name: str = "orderstream"
+    notify_silent_channels: str = "bol,amazon"
+    notify_email_kinds: str = ",".join(sorted(ALL_KINDS))
+    notify_sms_kinds: str = MessageKind.SHIPPED.value
+    notify_quiet_start: time = time(21, 0)
+    notify_quiet_end: time = time(8, 0)
+    notify_quiet_time_zone: str = "Europe/Amsterdam"
+    notify_quiet_email: bool = False
+    notify_default_language: Literal["nl", "de", "fr", "en"] = "en"
+    # E-mail: the SMTP server, the From address (shown with the shop name), TLS from the first
+    # byte, STARTTLS, or none (a local relay).
+    notify_smtp_host: str = "127.0.0.1"
+    notify_smtp_port: int = Field(default=25, ge=1, le=65535)
+    notify_smtp_from: str = "orders@shop.example"
+    notify_smtp_security: Literal["none", "starttls", "tls"] = "none"
+    notify_smtp_username: str | None = None
+    notify_smtp_password: SecretStr | None = None
+    notify_smtp_timeout_s: float = Field(default=10.0, gt=0)
+    # SMS/WhatsApp: the provider's webhook (none: no SMS), its signing secret, the medium named
+    # in each request.
+    notify_webhook_url: str | None = None
+    notify_webhook_secret: SecretStr | None = None
+    notify_webhook_medium: str = "sms"
+    notify_webhook_timeout_s: float = Field(default=10.0, gt=0)
+
+    @field_validator("notify_email_kinds", "notify_sms_kinds")
+    @classmethod
+    def _known_kinds(cls, value: str) -> str:
+        unknown = set(_names(value)) - {k.value for k in MessageKind}
+        if unknown:
+            raise ValueError(f"unknown message kinds: {', '.join(sorted(unknown))}")
+        return value
+
+    @field_validator("notify_quiet_time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError("not a known time zone") from error
+        return value
+
+    def notification_rules(self, *, sms_sender: bool) -> NotificationRules:
+        """The notification settings as the pure rules' value (`sms_sender`: a webhook is
+        configured; without one no kind goes by SMS)."""
+        media = {Medium.SMS, Medium.EMAIL} if self.notify_quiet_email else {Medium.SMS}
+        quiet = QuietHours(
+            self.notify_quiet_start,
+            self.notify_quiet_end,
+            self.notify_quiet_time_zone,
+            frozenset(media),
+        )
+        sms = frozenset(MessageKind(k) for k in _names(self.notify_sms_kinds))
+        return NotificationRules(
+            silent_channels=frozenset(_names(self.notify_silent_channels)),
+            email_kinds=frozenset(MessageKind(k) for k in _names(self.notify_email_kinds)),
+            sms_kinds=sms if sms_sender else frozenset(),
+            quiet_hours=quiet,
+            default_language=self.notify_default_language,
+        )
+
+    def webhook_secret(self) -> bytes:
+        """The webhook's signing secret; a webhook URL without one (or a short one) stops
+        the start: unsigned requests would let anyone send texts through the provider."""
+        secret = self.notify_webhook_secret
+        value = secret.get_secret_value() if secret else ""
+        if self.notify_webhook_url and len(value) < MIN_WEBHOOK_SECRET:
+            raise ValueError(
+                "ORDERSTREAM_NOTIFY_WEBHOOK_URL is set: set ORDERSTREAM_NOTIFY_WEBHOOK_SECRET "
+                f"(at least {MIN_WEBHOOK_SECRET} characters)"
+            )
+        return value.encode()
+
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
 
@@ -233,6 +321,11 @@ class Settings(BaseSettings):
     def dedupe_retention(self, source: str) -> timedelta:
         hours: int = getattr(self, f"dedupe_hours_{source}")
         return timedelta(hours=hours)
+
+
+def _names(listed: str) -> list[str]:
+    """The names of a comma-separated setting, blanks dropped."""
+    return [name.strip() for name in listed.split(",") if name.strip()]
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -700,6 +700,76 @@ def seeded_store(postgres_dsn: str, label: str) -> Iterator[str]:
         asyncio.run(drop_database(postgres_dsn, dsn))
 
 
+# Shopify's Admin API: the `orders/create` fixture's order and parcels of it.
+
+SHOPIFY_ORDER_ID = "5874123456789"
+SHOPIFY_JACKET, SHOPIFY_SCARF = "14123456789001", "14123456789002"
+"""The fixture's two lines that ship: one jacket, two scarves (the third is a gift card)."""
+
+
+def shopify_parcel(
+    shipment_id: str,
+    lines: dict[str, int],
+    *,
+    carrier: str = "postnl",
+    tracking_number: str = "",
+    tracking_url: str = "",
+) -> AllocatedShipment:
+    """A shipped parcel of the Shopify fixture's order: `lines` maps line id to units."""
+    return AllocatedShipment(
+        shipment_id=shipment_id,
+        location="WH-AMS",
+        lines=tuple(LineQty(line_id, f"SKU-{line_id[-3:]}", qty) for line_id, qty in lines.items()),
+        carrier=carrier,
+        status=ShipmentStatus.SHIPPED,
+        tracking_number=tracking_number or f"3S{shipment_id.upper()}",
+        tracking_url=tracking_url,
+    )
+
+
+# --- customer notifications ---------------------------------------------------------------
+
+
+def parcel(
+    shipment_id: str,
+    status: ShipmentStatus,
+    *,
+    carrier: str = "postnl",
+    tracking_number: str = "",
+    tracking_url: str = "",
+    eta: date | None = None,
+    external: bool = False,
+) -> AllocatedShipment:
+    """One parcel of a status event, as the notification rules read it."""
+    return AllocatedShipment(
+        shipment_id=shipment_id,
+        location="DC-AMS",
+        lines=(LineQty("1", "SKU-1", 1),),
+        carrier=carrier,
+        eta=eta,
+        external=external,
+        status=status,
+        tracking_number=tracking_number,
+        tracking_url=tracking_url,
+    )
+
+
+def notify_event(
+    status: OrderStatus,
+    previous: OrderStatus | None = None,
+    *,
+    shipments: Iterable[AllocatedShipment] = (),
+    backordered: Iterable[LineQty] = (),
+    channel: str = "shopify",
+    seq: int = 2,
+) -> StatusChanged:
+    """A status event of order `{channel}:1001`, with the parcels and waiting units given."""
+    event = status_step(f"{channel}:1001", seq, status, previous, channel=channel)
+    return msgspec.structs.replace(
+        event, shipments=tuple(shipments), backordered=tuple(backordered)
+    )
+
+
 SINK_EPOCH = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 """The status events' time in the sink tests."""
 

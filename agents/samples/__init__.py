@@ -13,3 +13,8 @@ def sample_rules_path() -> Path:
 def sample_exception_rules_path() -> Path:
     """Owners and resolve-within times of holds and exceptions: the store writer's default."""
     return Path(__file__).with_name("exception_rules.yaml")
+
+
+def sample_carrier_codes_path() -> Path:
+    """Our carriers as Shopify, Bol.com and Amazon name them: the channel sinks' default."""
+    return Path(__file__).with_name("carrier_codes.yaml")

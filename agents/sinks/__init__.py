@@ -1,1 +1,1 @@
-"""The sinks: what orderstream decides, delivered outside, each effect once per event."""
+"""Sinks: what orderstream decides, sent to sales channels, locations and customers."""

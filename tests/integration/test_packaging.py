@@ -34,6 +34,8 @@ def test_the_wheel_holds_each_folder_under_orderstream_and_the_samples(tmp_path:
         for init in (ROOT / folder).rglob("__init__.py"):
             assert f"orderstream/{init.relative_to(ROOT).as_posix()}" in names
     assert "orderstream/agents/samples/rules.yaml" in names
+    assert "orderstream/agents/notify/templates/order_shipped.html" in names
+    assert "orderstream/agents/notify/templates/phrases/nl.yaml" in names
     assert "orderstream/deploy/embedded/cli.py" in names
     assert "orderstream/benchmarks/loadgen/cli.py" in names
     for migration in (ROOT / "state" / "migrations").glob("*.sql"):  # `orderstream db migrate`

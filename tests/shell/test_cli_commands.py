@@ -24,7 +24,16 @@ PRODUCT = {
     "db",
     "sinks",
 }
-TOOLING = {"demo", "bench", "chaos", "loadgen", "dev", "store-bench", "simulate"}
+TOOLING = {
+    "demo",
+    "bench",
+    "chaos",
+    "loadgen",
+    "dev",
+    "store-bench",
+    "simulate",
+    "channel-sim",
+}
 
 
 def _commands(app: typer.Typer) -> set[str]:
