@@ -37,37 +37,6 @@ FINISHED = frozenset({EntryState.DONE, EntryState.SHADOWED, EntryState.DEAD_LETT
 """States after which an order's next event may go."""
 
 
-# The outcome of one attempt, as the channel adapter reads the channel's answer.
-@dataclass(frozen=True)
-class Delivered:
-    response: str = ""
-
-
-@dataclass(frozen=True)
-class Retryable:
-    """A timeout, a 429, a 5xx or a channel that cannot be reached: try again later.
-
-    `retry_after_s` is the channel's own `Retry-After` when it sent one. `maybe_applied` says
-    the channel may have acted on the request all the same (a timeout, a 5xx), so it is asked
-    before the request goes again; a 429 or a refused connection did nothing."""
-
-    reason: str
-    retry_after_s: float | None = None
-    maybe_applied: bool = True
-    response: str = ""
-
-
-@dataclass(frozen=True)
-class Refused:
-    """A 4xx that sending again cannot fix: the event ends as a dead letter of its sink."""
-
-    reason: str
-    response: str = ""
-
-
-Outcome = Delivered | Retryable | Refused
-
-
 @dataclass(frozen=True)
 class SourceRecord:
     """Where the event behind an effect was read, so its dead letter can be replayed."""
@@ -247,26 +216,16 @@ def recorded(
     )
 
 
-def retried(entry: Entry, outcome: Retryable, now: datetime) -> Entry:
+def retried(entry: Entry, why: str, now: datetime) -> Entry:
     """A pending entry after a failed attempt: still pending, one more attempt, why."""
-    return replace(
-        entry,
-        attempts=entry.attempts + 1,
-        response=bounded(outcome.response or outcome.reason),
-        updated_at=now,
-    )
+    return replace(entry, attempts=entry.attempts + 1, response=bounded(why), updated_at=now)
 
 
-def finished(entry: Entry, outcome: Delivered | Refused, now: datetime) -> Entry:
-    """A pending entry after the channel's final answer."""
-    if isinstance(outcome, Delivered):
-        return replace(
-            entry, state=EntryState.DONE, response=bounded(outcome.response), updated_at=now
-        )
-    response = bounded(
-        f"{outcome.reason}: {outcome.response}" if outcome.response else outcome.reason
-    )
-    return replace(entry, state=EntryState.DEAD_LETTERED, response=response, updated_at=now)
+def finished(entry: Entry, state: EntryState, response: str, now: datetime) -> Entry:
+    """A pending entry after the channel's final answer: done, or dead-lettered."""
+    if state not in (EntryState.DONE, EntryState.DEAD_LETTERED):
+        raise ValueError(f"an answer finishes an entry as done or dead_lettered, not {state}")
+    return replace(entry, state=state, response=bounded(response), updated_at=now)
 
 
 def confirmed(entry: Entry, now: datetime) -> Entry:

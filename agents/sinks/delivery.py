@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,19 +27,16 @@ from aiolimiter import AsyncLimiter
 from tenacity import AsyncRetrying, RetryCallState, RetryError, retry_if_result
 from tenacity.wait import wait_exponential, wait_random
 
+from orderstream.codecs.channel_outcomes import Delivered, Outcome, Rejected, Retryable
 from orderstream.codecs.deadletter import dead_letter
 from orderstream.codecs.replays import REPLAY_OF
 from orderstream.state import delivery_log as log_rows
 from orderstream.streams.delivery import (
     Action,
-    Delivered,
     Effect,
     Entry,
     EntryState,
     Lifetimes,
-    Outcome,
-    Refused,
-    Retryable,
     SinkMode,
     SourceRecord,
     after_settle,
@@ -51,11 +49,12 @@ from orderstream.streams.delivery import (
     retried,
     retry_wait_s,
 )
-from orderstream.streams.rejections import Rejected, RejectReason
+from orderstream.streams.rejections import Rejected as LetterReason
+from orderstream.streams.rejections import RejectReason
 
 from ..topics import sink_dead_letters
 from .metrics import SinkMetrics
-from .ports import Channel, Letters, RateLimit, RetryPolicy, failure
+from .ports import Channel, Failed, Letters, RateLimit, RetryPolicy, failed, failure
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +69,7 @@ class _Tries:
     def __init__(self, entry: Entry) -> None:
         self.entry = entry
         self.maybe_applied = False
-        self.last: Retryable | None = None
+        self.last: Failed | None = None
 
 
 class Deliverer:
@@ -214,29 +213,34 @@ class Deliverer:
     async def _send(self, effect: Effect, pending: Entry) -> EntryState:
         tries = _Tries(pending)
         retrying = AsyncRetrying(
-            retry=retry_if_result(lambda outcome: isinstance(outcome, Retryable)),
+            retry=retry_if_result(lambda result: isinstance(result, Failed)),
             wait=self._wait,
             stop=lambda _: self._stop.is_set(),
             sleep=self._sleep,
             before_sleep=lambda _: self._metrics.retried.labels(sink=self.name).inc(),
         )
         try:
-            outcome: Outcome = await retrying(self._attempt, effect, tries)
+            outcome: Outcome | Failed = await retrying(self._attempt, effect, tries)
         except RetryError:
             raise SinkStoppedError(f"{self.name}: stopped before {effect.event_id} went") from None
-        assert isinstance(outcome, Delivered | Refused)
-        if isinstance(outcome, Refused):
+        assert isinstance(outcome, Delivered | Rejected)
+        now = self._clock()
+        if isinstance(outcome, Rejected):
             await self._dead_letter(effect, outcome)
-        done = finished(tries.entry, outcome, self._clock())
+            why = f"{outcome.reason}: {outcome.response}" if outcome.response else outcome.reason
+            done = finished(tries.entry, EntryState.DEAD_LETTERED, why, now)
+        else:
+            answer = "already at the channel" if outcome.already else "delivered"
+            done = finished(tries.entry, EntryState.DONE, f"{answer} {outcome.reference}", now)
         if not await log_rows.put(self._store, done, tries.entry):
             log.warning("%s: the entry of %s moved meanwhile", self.name, effect.event_id)
-        if isinstance(outcome, Refused):
+        if isinstance(outcome, Rejected):
             self._metrics.count(self.name, "dead_lettered")
             return EntryState.DEAD_LETTERED
         self._delivered(effect)
         return EntryState.DONE
 
-    async def _attempt(self, effect: Effect, tries: _Tries) -> Outcome:
+    async def _attempt(self, effect: Effect, tries: _Tries) -> Outcome | Failed:
         """One attempt; a request that may have reached the channel is settled first."""
         if self._stop.is_set() and tries.last is not None:
             return tries.last  # stopped while waiting: no new attempt, the entry stays pending
@@ -244,36 +248,36 @@ class Deliverer:
             try:
                 applied = await self._channel.settle(effect)
             except Exception as error:  # cannot ask: ask again later, before sending
-                return await self._failed(tries, failure(error), maybe_applied=True)
+                cannot = failure(error)
+                return await self._failed(tries, replace(cannot, maybe_applied=True))
             answer = "applied" if applied else "not_applied"
             self._metrics.settled.labels(sink=self.name, answer=answer).inc()
             if applied:
-                return Delivered("settled: the channel has it")
+                return Delivered(already=True)
             tries.maybe_applied = False
         outcome = await self._call(effect)
-        if isinstance(outcome, Retryable):
+        if isinstance(outcome, Failed):
             return await self._failed(tries, outcome)
         return outcome
 
-    async def _call(self, effect: Effect) -> Outcome:
+    async def _call(self, effect: Effect) -> Outcome | Failed:
         if self._limiter is not None:
             await self._limiter.acquire()
         try:
             async with asyncio.timeout(self._retry.timeout_s):
-                return await self._channel.send(effect)
+                outcome = await self._channel.send(effect)
         except Exception as error:
             return failure(error)
+        return failed(outcome) if isinstance(outcome, Retryable) else outcome
 
-    async def _failed(
-        self, tries: _Tries, outcome: Retryable, *, maybe_applied: bool = False
-    ) -> Retryable:
-        self._metrics.failure(self.name, outcome.reason)
-        tries.maybe_applied = maybe_applied or outcome.maybe_applied
-        tries.last = outcome
-        later = retried(tries.entry, outcome, self._clock())
+    async def _failed(self, tries: _Tries, attempt: Failed) -> Failed:
+        self._metrics.failure(self.name, attempt.kind)
+        tries.maybe_applied = attempt.maybe_applied
+        tries.last = attempt
+        later = retried(tries.entry, attempt.outcome.reason, self._clock())
         if await log_rows.put(self._store, later, tries.entry):
             tries.entry = later
-        return outcome
+        return attempt
 
     async def _settled(self, effect: Effect) -> bool:
         """Ask the channel whether it has the effect, until it answers (or the sink stops)."""
@@ -285,7 +289,7 @@ class Deliverer:
                 self._metrics.settled.labels(sink=self.name, answer=answer).inc()
                 return applied
             except Exception as error:
-                self._metrics.failure(self.name, failure(error).reason)
+                self._metrics.failure(self.name, failure(error).kind)
             attempt += 1
             await self._sleep(min(self._retry.initial_s * 2**attempt, self._retry.max_s))
             if self._stop.is_set():
@@ -293,7 +297,7 @@ class Deliverer:
 
     def _wait(self, state: RetryCallState) -> float:
         last = state.outcome.result() if state.outcome is not None else None
-        after = last.retry_after_s if isinstance(last, Retryable) else None
+        after = last.outcome.retry_after if isinstance(last, Failed) else None
         return retry_wait_s(self._backoff(state), after, self._retry.retry_after_max_s)
 
     async def _sleep(self, seconds: float) -> None:
@@ -306,12 +310,12 @@ class Deliverer:
         latency = (self._clock() - effect.occurred_at).total_seconds()
         self._metrics.latency.labels(sink=self.name).observe(max(0.0, latency))
 
-    async def _dead_letter(self, effect: Effect, refused: Refused) -> None:
+    async def _dead_letter(self, effect: Effect, refused: Rejected) -> None:
         """The event in `dlq.sink.<name>`: its record (for `dlq replay`), request, response."""
         source = effect.source or SourceRecord("", 0, 0, effect.oms_order_id.encode(), b"")
         letter = dead_letter(
             stage=f"sink.{self.name}",
-            rejected=Rejected(RejectReason.CHANNEL_REFUSED, refused.reason[:500]),
+            rejected=LetterReason(RejectReason.CHANNEL_REFUSED, refused.reason[:500]),
             topic=source.topic,
             partition=source.partition,
             offset=source.offset,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 FAILURE_REASONS = frozenset({"timeout", "unreachable", "throttled", "server_error", "error"})
-"""The `reason` label's values: an adapter's own reason counts as `error`."""
+"""The `reason` label's values (agents/sinks/ports.py classifies each failed attempt)."""
 
 
 @dataclass

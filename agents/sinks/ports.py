@@ -1,14 +1,18 @@
 """What a sink plugs into the delivery mechanism: its channel adapter, where its dead letters
-go, its published rate limit, the retry policy; and how a failed call reads as an outcome."""
+go, its published rate limit, the retry policy; and how a failed call reads as an outcome.
+
+An adapter answers with the sinks' shared outcomes (`codecs/channel_outcomes.py`): `Delivered`,
+`Retryable(reason, retry_after)` or `Rejected(reason, response)`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from orderstream.codecs.channel_outcomes import Outcome, Retryable
 from orderstream.codecs.deadletter import DeadLetter
 from orderstream.codecs.replays import REPLAY_OF
-from orderstream.streams.delivery import Effect, Outcome, Retryable, SourceRecord
+from orderstream.streams.delivery import Effect, SourceRecord
 
 
 class Channel(Protocol):
@@ -54,15 +58,45 @@ def source_record(message: Any) -> tuple[SourceRecord, str]:
     return source, replay_of
 
 
-def failure(error: BaseException) -> Retryable:
-    """An exception from a call as a retryable outcome: whether it may have reached the
-    channel decides whether the channel is asked before the request goes again."""
+@dataclass(frozen=True)
+class Failed:
+    """A failed attempt: retry it; `maybe_applied` when the channel may have acted on it all
+    the same, so it is asked before the request goes again."""
+
+    outcome: Retryable
+    maybe_applied: bool
+    kind: str
+    """For the metrics: timeout, unreachable, throttled, server_error or error."""
+
+
+def failed(outcome: Retryable) -> Failed:
+    """An adapter's retryable answer. Its reason is free text, so whether the channel acted
+    is unknown: it is asked first (one read per retry, never a second effect)."""
+    return Failed(outcome, maybe_applied=True, kind=failure_kind(outcome.reason))
+
+
+def failure_kind(reason: str) -> str:
+    text = reason.lower()
+    if "429" in text or "throttl" in text or "too many" in text:
+        return "throttled"
+    if "timeout" in text or "timed out" in text:
+        return "timeout"
+    if any(f"{code}" in text for code in range(500, 600)) or "internal error" in text:
+        return "server_error"
+    return "error"
+
+
+def failure(error: BaseException) -> Failed:
+    """An exception from a call as a failed attempt: whether it may have reached the channel
+    decides whether the channel is asked before the request goes again; anything but a
+    timeout or a network error is a bug and raised."""
     import aiohttp
 
     if isinstance(error, TimeoutError):
-        return Retryable("timeout", maybe_applied=True)
+        return Failed(Retryable("timeout"), maybe_applied=True, kind="timeout")
     if isinstance(error, aiohttp.ClientConnectorError | ConnectionRefusedError):
-        return Retryable("unreachable", maybe_applied=False)
+        return Failed(Retryable("unreachable"), maybe_applied=False, kind="unreachable")
     if isinstance(error, aiohttp.ClientError | OSError):
-        return Retryable("unreachable", maybe_applied=True, response=type(error).__name__)
+        reason = f"connection lost ({type(error).__name__})"
+        return Failed(Retryable(reason), maybe_applied=True, kind="unreachable")
     raise error

@@ -23,7 +23,8 @@ from orderstream.agents.sinks.ports import source_record
 from orderstream.agents.sinks.setup import opened_deliverer
 from orderstream.agents.topics import ORDERS_STATUS
 from orderstream.codecs import internal
-from orderstream.streams.delivery import Effect, Outcome
+from orderstream.codecs.channel_outcomes import Outcome
+from orderstream.streams.delivery import Effect
 from tests.integration.sink_channel import HttpChannel
 
 SINK = "generic"

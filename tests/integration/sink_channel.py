@@ -21,14 +21,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from orderstream.streams.delivery import (
-    Delivered,
-    Effect,
-    Outcome,
-    Refused,
-    Retryable,
-    parse_retry_after,
-)
+from orderstream.codecs.channel_outcomes import Delivered, Outcome, Rejected, Retryable
+from orderstream.streams.delivery import Effect, parse_retry_after
 
 Identity = tuple[str, str, str]
 
@@ -128,18 +122,13 @@ class HttpChannel:
         async with self.session.post(self.url, data=effect.request, headers=headers) as answer:
             text = await answer.text()
             if answer.status in (200, 201):
-                return Delivered(f"{answer.status} {text}")
+                return Delivered(reference=text[:100], already=answer.status == 200)
             if answer.status == 429:
                 after = parse_retry_after(answer.headers.get("Retry-After"), datetime.now(UTC))
-                return Retryable(
-                    "throttled",
-                    retry_after_s=after,
-                    maybe_applied=False,
-                    response=f"429 {text}",
-                )
+                return Retryable("429 throttled", retry_after=after)
             if answer.status >= 500:
-                return Retryable("server_error", response=f"{answer.status} {text}")
-            return Refused(f"http_{answer.status}", f"{answer.status} {text}")
+                return Retryable(f"{answer.status} from the channel")
+            return Rejected(f"http_{answer.status}", f"{answer.status} {text}")
 
     async def settle(self, effect: Effect) -> bool:
         document = json.loads(effect.request)

@@ -10,12 +10,9 @@ import pytest
 from orderstream.streams.delivery import (
     RESPONSE_MAX_CHARS,
     Action,
-    Delivered,
     Entry,
     EntryState,
     Lifetimes,
-    Refused,
-    Retryable,
     SinkMode,
     after_settle,
     confirmed,
@@ -86,7 +83,7 @@ def test_a_shadowed_event_sent_once_is_never_sent_again() -> None:
         lifetimes=LIFETIMES,
         previous=shadowed,
     )
-    done = finished(sent, Delivered("201"), SINK_EPOCH)
+    done = finished(sent, EntryState.DONE, "201", SINK_EPOCH)
     assert on_arrival(done, WRITE, resend_shadowed=True) is Action.SKIP
 
 
@@ -132,18 +129,20 @@ def test_each_pending_record_counts_an_attempt_and_keeps_its_first_time() -> Non
     assert (again.attempts, again.created_at, again.updated_at) == (2, SINK_EPOCH, later)
     assert again.request_expires_at == SINK_EPOCH + timedelta(days=30)
     assert again.expires_at == SINK_EPOCH + timedelta(days=90)
-    failed = retried(again, Retryable("throttled", retry_after_s=2, response="429"), later)
+    failed = retried(again, "429", later)
     assert (failed.state, failed.attempts, failed.response) == (EntryState.PENDING, 3, "429")
 
 
 def test_the_final_answer_decides_the_state_and_the_response_is_bounded() -> None:
     pending = entry(EntryState.PENDING)
-    assert finished(pending, Delivered("201 created"), SINK_EPOCH).state is EntryState.DONE
-    refused = finished(pending, Refused("http_422", "x" * 2000), SINK_EPOCH)
+    assert finished(pending, EntryState.DONE, "201 created", SINK_EPOCH).state is EntryState.DONE
+    refused = finished(pending, EntryState.DEAD_LETTERED, "http_422: " + "x" * 2000, SINK_EPOCH)
     assert refused.state is EntryState.DEAD_LETTERED
     assert refused.response.startswith("http_422: xxx")
     assert len(refused.response) < RESPONSE_MAX_CHARS + 40
     assert confirmed(pending, SINK_EPOCH).state is EntryState.DONE
+    with pytest.raises(ValueError, match="done or dead_lettered"):
+        finished(pending, EntryState.SHADOWED, "", SINK_EPOCH)
 
 
 def test_retry_after_wins_over_a_shorter_backoff_and_is_bounded() -> None:
