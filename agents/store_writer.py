@@ -33,6 +33,7 @@ from orderstream.streams.events import OrderPlaced, OrderUpdated
 from orderstream.streams.order_exceptions import ExceptionRules
 
 from .exits import UnusableError
+from .group_consumer import group_consumer
 from .settings import Settings, load_settings
 from .store_metrics import StoreMetrics
 from .topics import (
@@ -190,7 +191,9 @@ async def write_until_stopped(
             names.configs(settings.topic_retention()),
             wait_s=settings.broker_wait_s,
         )
-        consumer = _consumer(settings, topics)
+        consumer = group_consumer(
+            settings, topics, f"{settings.app_id}.store", max_poll_records=settings.store_batch_max
+        )
         batch_max = settings.store_batch_max
         await consumer.start()
         try:
@@ -217,23 +220,6 @@ async def write_until_stopped(
             await page.cleanup()
     counts.reconnects = store.reconnects
     return counts
-
-
-def _consumer(settings: Settings, topics: list[str]) -> Any:
-    from aiokafka import AIOKafkaConsumer
-
-    return AIOKafkaConsumer(
-        *topics,
-        bootstrap_servers=settings.kafka_bootstrap,
-        group_id=f"{settings.app_id}.store",
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        session_timeout_ms=int(settings.session_timeout_s * 1000),
-        heartbeat_interval_ms=int(settings.heartbeat_interval_s * 1000),
-        rebalance_timeout_ms=int(settings.rebalance_timeout_s * 1000),
-        fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
-        max_poll_records=settings.store_batch_max,
-    )
 
 
 async def _written(

@@ -21,6 +21,7 @@ from typing import Any
 from orderstream.codecs import internal
 from orderstream.streams.delivery import Effect
 
+from ..group_consumer import group_consumer
 from ..settings import Settings
 from .delivery import Deliverer, SinkStoppedError
 
@@ -47,20 +48,13 @@ async def run_sink(
     stop: asyncio.Event,
 ) -> LoopCounts:
     """Consume `topics` (base names) as `{app_id}.sink.{name}` until `stop` is set."""
-    from aiokafka import AIOKafkaConsumer
     from aiokafka.errors import CommitFailedError
 
     counts = LoopCounts()
-    consumer = AIOKafkaConsumer(
-        *(settings.topic(base) for base in topics),
-        bootstrap_servers=settings.kafka_bootstrap,
-        group_id=f"{settings.app_id}.sink.{deliverer.name}",
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        session_timeout_ms=int(settings.session_timeout_s * 1000),
-        heartbeat_interval_ms=int(settings.heartbeat_interval_s * 1000),
-        rebalance_timeout_ms=int(settings.rebalance_timeout_s * 1000),
-        fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
+    consumer = group_consumer(
+        settings,
+        [settings.topic(base) for base in topics],
+        f"{settings.app_id}.sink.{deliverer.name}",
     )
     await consumer.start()
     try:
