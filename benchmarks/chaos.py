@@ -1,11 +1,16 @@
 """`orderstream chaos`: a long load with duplicates, while worker processes die.
 
-Two workers share one consumer group. While a generated load streams in, a seeded schedule
-SIGKILLs a random worker every few seconds and restarts it on its own data dir (RocksDB
-tables kept, nothing flushed or committed); halfway, while the group is still rebalancing
-after a kill, the other worker is stopped (SIGTERM) and started again a little later. Then
-it waits for every order's outcome, reads the output topics and checks the invariants
-(`chaos_verdict`), prints the counts and writes them as JSON. Exit 1 on any violation.
+Two workers share one consumer group, and the fulfilment simulator (`orderstream simulate`)
+answers their fulfilment requests beside them: locations pick, ship, reject and short-pick,
+carriers deliver. While a generated load streams in, a seeded schedule SIGKILLs a random
+worker every few seconds and restarts it on its own data dir (RocksDB tables kept, nothing
+flushed or committed); halfway, while the group is still rebalancing after a kill, the other
+worker is stopped (SIGTERM) and started again a little later; the simulator is SIGKILLed and
+restarted too (it reads its unsettled requests again and re-sends their records). Then it
+waits for every order's outcome and for the parcels to play out, stops the simulator, reads
+the topics and checks the invariants (`chaos_verdict`), prints the counts and writes them as
+JSON. Exit 1 on any violation. Without the simulator (`--no-lifecycle`) orders stop at
+their allocation.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,15 +32,23 @@ import typer
 
 from orderstream.agents.topics import ORDERS_STATUS
 
+from .chaos_lifecycle import Fulfilment, late_cancellations, orders_of
 from .chaos_verdict import ChaosReport, explain_stock, stock_mismatches, violations
-from .drive import collect, ledger_heads
-from .loadgen import Mix, generate
+from .drive import collect, fulfilment, ledger_heads, wait_until_quiet, wait_until_settled
+from .loadgen import Expected, Mix, RawRecord, generate
 from .loadgen.send import Produced, produce
 from .localrun import Run, Worker, broker, wait_until
-from .summary import summarize
+from .simulator.cli import options_of
+from .simulator.decide import Behaviour, longest_gap_wall_seconds
+from .summary import Summary, summarize
 from .tail import outcome_watcher
 
 NAMES = ("w1", "w2")
+SIMULATOR = "simulator"
+SETTLE_TIMEOUT_S = 60.0
+"""How long the workers may take, once the statuses are quiet, to consume what is left."""
+CHAOS_TIME_SCALE = 14_400.0
+"""Four simulated hours a wall second, as in the demo: a parcel lives about 20 s."""
 
 
 @dataclass(frozen=True)
@@ -47,9 +60,16 @@ class Schedule:
     rebalance_stop_after_s: tuple[float, float] = (0.5, 2.5)
     """How long after the middle kill's restart the other worker is stopped."""
     stopped_for_s: float = 8.0
+    simulator_kills: int = 0
+    simulator_spread: tuple[float, float] = (0.1, 0.6)
+    """The simulator's kills land early enough for its group to settle (a killed member
+    holds its partitions for the session timeout) before the parcels play out."""
 
     def moments(self, rng: random.Random) -> list[float]:
         return sorted(rng.uniform(*self.spread) for _ in range(self.kills))
+
+    def simulator_moments(self, rng: random.Random) -> list[float]:
+        return sorted(rng.uniform(*self.simulator_spread) for _ in range(self.simulator_kills))
 
 
 def _live(run: Run, name: str) -> Worker | None:
@@ -64,6 +84,10 @@ def _restart(run: Run, name: str) -> None:
         run.start_worker(name)
 
 
+def _live_simulator(run: Run) -> Worker | None:
+    return next((e for e in reversed(run.edges) if e.name == SIMULATOR and e.alive), None)
+
+
 def inflict(
     run: Run,
     schedule: Schedule,
@@ -72,19 +96,32 @@ def inflict(
     progress: Callable[[], float],
     say: Callable[[str], None],
     deadline: float,
-) -> tuple[int, int]:
-    """Kill and restart workers as `progress` (share of orders done) passes the schedule's
-    moments; (kills, stops during a rebalance)."""
-    kills = stops = 0
+    simulator: Sequence[str] = (),
+) -> tuple[int, int, int]:
+    """Kill and restart workers (and the simulator, started with the options `simulator`)
+    as `progress` (share of orders done) passes the schedule's moments; (worker kills,
+    stops during a rebalance, simulator kills)."""
+    kills = stops = simulator_kills = 0
     stopped: str | None = None
     stopped_at = 0.0
-    for moment in schedule.moments(rng):
+    moments = [(moment, "worker") for moment in schedule.moments(rng)]
+    if simulator:  # drawn after the workers' moments, so a seed keeps those
+        moments += [(moment, SIMULATOR) for moment in schedule.simulator_moments(rng)]
+    for moment, target in sorted(moments):
         while progress() < moment and time.monotonic() < deadline:
             time.sleep(0.2)
             if stopped is not None and time.monotonic() - stopped_at >= schedule.stopped_for_s:
                 _restart(run, stopped)
                 say(f"  restarted {stopped}")
                 stopped = None
+        if target == SIMULATOR:
+            edge = _live_simulator(run)
+            if edge is not None:
+                edge.kill()
+                simulator_kills += 1
+            run.start_simulator(*simulator, name=SIMULATOR)
+            say(f"  simulator kill at {progress():.0%} done: SIGKILL, restarted")
+            continue
         name = rng.choice([name for name in NAMES if _live(run, name) is not None])
         victim = _live(run, name)
         assert victim is not None
@@ -103,7 +140,7 @@ def inflict(
                 say(f"  stopped {other} (SIGTERM) while the group rebalanced")
     if stopped is not None:
         _restart(run, stopped)
-    return kills, stops
+    return kills, stops, simulator_kills
 
 
 @dataclass
@@ -120,6 +157,53 @@ class Ticker:
         return True
 
 
+@dataclass(frozen=True)
+class Verdict:
+    summary: Summary
+    found: dict[str, int]
+    details: list[str]
+    late_cancellations: int
+    resent: int
+
+
+def judge(
+    run: Run,
+    records: Sequence[RawRecord],
+    expected: Expected,
+    produced: Produced,
+    *,
+    lifecycle: bool,
+) -> Verdict:
+    """Read the run's topics and check the invariants (`lifecycle`: the simulator ran, so
+    read what the locations and carriers did too)."""
+    collected = asyncio.run(collect(run))
+    done, resent = asyncio.run(fulfilment(run)) if lifecycle else (Fulfilment(), 0)
+    summary = summarize(
+        produced=produced,
+        consumed=collected.statuses,
+        dead_letters=collected.dead_letters,
+        ledger=collected.ledger,
+        duplicates_dropped=0,
+        rejected=done.rejected,
+    )
+    found, details = violations(
+        summary=summary,
+        expected=expected,
+        records=records,
+        consumed=collected.statuses,
+        ledger=collected.ledger,
+        fulfilment=done,
+    )
+    if found["stock_not_applied_once"]:  # rare: only then read the ledger's changelog
+        mismatched = stock_mismatches(
+            records, collected.ledger, corrections=done.corrections, consumed=collected.statuses
+        )
+        heads = asyncio.run(ledger_heads(run, {sku for sku, *_ in mismatched}))
+        details.extend(explain_stock(mismatched, heads))
+    late = late_cancellations(orders_of(collected.statuses), expected.cancellations)
+    return Verdict(summary, found, details, len(late), resent)
+
+
 def run_chaos(
     bootstrap: str,
     *,
@@ -132,30 +216,43 @@ def run_chaos(
     settings: dict[str, str] | None = None,
     partitions: int = 4,
     keep_logs: Path | None = None,
+    lifecycle: Behaviour | None = None,
 ) -> ChaosReport:
+    """One campaign on `bootstrap`; with `lifecycle`, the simulator answers the fulfilment
+    requests with that behaviour (and is killed `schedule.simulator_kills` times)."""
     started = time.monotonic()
     records, expected = generate(Mix(orders=orders), seed=seed, start=datetime.now(UTC))
     wanted = expected.all_order_ids
     root = Path(tempfile.mkdtemp(prefix="orderstream-chaos-"))
     run = Run(bootstrap, root, partitions=partitions, settings=dict(settings or {}))
     watcher = outcome_watcher(bootstrap, run.topic(ORDERS_STATUS))
+    simulator = options_of(lifecycle) if lifecycle is not None else []
     try:
         for name in NAMES:
             run.start_worker(name)
+        if lifecycle is not None:
+            run.start_simulator(*simulator, name=SIMULATOR)
         box: list[Produced] = []
         sender = threading.Thread(
             target=lambda: box.append(asyncio.run(produce(run, records, rate=rate))), daemon=True
         )
         sender.start()
-        say(f"sending {len(records)} records ({orders} orders); two workers")
+        helpers = "two workers" + (" and the fulfilment simulator" if simulator else "")
+        say(f"sending {len(records)} records ({orders} orders); {helpers}")
         watcher.start()
 
         def progress() -> float:
             return 1 - watcher.missing(wanted) / len(wanted)
 
         deadline = time.monotonic() + timeout
-        kills, stops = inflict(
-            run, schedule, random.Random(seed), progress=progress, say=say, deadline=deadline
+        kills, stops, simulator_kills = inflict(
+            run,
+            schedule,
+            random.Random(seed),
+            progress=progress,
+            say=say,
+            deadline=deadline,
+            simulator=simulator,
         )
         sender.join()
         ticker = Ticker(60)
@@ -167,26 +264,18 @@ def run_chaos(
 
         wait_until(all_done, deadline - time.monotonic(), interval=1.0)
         say(f"{len(wanted) - watcher.missing(wanted)}/{len(wanted)} orders done")
-        time.sleep(3)  # trailing answers and availability changes
-        collected = asyncio.run(collect(run))
-        summary = summarize(
-            produced=box[0],
-            consumed=collected.statuses,
-            dead_letters=collected.dead_letters,
-            ledger=collected.ledger,
-            duplicates_dropped=0,
-        )
-        found, details = violations(
-            summary=summary,
-            expected=expected,
-            records=records,
-            consumed=collected.statuses,
-            ledger=collected.ledger,
-        )
-        if found["stock_not_applied_once"]:  # rare: only then read the ledger's changelog
-            mismatched = stock_mismatches(records, collected.ledger)
-            heads = asyncio.run(ledger_heads(run, {sku for sku, *_ in mismatched}))
-            details.extend(explain_stock(mismatched, heads))
+        if lifecycle is not None:
+            quiet = longest_gap_wall_seconds(lifecycle) + 3
+            say(f"waiting for the parcels to play out (statuses quiet for {quiet:.0f}s)")
+            wait_until_quiet(run, quiet, max(0.0, deadline - time.monotonic()))
+            edge = _live_simulator(run)
+            if edge is not None:  # what it holds back now stays out of the counts
+                edge.stop()
+        # Trailing answers and availability changes; a worker that was rejoining the group
+        # when the statuses went quiet still had records to decide.
+        if not wait_until_settled(run, SETTLE_TIMEOUT_S):
+            say(f"the workers had not consumed every record after {SETTLE_TIMEOUT_S:.0f}s")
+        verdict = judge(run, records, expected, box[0], lifecycle=lifecycle is not None)
     finally:
         watcher.stop()
         run.stop_all()
@@ -195,6 +284,7 @@ def run_chaos(
             for log in root.glob("*.log"):
                 shutil.copy(log, keep_logs / log.name)
         shutil.rmtree(root, ignore_errors=True)
+    summary, found, details = verdict.summary, verdict.found, verdict.details
     return ChaosReport(
         inputs=len(records),
         kills=kills,
@@ -207,6 +297,11 @@ def run_chaos(
         outcomes=summary.outcomes,
         seconds=round(time.monotonic() - started, 1),
         details=details,
+        lifecycle=lifecycle is not None,
+        simulator_kills=simulator_kills,
+        late_cancellations=verdict.late_cancellations,
+        resent=verdict.resent,
+        last_statuses=summary.last_statuses,
     )
 
 
@@ -235,11 +330,26 @@ def chaos(
         ),
     ] = 32,
     keep_logs: Annotated[
-        Path | None, typer.Option(help="Copy the workers' logs (one per start) here.")
+        Path | None,
+        typer.Option(help="Copy the workers' and the simulator's logs (one per start) here."),
     ] = None,
+    lifecycle: Annotated[
+        bool,
+        typer.Option(
+            help="Start `orderstream simulate` beside the workers, so orders are picked, "
+            "shipped, rejected, short-picked and delivered; --no-lifecycle stops at allocation."
+        ),
+    ] = True,
+    simulator_kills: Annotated[
+        int, typer.Option(help="SIGKILLs of the simulator (each followed by a restart).", min=0)
+    ] = 1,
+    time_scale: Annotated[
+        float, typer.Option(help="The simulator's simulated seconds per wall second.", min=1)
+    ] = CHAOS_TIME_SCALE,
 ) -> None:
-    """Kill workers while a long load runs; check that every input counted exactly once."""
-    schedule = Schedule(kills=kills)
+    """Kill workers (and the fulfilment simulator) while a long load runs; check that every
+    input counted exactly once."""
+    schedule = Schedule(kills=kills, simulator_kills=simulator_kills if lifecycle else 0)
     with broker(bootstrap) as kafka:
         report = run_chaos(
             kafka,
@@ -250,6 +360,7 @@ def chaos(
             timeout=timeout,
             partitions=partitions,
             keep_logs=keep_logs,
+            lifecycle=Behaviour(seed=seed, time_scale=time_scale) if lifecycle else None,
         )
     encoded = msgspec.json.format(msgspec.json.encode(report))
     typer.echo(encoded.decode())
@@ -259,4 +370,5 @@ def chaos(
     if report.violations:
         typer.echo(f"chaos failed: {report.violations} violation(s)", err=True)
         raise typer.Exit(1)
-    typer.echo(f"chaos ok: {report.kills} kills, every input counted once")
+    killed = f" and {report.simulator_kills} of the simulator" if report.lifecycle else ""
+    typer.echo(f"chaos ok: {report.kills} kills{killed}, every input counted once")

@@ -1,13 +1,14 @@
 """The crash campaign's verdict: did every input count exactly once, whatever was killed?
 
 Pure: the caller hands in what was sent, the demo summary of the outputs, the status events
-consumed and the ledger's final counts; each check is one of `KINDS`, and 0 violations in
-all of them is the pass.
+consumed, the ledger's final counts and, when locations and carriers answered, what they
+did (`Fulfilment`); each check is one of `KINDS`, and 0 violations in all of them is the
+pass. What the parcels' lifecycle changes in the counts is `chaos_lifecycle`'s.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import msgspec
 
@@ -18,6 +19,17 @@ from orderstream.streams.order_messages import StatusChanged
 from orderstream.streams.status import OrderStatus
 from orderstream.streams.validation import HoldReason
 
+from .chaos_lifecycle import (
+    Fulfilment,
+    Units,
+    expected_on_hand,
+    expected_reserved,
+    late_cancellations,
+    orders_of,
+    shipments_of,
+    undelivered,
+    units_left,
+)
 from .loadgen import Expected, RawRecord
 from .summary import OUTCOMES, LedgerView, Summary
 
@@ -30,10 +42,23 @@ KINDS: dict[str, str] = {
     "orders_accepted_mismatch": "distinct orders placed differ from distinct orders sent",
     "dead_letter_mismatch": "distinct dead letters differ from malformed records sent",
     "stock_not_applied_once": (
-        "a SKU x location whose final on hand differs from the stock feed applied exactly once"
-        " in order (a lost or a doubled adjustment)"
+        "a SKU x location whose final on hand differs from the stock feed and the locations'"
+        " count corrections applied exactly once, less the units of each shipment that left"
+        " (a lost or doubled adjustment, correction or ship commit)"
     ),
-    "cancellation_not_applied": "a cancelled order not ending CANCELLED",
+    "reserved_mismatch": (
+        "a SKU x location whose final reserved differs from the units of its allocated"
+        " shipments that did not leave, were not rejected and whose order was not cancelled"
+        " (a reservation leaked, or was settled twice)"
+    ),
+    "cancellation_not_applied": (
+        "a cancelled order not ending CANCELLED though no parcel of it had left (one that"
+        " had is a late cancellation, counted apart)"
+    ),
+    "delivery_not_applied": (
+        "an order whose every shipment its carrier delivered, no units waiting, not ending"
+        " DELIVERED (or CANCELLED)"
+    ),
     "payment_not_applied": (
         "a captured payment's order still on hold awaiting payment (held for another reason,"
         " such as no stock to promise, it is not)"
@@ -61,6 +86,17 @@ class ChaosReport(msgspec.Struct, frozen=True):
     seconds: float
     details: list[str]
     """The first findings, one line each."""
+    lifecycle: bool = False
+    """The fulfilment simulator answered: orders were picked, shipped and delivered."""
+    simulator_kills: int = 0
+    """Simulator processes SIGKILLed (each restarted; it reads its requests again)."""
+    late_cancellations: int = 0
+    """Cancelled orders that did not end CANCELLED because a parcel had left first."""
+    resent: int = 0
+    """Fulfilment records (raw.wms, raw.carrier, count corrections) sent more than once with
+    the same bytes: what a restarted simulator sends again; each must change nothing."""
+    last_statuses: dict[str, int] = {}
+    """Accepted orders by the status of their last event: how far fulfilment came."""
 
 
 def stock_on_hand(records: Iterable[RawRecord]) -> dict[tuple[str, str], int]:
@@ -92,12 +128,45 @@ def stock_on_hand(records: Iterable[RawRecord]) -> dict[tuple[str, str], int]:
     return on_hand
 
 
+def corrected(on_hand: Mapping[tuple[str, str], int], corrections: Iterable[RawRecord]) -> Units:
+    """`on_hand` with each distinct count correction (SKU, system, location, sequence)
+    added once: a re-sent one is the same correction, a late one still counts (as in the
+    ledger's adjustment window); never below 0."""
+    deltas: dict[tuple[str, str, str, int], tuple[tuple[str, str], int]] = {}
+    for record in corrections:
+        event = normalize_payload(Source.STOCK, record.value, {})
+        if isinstance(event, StockAdjusted):
+            feed = (event.sku, event.source_system, event.location, event.sequence)
+            deltas.setdefault(feed, ((event.sku, event.location), event.delta))
+    units = dict(on_hand)
+    for where, delta in deltas.values():
+        units[where] = max(0, units.get(where, 0) + delta)
+    return units
+
+
+def on_hand_expected(
+    records: Iterable[RawRecord],
+    *,
+    corrections: Iterable[RawRecord] = (),
+    consumed: Iterable[tuple[StatusChanged, int]] = (),
+) -> Units:
+    """SKU x location -> on hand: the stock feed once in order, the count corrections once,
+    less the units of each shipment the status events show left."""
+    fed = corrected(stock_on_hand(records), corrections)
+    return expected_on_hand(fed, units_left(shipments_of(orders_of(consumed))))
+
+
 def stock_mismatches(
-    records: Iterable[RawRecord], ledger: LedgerView
+    records: Iterable[RawRecord],
+    ledger: LedgerView,
+    *,
+    corrections: Iterable[RawRecord] = (),
+    consumed: Iterable[tuple[StatusChanged, int]] = (),
 ) -> list[tuple[str, str, int | None, int]]:
-    """(SKU, location, on hand last published, on hand the feed gives) where they differ."""
+    """(SKU, location, on hand last published, on hand expected) where they differ."""
     mismatches = []
-    for (sku, location), units in sorted(stock_on_hand(records).items()):
+    expected = on_hand_expected(records, corrections=corrections, consumed=consumed)
+    for (sku, location), units in sorted(expected.items()):
         actual = ledger.get(sku, {}).get(location)
         if actual is None or actual[0] != units:
             mismatches.append((sku, location, actual and actual[0], units))
@@ -138,6 +207,34 @@ def final_outcomes(consumed: Iterable[tuple[StatusChanged, int]]) -> dict[str, S
     return last
 
 
+def _lifecycle_checks(
+    note: Callable[[str, str], None],
+    expected: Expected,
+    consumed: Sequence[tuple[StatusChanged, int]],
+    ledger: LedgerView,
+    fulfilment: Fulfilment,
+) -> None:
+    """Reserved units, cancellations and deliveries, as the parcels' lifecycle left them."""
+    orders = orders_of(consumed)
+    shipments = shipments_of(orders)
+    reserved = expected_reserved(shipments, orders, fulfilment.rejected)
+    published = {(sku, loc): counts[1] for sku, at in ledger.items() for loc, counts in at.items()}
+    for sku, location in sorted({*reserved, *published}):
+        units, actual = reserved.get((sku, location), 0), published.get((sku, location), 0)
+        if units != actual:
+            note("reserved_mismatch", f"{sku}@{location} reserved {actual} != {units}")
+    late = set(late_cancellations(orders, expected.cancellations))
+    for order_id in expected.cancellations:
+        history = orders.get(order_id)
+        ended = history and history.last.status
+        if order_id not in late and ended is not OrderStatus.CANCELLED:
+            note("cancellation_not_applied", f"{order_id} ended {ended}")
+    for order_id, status in undelivered(
+        orders, shipments, fulfilment.rejected, fulfilment.delivered
+    ):
+        note("delivery_not_applied", f"{order_id} delivered, ended {status}")
+
+
 def violations(
     *,
     summary: Summary,
@@ -145,7 +242,11 @@ def violations(
     records: Sequence[RawRecord],
     consumed: Sequence[tuple[StatusChanged, int]],
     ledger: LedgerView,
+    fulfilment: Fulfilment | None = None,
 ) -> tuple[dict[str, int], list[str]]:
+    """Each kind's count of violations, and the first findings; `fulfilment` is what the
+    locations and carriers did (None: nothing, orders stop at their allocation)."""
+    fulfilment = fulfilment or Fulfilment()
     found = dict.fromkeys(KINDS, 0)
     details: list[str] = []
 
@@ -171,13 +272,13 @@ def violations(
         note("orders_accepted_mismatch", f"{summary.orders} placed, {expected.orders} sent")
     if summary.dead_letters != expected.malformed:
         note("dead_letter_mismatch", f"{summary.dead_letters} letters, {expected.malformed} bad")
-    for sku, location, actual, units in stock_mismatches(records, ledger):
+    mismatched = stock_mismatches(
+        records, ledger, corrections=fulfilment.corrections, consumed=consumed
+    )
+    for sku, location, actual, units in mismatched:
         note("stock_not_applied_once", f"{sku}@{location} {actual} != {units}")
     final = final_outcomes(consumed)
-    for order_id in expected.cancellations:
-        ended = final.get(order_id)
-        if ended is None or ended.status is not OrderStatus.CANCELLED:
-            note("cancellation_not_applied", f"{order_id} ended {ended and ended.status}")
+    _lifecycle_checks(note, expected, consumed, ledger, fulfilment)
     for order_id in expected.payments:
         ended = final.get(order_id)
         waiting = HoldReason.AWAITING_PAYMENT.value

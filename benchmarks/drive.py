@@ -6,18 +6,24 @@ invariants the same way (`benchmarks/summary.py`).
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from orderstream.agents.topic_reader import READ_FETCH_WAIT_MS, read_topic
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from orderstream.agents.topic_reader import READ_FETCH_WAIT_MS, read_topic, true_end_offsets
 from orderstream.agents.topics import (
     DLQ_INGEST,
     DLQ_INVENTORY,
     DLQ_ORDERS,
     INVENTORY_POSITIONS,
     ORDERS_STATUS,
+    TopicNames,
     raw_topic,
 )
 from orderstream.codecs import internal
@@ -27,6 +33,7 @@ from orderstream.streams.events import FulfilmentStatus, ShipmentUpdated
 from orderstream.streams.ledger import SkuLedger
 from orderstream.streams.order_messages import StatusChanged
 
+from .chaos_lifecycle import Fulfilment, fulfilment_of
 from .localrun import Run, wait_until
 from .summary import LedgerView
 from .tail import Quiet, outcome_watcher
@@ -107,6 +114,47 @@ def wait_until_quiet(run: Run, quiet: float, timeout: float) -> bool:
         watcher.stop()
 
 
+async def unconsumed(run: Run) -> int:
+    """Records on the run's topics past what the workers' consumer group has committed (a
+    topic the group has committed nothing on is not one it reads)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=run.bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(TopicNames(run.prefix).all())
+        partitions = [
+            TopicPartition(entry["topic"], p["partition"])
+            for entry in described
+            for p in entry["partitions"]
+        ]
+        committed = await admin.list_consumer_group_offsets(run.app_id, partitions=partitions)
+    finally:
+        await admin.close()
+    read = {tp: meta.offset for tp, meta in committed.items() if meta.offset >= 0}
+    if not read:
+        return 0
+    consumer = AIOKafkaConsumer(bootstrap_servers=run.bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        ends = await true_end_offsets(run.bootstrap, await consumer.end_offsets(list(read)))
+    finally:
+        await consumer.stop()
+    return sum(max(0, end - read[tp]) for tp, end in ends.items())
+
+
+def wait_until_settled(run: Run, timeout: float, settle: float = 2.0) -> bool:
+    """Until the workers have consumed (and committed) every record on the topics they read,
+    twice `settle` seconds apart, or time runs out: what they were still working on when the
+    statuses went quiet (a worker rejoining the group after a kill) is done."""
+    deadline = time.monotonic() + timeout
+    clean = 0
+    while time.monotonic() < deadline:
+        clean = clean + 1 if asyncio.run(unconsumed(run)) == 0 else 0
+        if clean == 2:
+            return True
+        time.sleep(settle)
+    return False
+
+
 async def rejected_shipments(run: Run) -> set[tuple[str, str]]:
     """(order id, shipment id) of every shipment its location rejected on `raw.wms`: their
     units went back and were planned again, so they count for no allocation."""
@@ -116,6 +164,17 @@ async def rejected_shipments(run: Run) -> set[tuple[str, str]]:
         if isinstance(event, ShipmentUpdated) and event.status is FulfilmentStatus.REJECTED:
             rejected.add((event.oms_order_id, event.shipment_id))
     return rejected
+
+
+async def fulfilment(run: Run) -> tuple[Fulfilment, int]:
+    """What the locations and carriers did (`chaos_lifecycle.fulfilment_of`), off `raw.wms`,
+    `raw.carrier` and `raw.stock`."""
+    topics = (raw_topic(Source.WMS), raw_topic(Source.CARRIER), raw_topic(Source.STOCK))
+    wms, scans, stock = [
+        [r.value for r in await read_topic(run.bootstrap, run.topic(topic)) if r.value]
+        for topic in topics
+    ]
+    return fulfilment_of(wms, scans, stock)
 
 
 def duplicates_counted(run: Run) -> int:

@@ -1,12 +1,16 @@
-"""The crash campaign's verdict on known runs: a clean one passes, each kind of loss shows."""
+"""The crash campaign's verdict on known runs: a clean one passes, each kind of loss shows,
+and what locations and carriers do (ship, correct a count, deliver) is accounted for."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import UTC, datetime
 
+import msgspec
 import pytest
 
+from orderstream.benchmarks.chaos_lifecycle import Fulfilment, late_cancellations, orders_of
 from orderstream.benchmarks.chaos_verdict import (
     KINDS,
     explain_stock,
@@ -16,9 +20,13 @@ from orderstream.benchmarks.chaos_verdict import (
     violations,
 )
 from orderstream.benchmarks.loadgen import Mix, RawRecord, generate, sample_network
+from orderstream.benchmarks.loadgen.payloads import stock_adjustment
 from orderstream.benchmarks.pipeline_sim import simulate
+from orderstream.benchmarks.simulator.decide import COUNT_FEED
 from orderstream.benchmarks.summary import summarize
 from orderstream.streams.ledger import LocationStock, SkuLedger
+from orderstream.streams.order_messages import AllocatedShipment, StatusChanged
+from orderstream.streams.order_shipments import ShipmentStatus
 from orderstream.streams.status import OrderStatus
 
 START = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
@@ -125,3 +133,223 @@ def test_the_final_outcome_is_the_latest_by_seq(load) -> None:  # type: ignore[n
     assert all(
         finals[order_id].status is OrderStatus.CANCELLED for order_id in expected.cancellations
     )
+
+
+# The parcels' lifecycle: what the simulator's locations and carriers change in the counts.
+
+
+@pytest.fixture(scope="module")
+def core(load):  # type: ignore[no-untyped-def]
+    """The load through the core once: (records, expected, its run)."""
+    records, expected = load
+    return records, expected, simulate(records, START)
+
+
+def lifecycle_verdict(  # type: ignore[no-untyped-def]
+    core,
+    *,
+    events=(),
+    drop_status=lambda event: False,
+    ledger_edit=None,
+    fulfilment=None,
+):
+    """The verdict on the core's run with `events` consumed after its own statuses: the
+    reports that locations and carriers would have caused."""
+    records, expected, simulated = core
+    consumed = [(e, t) for e, t in simulated.consumed if not drop_status(e)]
+    consumed += [(event, 0) for event in events]
+    ledger = simulated.ledger if ledger_edit is None else ledger_edit(simulated.ledger)
+    summary = summarize(
+        produced=[(r, r.offset_ms) for r in records],
+        consumed=consumed,
+        dead_letters=simulated.dead_letters,
+        ledger=ledger,
+        duplicates_dropped=0,
+    )
+    return violations(
+        summary=summary,
+        expected=expected,
+        records=records,
+        consumed=consumed,
+        ledger=ledger,
+        fulfilment=fulfilment,
+    )[0]
+
+
+def allocated_shipment(  # type: ignore[no-untyped-def]
+    core, wanted=lambda events: events[-1].status is OrderStatus.ALLOCATED
+) -> tuple[list[StatusChanged], AllocatedShipment]:
+    """The first order allocated in one shipment whose history is `wanted` (by default:
+    still ALLOCATED)."""
+    histories = orders_of(core[2].consumed)
+    for order_id in sorted(histories):
+        events = list(histories[order_id].events)
+        allocated = [e for e in events if e.status is OrderStatus.ALLOCATED]
+        if len(allocated) == 1 and len(allocated[0].shipments) == 1 and wanted(events):
+            (shipment,) = allocated[0].shipments
+            if not shipment.external:
+                return events, shipment
+    raise AssertionError("no order allocated in one shipment")
+
+
+def moved(  # type: ignore[no-untyped-def]
+    history, shipment, steps: tuple[tuple[OrderStatus, ShipmentStatus], ...]
+) -> list[StatusChanged]:
+    """Status events carrying the order on after its last event, one per step, each naming
+    the shipment at that step's parcel status."""
+    last = history[-1]
+    events = []
+    for number, (status, parcel) in enumerate(steps, start=last.seq + 1):
+        events.append(
+            msgspec.structs.replace(
+                last,
+                event_id=f"{last.oms_order_id}:{number}",
+                seq=number,
+                status=status,
+                previous=events[-1].status if events else last.status,
+                shipments=(msgspec.structs.replace(shipment, status=parcel),),
+                backordered=(),
+                held=(),
+            )
+        )
+    return events
+
+
+def committed(ledger, shipment, times: int = 1):  # type: ignore[no-untyped-def]
+    """`ledger` after the SKU owner committed the shipment's units `times` times over (a
+    second commit of the same reservation would have been dropped: this is the bug)."""
+    edited = {sku: dict(at) for sku, at in ledger.items()}
+    for line in shipment.lines:
+        on_hand, reserved, safety = edited[line.sku][shipment.location]
+        edited[line.sku][shipment.location] = (
+            on_hand - times * line.qty,
+            max(0, reserved - line.qty),
+            safety,
+        )
+    return edited
+
+
+SHIPPED = (
+    (OrderStatus.PICKED, ShipmentStatus.PICKED),
+    (OrderStatus.SHIPPED, ShipmentStatus.SHIPPED),
+)
+DELIVERED = (*SHIPPED, (OrderStatus.DELIVERED, ShipmentStatus.DELIVERED))
+
+
+def test_a_shipment_that_left_takes_its_units_off_once_and_a_doubled_commit_shows(core) -> None:  # type: ignore[no-untyped-def]
+    history, shipment = allocated_shipment(core)
+    shipped = moved(history, shipment, SHIPPED)
+    once = lifecycle_verdict(
+        core,
+        events=[*shipped, *shipped],  # consumed twice: one shipment, one commit
+        ledger_edit=lambda ledger: committed(ledger, shipment),
+    )
+    assert once == dict.fromkeys(KINDS, 0)
+    twice = lifecycle_verdict(
+        core,
+        events=shipped,
+        ledger_edit=lambda ledger: committed(ledger, shipment, times=2),
+    )
+    assert twice["stock_not_applied_once"] == len({line.sku for line in shipment.lines})
+    unshipped = lifecycle_verdict(  # committed, but no status says it left
+        core, ledger_edit=lambda ledger: committed(ledger, shipment)
+    )
+    assert unshipped["stock_not_applied_once"] >= 1
+    assert unshipped["reserved_mismatch"] >= 1
+
+
+def test_a_count_correction_counts_once_and_a_lost_one_shows(core) -> None:  # type: ignore[no-untyped-def]
+    _, shipment = allocated_shipment(core)
+    sku, location = shipment.lines[0].sku, shipment.location
+    payload = stock_adjustment(
+        system=f"wms-{location.lower()}-{COUNT_FEED}",
+        location=location,
+        sku=sku,
+        sequence=1_764_230_400_123,
+        delta=-1,
+        reason="cycle_count",
+        at=START,
+    )
+    correction = RawRecord(
+        "raw.stock", sku.encode(), json.dumps(payload).encode(), [], "adjustment"
+    )
+    resent = Fulfilment(corrections=[correction, correction])
+
+    def counted(ledger):  # type: ignore[no-untyped-def]
+        on_hand, reserved, safety = ledger[sku][location]
+        return {**ledger, sku: {**ledger[sku], location: (on_hand - 1, reserved, safety)}}
+
+    applied = lifecycle_verdict(core, ledger_edit=counted, fulfilment=resent)
+    assert applied == dict.fromkeys(KINDS, 0)
+    lost = lifecycle_verdict(core, fulfilment=resent)
+    assert lost["stock_not_applied_once"] == 1
+
+
+def test_a_leaked_reservation_shows(core) -> None:  # type: ignore[no-untyped-def]
+    _, shipment = allocated_shipment(core)
+
+    def leaked(ledger):  # type: ignore[no-untyped-def]
+        line = shipment.lines[0]
+        on_hand, reserved, safety = ledger[line.sku][shipment.location]
+        at = {**ledger[line.sku], shipment.location: (on_hand, reserved + 1, safety)}
+        return {**ledger, line.sku: at}
+
+    found = lifecycle_verdict(core, ledger_edit=leaked)
+    assert found["reserved_mismatch"] == 1
+    assert sum(found.values()) == 1
+
+
+def test_an_order_whose_parcels_were_delivered_must_end_delivered(core) -> None:  # type: ignore[no-untyped-def]
+    history, shipment = allocated_shipment(core)
+    done = Fulfilment(delivered={shipment.shipment_id})
+
+    def ship(ledger):  # type: ignore[no-untyped-def]
+        return committed(ledger, shipment)
+
+    stuck = lifecycle_verdict(
+        core,
+        events=moved(history, shipment, SHIPPED),
+        ledger_edit=ship,
+        fulfilment=done,
+    )
+    assert stuck["delivery_not_applied"] == 1
+    assert sum(stuck.values()) == 1
+    arrived = lifecycle_verdict(
+        core,
+        events=moved(history, shipment, DELIVERED),
+        ledger_edit=ship,
+        fulfilment=done,
+    )
+    assert arrived == dict.fromkeys(KINDS, 0)
+
+
+def test_a_cancellation_after_the_parcel_left_is_late_not_lost(core) -> None:  # type: ignore[no-untyped-def]
+    cancelled = set(core[1].cancellations)
+    history, shipment = allocated_shipment(
+        core,
+        lambda events: (
+            events[0].oms_order_id in cancelled and events[-1].status is OrderStatus.CANCELLED
+        ),
+    )
+    order_id = history[0].oms_order_id
+    kept = [e for e in history if e.status is not OrderStatus.CANCELLED]
+    shipped = moved(kept, shipment, SHIPPED)
+
+    def ship(ledger):  # type: ignore[no-untyped-def]
+        # the core released the reservation on the cancellation; had it shipped, its units
+        # would have been committed instead
+        edited = {sku: dict(at) for sku, at in ledger.items()}
+        for line in shipment.lines:
+            on_hand, reserved, safety = edited[line.sku][shipment.location]
+            edited[line.sku][shipment.location] = (on_hand - line.qty, reserved, safety)
+        return edited
+
+    def cancelled_event(event):  # type: ignore[no-untyped-def]
+        return event.oms_order_id == order_id and event.status is OrderStatus.CANCELLED
+
+    found = lifecycle_verdict(core, events=shipped, drop_status=cancelled_event, ledger_edit=ship)
+    assert found == dict.fromkeys(KINDS, 0)
+    consumed = [(e, 0) for e in kept + shipped]
+    assert late_cancellations(orders_of(consumed), [order_id]) == [order_id]
+    lost = lifecycle_verdict(core, drop_status=cancelled_event)
+    assert lost["cancellation_not_applied"] == 1
