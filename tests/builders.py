@@ -727,6 +727,20 @@ def shopify_parcel(
     )
 
 
+AMAZON_ORDER_ID = "113-4820931-7751462"
+AMAZON_CANDLE, AMAZON_MUG = "68412739502146", "68412739502147"
+"""The Amazon fixture's (`amazon/order_unshipped.json`) two items: three candles, one mug."""
+
+
+def amazon_parcel(
+    shipment_id: str, lines: dict[str, int], *, carrier: str = "postnl", tracking_number: str = ""
+) -> AllocatedShipment:
+    """A shipped parcel of the Amazon fixture's order: `lines` maps OrderItemId to units."""
+    return shopify_parcel(
+        shipment_id, lines, carrier=carrier, tracking_number=tracking_number or f"3A{shipment_id}"
+    )
+
+
 # --- customer notifications ---------------------------------------------------------------
 
 
