@@ -1,7 +1,8 @@
-"""`orderstream channel-sim shopify`: a channel simulator on its own, until SIGTERM or SIGINT.
+"""`orderstream channel-sim shopify|amazon`: a channel simulator alone, until SIGTERM or SIGINT.
 
-Seed it with `POST /_simulator/orders` (the Shopify REST `Order` JSON the loadgen sends as
-webhooks), point a client at the printed URL, and read `GET /_simulator/effects`.
+Seed it with `POST /_simulator/orders` (Shopify: the REST `Order` JSON the loadgen sends as
+webhooks; Amazon: our poller's `{"order", "items"}`), point a client at the printed URL, and
+read `GET /_simulator/effects`.
 """
 
 from __future__ import annotations
@@ -9,9 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 channel_sim_app = typer.Typer(
     name="channel-sim", help="Sales-channel simulators on 127.0.0.1.", no_args_is_help=True
@@ -34,18 +38,41 @@ def shopify(
     asyncio.run(_serve(port, token, maximum, restore_rate))
 
 
+@channel_sim_app.command()
+def amazon(
+    *,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: a free one).")] = 0,
+    client_id: Annotated[str, typer.Option(envvar="AMAZON_SIM_CLIENT_ID")] = "amzn1.sim.client",
+    client_secret: Annotated[str, typer.Option(envvar="AMAZON_SIM_CLIENT_SECRET")] = "sim-secret",
+    refresh_token: Annotated[
+        str, typer.Option(help="The refresh token it accepts.", envvar="AMAZON_SIM_REFRESH_TOKEN")
+    ] = "Atzr|sim-refresh",
+    token_ttl: Annotated[int, typer.Option(help="Access token lifetime, seconds.")] = 3600,
+) -> None:
+    """Login with Amazon and the SP-API Orders API v0: shipment confirmations, usage plans."""
+    from .amazon_sim import AmazonSimulator
+
+    simulator = AmazonSimulator(client_id, client_secret, refresh_token, token_ttl=token_ttl)
+    asyncio.run(_listen("amazon", simulator.app(), port, ""))
+
+
 async def _serve(port: int, token: str, maximum: float, restore_rate: float) -> None:
-    from aiohttp import web
 
     from .shopify_sim import ShopifySimulator
 
     simulator = ShopifySimulator(token, maximum=maximum, restore_rate=restore_rate)
-    runner = web.AppRunner(simulator.app(), access_log=None, handle_signals=False)
+    await _listen("shopify", simulator.app(), port, simulator.path)
+
+
+async def _listen(name: str, app: web.Application, port: int, path: str) -> None:
+    from aiohttp import web
+
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
     host, bound = runner.addresses[0][:2]
-    typer.echo(f"shopify simulator: http://{host}:{bound}{simulator.path}", err=True)
+    typer.echo(f"{name} simulator: http://{host}:{bound}{path}", err=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
