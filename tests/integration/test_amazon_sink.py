@@ -1,0 +1,177 @@
+"""The Amazon sink's effects through the shared delivery mechanism, on the Amazon simulator and
+PostgreSQL's delivery log: one package per shipped parcel however often its event arrives,
+also when the sink dies between Amazon's 204 and the log; a refusal ends in dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+from msgspec.structs import replace
+
+from orderstream.agents.api import listening
+from orderstream.agents.samples import sample_carrier_codes_path
+from orderstream.agents.settings import load_settings
+from orderstream.agents.sinks.amazon import AmazonClient, LwaCredentials
+from orderstream.agents.sinks.amazon_channel import NAME, AmazonChannel, effects
+from orderstream.agents.sinks.delivery import Deliverer
+from orderstream.agents.sinks.letters import KafkaLetters, open_letters
+from orderstream.agents.sinks.metrics import SinkMetrics
+from orderstream.agents.sinks.ports import Channel, RetryPolicy
+from orderstream.benchmarks.channels.amazon_sim import TOKEN_PATH, AmazonSimulator
+from orderstream.benchmarks.scratch_db import scratch_database
+from orderstream.codecs.carrier_codes import CarrierCodes, load_carrier_codes
+from orderstream.codecs.channel_outcomes import Outcome
+from orderstream.state.schema import migrate
+from orderstream.streams.delivery import Effect, EntryState, Lifetimes, SinkMode
+from orderstream.streams.order_messages import StatusChanged
+from orderstream.streams.order_shipments import ShipmentStatus
+from orderstream.streams.status import OrderStatus
+from tests.builders import AMAZON_CANDLE, AMAZON_MUG, AMAZON_ORDER_ID, FIXTURES, amazon_parcel
+
+pytestmark = pytest.mark.integration
+
+CLIENT_ID, SECRET, REFRESH = "amzn1.application-oa2-client.sink", "secret", "Atzr|sink"
+FAST = RetryPolicy(timeout_s=2.0, initial_s=0.05, max_s=0.2, retry_after_max_s=2.0)
+LIFETIMES = Lifetimes(request=timedelta(days=30), entry=timedelta(days=90))
+ORDER = f"amazon:{AMAZON_ORDER_ID}"
+
+
+@pytest.fixture
+async def pool(postgres_dsn: str) -> AsyncIterator[Any]:
+    async with scratch_database(postgres_dsn, "amazonsink") as dsn:
+        await migrate(dsn)
+        connections = await asyncpg.create_pool(dsn, min_size=1, max_size=4)
+        try:
+            yield connections
+        finally:
+            await connections.close()
+
+
+@pytest.fixture
+async def letters(kafka_bootstrap: str) -> AsyncIterator[KafkaLetters]:
+    settings = load_settings(
+        kafka_bootstrap=kafka_bootstrap,
+        topic_prefix=f"t{uuid.uuid4().hex[:8]}.",
+        topic_partitions=1,
+    )
+    opened = await open_letters(settings, NAME)
+    try:
+        yield opened
+    finally:
+        await opened.stop()
+
+
+@pytest.fixture
+async def amazon() -> AsyncIterator[tuple[AmazonSimulator, AmazonClient]]:
+    simulator = AmazonSimulator(CLIENT_ID, SECRET, REFRESH)
+    async with listening(simulator.app(), "127.0.0.1", 0) as url:
+        document = json.loads((FIXTURES / "amazon/order_unshipped.json").read_text())
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(f"{url}/_simulator/orders", json=document) as reply,
+        ):
+            assert reply.status == 201
+        codes = load_carrier_codes(sample_carrier_codes_path().read_text(), "carriers")
+        assert isinstance(codes, CarrierCodes)
+        credentials = LwaCredentials(CLIENT_ID, SECRET, REFRESH, f"{url}{TOKEN_PATH}")
+        async with AmazonClient(url, credentials, carriers=codes) as client:
+            yield simulator, client
+
+
+def deliverer(pool: Any, channel: Channel, letters: KafkaLetters) -> Deliverer:
+    return Deliverer(
+        NAME, channel, pool, letters, SinkMetrics(),
+        mode=SinkMode.WRITE, lifetimes=LIFETIMES, retry=FAST,
+    )  # fmt: skip
+
+
+def shipped(seq: int, *parcels: Any) -> StatusChanged:
+    return StatusChanged(
+        event_id=f"{ORDER}:{seq}",
+        oms_order_id=ORDER,
+        seq=seq,
+        status=OrderStatus.SHIPPED,
+        occurred_at=datetime(2026, 11, 28, 8, seq, tzinfo=UTC),
+        caused_by=f"wms:{seq}",
+        channel="amazon",
+        shipments=parcels,
+    )
+
+
+CANDLES = amazon_parcel("s1", {AMAZON_CANDLE: 2})
+REST = amazon_parcel("s2", {AMAZON_CANDLE: 1, AMAZON_MUG: 1}, carrier="dhl-express")
+WHOLE = amazon_parcel("s4", {AMAZON_CANDLE: 3, AMAZON_MUG: 1})
+
+
+class HangAfterSend:
+    """Stalled between Amazon's 204 and the log's commit: cancelled there, as a crash."""
+
+    def __init__(self, inner: AmazonChannel) -> None:
+        self.inner = inner
+        self.sent = asyncio.Event()
+
+    async def send(self, effect: Effect) -> Outcome:
+        outcome = await self.inner.send(effect)
+        self.sent.set()
+        await asyncio.Event().wait()
+        return outcome
+
+    async def settle(self, effect: Effect) -> bool:
+        return await self.inner.settle(effect)
+
+
+def test_only_an_amazon_parcel_that_has_left_with_a_tracking_number_makes_an_effect() -> None:
+    packed = replace(CANDLES, status=ShipmentStatus.PACKED)
+    untracked = replace(CANDLES, tracking_number="")
+    assert [e.summary for e in effects(shipped(1, CANDLES, packed, untracked))] == [
+        f"confirmShipment {AMAZON_ORDER_ID}: 2 units, postnl 3As1"
+    ]
+    assert effects(replace(shipped(2, CANDLES), channel="shopify")) == []
+
+
+async def test_each_shipped_parcel_is_one_package_however_often_its_event_arrives(
+    pool: Any, amazon: tuple[AmazonSimulator, AmazonClient], letters: KafkaLetters
+) -> None:
+    simulator, client = amazon
+    sink = deliverer(pool, AmazonChannel(client), letters)
+    made = effects(shipped(1, CANDLES)) + effects(shipped(2, REST))
+    await sink.deliver_all(made)
+    await sink.deliver_all(made)
+    assert simulator.effects.packages == 2 and simulator.effects.duplicates == 0
+    assert simulator.effects.edits == 0
+
+
+async def test_a_crash_between_amazons_204_and_the_log_is_settled_not_sent_again(
+    pool: Any, amazon: tuple[AmazonSimulator, AmazonClient], letters: KafkaLetters
+) -> None:
+    simulator, client = amazon
+    hanging = HangAfterSend(AmazonChannel(client))
+    (effect,) = effects(shipped(1, WHOLE))
+    crashed = asyncio.create_task(deliverer(pool, hanging, letters).deliver(effect))
+    await asyncio.wait_for(hanging.sent.wait(), 5)
+    crashed.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await crashed
+    restarted = deliverer(pool, AmazonChannel(client), letters)
+    assert await restarted.start() == 1
+    assert await restarted.deliver(effect) is EntryState.DONE
+    assert simulator.effects.packages == 1 and simulator.effects.edits == 0
+
+
+async def test_a_confirmation_amazon_refuses_ends_in_the_sinks_dead_letters(
+    pool: Any, amazon: tuple[AmazonSimulator, AmazonClient], letters: KafkaLetters
+) -> None:
+    simulator, client = amazon
+    sink = deliverer(pool, AmazonChannel(client), letters)
+    await sink.deliver_all(effects(shipped(1, REST)))
+    (refused,) = effects(shipped(2, amazon_parcel("s3", {AMAZON_CANDLE: 3})))
+    assert await sink.deliver(refused) is EntryState.DEAD_LETTERED
+    assert simulator.effects.refused == 1 and simulator.effects.packages == 1
