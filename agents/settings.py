@@ -188,6 +188,14 @@ class Settings(BaseSettings):
     sink_request_retention_days: int = Field(default=30, ge=1)
     sink_log_retention_days: int = Field(default=90, ge=1)
 
+    # The Amazon sink (`orderstream sink amazon`): the SP-API endpoint of the seller's region,
+    # Login with Amazon's token URL, the app's LWA client and the seller's refresh token.
+    amazon_sp_endpoint: str = "https://sellingpartnerapi-eu.amazon.com"
+    amazon_lwa_token_url: str = "https://api.amazon.com/auth/o2/token"
+    amazon_lwa_client_id: str | None = None
+    amazon_lwa_client_secret: SecretStr | None = None
+    amazon_lwa_refresh_token: SecretStr | None = None
+
     # Customer notifications (agents/notify/, README "Customer notifications"). Lists are
     # comma-separated: channels whose marketplace mails its own customers; the kinds each
     # medium sends (a kind left out is opted out); quiet hours (local time, start == end: none)

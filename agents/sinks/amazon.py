@@ -70,7 +70,7 @@ class AmazonClient:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._base = endpoint.rstrip("/")
+        self.endpoint = endpoint.rstrip("/")
         self._credentials = credentials
         self._carriers = carriers or CarrierCodes()
         self._timeout = aiohttp.ClientTimeout(total=timeout)
@@ -209,7 +209,7 @@ class AmazonClient:
         if self._session is None:
             raise RuntimeError("use the client as `async with AmazonClient(...)`")
         headers = {TOKEN_HEADER: token, "Content-Type": "application/json"}
-        url = f"{self._base}{path}"
+        url = f"{self.endpoint}{path}"
         try:
             async with self._session.request(
                 method, url, data=body, headers=headers, params=params

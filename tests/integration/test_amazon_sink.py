@@ -14,19 +14,24 @@ from typing import Any
 import aiohttp
 import asyncpg
 import pytest
+from aiokafka import AIOKafkaProducer
 from msgspec.structs import replace
 
 from orderstream.agents.api import listening
+from orderstream.agents.kafka_admin import ensure_topics
 from orderstream.agents.samples import sample_carrier_codes_path
 from orderstream.agents.settings import load_settings
 from orderstream.agents.sinks.amazon import AmazonClient, LwaCredentials
 from orderstream.agents.sinks.amazon_channel import NAME, AmazonChannel, effects
+from orderstream.agents.sinks.amazon_sink import run_amazon_sink
 from orderstream.agents.sinks.delivery import Deliverer
 from orderstream.agents.sinks.letters import KafkaLetters, open_letters
 from orderstream.agents.sinks.metrics import SinkMetrics
 from orderstream.agents.sinks.ports import Channel, RetryPolicy
+from orderstream.agents.topics import ORDERS_STATUS
 from orderstream.benchmarks.channels.amazon_sim import TOKEN_PATH, AmazonSimulator
 from orderstream.benchmarks.scratch_db import scratch_database
+from orderstream.codecs import internal
 from orderstream.codecs.carrier_codes import CarrierCodes, load_carrier_codes
 from orderstream.codecs.channel_outcomes import Outcome
 from orderstream.state.schema import migrate
@@ -175,3 +180,43 @@ async def test_a_confirmation_amazon_refuses_ends_in_the_sinks_dead_letters(
     (refused,) = effects(shipped(2, amazon_parcel("s3", {AMAZON_CANDLE: 3})))
     assert await sink.deliver(refused) is EntryState.DEAD_LETTERED
     assert simulator.effects.refused == 1 and simulator.effects.packages == 1
+
+
+async def test_the_sink_process_confirms_a_parcel_from_orders_status_once(
+    postgres_dsn: str, kafka_bootstrap: str, amazon: tuple[AmazonSimulator, AmazonClient]
+) -> None:
+    simulator, client = amazon
+    prefix = f"t{uuid.uuid4().hex[:8]}."
+    async with scratch_database(postgres_dsn, "amazonrun") as dsn:
+        await migrate(dsn)
+        settings = load_settings(
+            kafka_bootstrap=kafka_bootstrap,
+            topic_prefix=prefix,
+            topic_partitions=1,
+            postgres_dsn=dsn,
+            sink_mode_amazon=SinkMode.WRITE,
+            amazon_sp_endpoint=client.endpoint,
+            amazon_lwa_token_url=f"{client.endpoint}{TOKEN_PATH}",
+            amazon_lwa_client_id=CLIENT_ID,
+            amazon_lwa_client_secret=SECRET,
+            amazon_lwa_refresh_token=REFRESH,
+        )
+        topic = settings.topic(ORDERS_STATUS)
+        await ensure_topics(kafka_bootstrap, [topic], 1, 1)
+        producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+        await producer.start()
+        try:
+            for event in (shipped(1, WHOLE), shipped(1, WHOLE)):  # the event arrives twice
+                await producer.send_and_wait(topic, internal.encode(event), key=ORDER.encode())
+        finally:
+            await producer.stop()
+        stop = asyncio.Event()
+        running = asyncio.create_task(run_amazon_sink(settings, stop))
+        async with asyncio.timeout(20):
+            while simulator.effects.packages < 1:
+                await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)
+        stop.set()
+        counts = await running
+    assert counts.records == 2
+    assert simulator.effects.packages == 1 and simulator.effects.edits == 0
