@@ -51,6 +51,7 @@ def build_app() -> typer.Typer:
     from .rules_cli import rules_app
     from .schemas_cli import schemas_app
     from .sinks.cli import sinks_app
+    from .sinks.run_cli import sink_app
     from .store_cli import kpis, orders_app
     from .store_writer import store
     from .worker import worker
@@ -79,7 +80,8 @@ def build_app() -> typer.Typer:
     app.add_typer(db_app, name="db")
     app.add_typer(orders_app, name="orders")
     app.add_typer(sinks_app, name="sinks")
-    groups = {"rules", "dlq", "schemas", "db", "orders", "sinks"}
+    app.add_typer(sink_app, name="sink")
+    groups = {"rules", "dlq", "schemas", "db", "orders", "sinks", "sink"}
     _mount_registered(app, taken={name for name, _ in commands} | groups)
     return app
 

@@ -23,6 +23,7 @@ PRODUCT = {
     "schemas",
     "db",
     "sinks",
+    "sink",
 }
 TOOLING = {
     "demo",
