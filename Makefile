@@ -45,9 +45,12 @@ contracts: $(STAMP) $(TYPECHECK)/orderstream/deploy
 
 # The event store outage test holds PostgreSQL down this long (its own default is 30 s).
 ORDERSTREAM_TEST_PG_OUTAGE_S ?= 5
+# The channel sinks' e2e test holds the Shopify simulator down this long (its own default is 30 s).
+ORDERSTREAM_TEST_SINK_OUTAGE_S ?= 3
 
 pytest: $(STAMP)
-	ORDERSTREAM_TEST_PG_OUTAGE_S=$(ORDERSTREAM_TEST_PG_OUTAGE_S) $(BIN)/pytest
+	ORDERSTREAM_TEST_PG_OUTAGE_S=$(ORDERSTREAM_TEST_PG_OUTAGE_S) \
+	ORDERSTREAM_TEST_SINK_OUTAGE_S=$(ORDERSTREAM_TEST_SINK_OUTAGE_S) $(BIN)/pytest
 
 # Benchmarks and the crash campaign (README "Performance"); results in benchmarks/results/.
 bench: $(STAMP)

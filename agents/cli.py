@@ -50,8 +50,8 @@ def build_app() -> typer.Typer:
     from .dlq_cli import dlq_app
     from .rules_cli import rules_app
     from .schemas_cli import schemas_app
-    from .sinks.amazon_sink import sink_app
     from .sinks.cli import sinks_app
+    from .sinks.run_cli import sink_app
     from .store_cli import kpis, orders_app
     from .store_writer import store
     from .worker import worker

@@ -187,6 +187,15 @@ class Settings(BaseSettings):
     # contact) this long, and lives itself, keeping its event from going twice, this long.
     sink_request_retention_days: int = Field(default=30, ge=1)
     sink_log_retention_days: int = Field(default=90, ge=1)
+    # The Shopify sink (`orderstream sink shopify`): the shop's URL (`https://{shop}.myshopify.com`
+    # or a simulator), its Admin API access token and version, and a request limit a second
+    # on top of Shopify's query-cost bucket, which the client follows by itself. An event whose
+    # order the store has not written yet is looked for again every `sink_store_poll_s`.
+    shopify_shop_url: str = "http://127.0.0.1:8765"
+    shopify_access_token: SecretStr | None = None
+    shopify_api_version: str = "2026-10"
+    shopify_rate_limit_per_s: float = Field(default=10.0, gt=0)
+    sink_store_poll_s: float = Field(default=0.5, gt=0)
 
     # The Amazon sink (`orderstream sink amazon`): the SP-API endpoint of the seller's region,
     # Login with Amazon's token URL, the app's LWA client and the seller's refresh token.

@@ -9,8 +9,6 @@ write), limited to getOrder's usage plan (each confirmation reads the order firs
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 from dataclasses import replace
 from typing import Any
 
@@ -18,20 +16,16 @@ import typer
 
 from orderstream.codecs import internal
 from orderstream.codecs.amazon_sp import READ_BURST, READ_RATE
-from orderstream.codecs.carrier_codes import CarrierCodes, load_carrier_codes
 from orderstream.streams.delivery import Effect
 
-from ..samples import sample_carrier_codes_path
-from ..settings import Settings, load_settings
+from ..settings import Settings
 from ..topics import ORDERS_STATUS
 from .amazon import AmazonClient, LwaCredentials
 from .amazon_channel import NAME, AmazonChannel, effects
 from .loop import LoopCounts, run_sink
 from .metrics import SinkMetrics
 from .ports import RateLimit, source_record
-from .setup import opened_deliverer
-
-sink_app = typer.Typer(name="sink", help="Run one channel sink.", no_args_is_help=True)
+from .setup import carrier_codes, opened_deliverer
 
 RATE = RateLimit(requests=READ_RATE * READ_BURST, period_s=READ_BURST)
 """getOrder's plan as a limit: its burst of 30 calls, refilled over 60 s (0.5 a second)."""
@@ -59,14 +53,6 @@ def credentials(settings: Settings) -> LwaCredentials:
     )
 
 
-def carrier_codes() -> CarrierCodes:
-    path = sample_carrier_codes_path()
-    codes = load_carrier_codes(path.read_text(), path.name)
-    if not isinstance(codes, CarrierCodes):
-        raise typer.BadParameter(f"{path}: {codes}")
-    return codes
-
-
 async def run_amazon_sink(settings: Settings, stop: asyncio.Event) -> LoopCounts:
     client = AmazonClient(
         settings.amazon_sp_endpoint,
@@ -80,20 +66,3 @@ async def run_amazon_sink(settings: Settings, stop: asyncio.Event) -> LoopCounts
             settings, NAME, channel, SinkMetrics(), rate_limit=RATE, stop=stop
         ) as deliverer:
             return await run_sink(settings, deliverer, [ORDERS_STATUS], build, stop)
-
-
-@sink_app.command()
-def amazon() -> None:
-    """Confirm Amazon parcels (SP-API Orders v0 confirmShipment) until SIGTERM or SIGINT."""
-    settings = load_settings()
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(signum, stop.set)
-        counts = await run_amazon_sink(settings, stop)
-        typer.echo(f"amazon sink: {counts.effects} effects from {counts.records} records")
-
-    asyncio.run(main())

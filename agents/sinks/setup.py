@@ -6,6 +6,10 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from orderstream.codecs.carrier_codes import CarrierCodes, load_carrier_codes
+
+from ..exits import UnusableError
+from ..samples import sample_carrier_codes_path
 from ..settings import Settings
 from .delivery import Deliverer
 from .letters import open_letters
@@ -64,3 +68,12 @@ async def opened_deliverer(
     finally:
         await letters.stop()
         await pool.close()
+
+
+def carrier_codes() -> CarrierCodes:
+    """The carrier table every channel sink maps our carriers with (the sample file for now)."""
+    path = sample_carrier_codes_path()
+    codes = load_carrier_codes(path.read_text(), path.name)
+    if not isinstance(codes, CarrierCodes):
+        raise UnusableError(f"{path.name}: {codes}")
+    return codes

@@ -1,0 +1,112 @@
+"""`orderstream sink NAME`: one channel sink as a process of its own, in its own consumer
+group, until SIGTERM or SIGINT (settings from ORDERSTREAM_*; mode from `sink_mode` or
+`sink_mode_<name>`). Stopped while its channel is away, it leaves the batch uncommitted: the
+next start settles the pending entries and goes on."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import Annotated
+
+import typer
+
+from ..exits import HELP, UnusableError
+from ..settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+sink_app = typer.Typer(
+    name="sink",
+    help="Run one channel sink: orders.status to the channel, each effect once.",
+    epilog=HELP,
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+@sink_app.command()
+def shopify(
+    loglevel: Annotated[str, typer.Option(help="debug, info, warning, error")] = "info",
+) -> None:
+    """Shipments, cancellations and holds of Shopify orders, to the shop's Admin GraphQL API."""
+    logging.basicConfig(level=loglevel.upper(), format="%(asctime)s %(levelname)s %(message)s")
+    settings = load_settings()
+    if settings.shopify_access_token is None:
+        raise UnusableError("ORDERSTREAM_SHOPIFY_ACCESS_TOKEN is not set")
+    asyncio.run(run_shopify(settings))
+
+
+@sink_app.command()
+def amazon(
+    loglevel: Annotated[str, typer.Option(help="debug, info, warning, error")] = "info",
+) -> None:
+    """Amazon parcels, confirmed through SP-API Orders v0 confirmShipment."""
+    from .amazon_sink import run_amazon_sink
+
+    logging.basicConfig(level=loglevel.upper(), format="%(asctime)s %(levelname)s %(message)s")
+    settings = load_settings()
+
+    async def main() -> None:
+        counts = await run_amazon_sink(settings, _stopped_by_signals())
+        log.info("amazon sink: %d records, %d effects", counts.records, counts.effects)
+
+    asyncio.run(main())
+
+
+def _stopped_by_signals() -> asyncio.Event:
+    """An event SIGTERM and SIGINT set, on the running loop."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+    return stop
+
+
+async def run_shopify(settings: Settings) -> None:
+    import asyncpg
+
+    from ..topics import ORDERS_STATUS
+    from .delivery import SinkStoppedError
+    from .loop import run_sink
+    from .metrics import SinkMetrics
+    from .ports import RateLimit
+    from .setup import carrier_codes, opened_deliverer
+    from .shopify import ShopifyClient
+    from .shopify_sink import SINK, ShopifyChannel, builder, store_lookup
+
+    stop = _stopped_by_signals()
+    token = settings.shopify_access_token
+    assert token is not None
+    carriers = carrier_codes()
+    client = ShopifyClient(
+        settings.shopify_shop_url,
+        token.get_secret_value(),
+        settings.shopify_api_version,
+        carriers=carriers,
+        timeout=settings.sink_request_timeout_s,
+    )
+    limit = RateLimit(settings.shopify_rate_limit_per_s)
+    pool = await asyncpg.create_pool(settings.postgres_dsn, min_size=1, max_size=2)
+    try:
+        async with client:
+            channel = ShopifyChannel(client)
+            async with opened_deliverer(
+                settings, SINK, channel, SinkMetrics(), rate_limit=limit, stop=stop
+            ) as sink:
+                log.info("%s sink: %s mode, %s", SINK, sink.mode, settings.shopify_shop_url)
+                build = builder(store_lookup(pool), stop, poll_s=settings.sink_store_poll_s)
+                try:
+                    counts = await run_sink(settings, sink, [ORDERS_STATUS], build, stop)
+                except SinkStoppedError:
+                    log.info("%s sink: stopped with a batch unfinished", SINK)
+                else:
+                    log.info(
+                        "%s sink: %d records, %d effects, %d skipped",
+                        SINK, counts.records, counts.effects, counts.skipped,
+                    )  # fmt: skip
+    finally:
+        await pool.close()
