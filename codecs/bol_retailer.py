@@ -4,9 +4,10 @@ the answers we read, and what an HTTP answer comes to.
 Bol.com runs every change asynchronously: `PUT /retailer/orders/shipment` and
 `PUT /retailer/orders/cancellation` answer 202 with a process status (`PENDING`), and
 `GET /shared/process-status/{id}` says later whether it ended `SUCCESS`, `FAILURE` or
-`TIMEOUT`. Only `SUCCESS` is a delivery. Whether an effect is already made is read from the
-order (`GET /retailer/orders/{orderId}`: each item's `quantityShipped`/`quantityCancelled`),
-by Bol.com's own order item ids. `read_status` never raises.
+`TIMEOUT`. Only `SUCCESS` is a delivery. Whether an effect is already made is read from
+Bol.com's own state by its own ids: a parcel among the order's shipments by its
+track-and-trace (`GET /retailer/shipments?order-id=`), a cancellation from the order's
+`quantityCancelled` per order item (`GET /retailer/orders/{orderId}`). The readers never raise.
 """
 
 from __future__ import annotations
@@ -156,7 +157,7 @@ def shipment_request(shipment: AllocatedShipment, transporter_code: str) -> Ship
     """One shipment of exactly the parcel's order items, with its transporter and code.
 
     `shipmentReference` is ours (the shipment id): Bol.com stores it, but it is no
-    idempotency key, so repeats are found by reading the order."""
+    idempotency key, so a repeat is found among the order's shipments (`shipped_as`)."""
     return ShipmentRequest(
         order_items=[
             ShipmentItem(order_item_id=line.line_id, quantity=line.qty) for line in shipment.lines
