@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -16,10 +17,12 @@ import pytest
 from orderstream.agents.api import listening
 from orderstream.agents.samples import sample_carrier_codes_path
 from orderstream.agents.sinks.bol import BolClient
+from orderstream.agents.sinks.bol_channel import BolChannel, CancelItems, ShipParcel, encode_action
 from orderstream.benchmarks.channels.bol_sim import BolSimulator
 from orderstream.codecs.bol import BolOrder
 from orderstream.codecs.carrier_codes import CarrierCodes, load_carrier_codes
 from orderstream.codecs.channel_outcomes import Delivered, Rejected, Retryable
+from orderstream.streams.delivery import Effect
 from orderstream.streams.order_messages import AllocatedShipment, LineQty, ShipmentStatus
 from tests.builders import FIXTURES
 
@@ -130,6 +133,7 @@ async def test_a_repeated_shipment_is_found_done_by_its_track_and_trace(bol: Bol
     assert again == Delivered(reference=f"{ORDER}-1", already=True)  # Bol.com's shipment id
     effects = await bol.effects()
     assert effects["shipments"] == 1 and effects["per_track_and_trace"] == {"3SS1": 1}
+    assert effects["refused_units"] == 0  # the repeat was never sent
 
 
 async def test_bol_ends_a_shipment_of_units_already_shipped_as_failure(bol: Bol) -> None:
@@ -265,3 +269,38 @@ async def test_requests_without_the_v10_media_type_are_refused(bol: Bol) -> None
         session.get(f"{bol.url}/retailer/orders/{ORDER}", headers=headers) as reply,
     ):
         assert reply.status == 406
+
+
+def effect(action: ShipParcel | CancelItems, event_id: str = "bol:1:1") -> Effect:
+    return Effect(
+        event_id=event_id,
+        oms_order_id=f"bol:{action.order_id}",
+        seq=1,
+        request=encode_action(action),
+        summary="bol",
+        occurred_at=datetime(2026, 11, 28, tzinfo=UTC),
+    )
+
+
+async def test_the_channel_adapter_sends_once_and_settles_by_bols_state(bol: Bol) -> None:
+    await bol.seed(fixture_order("77", "cancellation_request.json"))
+    ship = effect(ShipParcel(ORDER, parcel("s1", {MUGS: 4})))
+    answer = effect(CancelItems("77", customer_request=True))
+    async with bol.client() as client:
+        channel = BolChannel(client)
+        before = [await channel.settle(ship), await channel.settle(answer)]
+        sent = [await channel.send(ship), await channel.send(answer)]
+        after = [await channel.settle(ship), await channel.settle(answer)]
+        unknown = await channel.settle(effect(CancelItems("404")))
+    assert before == [False, False] and after == [True, True] and unknown is False
+    assert all(isinstance(outcome, Delivered) for outcome in sent)
+    effects = await bol.effects()
+    assert (effects["shipments"], effects["cancellations"]) == (1, 1)
+    assert effects["cancel_reasons"] == {"REQUESTED_BY_CUSTOMER": 2}  # one per requested item
+
+
+async def test_a_settle_read_without_an_answer_raises_so_it_is_asked_again(bol: Bol) -> None:
+    async with bol.client() as client:
+        await bol.faults(outage=True)
+        with pytest.raises(ConnectionError):
+            await BolChannel(client).settle(effect(ShipParcel(ORDER, parcel("s1", {MUGS: 4}))))
