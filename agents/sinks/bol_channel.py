@@ -13,34 +13,15 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-import msgspec
-
 from orderstream.codecs import bol_retailer as wire
 from orderstream.codecs.bol import BolOrder
+from orderstream.codecs.bol_actions import ACTION, ShipParcel
 from orderstream.codecs.channel_outcomes import Outcome, Rejected, Retryable
 from orderstream.streams.delivery import Effect
-from orderstream.streams.order_messages import AllocatedShipment
 
 from .bol import BolClient
 
-
-class ShipParcel(msgspec.Struct, frozen=True, tag="bol.ship.v1", tag_field="type"):
-    order_id: str  # Bol.com's orderId
-    shipment: AllocatedShipment
-
-
-class CancelItems(msgspec.Struct, frozen=True, tag="bol.cancel.v1", tag_field="type"):
-    order_id: str
-    order_item_ids: tuple[str, ...] = ()  # none: every open item
-    reason: str = ""
-    customer_request: bool = False
-
-
 T = TypeVar("T")
-
-BolAction = ShipParcel | CancelItems
-_ACTION = msgspec.json.Decoder(BolAction)
-encode_action = msgspec.json.Encoder().encode
 
 
 class BolChannel:
@@ -48,7 +29,7 @@ class BolChannel:
         self._client = client
 
     async def send(self, effect: Effect) -> Outcome:
-        action = _ACTION.decode(effect.request)
+        action = ACTION.decode(effect.request)
         client = self._client
         if isinstance(action, ShipParcel):
             return await client.confirm_shipment(action.order_id, action.shipment)
@@ -57,7 +38,7 @@ class BolChannel:
         return await client.cancel(action.order_id, action.order_item_ids, action.reason)
 
     async def settle(self, effect: Effect) -> bool:
-        action = _ACTION.decode(effect.request)
+        action = ACTION.decode(effect.request)
         if isinstance(action, ShipParcel):
             found = await self._client.shipment_of(action.order_id, action.shipment)
             return _answered(found) is not None

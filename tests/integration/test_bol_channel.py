@@ -17,9 +17,10 @@ import pytest
 from orderstream.agents.api import listening
 from orderstream.agents.samples import sample_carrier_codes_path
 from orderstream.agents.sinks.bol import BolClient
-from orderstream.agents.sinks.bol_channel import BolChannel, CancelItems, ShipParcel, encode_action
+from orderstream.agents.sinks.bol_channel import BolChannel
 from orderstream.benchmarks.channels.bol_sim import BolSimulator
 from orderstream.codecs.bol import BolOrder
+from orderstream.codecs.bol_actions import CancelItems, ShipParcel, encode_action
 from orderstream.codecs.carrier_codes import CarrierCodes, load_carrier_codes
 from orderstream.codecs.channel_outcomes import Delivered, Rejected, Retryable
 from orderstream.streams.delivery import Effect

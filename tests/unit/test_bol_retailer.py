@@ -7,9 +7,18 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import msgspec
+
 from orderstream.codecs import bol_retailer as wire
+from orderstream.codecs.bol_actions import CancelItems, ShipParcel, bol_effects
 from orderstream.codecs.channel_outcomes import Delivered, Rejected, Retryable
-from orderstream.streams.order_messages import AllocatedShipment, LineQty, ShipmentStatus
+from orderstream.streams.order_messages import (
+    AllocatedShipment,
+    LineQty,
+    ShipmentStatus,
+    StatusChanged,
+)
+from orderstream.streams.status import OrderStatus
 
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
 
@@ -84,3 +93,46 @@ def test_a_parcel_is_found_by_its_track_and_trace_on_one_of_its_items() -> None:
     assert wire.shipped_as(shipments("3SABC"), parcel()) is not None
     assert wire.shipped_as(shipments("3SOTHER"), parcel()) is None
     assert wire.shipped_as(shipments("3SABC", item="999"), parcel()) is None
+
+
+def status_event(**fields: object) -> StatusChanged:
+    values: dict[str, object] = {
+        "event_id": "bol:1043965710:5",
+        "oms_order_id": "bol:1043965710",
+        "seq": 5,
+        "status": OrderStatus.SHIPPED,
+        "occurred_at": NOW,
+        "caused_by": "wms:x",
+        "channel": "bol",
+        "shipments": (parcel(),),
+        **fields,
+    }
+    return msgspec.convert(values, StatusChanged, from_attributes=True)
+
+
+def actions(event: StatusChanged) -> list[tuple[str, object]]:
+    decode = msgspec.json.Decoder(ShipParcel | CancelItems).decode
+    return [(effect.event_id, decode(effect.request)) for effect in bol_effects(event)]
+
+
+def test_a_shipped_parcel_is_one_shipment_effect_of_its_own() -> None:
+    assert actions(status_event()) == [("bol:1043965710:5#s1", ShipParcel("1043965710", parcel()))]
+
+
+def test_parcels_bol_ships_itself_and_other_channels_events_ask_nothing() -> None:
+    fbb = msgspec.structs.replace(parcel(), external=True)
+    assert actions(status_event(shipments=(fbb,))) == []
+    assert actions(status_event(channel="shopify", oms_order_id="shopify:1")) == []
+    requested = msgspec.structs.replace(parcel(), status=ShipmentStatus.REQUESTED)
+    assert actions(status_event(status=OrderStatus.ALLOCATED, shipments=(requested,))) == []
+
+
+def test_a_cancellation_bol_sent_is_answered_and_ours_is_sent() -> None:
+    customers = status_event(status=OrderStatus.CANCELLED, shipments=(), source="bol")
+    ours = status_event(
+        status=OrderStatus.CANCELLED, shipments=(), source="inventory", reason="out of stock"
+    )
+    assert actions(customers) == [
+        ("bol:1043965710:5", CancelItems("1043965710", customer_request=True))
+    ]
+    assert actions(ours) == [("bol:1043965710:5", CancelItems("1043965710", reason="out of stock"))]
