@@ -2,8 +2,7 @@
 
 Seed it with `POST /_simulator/orders` (Shopify: the REST `Order` JSON the loadgen sends as
 webhooks; Amazon: our poller's `{"order", "items"}`; Bol.com: the order detail `codecs/bol.py`
-reads), point a client at the printed URL, and
-read `GET /_simulator/effects`.
+reads), point a client at the printed URL, and read `GET /_simulator/effects`.
 """
 
 from __future__ import annotations
