@@ -1,8 +1,8 @@
-"""`orderstream channel-sim shopify|amazon`: a channel simulator alone, until SIGTERM or SIGINT.
+"""`orderstream channel-sim shopify|amazon|bol`: a channel simulator alone, until SIGTERM or SIGINT.
 
 Seed it with `POST /_simulator/orders` (Shopify: the REST `Order` JSON the loadgen sends as
-webhooks; Amazon: our poller's `{"order", "items"}`), point a client at the printed URL, and
-read `GET /_simulator/effects`.
+webhooks; Amazon: our poller's `{"order", "items"}`; Bol.com: the order detail `codecs/bol.py`
+reads), point a client at the printed URL, and read `GET /_simulator/effects`.
 """
 
 from __future__ import annotations
@@ -54,6 +54,30 @@ def amazon(
 
     simulator = AmazonSimulator(client_id, client_secret, refresh_token, token_ttl=token_ttl)
     asyncio.run(_listen("amazon", simulator.app(), port, ""))
+
+
+@channel_sim_app.command()
+def bol(
+    *,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: a free one).")] = 0,
+    client_id: Annotated[
+        str, typer.Option(help="The client id it accepts.", envvar="BOL_SIM_CLIENT_ID")
+    ] = "bol-simulator",
+    client_secret: Annotated[
+        str, typer.Option(help="The client secret it accepts.", envvar="BOL_SIM_CLIENT_SECRET")
+    ] = "bol-simulator-secret",
+    expires_in: Annotated[float, typer.Option(help="Token lifetime, seconds.")] = 299.0,
+    process_delay: Annotated[
+        float, typer.Option(help="Seconds before a process status turns SUCCESS.")
+    ] = 0.2,
+) -> None:
+    """The Bol.com Retailer API v10: token, shipments, cancellations, process statuses."""
+    from .bol_sim import BolSimulator
+
+    simulator = BolSimulator(
+        client_id, client_secret, expires_in=expires_in, process_delay=process_delay
+    )
+    asyncio.run(_listen("bol", simulator.app(), port, "/retailer"))
 
 
 async def _serve(port: int, token: str, maximum: float, restore_rate: float) -> None:
