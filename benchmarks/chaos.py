@@ -192,7 +192,7 @@ def judge(
         records=records,
         consumed=collected.statuses,
         ledger=collected.ledger,
-        fulfilment=done,
+        fulfilment=done if lifecycle else None,
     )
     if found["stock_not_applied_once"]:  # rare: only then read the ledger's changelog
         mismatched = stock_mismatches(

@@ -172,7 +172,7 @@ def lifecycle_verdict(  # type: ignore[no-untyped-def]
         records=records,
         consumed=consumed,
         ledger=ledger,
-        fulfilment=fulfilment,
+        fulfilment=fulfilment or Fulfilment(),  # a lifecycle run, nothing reported
     )[0]
 
 
