@@ -5,7 +5,8 @@ decide with `streams.inventory.step`, apply: answers to `inventory.replies` (by 
 changed stock position to `inventory.positions` and its ATP to `inventory.availability` (by
 SKU), then the spilled rows and the next head. Outputs go
 before the table write: a replayed command is a ledger duplicate, answered with its first
-verdict, and the head is written again (it may have missed the changelog).
+verdict and its location's position published again (the first may be lost), and the head
+is written again (it may have missed the changelog).
 """
 
 from __future__ import annotations
@@ -105,9 +106,10 @@ def register(pipeline: Pipeline) -> None:
         rows.put_many({(sku, rid): StoredRow.of(row) for rid, row in spilled.items()})
         if next_head != head:
             heads.put(sku, next_head)
-        elif result.outcome.verdict is Verdict.DUPLICATE:
+        elif result.outcome.verdict in (Verdict.DUPLICATE, Verdict.STALE):
             # A replayed command's effect may be in this worker's RocksDB only (a
             # SIGKILL after the local write lost the changelog record): write it again.
+            # A replayed feed record is STALE rather than a duplicate, for the same reason.
             heads.put_again(sku, next_head)
         for rid in read_back:  # after the head: a row it holds again, or one pruned, ends
             if in_head(next_head, rid) or not in_head(result.ledger, rid):

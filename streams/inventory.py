@@ -3,7 +3,8 @@
 Gather -> decide -> apply: the inventory agent reads the SKU's ledger, calls `step`, writes
 the next ledger and sends what `step` returns: an answer to the order that asked for a
 reservation (also for a duplicate, repeating the first answer), and the new stock position
-of every location whose counts may have changed.
+of every location whose counts may have changed (for a replayed command, of the location it
+touched, in case the first position sent was lost).
 """
 
 from __future__ import annotations
@@ -199,13 +200,29 @@ def step(
     if isinstance(command, Reserve):
         answer = _answer(command, outcome)
         answers = (answer,) if answer is not None else ()
+    touched = outcome.changed or _replayed(command, outcome)
     positions = tuple(
         position_of(next_ledger, location)
-        for location in outcome.changed
+        for location in touched
         if location in next_ledger.locations
     )
     next_ledger, arrivals = _notify_waiting(ledger, next_ledger, command, outcome)
     return StepResult(next_ledger, outcome, answers, positions, arrivals)
+
+
+def _replayed(command: InventoryCommand, outcome: LedgerOutcome) -> tuple[str, ...]:
+    """The location a command already applied touched, so it is published again.
+
+    Outputs are sent before the ledger is written, but not atomically with it: a SIGKILL can
+    keep the changelog record and lose the position sent just before it. The command is then
+    replayed and judged a duplicate (or stale, for a feed record), and the position it made
+    would never be published. Its location's current position is sent again instead: the
+    topics keep the latest position per SKU and location, so a repeat of it is harmless.
+    """
+    if outcome.verdict not in (Verdict.DUPLICATE, Verdict.STALE):
+        return ()
+    location = outcome.location or getattr(command, "location", "")
+    return (location,) if location else ()
 
 
 def _notify_waiting(

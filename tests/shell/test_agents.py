@@ -132,11 +132,14 @@ async def test_the_ledger_agent_answers_reserves_publishes_atp_and_never_oversel
         ("r1", True),  # the duplicate repeats the first answer
     ]
     positions = [(c["atp"], c["reserved"]) for c in harness.on("inventory.positions")]
-    assert positions == [(5, 0), (2, 3)]
+    # the refusal changes nothing; the duplicate publishes its location again, in case the
+    # first position was lost while the ledger kept its effect
+    assert positions == [(5, 0), (2, 3), (2, 3)]
     # the public topic says the ATP and nothing of the counts behind it
     public = harness.on("inventory.availability")
     assert [(c["sku"], c["location"], c["atp"]) for c in public] == [
         ("A", "WH-AMS", 5),
+        ("A", "WH-AMS", 2),
         ("A", "WH-AMS", 2),
     ]
     assert all(set(c) == {"type", "sku", "location", "atp"} for c in public)
@@ -336,6 +339,24 @@ async def test_a_repeated_reservation_writes_the_ledger_head_again(harness: Harn
             await ctx.put(reserve, key=b"A")
     assert [call.args[0] for call in written.call_args_list] == [b"A", b"A", b"A"]
     assert [a["granted"] for a in harness.on("inventory.replies")] == [True, True]
+
+
+async def test_a_replayed_snapshot_writes_the_head_and_publishes_its_position_again(
+    harness: Harness,
+) -> None:
+    """A snapshot replayed after a SIGKILL is stale to the ledger that kept its effect; the
+    position it made may be lost all the same, and the head may be in RocksDB only."""
+    ledgers = harness.pipeline.app.tables["sku_to_ledger"]
+    agent = harness.pipeline.app.agents["apply_inventory_commands"]
+    snapshot = internal.encode(SetStock("A", NOW, "WH-AMS", 26, "wms", 16))
+    with mock.patch.object(ledgers, "on_key_set", wraps=ledgers.on_key_set) as written:
+        async with agent.test_context() as ctx:
+            await ctx.put(snapshot, key=b"A")
+            ctx.sent_offset -= 1
+            await ctx.put(snapshot, key=b"A")
+    assert [call.args[0] for call in written.call_args_list] == [b"A", b"A"]
+    positions = [(c["on_hand"], c["atp"]) for c in harness.on("inventory.positions")]
+    assert positions == [(26, 26), (26, 26)]
 
 
 def release_headers(key: bytes) -> list[tuple[str, bytes]]:

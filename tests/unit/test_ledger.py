@@ -334,3 +334,29 @@ def test_inbound_supply_is_kept_per_location_and_never_promised() -> None:
     assert apply(ledger, expect)[1].verdict is Verdict.STALE  # its feed's sequence, replayed
     # the count feed and the inbound feed keep separate sequences
     assert apply(ledger, SetStock("SKU-1", at, "WH-A", 5, "erp", 7))[1].verdict is Verdict.APPLIED
+
+
+def test_a_replayed_command_publishes_the_current_position_of_its_location_again() -> None:
+    """A SIGKILL can keep the ledger's changelog record and lose the position sent before
+    it; the replayed command is then a duplicate or stale, and must publish again."""
+    at = datetime(2026, 11, 27, 9, tzinfo=UTC)
+    snapshot = SetStock("SKU-1", at, "WH-A", 26, "wms", 16)
+    ledger = inventory_step(SkuLedger(sku="SKU-1"), snapshot).ledger
+    reserve = Reserve("SKU-1", at, "r1", "o1", "1", "WH-A", 5)
+    ledger = inventory_step(ledger, reserve).ledger
+    replayed = inventory_step(ledger, snapshot)
+    assert replayed.outcome.verdict is Verdict.STALE
+    assert [(p.location, p.on_hand, p.reserved, p.atp) for p in replayed.positions] == [
+        ("WH-A", 26, 5, 21)
+    ]
+    again = inventory_step(ledger, reserve)
+    assert again.outcome.verdict is Verdict.DUPLICATE
+    assert [(p.on_hand, p.reserved) for p in again.positions] == [(26, 5)]
+    released = inventory_step(ledger, Release("SKU-1", at, "r1", "cancelled")).ledger
+    twice = inventory_step(released, Release("SKU-1", at, "r1", "cancelled"))
+    assert [(p.on_hand, p.reserved) for p in twice.positions] == [(26, 0)]
+    # a refusal, a wait and a release of what was never reserved touch no position
+    refused = inventory_step(ledger, Reserve("SKU-1", at, "r2", "o2", "1", "WH-A", 99))
+    assert refused.positions == ()
+    unknown = inventory_step(ledger, Release("SKU-1", at, "r9", "cancelled")).ledger
+    assert inventory_step(unknown, Release("SKU-1", at, "r9", "cancelled")).positions == ()
