@@ -28,6 +28,17 @@ from .validation import validate
 _S = OrderStatus
 
 
+def reservation_id(oms_order_id: str, attempt: int, line_id: str, part: int) -> str:
+    return f"{oms_order_id}|{attempt}|{line_id}|{part}"
+
+
+def attempt_of(oms_order_id: str, rid: str) -> int | None:
+    """The attempt a reservation id of this order was asked in (None: not one of its ids)."""
+    prefix = f"{oms_order_id}|"
+    attempt = rid[len(prefix) :].split("|", 1)[0] if rid.startswith(prefix) else ""
+    return int(attempt) if attempt.isdigit() else None
+
+
 def validate_and_plan(step: Step, order: Order, context: OrderContext) -> Step:
     """Hold the order if it fails validation; else plan its open lines (a till sale is
     handed over instead)."""
@@ -99,7 +110,7 @@ def plan_lines(
         for planned in shipment.lines:
             part = parts.get(planned.line_id, 0)
             parts[planned.line_id] = part + 1
-            rid = f"{state.oms_order_id}|{attempt}|{planned.line_id}|{part}"
+            rid = reservation_id(state.oms_order_id, attempt, planned.line_id, part)
             reservations[rid] = LineReservation(
                 line_id=planned.line_id,
                 sku=planned.sku,

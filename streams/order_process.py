@@ -24,14 +24,14 @@ from .events import (
     ShipmentUpdated,
     TrackingUpdated,
 )
-from .inventory import UNREADABLE, ReservationAnswered, StockArrived
+from .inventory import ReservationAnswered, StockArrived
 from .ledger_commands import Reserve
 from .order_cancellation import order_cancelled
 from .order_erasure import EraseContact, contact_erased
 from .order_fulfilment import shipment_updated, tracking_updated
 from .order_lifetime import OrderTimedOut, age, live_seen, opened_at
 from .order_placed import order_arrived, payment_updated
-from .order_replies import reservation_answered, stock_arrived
+from .order_replies import answer_key, early_answers, reservation_answered, stock_arrived
 from .order_stale import order_timed_out
 from .order_state import AppliedInput, LineReservation, LineState, OrderState, Output
 from .order_step import OrderContext, Step
@@ -90,10 +90,7 @@ class OrderDecision(msgspec.Struct, frozen=True):
 def input_key(message: OrderInput) -> tuple[str, str]:
     """The input's idempotency key and its source."""
     if isinstance(message, ReservationAnswered):
-        # A refusal for a quarantined ledger is not the ledger's verdict: the real answer
-        # may follow once the SKU is released and its reserve replayed.
-        unreadable = ":unreadable" if message.reason == UNREADABLE else ""
-        return f"answer:{message.reservation_id}{unreadable}", "inventory"
+        return answer_key(message), "inventory"
     if isinstance(message, StockArrived):
         return f"arrived:{message.sku}:{message.notice}", "inventory"
     if isinstance(message, OrderTimedOut):
@@ -117,6 +114,8 @@ def decide(state: OrderState, message: OrderInput, context: OrderContext) -> Ord
     if refused is not None:
         return refused
     step = _decide_kind(Step(state, cause=key, source=source), message, context)
+    if step.state.early_answers:
+        step = early_answers(step, context)
     return _applied(step, key, source, context)
 
 

@@ -84,6 +84,19 @@ Output = (
 )
 
 
+class EarlyAnswer(msgspec.Struct, frozen=True, array_like=True):
+    """A SKU owner's answer to a reservation the order has not asked for yet: after a crash
+    its state can lag the answers it had, which are then delivered again before the input
+    that asked. Applied when the order asks; given back when it never will."""
+
+    sku: str
+    location: str
+    qty: int
+    granted: bool
+    available: int = 0
+    reason: str = ""
+
+
 class OrderState(msgspec.Struct, frozen=True, omit_defaults=True):
     oms_order_id: str
     order: Order | None = None
@@ -105,6 +118,7 @@ class OrderState(msgspec.Struct, frozen=True, omit_defaults=True):
     rejected_by: dict[str, tuple[str, ...]] = {}
     early_payment: PaymentState | None = None  # a payment state that came before the order
     early_cancel: EarlyCancel | None = None
+    early_answers: dict[str, EarlyAnswer] = {}  # reservation id -> its answer, before the ask
     seen: dict[str, AppliedInput] = {}
     outbox: dict[str, tuple[Output, ...]] = {}
     # Lifetime (streams/order_lifetime.py): placed at, taken off the floor as stale at,

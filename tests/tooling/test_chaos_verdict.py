@@ -353,3 +353,22 @@ def test_a_cancellation_after_the_parcel_left_is_late_not_lost(core) -> None:  #
     assert late_cancellations(orders_of(consumed), [order_id]) == [order_id]
     lost = lifecycle_verdict(core, drop_status=cancelled_event)
     assert lost["cancellation_not_applied"] == 1
+
+
+def test_a_placement_only_run_judges_reserved_units_too(load) -> None:  # type: ignore[no-untyped-def]
+    """Without the simulator nothing leaves: every allocated unit of an order not cancelled
+    stays reserved, and a published count that says otherwise is a violation."""
+    records, expected = load
+
+    def stale(ledger):  # type: ignore[no-untyped-def]
+        sku, at = next(
+            (sku, at) for sku, at in sorted(ledger.items()) if any(c[1] for c in at.values())
+        )
+        location, (on_hand, reserved, safety) = next(
+            (loc, c) for loc, c in sorted(at.items()) if c[1]
+        )
+        return {**ledger, sku: {**at, location: (on_hand, reserved - 1, safety)}}
+
+    found = verdict(records, expected, ledger_edit=stale)
+    assert found["reserved_mismatch"] == 1
+    assert sum(found.values()) == 1

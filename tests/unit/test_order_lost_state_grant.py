@@ -1,18 +1,19 @@
-"""A published allocation must stay backed by the ledger (DESIGN invariants 1 and 2).
+"""A published allocation stays backed by the ledger (DESIGN invariants 1 and 2).
 
-Known bug, reproduced on the pure core: when an order's state lags what it already
-published (its allocation is on `orders.status`) and the ledger's grants are delivered to
-it again before its `OrderPlaced`, the order does not know the reservations and gives them
-back (`order_replies._late`, "unknown_reservation"); the replayed plan then asks for the
-same reservation ids, the ledger answers a released id as granted
-(`ledger._duplicate`), and the order drops that answer as an input it has seen. The
-ledger holds nothing, the published allocation stands, and the order stays PLACED.
+When an order's state lags what it already published (a SIGKILL kept its status events and
+lost its state), the ledger's answers are delivered again before the input that asked: they
+are kept until the order asks again (`order_replies.early_answers`), then applied, since the
+ledger answers the repeated ask as a duplicate the order has seen already. Before, the order
+gave the grants back as unknown and the ledger ended up holding nothing behind the
+allocation.
 """
 
 from __future__ import annotations
 
-import pytest
+import msgspec
 
+from orderstream.streams.ledger_commands import Release
+from orderstream.streams.order_state import LineState
 from orderstream.streams.status import OrderStatus
 from tests.builders import placed_shopify_order, split_order
 
@@ -25,10 +26,6 @@ def reserved(sim) -> dict[tuple[str, str], int]:  # type: ignore[no-untyped-def]
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: a grant redelivered to a lost order state releases a published allocation",
-)
 def test_grants_redelivered_to_a_lost_order_state_keep_its_published_allocation() -> None:
     sim, order_id, _ = split_order()
     allocated = {
@@ -43,5 +40,35 @@ def test_grants_redelivered_to_a_lost_order_state_keep_its_published_allocation(
     sim.orders.delete(order_id)  # the state is lost; its published events are not
     sim.send(grants)  # redelivered before the order
     sim.send([placed_shopify_order()])
-    assert reserved(sim) == allocated  # today: every location holds 0
-    assert sim.order(order_id).status is OrderStatus.ALLOCATED  # today: PLACED, pending
+    assert reserved(sim) == allocated
+    state = sim.order(order_id)
+    assert state.status is OrderStatus.ALLOCATED
+    assert state.early_answers == {}
+    assert not [c for c in sim.commands if isinstance(c, Release)]
+
+
+def test_an_early_grant_the_order_never_asks_for_is_given_back() -> None:
+    sim, order_id, _ = split_order()
+    grant = next(answer for answer in sim.answers if answer.granted)
+    stray = msgspec.structs.replace(grant, reservation_id=f"{order_id}|1|{grant.line_id}|7")
+    sim.orders.delete(order_id)
+    sim.send([stray])
+    assert set(sim.order(order_id).early_answers) == {stray.reservation_id}
+    sim.send([placed_shopify_order()])
+    (release,) = [c for c in sim.commands if isinstance(c, Release)]
+    assert (release.reservation_id, release.reason) == (stray.reservation_id, "unknown_reservation")
+    assert sim.order(order_id).early_answers == {}
+
+
+def test_an_early_refusal_is_applied_when_the_order_asks() -> None:
+    sim, order_id, _ = split_order()
+    grant = next(answer for answer in sim.answers if answer.granted)
+    refusal = msgspec.structs.replace(grant, granted=False, reason="insufficient_stock")
+    sim.orders.delete(order_id)
+    sim.statuses.clear()  # this history differs from the first: the refusal is made up
+    sim.send([refusal])
+    sim.send([placed_shopify_order()])
+    state = sim.order(order_id)
+    assert state.reservations[refusal.reservation_id].state is LineState.REFUSED
+    assert state.attempt > 1  # the refused line was planned again
+    assert state.early_answers == {}

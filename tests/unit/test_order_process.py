@@ -404,12 +404,28 @@ def test_a_till_sale_is_allocated_at_its_store_without_touching_the_ledger() -> 
     assert not sim.commands
 
 
-def test_a_granted_answer_for_an_unknown_reservation_is_released() -> None:
+def test_a_grant_before_its_order_is_kept_and_one_of_a_finished_attempt_released() -> None:
+    """Before the order, a grant is of an ask to come (its state was lost): kept. Once the
+    order is past that attempt, an unknown grant will never be asked for: given back."""
     order_id = "shopify:1"
     answer = ReservationAnswered("shopify:1|1|9|0", order_id, "9", "SKU", "WH-AMS", 2, True)
     context = OrderContext(now=NOW, rules=RULES, atp={}, served=served_countries(RULES))
     decision = decide(OrderState(oms_order_id=order_id), answer, context)
-    assert [type(o) for o in decision.outputs] == [Release]
+    assert decision.outputs == ()
+    assert set(decision.state.early_answers) == {"shopify:1|1|9|0"}
+    placed = shopify_order()
+    sim = sim_with_stock(**STOCKED)
+    sim.send([placed])
+    past = msgspec.structs.replace(
+        sim.order(placed.order.oms_order_id), attempt=2, early_answers={}
+    )
+    stray = msgspec.structs.replace(
+        answer, reservation_id=f"{past.oms_order_id}|1|9|0", oms_order_id=past.oms_order_id
+    )
+    decision = decide(past, stray, context)
+    assert [(type(o), o.reservation_id) for o in decision.outputs] == [
+        (Release, stray.reservation_id)
+    ]
 
 
 def test_a_grant_after_a_refusal_gives_the_units_back() -> None:
