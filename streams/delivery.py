@@ -111,7 +111,8 @@ class Entry:
 
 
 def effect_of(entry: Entry) -> Effect:
-    """A logged entry as the effect it records (its source record is not logged)."""
+    """A logged entry as the effect it records (its source record is not logged). An entry
+    whose request was erased (a customer's erasure) has nothing to send: withheld."""
     return Effect(
         event_id=entry.event_id,
         oms_order_id=entry.oms_order_id,
@@ -120,7 +121,7 @@ def effect_of(entry: Entry) -> Effect:
         summary=entry.summary,
         occurred_at=entry.occurred_at,
         not_before=entry.not_before,
-        withheld=entry.state is EntryState.WITHHELD,
+        withheld=entry.state is EntryState.WITHHELD or entry.request is None,
     )
 
 
@@ -169,9 +170,10 @@ def on_start(entry: Entry) -> Action:
     return Action.SETTLE if entry.state is EntryState.PENDING else Action.SKIP
 
 
-def after_settle(applied: bool, mode: SinkMode) -> Action:
-    """A settled pending entry: done if the channel has it, else sent (or shadowed) now."""
-    return Action.CONFIRM if applied else _new(mode)
+def after_settle(applied: bool, mode: SinkMode, withheld: bool = False) -> Action:
+    """A settled pending entry: done if the channel has it, else sent (or shadowed) now;
+    withheld instead when there is nothing left to send (its request was erased)."""
+    return Action.CONFIRM if applied else _new(mode, withheld)
 
 
 def may_send(seq: int, earlier: Iterable[Entry]) -> bool:

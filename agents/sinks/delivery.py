@@ -182,7 +182,7 @@ class Deliverer:
         if action is Action.SETTLE:
             assert entry is not None
             applied = await self._settled(effect)
-            action = after_settle(applied, self.mode)
+            action = after_settle(applied, self.mode, effect.withheld)
         if action is Action.SKIP:
             assert entry is not None
             self._metrics.count(self.name, "duplicate")

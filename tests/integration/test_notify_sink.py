@@ -1,7 +1,8 @@
 """The e-mail sink's channel on the shared delivery mechanism, with a real SMTP server
 (aiosmtpd) and PostgreSQL's delivery log: a message that may have gone when the sink died is
 sent again at the next start byte for byte, Message-ID included (SMTP cannot be asked); a
-message inside quiet hours is logged at once and sent no earlier than the window's end."""
+message inside quiet hours is logged at once and sent no earlier than the window's end; one
+whose customer was erased meanwhile is not sent again."""
 
 from __future__ import annotations
 
@@ -131,6 +132,22 @@ async def test_a_pending_email_is_sent_again_at_start_byte_for_byte(
     assert len(ids) == 1  # the receiving side can drop the second as the same message
     entry = await delivery_log.get(pool, "email", effect.event_id)
     assert entry is not None and entry.state is EntryState.DONE and entry.attempts == 2
+
+
+async def test_a_pending_email_of_a_customer_erased_meanwhile_is_withheld_at_start(
+    pool: Any, letters: KafkaLetters
+) -> None:
+    effect = email_effect(NotificationRules(), datetime.now(UTC))
+    async with SmtpSink() as smtp:
+        dying = DiesAfterSend(channel_of(smtp))
+        task = asyncio.create_task(deliverer(pool, dying, letters).deliver(effect))
+        await asyncio.wait_for(dying.sent.wait(), 5)
+        task.cancel()
+        assert await delivery_log.erase_requests(pool, [effect.oms_order_id]) == 1
+        assert await deliverer(pool, channel_of(smtp), letters).start() == 1
+    assert len(smtp.received) == 1  # the first attempt only: nothing left to send again
+    entry = await delivery_log.get(pool, "email", effect.event_id)
+    assert entry is not None and entry.state is EntryState.WITHHELD and not entry.request
 
 
 async def test_a_message_inside_quiet_hours_is_logged_at_once_and_sent_at_the_windows_end(

@@ -187,6 +187,13 @@ def test_a_withheld_effect_is_recorded_in_either_mode_and_finishes_its_event() -
     assert effect_of(withheld).withheld
 
 
+def test_a_pending_entry_whose_request_was_erased_is_withheld_unless_the_channel_has_it() -> None:
+    erased = replace(entry(EntryState.PENDING), request=None)
+    assert effect_of(erased).withheld
+    assert after_settle(False, WRITE, withheld=True) is Action.WITHHOLD
+    assert after_settle(True, WRITE, withheld=True) is Action.CONFIRM
+
+
 def test_an_effect_goes_no_earlier_than_its_not_before_time_and_keeps_it_in_its_entry() -> None:
     later = SINK_EPOCH + timedelta(hours=9)
     effect = replace(sink_effect(), not_before=later)
