@@ -3,9 +3,10 @@
 Each write is a compare-and-set on the row's state and attempts: `put` writes an entry only
 over the value it was decided from (or where no row exists), so two sink processes that
 both saw an event during a rebalance cannot both send it; the loser reads the row again.
-A row keeps its request until `request_expires_at` (`prune` nulls it: a notification's
-request holds the customer's contact) and lives until `expires_at`; erasing a customer
-nulls the requests of their orders at once (`erase_requests`).
+A row may wait for its `not_before` time (migration 0004). A row keeps its request until
+`request_expires_at` (`prune` nulls it: a notification's request holds the customer's
+contact) and lives until `expires_at`; erasing a customer nulls the requests of their orders
+at once (`erase_requests`).
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from orderstream.streams.delivery import Entry, EntryState, SinkMode
 
 _COLUMNS = (
     "sink, event_id, oms_order_id, seq, state, mode, request, summary, response, attempts, "
-    "occurred_at, created_at, updated_at, request_expires_at, expires_at"
+    "occurred_at, created_at, updated_at, request_expires_at, expires_at, not_before"
 )
-_VALUES = "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15"
+_VALUES = "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16"
 
 _INSERT = f"""
 INSERT INTO delivery_log ({_COLUMNS}) VALUES ({_VALUES})
@@ -30,7 +31,7 @@ ON CONFLICT (sink, event_id) DO NOTHING
 _UPDATE = """
 UPDATE delivery_log
    SET state = $3, mode = $4, request = $5, summary = $6, response = $7, attempts = $8,
-       updated_at = $9, request_expires_at = $10, expires_at = $11
+       updated_at = $9, request_expires_at = $10, expires_at = $11, not_before = $14
  WHERE sink = $1 AND event_id = $2 AND state = $12 AND attempts = $13
 """
 _GET = f"SELECT {_COLUMNS} FROM delivery_log WHERE sink = $1 AND event_id = $2"
@@ -79,6 +80,7 @@ def _entry(row: Any) -> Entry:
         updated_at=row["updated_at"],
         request_expires_at=row["request_expires_at"],
         expires_at=row["expires_at"],
+        not_before=row["not_before"],
     )
 
 
@@ -99,6 +101,7 @@ def _args(entry: Entry) -> tuple[object, ...]:
         entry.updated_at,
         entry.request_expires_at,
         entry.expires_at,
+        entry.not_before,
     )
 
 
@@ -128,6 +131,7 @@ async def put(conn: Any, entry: Entry, over: Entry | None) -> bool:
             entry.expires_at,
             over.state.value,
             over.attempts,
+            entry.not_before,
         )
     return bool(status.endswith(" 1"))
 

@@ -7,7 +7,9 @@ have reached the channel: it is settled by asking the channel before anything is
 An order's later event is sent only once every earlier one of that order is finished. In
 shadow mode a sink records the exact request as `shadowed` and sends nothing; a shadowed
 event is sent later only with an explicit flag, and then at most once like any other.
-Times come in as arguments.
+An effect may carry a not-before time (a notification inside quiet hours): it is recorded
+at once and sent no earlier. An effect a sink withholds (a customer who opted out) is
+recorded as `withheld` and never sent. Times come in as arguments.
 """
 
 from __future__ import annotations
@@ -31,9 +33,12 @@ class EntryState(enum.StrEnum):
     DONE = "done"
     SHADOWED = "shadowed"
     DEAD_LETTERED = "dead_lettered"
+    WITHHELD = "withheld"  # nothing to send by the customer's choice or data: never sent
 
 
-FINISHED = frozenset({EntryState.DONE, EntryState.SHADOWED, EntryState.DEAD_LETTERED})
+FINISHED = frozenset(
+    {EntryState.DONE, EntryState.SHADOWED, EntryState.DEAD_LETTERED, EntryState.WITHHELD}
+)
 """States after which an order's next event may go."""
 
 
@@ -55,7 +60,9 @@ class Effect:
 
     `summary` says what it does without personal data (`orderstream sinks diff` prints it);
     `request` may hold contact data and lives only as long as the log's request lifetime.
-    `replay_of` is the dead-letter id when the event is an operator's replay of a letter."""
+    `replay_of` is the dead-letter id when the event is an operator's replay of a letter.
+    `not_before`: sent no earlier (quiet hours); `withheld`: recorded, never sent (an
+    opt-out; `summary` says why)."""
 
     event_id: str
     oms_order_id: str
@@ -65,6 +72,8 @@ class Effect:
     occurred_at: datetime
     source: SourceRecord | None = None
     replay_of: str = ""
+    not_before: datetime | None = None
+    withheld: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,10 +107,12 @@ class Entry:
     updated_at: datetime
     request_expires_at: datetime
     expires_at: datetime
+    not_before: datetime | None = None
 
 
 def effect_of(entry: Entry) -> Effect:
-    """A logged entry as the effect it records (its source record is not logged)."""
+    """A logged entry as the effect it records (its source record is not logged). An entry
+    whose request was erased (a customer's erasure) has nothing to send: withheld."""
     return Effect(
         event_id=entry.event_id,
         oms_order_id=entry.oms_order_id,
@@ -109,6 +120,8 @@ def effect_of(entry: Entry) -> Effect:
         request=entry.request or b"",
         summary=entry.summary,
         occurred_at=entry.occurred_at,
+        not_before=entry.not_before,
+        withheld=entry.state is EntryState.WITHHELD or entry.request is None,
     )
 
 
@@ -118,9 +131,12 @@ class Action(enum.StrEnum):
     SETTLE = "settle"  # ask the channel whether it already applied the request
     CONFIRM = "confirm"  # the channel has it: record done without sending
     SKIP = "skip"  # finished before: nothing changes outside
+    WITHHOLD = "withhold"  # record that nothing goes (an opt-out), call nothing
 
 
-def _new(mode: SinkMode) -> Action:
+def _new(mode: SinkMode, withheld: bool = False) -> Action:
+    if withheld:
+        return Action.WITHHOLD
     return Action.SEND if mode is SinkMode.WRITE else Action.SHADOW
 
 
@@ -130,20 +146,22 @@ def on_arrival(
     *,
     resend_shadowed: bool = False,
     replays_own_letter: bool = False,
+    withheld: bool = False,
 ) -> Action:
     """What to do with an event whose log entry is `entry` (None: never seen).
 
     A pending entry is settled first; a done one is a duplicate. A shadowed one is sent only
     in write mode with `resend_shadowed`. A dead-lettered one goes again only when the event
-    is a replay of this sink's own letter (`orderstream dlq replay`)."""
+    is a replay of this sink's own letter (`orderstream dlq replay`). A new `withheld` effect
+    is recorded as such in either mode."""
     if entry is None:
-        return _new(mode)
+        return _new(mode, withheld)
     if entry.state is EntryState.PENDING:
         return Action.SETTLE
     if entry.state is EntryState.SHADOWED:
         return Action.SEND if mode is SinkMode.WRITE and resend_shadowed else Action.SKIP
     if entry.state is EntryState.DEAD_LETTERED and replays_own_letter:
-        return _new(mode)
+        return _new(mode, withheld)
     return Action.SKIP
 
 
@@ -152,9 +170,10 @@ def on_start(entry: Entry) -> Action:
     return Action.SETTLE if entry.state is EntryState.PENDING else Action.SKIP
 
 
-def after_settle(applied: bool, mode: SinkMode) -> Action:
-    """A settled pending entry: done if the channel has it, else sent (or shadowed) now."""
-    return Action.CONFIRM if applied else _new(mode)
+def after_settle(applied: bool, mode: SinkMode, withheld: bool = False) -> Action:
+    """A settled pending entry: done if the channel has it, else sent (or shadowed) now;
+    withheld instead when there is nothing left to send (its request was erased)."""
+    return Action.CONFIRM if applied else _new(mode, withheld)
 
 
 def may_send(seq: int, earlier: Iterable[Entry]) -> bool:
@@ -213,7 +232,15 @@ def recorded(
         updated_at=now,
         request_expires_at=created + lifetimes.request,
         expires_at=created + lifetimes.entry,
+        not_before=effect.not_before,
     )
+
+
+def due_in_s(not_before: datetime | None, now: datetime) -> float:
+    """Seconds until an effect may go: 0 without a not-before time or once it has passed."""
+    if not_before is None:
+        return 0.0
+    return max(0.0, (not_before - now).total_seconds())
 
 
 def retried(entry: Entry, why: str, now: datetime) -> Entry:

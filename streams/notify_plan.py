@@ -85,6 +85,21 @@ def dispatches(
     )
 
 
+def withheld_because(
+    notice: Notice, contact: CustomerContact, rules: NotificationRules, medium: Medium
+) -> str:
+    """Why `notice` gives `contact` no message by `medium`, without personal data ("" when
+    it gives one): the kind is switched off for the medium, the contact was erased, or the
+    store holds no address for the medium."""
+    if notice.kind not in (rules.email_kinds if medium is Medium.EMAIL else rules.sms_kinds):
+        return f"{notice.kind} is off for {medium}"
+    if contact.erased:
+        return "contact erased"
+    if any(d.medium is medium for d in dispatches(notice, contact, rules, notice.occurred_at)):
+        return ""
+    return f"no {medium} address"
+
+
 def quiet_until(now: datetime, quiet: QuietHours | None, medium: Medium) -> datetime | None:
     """When the quiet window around `now` ends, or None when `now` is outside it (or the
     window does not cover `medium`)."""

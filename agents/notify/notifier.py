@@ -1,9 +1,10 @@
 """One status event to its customer messages, and each message to its sender.
 
 Gather (the event, the order's contact from the store, the time), decide (the pure rules),
-render, send: the shared delivery mechanism calls `messages` once per event and `send` per
-message, keeps its log by `Outgoing.key`, and retries a `Retryable` after its wait. A
-message inside quiet hours, those it was decided in or those it is sent in, answers
+render, send. `build_notifier` is the composition root of the notification sinks
+(agents/sinks/notify_sink.py): they take its rules, templates and senders, log each message
+whole and send the logged bytes. `messages` and `send` do the same in one step, for one-off
+use: a message inside quiet hours, those it was decided in or those it is sent in, answers
 `Retryable("quiet_hours", wait)` and is not sent. A contact the store does not hold yet
 (`contact_for` gives None) is the caller's to wait for; nothing here reads a clock, a topic
 or the store.

@@ -6,7 +6,9 @@ The answer becomes the sinks' `Outcome` (codecs/channel_outcomes.py): a 4xx, a t
 lost connection is `Retryable`, a 5xx for the message or its recipient is `Rejected`. A
 server's refusal of our own login or sender is `Retryable` as well: the configuration is at
 fault, not the message. Reasons carry the SMTP codes only (a server's text often repeats
-the address), and `Rejected.response` stays empty for the same reason.
+the address), and `Rejected.response` stays empty for the same reason. `message_bytes` is
+the message as it goes on the wire; `send_bytes` sends such bytes exactly as they are (the
+notification sink logs them, so a resend is the same message byte for byte).
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from email import policy
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, parseaddr
+from email.parser import BytesHeaderParser
+from email.utils import format_datetime, formataddr, getaddresses, parseaddr
 from enum import StrEnum
 
 import aiosmtplib
@@ -77,6 +81,11 @@ def is_address(email: str) -> bool:
     return bool(_ADDRESS.fullmatch(email))
 
 
+def message_bytes(message: EmailMessage) -> bytes:
+    """`message` as it goes to the server (CRLF line ends, long headers folded)."""
+    return message.as_bytes(policy=policy.SMTP)
+
+
 class SmtpSender:
     """Sends one message per call on a connection of its own."""
 
@@ -85,12 +94,22 @@ class SmtpSender:
 
     async def send(self, message: EmailMessage) -> Outcome:
         """Hand `message` to the server (`Delivered`'s reference: its Message-ID)."""
-        if not is_address(parseaddr(str(message["To"]))[1]):
+        return await self.send_bytes(message_bytes(message))
+
+    async def send_bytes(self, data: bytes) -> Outcome:
+        """Hand the message `data` to the server unchanged: the envelope's sender and
+        recipient are its From and To (`Delivered`'s reference: its Message-ID)."""
+        headers = BytesHeaderParser(policy=policy.default).parsebytes(data)
+        sender = parseaddr(str(headers.get("From", "")))[1]
+        recipients = [address for _, address in getaddresses([str(headers.get("To", ""))])]
+        if len(recipients) != 1 or not is_address(recipients[0]):
             return Rejected("smtp invalid_address")
         s = self.settings
         try:
             await aiosmtplib.send(
-                message,
+                data,
+                sender=sender,
+                recipients=recipients,
                 hostname=s.host,
                 port=s.port,
                 use_tls=s.security is SmtpSecurity.TLS,
@@ -108,7 +127,7 @@ class SmtpSender:
             return _by_code(error.code, "smtp refused")
         except (aiosmtplib.SMTPException, OSError) as error:
             return Retryable(f"smtp {type(error).__name__}")
-        return Delivered(reference=str(message["Message-ID"]))
+        return Delivered(reference=str(headers.get("Message-ID", "")))
 
 
 def _by_code(code: int, reason: str) -> Outcome:

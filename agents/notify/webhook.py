@@ -11,7 +11,7 @@ request carries
 
 The answer becomes the sinks' `Outcome` (codecs/channel_outcomes.py): 2xx is `Delivered`
 (with the provider's `id` from a JSON answer); 408, 425, 429 and 5xx, a timeout or a lost
-connection are `Retryable`, honouring `Retry-After` (seconds or an HTTP date); any other
+connection are `Retryable`, honouring `Retry-After` (the sinks' `parse_retry_after`); any other
 answer is `Rejected`. Reasons carry the HTTP status, never the number or the text, and
 `Rejected.response` stays empty (a provider's answer may repeat the number).
 """
@@ -23,12 +23,12 @@ import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from email.utils import parsedate_to_datetime
 
 import aiohttp
 import msgspec
 
 from orderstream.codecs.channel_outcomes import Delivered, Outcome, Rejected, Retryable
+from orderstream.streams.delivery import parse_retry_after
 from orderstream.streams.notify_plan import CustomerContact, Dispatch, e164
 
 from .render import Rendered
@@ -73,25 +73,20 @@ class WebhookSender:
     async def send(
         self, dispatch: Dispatch, rendered: Rendered, contact: CustomerContact, now: datetime
     ) -> Outcome:
-        to = e164(contact.phone, contact.country)
-        if not to:
+        body = message_body(dispatch, rendered, contact, self.settings.medium)
+        if body is None:
             return Rejected("webhook invalid_number")
-        body = msgspec.json.encode(
-            WebhookMessage(
-                message_key=dispatch.key,
-                kind=dispatch.notice.kind.value,
-                medium=self.settings.medium,
-                language=rendered.language,
-                to=to,
-                text=rendered.sms,
-            )
-        )
+        return await self.post(body, dispatch.key, now)
+
+    async def post(self, body: bytes, key: str, now: datetime) -> Outcome:
+        """POST the message `body` as it is, signed at `now`, with `key` as its
+        Idempotency-Key (the same body and key for every attempt at one message)."""
         timestamp = str(int(now.timestamp()))
         headers = {
             "Content-Type": "application/json",
             TIMESTAMP_HEADER: timestamp,
             SIGNATURE_HEADER: signature(self.settings.secret, timestamp, body),
-            KEY_HEADER: dispatch.key,
+            KEY_HEADER: key,
         }
         timeout = aiohttp.ClientTimeout(total=self.settings.timeout_s)
         try:
@@ -108,11 +103,37 @@ class WebhookSender:
             return Retryable(f"webhook {type(error).__name__}")
 
 
+def message_body(
+    dispatch: Dispatch, rendered: Rendered, contact: CustomerContact, medium: str
+) -> bytes | None:
+    """The JSON body of `dispatch`'s message, or None when the contact has no number that
+    reads as E.164."""
+    to = e164(contact.phone, contact.country)
+    if not to:
+        return None
+    return msgspec.json.encode(
+        WebhookMessage(
+            message_key=dispatch.key,
+            kind=dispatch.notice.kind.value,
+            medium=medium,
+            language=rendered.language,
+            to=to,
+            text=rendered.sms,
+        )
+    )
+
+
+def decode_body(body: bytes) -> WebhookMessage:
+    """A logged body read back (`msgspec.ValidationError` or `DecodeError` when it is none)."""
+    return msgspec.json.decode(body, type=WebhookMessage)
+
+
 def _outcome(status: int, headers: Mapping[str, str], answer: bytes, now: datetime) -> Outcome:
     if 200 <= status < 300:
         return Delivered(reference=_reference(answer))
     if status in RETRYABLE_STATUSES or status >= 500:
-        return Retryable(f"webhook http {status}", retry_after(headers.get("Retry-After"), now))
+        wait = parse_retry_after(headers.get("Retry-After"), now)
+        return Retryable(f"webhook http {status}", wait)
     return Rejected(f"webhook http {status}")
 
 
@@ -123,19 +144,3 @@ def _reference(answer: bytes) -> str:
         return ""
     found = decoded.get("id") if isinstance(decoded, dict) else None
     return str(found) if isinstance(found, str | int) else ""
-
-
-def retry_after(value: str | None, now: datetime) -> float | None:
-    """A `Retry-After` header as seconds to wait from `now` (None: absent or unreadable)."""
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max((when - now).total_seconds(), 0.0)

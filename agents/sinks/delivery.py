@@ -10,7 +10,10 @@ before it goes again. A channel that stays down holds `deliver` (the sink pauses
 commits nothing, so nothing is lost and it catches up after). A refusal that sending again
 cannot fix (a lasting 4xx) ends in `dlq.sink.<name>` with the request, the response and
 the reason. Requests go through the channel's rate limit (aiolimiter). An order's later
-event waits until the earlier ones are finished. Decisions: streams/delivery.py.
+event waits until the earlier ones are finished. An effect with a not-before time (quiet
+hours) is recorded `pending` at once and sent no earlier (the sink holds it as it holds a
+channel that is down); a withheld one (an opt-out) is recorded and never sent.
+Decisions: streams/delivery.py.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from orderstream.streams.delivery import (
     SourceRecord,
     after_settle,
     confirmed,
+    due_in_s,
     effect_of,
     finished,
     in_order,
@@ -169,12 +173,16 @@ class Deliverer:
         entry = await log_rows.get(self._store, self.name, effect.event_id)
         own_letter = effect.replay_of.startswith(f"{sink_dead_letters(self.name)}:")
         action = on_arrival(
-            entry, self.mode, resend_shadowed=self._resend_shadowed, replays_own_letter=own_letter
+            entry,
+            self.mode,
+            resend_shadowed=self._resend_shadowed,
+            replays_own_letter=own_letter,
+            withheld=effect.withheld,
         )
         if action is Action.SETTLE:
             assert entry is not None
             applied = await self._settled(effect)
-            action = after_settle(applied, self.mode)
+            action = after_settle(applied, self.mode, effect.withheld)
         if action is Action.SKIP:
             assert entry is not None
             self._metrics.count(self.name, "duplicate")
@@ -189,7 +197,16 @@ class Deliverer:
                 return None
             self._delivered(effect)
             return EntryState.DONE
-        state = EntryState.SHADOWED if action is Action.SHADOW else EntryState.PENDING
+        if entry is not None and entry.state is EntryState.PENDING and entry.request:
+            # Settled as not applied: what goes again is what was logged (and maybe sent),
+            # byte for byte, not a request built again from the event.
+            effect = replace(
+                effect, request=entry.request, summary=entry.summary, not_before=entry.not_before
+            )
+        state = {
+            Action.SHADOW: EntryState.SHADOWED,
+            Action.WITHHOLD: EntryState.WITHHELD,
+        }.get(action, EntryState.PENDING)
         if state is EntryState.PENDING:
             await self._earlier_first(effect)
         new = recorded(
@@ -198,8 +215,8 @@ class Deliverer:
         )  # fmt: skip
         if not await log_rows.put(self._store, new, entry):
             return None
-        if state is EntryState.SHADOWED:
-            self._metrics.count(self.name, "shadowed")
+        if state is not EntryState.PENDING:
+            self._metrics.count(self.name, state.value)
             return state
         return await self._send(effect, new)
 
@@ -211,6 +228,7 @@ class Deliverer:
             await self._deliver(effect_of(earlier))
 
     async def _send(self, effect: Effect, pending: Entry) -> EntryState:
+        await self._due(effect)
         tries = _Tries(pending)
         retrying = AsyncRetrying(
             retry=retry_if_result(lambda result: isinstance(result, Failed)),
@@ -294,6 +312,16 @@ class Deliverer:
             await self._sleep(min(self._retry.initial_s * 2**attempt, self._retry.max_s))
             if self._stop.is_set():
                 raise SinkStoppedError(f"{self.name}: stopped before {effect.event_id} settled")
+
+    async def _due(self, effect: Effect) -> None:
+        """Wait for the effect's not-before time (it is pending meanwhile, in the log)."""
+        wait_s = due_in_s(effect.not_before, self._clock())
+        if wait_s <= 0:
+            return
+        log.info("%s: %s held for %.0f s (not before)", self.name, effect.event_id, wait_s)
+        await self._sleep(wait_s)
+        if self._stop.is_set() and due_in_s(effect.not_before, self._clock()) > 0:
+            raise SinkStoppedError(f"{self.name}: stopped before {effect.event_id} was due")
 
     def _wait(self, state: RetryCallState) -> float:
         last = state.outcome.result() if state.outcome is not None else None

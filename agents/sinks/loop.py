@@ -7,7 +7,9 @@ sink killed meanwhile reads the batch again, and the delivery log makes that cha
 outside. A channel that is down holds `deliver_all`, so the loop pauses where it is and
 catches up when the channel is back. `build` turns one record into its effects (none for an
 event the sink does not act on); a record it cannot read is counted and skipped with one
-payload-free log line, as the store writer does.
+payload-free log line, as the store writer does. A build that needs what the store writer
+writes (an order's channel id, a customer's contact) waits for it with `from_store`: it
+never sends half an event and never drops one.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from orderstream.codecs import internal
 from orderstream.streams.delivery import Effect
@@ -26,6 +28,8 @@ from ..settings import Settings
 from .delivery import Deliverer, SinkStoppedError
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 Build = Callable[[Any], Awaitable[Sequence[Effect]]]
 """One consumed record (aiokafka) to the effects it makes; a decode error or `ValueError`
@@ -93,3 +97,27 @@ async def _built(build: Build, record: Any, counts: LoopCounts) -> Sequence[Effe
             type(error).__name__,
         )
         return ()
+
+
+async def from_store(
+    read: Callable[[str], Awaitable[T | None]],
+    oms_order_id: str,
+    *,
+    sink: str,
+    stop: asyncio.Event,
+    poll_s: float,
+) -> T:
+    """What `read` finds in the store for the order, asked every `poll_s` until it is there
+    (the sink pauses meanwhile, as for a channel that is down); `SinkStoppedError` when the
+    sink stops first (its offsets stay uncommitted)."""
+    waited = False
+    while (found := await read(oms_order_id)) is None:
+        if not waited:
+            log.info("%s: waiting for the store to write %s", sink, oms_order_id)
+            waited = True
+        try:
+            await asyncio.wait_for(stop.wait(), poll_s)
+        except TimeoutError:
+            continue
+        raise SinkStoppedError(f"{sink}: stopped while waiting for {oms_order_id}")
+    return found

@@ -22,7 +22,7 @@ class SinkMetrics:
         self.effects = Counter(
             "orderstream_sink_effects_total",
             "Events a sink finished, by outcome: delivered, shadowed, dead_lettered, "
-            "duplicate (finished before: nothing sent).",
+            "withheld (opted out: nothing to send), duplicate (finished before: nothing sent).",
             ["sink", "outcome"],
             registry=self.registry,
         )

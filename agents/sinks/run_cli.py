@@ -9,18 +9,21 @@ import asyncio
 import contextlib
 import logging
 import signal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..exits import HELP, UnusableError
 from ..settings import Settings, load_settings
 
+if TYPE_CHECKING:
+    from orderstream.streams.notifications import Medium
+
 log = logging.getLogger(__name__)
 
 sink_app = typer.Typer(
     name="sink",
-    help="Run one channel sink: orders.status to the channel, each effect once.",
+    help="Run one sink: orders.status to a channel or to customers, each effect once.",
     epilog=HELP,
     no_args_is_help=True,
     add_completion=False,
@@ -52,6 +55,51 @@ def amazon(
     async def main() -> None:
         counts = await run_amazon_sink(settings, _stopped_by_signals())
         log.info("amazon sink: %d records, %d effects", counts.records, counts.effects)
+
+    asyncio.run(main())
+
+
+@sink_app.command()
+def email(
+    loglevel: Annotated[str, typer.Option(help="debug, info, warning, error")] = "info",
+) -> None:
+    """Customer e-mails (confirmed, delayed, shipped, delivered, cancelled), through SMTP."""
+    from orderstream.streams.notifications import Medium
+
+    _run_notifications(Medium.EMAIL, loglevel)
+
+
+@sink_app.command()
+def sms(
+    loglevel: Annotated[str, typer.Option(help="debug, info, warning, error")] = "info",
+) -> None:
+    """Customer texts (SMS or WhatsApp), through the provider's signed webhook."""
+    from orderstream.streams.notifications import Medium
+
+    _run_notifications(Medium.SMS, loglevel)
+
+
+def _run_notifications(medium: Medium, loglevel: str) -> None:
+    from orderstream.streams.notifications import Medium
+
+    from .notify_sink import NAMES, run_notify_sink
+
+    logging.basicConfig(level=loglevel.upper(), format="%(asctime)s %(levelname)s %(message)s")
+    settings = load_settings()
+    if medium is Medium.SMS:
+        if not settings.notify_webhook_url:
+            raise UnusableError("ORDERSTREAM_NOTIFY_WEBHOOK_URL is not set")
+        try:
+            settings.webhook_secret()
+        except ValueError as error:
+            raise UnusableError(str(error)) from None
+
+    async def main() -> None:
+        counts = await run_notify_sink(settings, medium, _stopped_by_signals())
+        log.info(
+            "%s sink: %d records, %d effects, %d skipped",
+            NAMES[medium], counts.records, counts.effects, counts.skipped,
+        )  # fmt: skip
 
     asyncio.run(main())
 

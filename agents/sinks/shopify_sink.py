@@ -12,7 +12,6 @@ parcel's tracking number and units, the order's cancellation, our hold.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,11 +21,9 @@ from orderstream.codecs.shopify_admin_documents import HOLD_HANDLE, ShopifyOrder
 from orderstream.codecs.shopify_effects import Action, decode_request, effects_of, planned
 from orderstream.streams.delivery import Effect
 
-from .delivery import SinkStoppedError
+from .loop import from_store
 from .ports import source_record
 from .shopify import ShopifyClient
-
-log = logging.getLogger(__name__)
 
 SINK = "shopify"
 
@@ -46,16 +43,9 @@ def builder(
         event = internal.status_changed.decode(record.value or b"")
         if not planned(event):
             return []
-        waited = False
-        while (channel_order_id := await lookup(event.oms_order_id)) is None:
-            if not waited:
-                log.info("%s: waiting for the store to write %s", SINK, event.oms_order_id)
-                waited = True
-            try:
-                await asyncio.wait_for(stop.wait(), poll_s)
-            except TimeoutError:
-                continue
-            raise SinkStoppedError(f"{SINK}: stopped while waiting for {event.oms_order_id}")
+        channel_order_id = await from_store(
+            lookup, event.oms_order_id, sink=SINK, stop=stop, poll_s=poll_s
+        )
         source, replay_of = source_record(record)
         return effects_of(event, channel_order_id, source, replay_of)
 

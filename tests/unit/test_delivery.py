@@ -16,6 +16,8 @@ from orderstream.streams.delivery import (
     SinkMode,
     after_settle,
     confirmed,
+    due_in_s,
+    effect_of,
     finished,
     in_order,
     may_send,
@@ -173,3 +175,33 @@ def test_retry_after_is_read_as_seconds_or_as_an_http_date() -> None:
     assert parse_retry_after("Fri, 27 Nov 2026 08:00:00 GMT", SINK_EPOCH) == 0.0
     for unreadable in (None, "", "soon", "Fri, 99 Nov 2026 09:00:30 GMT"):
         assert parse_retry_after(unreadable, SINK_EPOCH) is None
+
+
+def test_a_withheld_effect_is_recorded_in_either_mode_and_finishes_its_event() -> None:
+    for mode in SinkMode:
+        assert on_arrival(None, mode, withheld=True) is Action.WITHHOLD
+    withheld = entry(EntryState.WITHHELD)
+    assert on_arrival(withheld, WRITE, withheld=True) is Action.SKIP
+    assert on_start(withheld) is Action.SKIP
+    assert may_send(2, [withheld])
+    assert effect_of(withheld).withheld
+
+
+def test_a_pending_entry_whose_request_was_erased_is_withheld_unless_the_channel_has_it() -> None:
+    erased = replace(entry(EntryState.PENDING), request=None)
+    assert effect_of(erased).withheld
+    assert after_settle(False, WRITE, withheld=True) is Action.WITHHOLD
+    assert after_settle(True, WRITE, withheld=True) is Action.CONFIRM
+
+
+def test_an_effect_goes_no_earlier_than_its_not_before_time_and_keeps_it_in_its_entry() -> None:
+    later = SINK_EPOCH + timedelta(hours=9)
+    effect = replace(sink_effect(), not_before=later)
+    pending = recorded(
+        "sms", effect, EntryState.PENDING, mode=WRITE, now=SINK_EPOCH, lifetimes=LIFETIMES
+    )
+    assert pending.not_before == later
+    assert effect_of(pending).not_before == later
+    assert due_in_s(later, SINK_EPOCH) == 9 * 3600
+    assert due_in_s(later, later + timedelta(seconds=1)) == 0.0
+    assert due_in_s(None, SINK_EPOCH) == 0.0

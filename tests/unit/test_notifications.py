@@ -25,6 +25,7 @@ from orderstream.streams.notify_plan import (
     language_for,
     message_id,
     quiet_until,
+    withheld_because,
 )
 from orderstream.streams.order_messages import LineQty, StatusChanged
 from orderstream.streams.order_shipments import ShipmentStatus
@@ -219,6 +220,18 @@ def test_an_erased_or_unreachable_contact_gets_no_message() -> None:
     everything = NotificationRules(sms_kinds=frozenset(_K))
     no_number = CustomerContact(email="sanne@example.nl", phone="12", country="NL")
     assert [d.medium for d in dispatches(notice, no_number, everything, NOON)] == [Medium.EMAIL]
+
+
+def test_a_message_a_medium_does_not_send_says_why_without_personal_data() -> None:
+    notice = notice_for(notify_event(_O.PLACED, None, seq=1), RULES)
+    assert notice is not None
+    sanne = CustomerContact(email="sanne@example.nl", phone="06 1234 5678", country="NL")
+    assert withheld_because(notice, sanne, RULES, Medium.EMAIL) == ""
+    assert withheld_because(notice, sanne, RULES, Medium.SMS) == "order_confirmed is off for sms"
+    erased = CustomerContact(country="NL", erased=True)
+    assert withheld_because(notice, erased, RULES, Medium.EMAIL) == "contact erased"
+    no_mail = CustomerContact(phone="06 1234 5678", country="NL")
+    assert withheld_because(notice, no_mail, RULES, Medium.EMAIL) == "no email address"
 
 
 @pytest.mark.parametrize(
