@@ -95,6 +95,19 @@ class BolClient(SessionClient):
             found if isinstance(found, Retryable | Rejected) else wire.shipped_as(found, shipment)
         )
 
+    async def running(
+        self, order_item_id: str, event: wire.EventType
+    ) -> str | Retryable | Rejected | None:
+        """The id of a process of `event` on the order item still PENDING at Bol.com, None
+        when every one has ended (its effect, if any, shows in the order or its shipments)."""
+        query = f"?entity-id={order_item_id}&event-type={event.value}&page=1"
+        answer = await self._call("GET", f"{wire.PROCESS_STATUSES_PATH}{query}")
+        if not isinstance(answer, tuple):
+            return answer
+        status, retry_after, body = answer
+        found = wire.read_statuses(status, retry_after, body, self._clock())
+        return found if isinstance(found, Retryable | Rejected) else wire.still_running(found)
+
     # Changing it.
 
     async def confirm_shipment(self, order_id: str, shipment: AllocatedShipment) -> Outcome:

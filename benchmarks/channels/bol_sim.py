@@ -4,7 +4,8 @@
 endpoints want `Authorization: Bearer` (401 otherwise, also for an expired token) and the
 v10 media type (406 otherwise). `PUT /retailer/orders/shipment` and
 `PUT /retailer/orders/cancellation` answer 202 with a PENDING process status that turns
-SUCCESS after `process_delay` seconds, when the effect is applied; a shipment of units an
+SUCCESS after `process_delay` seconds, when the effect is applied (an order item's processes
+are listed at `GET /shared/process-status?entity-id=&event-type=`); a shipment of units an
 item no longer has open, or a cancellation of an item without open units, ends FAILURE, as
 Bol.com answers a repeat. `GET /retailer/orders/{id}` shows `quantityShipped` and
 `quantityCancelled` per item. Faults are switches (`Faults`): an outage (503), the next N
@@ -107,6 +108,7 @@ class BolSimulator:
         app.router.add_get("/retailer/orders/{order_id}", self._order)
         app.router.add_get(wire.SHIPMENTS_PATH, self._shipment_list)
         app.router.add_get("/shared/process-status/{process_id}", self._process)
+        app.router.add_get(wire.PROCESS_STATUSES_PATH, self._processes_of)
         app.router.add_post(f"{SIM_PREFIX}/orders", self._seed)
         app.router.add_post(f"{SIM_PREFIX}/faults", self._set_faults)
         app.router.add_get(f"{SIM_PREFIX}/effects", self._effects)
@@ -244,6 +246,21 @@ class BolSimulator:
         if process is None:
             return _problem(404, "Not Found", "Process status not found.")
         return _json(process)
+
+    async def _processes_of(self, request: web.Request) -> web.Response:
+        """An entity's processes of one event type, newest first (one page of 50)."""
+        refused = await self._refused(request)
+        if refused is not None:
+            return refused
+        entity, event = request.query.get("entity-id"), request.query.get("event-type")
+        if not entity or not event:
+            return _problem(400, "Bad Request", "entity-id and event-type are required.")
+        found = [
+            p
+            for p in reversed(self._processes.values())
+            if p["entityId"] == entity and p["eventType"] == event
+        ]
+        return _json({"processStatuses": found[:50]})
 
     def _start(self, event: str, entity: str, apply: Any) -> web.Response:
         process_id = str(next(self._ids))
