@@ -59,6 +59,7 @@ class Effects(msgspec.Struct, frozen=True):
     cancel_reasons: dict[str, int]
     refused_units: int  # asked for beyond what was open: a repeat Bol.com refused
     failed_processes: int
+    running: list[str]  # the order items whose change is still PENDING
     tokens: int
 
 
@@ -126,6 +127,9 @@ class BolSimulator:
             cancel_reasons=dict(self._reasons),
             refused_units=c["refused_units"],
             failed_processes=c["failed_processes"],
+            running=sorted(
+                {p["entityId"] for p in self._processes.values() if p["status"] == "PENDING"}
+            ),
             tokens=c["tokens"],
         )
 
