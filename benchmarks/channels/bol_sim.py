@@ -9,8 +9,8 @@ are listed at `GET /shared/process-status?entity-id=&event-type=`); a shipment o
 item no longer has open, or a cancellation of an item without open units, ends FAILURE, as
 Bol.com answers a repeat. `GET /retailer/orders/{id}` shows `quantityShipped` and
 `quantityCancelled` per item. Faults are switches (`Faults`): an outage (503), the next N
-answers 5xx, the next N answers 429 with `Retry-After`, a delay before each answer, and the
-next N processes ending FAILURE.
+answers 5xx, the next N answers 429 with `Retry-After`, a delay before each answer, the
+next N processes ending FAILURE, and every process held PENDING until released.
 
 Effects are counted by Bol.com's identity: units per order item, shipments per
 track-and-trace, and every unit asked for beyond what was open (`refused_units`).
@@ -47,6 +47,7 @@ class Faults(msgspec.Struct, kw_only=True):
     retry_after: float = 1.0
     slow_seconds: float = 0.0
     fail_process_next: int = 0  # the next N processes end FAILURE, changing nothing
+    hold_processes: bool = False  # every process stays PENDING until this is switched off
 
 
 class Effects(msgspec.Struct, frozen=True):
@@ -60,6 +61,7 @@ class Effects(msgspec.Struct, frozen=True):
     refused_units: int  # asked for beyond what was open: a repeat Bol.com refused
     failed_processes: int
     running: list[str]  # the order items whose change is still PENDING
+    process_reads: int  # reads of an order item's processes (a settle asking what still runs)
     tokens: int
 
 
@@ -130,6 +132,7 @@ class BolSimulator:
             running=sorted(
                 {p["entityId"] for p in self._processes.values() if p["status"] == "PENDING"}
             ),
+            process_reads=c["process_reads"],
             tokens=c["tokens"],
         )
 
@@ -259,6 +262,7 @@ class BolSimulator:
         entity, event = request.query.get("entity-id"), request.query.get("event-type")
         if not entity or not event:
             return _problem(400, "Bad Request", "entity-id and event-type are required.")
+        self._counts["process_reads"] += 1
         found = [
             p
             for p in reversed(self._processes.values())
@@ -287,6 +291,8 @@ class BolSimulator:
 
     async def _finish(self, process: dict[str, Any], apply: Any, fail: bool) -> None:
         await asyncio.sleep(self.process_delay)
+        while self.faults.hold_processes:
+            await asyncio.sleep(0.01)
         error = "Internal processing error." if fail else apply()
         if error:
             self._counts["failed_processes"] += 1
