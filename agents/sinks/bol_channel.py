@@ -22,6 +22,7 @@ from orderstream.codecs.channel_outcomes import Outcome, Rejected, Retryable
 from orderstream.streams.delivery import Effect
 
 from .bol import BolClient
+from .ports import ChannelBusyError
 
 T = TypeVar("T")
 
@@ -67,7 +68,7 @@ class BolChannel:
         for item in order_item_ids:
             running = _answered(await self._client.running(item, event))
             if running is not None:
-                raise ConnectionError(f"Bol.com still runs process {running} ({event.value})")
+                raise ChannelBusyError(f"Bol.com still runs process {running} ({event.value})")
 
 
 def _answered(read: T | Retryable | Rejected) -> T | None:

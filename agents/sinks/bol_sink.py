@@ -63,9 +63,9 @@ def client(settings: Settings) -> BolClient:
 
 
 def retry(settings: Settings) -> RetryPolicy:
-    """The shared policy, with one action's time limit covering all of its calls (token,
-    read, change, process-status polls) and the wait for its process to end: cut short, an
-    action still running at Bol.com would be read as not applied and sent again."""
+    """The shared policy, with one action's time limit covering all of its calls (tokens,
+    reads, the change, its polls) and the wait for its process to end: cut short, a slow
+    process would count as a timeout, and the retry would first wait for it all the same."""
     calls = CALLS_PER_ACTION * settings.sink_request_timeout_s
     limit = calls + settings.bol_process_wait_s + settings.bol_process_poll_s
     return replace(retry_policy(settings), timeout_s=limit)

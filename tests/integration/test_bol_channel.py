@@ -18,6 +18,7 @@ from orderstream.agents.api import listening
 from orderstream.agents.samples import sample_carrier_codes_path
 from orderstream.agents.sinks.bol import BolClient
 from orderstream.agents.sinks.bol_channel import BolChannel
+from orderstream.agents.sinks.ports import ChannelBusyError
 from orderstream.benchmarks.channels.bol_sim import BolSimulator
 from orderstream.codecs.bol import BolOrder
 from orderstream.codecs.bol_actions import CancelItems, ShipParcel, encode_action
@@ -313,7 +314,7 @@ async def test_a_change_still_pending_at_bol_is_waited_for_not_sent_twice(bol: B
     async with bol.client(poll_for=0.05) as client:
         channel = BolChannel(client)
         sent = await channel.send(first)
-        with pytest.raises(ConnectionError, match="still runs process"):
+        with pytest.raises(ChannelBusyError, match="still runs process"):
             await channel.settle(first)
         await asyncio.sleep(0.45)
         settled = await channel.settle(first)
