@@ -73,8 +73,7 @@ def retry(settings: Settings) -> RetryPolicy:
 
 async def run_bol_sink(settings: Settings, stop: asyncio.Event) -> LoopCounts:
     limit = RateLimit(settings.bol_rate_limit_per_s)
-    channel = client(settings)
-    async with channel as bol, opened_deliverer(
+    async with client(settings) as bol, opened_deliverer(
         settings, NAME, BolChannel(bol), SinkMetrics(),
         rate_limit=limit, retry=retry(settings), stop=stop,
     ) as deliverer:  # fmt: skip
