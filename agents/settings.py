@@ -205,6 +205,19 @@ class Settings(BaseSettings):
     amazon_lwa_client_secret: SecretStr | None = None
     amazon_lwa_refresh_token: SecretStr | None = None
 
+    # The Bol.com sink (`orderstream sink bol`): the Retailer API (v10) and its token endpoint,
+    # the retailer's API client credentials, how often a change's process status is polled
+    # and for how long before the attempt is called retryable (then settled by reading
+    # Bol.com's state), and a request limit a second (Bol.com publishes no fixed numbers: its
+    # limits are per endpoint and retailer, answered with 429 and `Retry-After`).
+    bol_api_url: str = "https://api.bol.com"
+    bol_token_url: str = "https://login.bol.com/token"
+    bol_client_id: str | None = None
+    bol_client_secret: SecretStr | None = None
+    bol_process_poll_s: float = Field(default=0.5, gt=0)
+    bol_process_wait_s: float = Field(default=30.0, gt=0)
+    bol_rate_limit_per_s: float = Field(default=2.0, gt=0)
+
     # Customer notifications (agents/notify/, README "Customer notifications"). Lists are
     # comma-separated: channels whose marketplace mails its own customers; the kinds each
     # medium sends (a kind left out is opted out); quiet hours (local time, start == end: none)

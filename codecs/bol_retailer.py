@@ -7,7 +7,10 @@ Bol.com runs every change asynchronously: `PUT /retailer/orders/shipment` and
 `TIMEOUT`. Only `SUCCESS` is a delivery. Whether an effect is already made is read from
 Bol.com's own state by its own ids: a parcel among the order's shipments by its
 track-and-trace (`GET /retailer/shipments?order-id=`), a cancellation from the order's
-`quantityCancelled` per order item (`GET /retailer/orders/{orderId}`). The readers never raise.
+`quantityCancelled` per order item (`GET /retailer/orders/{orderId}`); a change still running
+(sent before a crash, or given up on while PENDING) among the order item's processes
+(`GET /shared/process-status?entity-id=&event-type=`), so it is waited for rather than sent
+twice. The readers never raise.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ CANCELLATION_PATH = "/retailer/orders/cancellation"
 ORDER_PATH = "/retailer/orders/{order_id}"
 SHIPMENTS_PATH = "/retailer/shipments"
 PROCESS_STATUS_PATH = "/shared/process-status/{process_status_id}"
+PROCESS_STATUSES_PATH = "/shared/process-status"
+"""`?entity-id={orderItemId}&event-type={CONFIRM_SHIPMENT|CANCEL_ORDER}`: an item's processes."""
 MAX_RESPONSE_KEPT = 4096
 
 
@@ -102,6 +107,13 @@ class CancellationRequest(_Wire, frozen=True):
     order_items: list[CancellationItem]
 
 
+class EventType(StrEnum):
+    """A process's `eventType`: what it changes (its `entityId` is the order item's id)."""
+
+    CONFIRM_SHIPMENT = "CONFIRM_SHIPMENT"
+    CANCEL_ORDER = "CANCEL_ORDER"
+
+
 class ProcessState(StrEnum):
     PENDING = "PENDING"
     SUCCESS = "SUCCESS"
@@ -119,6 +131,12 @@ class ProcessStatus(_Wire, frozen=True):
     create_timestamp: str | None = None
 
 
+class ProcessStatuses(_Wire, frozen=True):
+    """`GET /shared/process-status?entity-id=&event-type=`: newest first, 50 a page."""
+
+    process_statuses: list[ProcessStatus] = []
+
+
 class Violation(_Wire, frozen=True):
     name: str = ""
     reason: str = ""
@@ -134,6 +152,7 @@ class Problem(_Wire, frozen=True):
 
 
 _PROCESS = msgspec.json.Decoder(ProcessStatus)
+_PROCESSES = msgspec.json.Decoder(ProcessStatuses)
 _ORDER = msgspec.json.Decoder(BolOrder)
 _PROBLEM = msgspec.json.Decoder(Problem)
 _SHIPMENTS = msgspec.json.Decoder(Shipments)
@@ -227,6 +246,29 @@ def read_status(
         return _PROCESS.decode(body)
     except msgspec.DecodeError:
         return Retryable(f"{status} with a process status that is not the documented shape")
+
+
+def read_statuses(
+    status: int, retry_after: str | None, body: bytes, now: datetime
+) -> ProcessStatuses | Retryable | Rejected:
+    if status != 200:
+        return refused(status, retry_after, body, now)
+    try:
+        return _PROCESSES.decode(body)
+    except msgspec.DecodeError:
+        return Retryable("200 with process statuses that are not the documented shape")
+
+
+def still_running(statuses: ProcessStatuses) -> str | None:
+    """The id of a process among these that is still PENDING, None when all have ended."""
+    return next(
+        (
+            p.process_status_id
+            for p in statuses.process_statuses
+            if p.status is ProcessState.PENDING
+        ),
+        None,
+    )
 
 
 def read_token(

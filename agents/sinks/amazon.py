@@ -17,7 +17,6 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from types import TracebackType
 
 import aiohttp
 import msgspec
@@ -44,6 +43,8 @@ from orderstream.codecs.carrier_codes import CarrierCodes
 from orderstream.codecs.channel_outcomes import Delivered, Outcome, Rejected, Retryable
 from orderstream.streams.order_messages import AllocatedShipment
 
+from .http_session import SessionClient
+
 log = logging.getLogger(__name__)
 
 MAX_ITEM_PAGES = 50
@@ -56,7 +57,7 @@ class LwaCredentials(msgspec.Struct, frozen=True):
     token_url: str = LWA_TOKEN_URL
 
 
-class AmazonClient:
+class AmazonClient(SessionClient):
     """One seller's SP-API: `endpoint` is the region's (`https://sellingpartnerapi-eu.amazon.com`)
     or a simulator's."""
 
@@ -70,36 +71,18 @@ class AmazonClient:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        super().__init__(timeout)
         self.endpoint = endpoint.rstrip("/")
         self._credentials = credentials
         self._carriers = carriers or CarrierCodes()
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._clock = clock
         self._monotonic = monotonic
-        self._session: aiohttp.ClientSession | None = None
         self._token: str | None = None
         self._token_until = 0.0
         self._token_lock = asyncio.Lock()
         self.tokens_fetched = 0
         self.rate_limits: dict[str, float] = {}
         """The usage-plan rate Amazon last reported per operation (`x-amzn-RateLimit-Limit`)."""
-
-    async def __aenter__(self) -> AmazonClient:
-        self._session = aiohttp.ClientSession(timeout=self._timeout)
-        return self
-
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
 
     # Reading the channel's state.
 

@@ -20,7 +20,6 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from types import TracebackType
 
 import aiohttp
 
@@ -30,13 +29,15 @@ from orderstream.codecs.carrier_codes import CarrierCodes
 from orderstream.codecs.channel_outcomes import Delivered, Outcome, Rejected, Retryable
 from orderstream.streams.order_messages import AllocatedShipment
 
+from .http_session import SessionClient
+
 log = logging.getLogger(__name__)
 
 TOKEN_MARGIN_S = 15.0
 """A token is fetched again this long (at most a tenth of its life) before it expires."""
 
 
-class BolClient:
+class BolClient(SessionClient):
     """One retailer's Retailer API: `api_url` is `https://api.bol.com` (or a simulator) and
     `token_url` `https://login.bol.com/token`."""
 
@@ -54,39 +55,21 @@ class BolClient:
         monotonic: Callable[[], float] = time.monotonic,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        super().__init__(timeout)
         self._api = api_url.rstrip("/")
         self._token_url = token_url
         secret = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
         self._basic = f"Basic {secret}"
         self._carriers = carriers or CarrierCodes()
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._poll_interval = poll_interval
         self._poll_for = poll_for
         self._monotonic = monotonic
         self._clock = clock
-        self._session: aiohttp.ClientSession | None = None
         self._token: str | None = None
         self._expires_at = 0.0
         self._token_lock = asyncio.Lock()
         self._hold_until = 0.0
         self.tokens_fetched = 0
-
-    async def __aenter__(self) -> BolClient:
-        self._session = aiohttp.ClientSession(timeout=self._timeout)
-        return self
-
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
 
     # Reading the channel's state.
 
@@ -111,6 +94,19 @@ class BolClient:
         return (
             found if isinstance(found, Retryable | Rejected) else wire.shipped_as(found, shipment)
         )
+
+    async def running(
+        self, order_item_id: str, event: wire.EventType
+    ) -> str | Retryable | Rejected | None:
+        """The id of a process of `event` on the order item still PENDING at Bol.com, None
+        when every one has ended (its effect, if any, shows in the order or its shipments)."""
+        query = f"?entity-id={order_item_id}&event-type={event.value}&page=1"
+        answer = await self._call("GET", f"{wire.PROCESS_STATUSES_PATH}{query}")
+        if not isinstance(answer, tuple):
+            return answer
+        status, retry_after, body = answer
+        found = wire.read_statuses(status, retry_after, body, self._clock())
+        return found if isinstance(found, Retryable | Rejected) else wire.still_running(found)
 
     # Changing it.
 

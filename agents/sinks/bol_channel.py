@@ -5,8 +5,10 @@ items to cancel (`CancelItems`, `customer_request` when it answers the customer'
 request). `send` runs it through `BolClient`; `settle` reads Bol.com's state by Bol.com's
 identity (the parcel's track-and-trace among the order's shipments, the items' cancelled
 units). A settle read that gets no answer raises a connection error, so the mechanism asks
-again before sending; one Bol.com refuses (an unknown order) counts as not applied, and the
-send that follows is rejected into the dead letters with Bol.com's answer.
+again before sending; so does a change of the same items still PENDING at Bol.com (sent
+before a crash, or given up on by the poll), which is waited for, never sent twice. A read
+Bol.com refuses (an unknown order) counts as not applied, and the send that follows is
+rejected into the dead letters with Bol.com's answer.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from orderstream.codecs.channel_outcomes import Outcome, Rejected, Retryable
 from orderstream.streams.delivery import Effect
 
 from .bol import BolClient
+from .ports import ChannelBusyError
 
 T = TypeVar("T")
 
@@ -41,14 +44,31 @@ class BolChannel:
         action = ACTION.decode(effect.request)
         if isinstance(action, ShipParcel):
             found = await self._client.shipment_of(action.order_id, action.shipment)
-            return _answered(found) is not None
+            if _answered(found) is not None:
+                return True
+            items = tuple(line.line_id for line in action.shipment.lines)
+            await self._none_running(items, wire.EventType.CONFIRM_SHIPMENT)
+            return False
         order = _answered(await self._client.order(action.order_id))
         if not isinstance(order, BolOrder):
             return False
         items = action.order_item_ids
         if action.customer_request:
             items = tuple(i.order_item_id for i in order.order_items if i.cancellation_request)
-        return wire.is_cancelled(order, items)
+        if wire.is_cancelled(order, items):
+            return True
+        named = items or tuple(i.order_item_id for i in order.order_items)
+        await self._none_running(named, wire.EventType.CANCEL_ORDER)
+        return False
+
+    async def _none_running(self, order_item_ids: tuple[str, ...], event: wire.EventType) -> None:
+        """Raise while a change of these items is still PENDING at Bol.com: what it makes
+        is not readable yet, and sending again meanwhile could make it twice (a split
+        parcel's units are still open). The mechanism asks again after a backoff."""
+        for item in order_item_ids:
+            running = _answered(await self._client.running(item, event))
+            if running is not None:
+                raise ChannelBusyError(f"Bol.com still runs process {running} ({event.value})")
 
 
 def _answered(read: T | Retryable | Rejected) -> T | None:

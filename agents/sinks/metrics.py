@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-FAILURE_REASONS = frozenset({"timeout", "unreachable", "throttled", "server_error", "error"})
+FAILURE_REASONS = frozenset(
+    {"timeout", "unreachable", "throttled", "server_error", "pending", "error"}
+)
 """The `reason` label's values (agents/sinks/ports.py classifies each failed attempt)."""
 
 

@@ -58,6 +58,11 @@ def source_record(message: Any) -> tuple[SourceRecord, str]:
     return source, replay_of
 
 
+class ChannelBusyError(ConnectionError):
+    """Raised by a settle read: the channel still runs an earlier change of the same thing,
+    so whether the effect is there cannot be told yet. Asked again after a backoff."""
+
+
 @dataclass(frozen=True)
 class Failed:
     """A failed attempt: retry it; `maybe_applied` when the channel may have acted on it all
@@ -66,7 +71,7 @@ class Failed:
     outcome: Retryable
     maybe_applied: bool
     kind: str
-    """For the metrics: timeout, unreachable, throttled, server_error or error."""
+    """For the metrics: timeout, unreachable, throttled, server_error, pending or error."""
 
 
 def failed(outcome: Retryable) -> Failed:
@@ -92,6 +97,8 @@ def failure(error: BaseException) -> Failed:
     timeout or a network error is a bug and raised."""
     import aiohttp
 
+    if isinstance(error, ChannelBusyError):
+        return Failed(Retryable(str(error)), maybe_applied=True, kind="pending")
     if isinstance(error, TimeoutError):
         return Failed(Retryable("timeout"), maybe_applied=True, kind="timeout")
     if isinstance(error, aiohttp.ClientConnectorError | ConnectionRefusedError):

@@ -104,6 +104,34 @@ def _run_notifications(medium: Medium, loglevel: str) -> None:
     asyncio.run(main())
 
 
+@sink_app.command()
+def bol(
+    loglevel: Annotated[str, typer.Option(help="debug, info, warning, error")] = "info",
+) -> None:
+    """Bol.com shipments and cancellations, through the Retailer API v10 (done at SUCCESS)."""
+    from .bol_sink import run_bol_sink
+
+    logging.basicConfig(level=loglevel.upper(), format="%(asctime)s %(levelname)s %(message)s")
+    settings = load_settings()
+    if not settings.bol_client_id or settings.bol_client_secret is None:
+        raise UnusableError("set ORDERSTREAM_BOL_CLIENT_ID and ORDERSTREAM_BOL_CLIENT_SECRET")
+
+    async def main() -> None:
+        from .delivery import SinkStoppedError
+
+        try:
+            counts = await run_bol_sink(settings, _stopped_by_signals())
+        except SinkStoppedError:
+            log.info("bol sink: stopped with a batch unfinished")
+            return
+        log.info(
+            "bol sink: %d records, %d effects, %d skipped",
+            counts.records, counts.effects, counts.skipped,
+        )  # fmt: skip
+
+    asyncio.run(main())
+
+
 def _stopped_by_signals() -> asyncio.Event:
     """An event SIGTERM and SIGINT set, on the running loop."""
     stop = asyncio.Event()

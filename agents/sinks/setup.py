@@ -34,10 +34,12 @@ async def opened_deliverer(
     metrics: SinkMetrics,
     *,
     rate_limit: RateLimit | None = None,
+    retry: RetryPolicy | None = None,
     stop: asyncio.Event | None = None,
 ) -> AsyncIterator[Deliverer]:
     """The sink's `Deliverer`, started (its pending entries settled); closed on exit.
-    `rate_limit` is the channel's published limit, applied unless `sink_rate_limits` is off."""
+    `rate_limit` is the channel's published limit, applied unless `sink_rate_limits` is off;
+    `retry` replaces the settings' policy (a channel whose one call takes longer)."""
     import asyncpg
 
     from ..postgres import connect, require_migrated
@@ -58,7 +60,7 @@ async def opened_deliverer(
             metrics,
             mode=settings.sink_mode_for(name),
             lifetimes=settings.sink_lifetimes(),
-            retry=retry_policy(settings),
+            retry=retry or retry_policy(settings),
             rate_limit=rate_limit if settings.sink_rate_limits else None,
             resend_shadowed=settings.sink_resend_shadowed,
             stop=stop,

@@ -18,7 +18,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Generic, TypeVar
 
 import aiohttp
@@ -68,6 +67,7 @@ from orderstream.codecs.shopify_admin_documents import (
 )
 from orderstream.streams.order_messages import AllocatedShipment
 
+from .http_session import SessionClient
 from .shopify_budget import CostBudget
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ class Answered(Generic[D]):
         return self.response.data
 
 
-class ShopifyClient:
+class ShopifyClient(SessionClient):
     """One shop's Admin API: `base_url` is `https://{shop}.myshopify.com` (or a simulator)."""
 
     def __init__(
@@ -105,30 +105,12 @@ class ShopifyClient:
         timeout: float = 10.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        super().__init__(timeout)
         self._url = f"{base_url.rstrip('/')}/admin/api/{api_version}/graphql.json"
         self._headers = {TOKEN_HEADER: token, "Content-Type": "application/json"}
         self._carriers = carriers or CarrierCodes()
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._clock = clock
-        self._session: aiohttp.ClientSession | None = None
         self.budget = CostBudget(first_guess=FIRST_GUESS, default_guess=MUTATION_GUESS)
-
-    async def __aenter__(self) -> ShopifyClient:
-        self._session = aiohttp.ClientSession(timeout=self._timeout)
-        return self
-
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
 
     # Reading the channel's state.
 

@@ -4,12 +4,13 @@
 endpoints want `Authorization: Bearer` (401 otherwise, also for an expired token) and the
 v10 media type (406 otherwise). `PUT /retailer/orders/shipment` and
 `PUT /retailer/orders/cancellation` answer 202 with a PENDING process status that turns
-SUCCESS after `process_delay` seconds, when the effect is applied; a shipment of units an
+SUCCESS after `process_delay` seconds, when the effect is applied (an order item's processes
+are listed at `GET /shared/process-status?entity-id=&event-type=`); a shipment of units an
 item no longer has open, or a cancellation of an item without open units, ends FAILURE, as
 Bol.com answers a repeat. `GET /retailer/orders/{id}` shows `quantityShipped` and
 `quantityCancelled` per item. Faults are switches (`Faults`): an outage (503), the next N
-answers 5xx, the next N answers 429 with `Retry-After`, a delay before each answer, and the
-next N processes ending FAILURE.
+answers 5xx, the next N answers 429 with `Retry-After`, a delay before each answer, the
+next N processes ending FAILURE, and every process held PENDING until released.
 
 Effects are counted by Bol.com's identity: units per order item, shipments per
 track-and-trace, and every unit asked for beyond what was open (`refused_units`).
@@ -46,6 +47,7 @@ class Faults(msgspec.Struct, kw_only=True):
     retry_after: float = 1.0
     slow_seconds: float = 0.0
     fail_process_next: int = 0  # the next N processes end FAILURE, changing nothing
+    hold_processes: bool = False  # every process stays PENDING until this is switched off
 
 
 class Effects(msgspec.Struct, frozen=True):
@@ -58,6 +60,8 @@ class Effects(msgspec.Struct, frozen=True):
     cancel_reasons: dict[str, int]
     refused_units: int  # asked for beyond what was open: a repeat Bol.com refused
     failed_processes: int
+    running: list[str]  # the order items whose change is still PENDING
+    process_reads: int  # reads of an order item's processes (a settle asking what still runs)
     tokens: int
 
 
@@ -107,6 +111,7 @@ class BolSimulator:
         app.router.add_get("/retailer/orders/{order_id}", self._order)
         app.router.add_get(wire.SHIPMENTS_PATH, self._shipment_list)
         app.router.add_get("/shared/process-status/{process_id}", self._process)
+        app.router.add_get(wire.PROCESS_STATUSES_PATH, self._processes_of)
         app.router.add_post(f"{SIM_PREFIX}/orders", self._seed)
         app.router.add_post(f"{SIM_PREFIX}/faults", self._set_faults)
         app.router.add_get(f"{SIM_PREFIX}/effects", self._effects)
@@ -124,6 +129,10 @@ class BolSimulator:
             cancel_reasons=dict(self._reasons),
             refused_units=c["refused_units"],
             failed_processes=c["failed_processes"],
+            running=sorted(
+                {p["entityId"] for p in self._processes.values() if p["status"] == "PENDING"}
+            ),
+            process_reads=c["process_reads"],
             tokens=c["tokens"],
         )
 
@@ -245,6 +254,22 @@ class BolSimulator:
             return _problem(404, "Not Found", "Process status not found.")
         return _json(process)
 
+    async def _processes_of(self, request: web.Request) -> web.Response:
+        """An entity's processes of one event type, newest first (one page of 50)."""
+        refused = await self._refused(request)
+        if refused is not None:
+            return refused
+        entity, event = request.query.get("entity-id"), request.query.get("event-type")
+        if not entity or not event:
+            return _problem(400, "Bad Request", "entity-id and event-type are required.")
+        self._counts["process_reads"] += 1
+        found = [
+            p
+            for p in reversed(self._processes.values())
+            if p["entityId"] == entity and p["eventType"] == event
+        ]
+        return _json({"processStatuses": found[:50]})
+
     def _start(self, event: str, entity: str, apply: Any) -> web.Response:
         process_id = str(next(self._ids))
         process = {
@@ -266,6 +291,8 @@ class BolSimulator:
 
     async def _finish(self, process: dict[str, Any], apply: Any, fail: bool) -> None:
         await asyncio.sleep(self.process_delay)
+        while self.faults.hold_processes:
+            await asyncio.sleep(0.01)
         error = "Internal processing error." if fail else apply()
         if error:
             self._counts["failed_processes"] += 1

@@ -1,13 +1,18 @@
 """Shared steps of the e2e tests: the `orderstream dlq` command as an operator runs it, the
-invariant check of a run's outcome, and the store writer's process and input."""
+invariant check of a run's outcome, the store writer's process and input, and the channel
+sinks' input and wait."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import asyncpg
 from aiokafka import AIOKafkaProducer
 
 from orderstream.benchmarks.drive import Collected
@@ -15,6 +20,7 @@ from orderstream.benchmarks.loadgen import Mix, RawRecord
 from orderstream.benchmarks.localrun import FAST_GROUP, TANSU_FETCH_WAIT_MS, Run, free_port
 from orderstream.benchmarks.summary import Summary, render, summarize
 from orderstream.codecs import internal
+from orderstream.streams.order_messages import StatusChanged
 from tests.builders import status_events
 
 
@@ -112,3 +118,36 @@ def store_writer_env(bootstrap: str, dsn: str, prefix: str) -> dict[str, str]:
         "ORDERSTREAM_STORE_BATCH_MAX": "20",
         "ORDERSTREAM_STORE_METRICS_PORT": str(free_port()),  # writers of parallel runs apart
     }
+
+
+async def produce_status(run: Run, items: list[StatusChanged]) -> None:
+    """`items` on the run's `orders.status`, each keyed by its order, acknowledged by all."""
+    producer = AIOKafkaProducer(bootstrap_servers=run.bootstrap, acks="all")
+    await producer.start()
+    try:
+        for event in items:
+            await producer.send_and_wait(
+                run.topic("orders.status"), internal.encode(event), key=event.oms_order_id.encode()
+            )
+    finally:
+        await producer.stop()
+
+
+async def until(check: Callable[[], Awaitable[bool]], timeout: float, every: float = 0.2) -> bool:
+    """Whether `check` holds within `timeout` seconds, asked every `every` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await check():
+            return True
+        await asyncio.sleep(every)
+    return False
+
+
+async def log_entries(dsn: str, sink: str, state: str) -> int:
+    """How many of `sink`'s delivery log entries are in `state`."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        query = "SELECT count(*) FROM delivery_log WHERE sink = $1 AND state = $2"
+        return int(await conn.fetchval(query, sink, state))
+    finally:
+        await conn.close()

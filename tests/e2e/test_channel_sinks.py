@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -19,18 +19,18 @@ import aiohttp
 import asyncpg
 import msgspec
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from orderstream.agents.api import listening
 from orderstream.benchmarks.channels.shopify_sim import ShopifySimulator
 from orderstream.benchmarks.localrun import Run, Worker
-from orderstream.codecs import internal
 from orderstream.streams.order_messages import StatusChanged
 from orderstream.streams.status import OrderStatus
 from tests.builders import status_events
+from tests.e2e.support import log_entries, produce_status, until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
+SINK = "shopify"
 TOKEN = "shpat_e2e"
 OUTAGE_S = float(os.environ.get("ORDERSTREAM_TEST_SINK_OUTAGE_S", "30"))
 SHIPPED = 6  # orders 0..5 ship one parcel each
@@ -66,18 +66,6 @@ def shop_order(number: int) -> dict[str, Any]:
         "total_price": "10.00",
         "line_items": [item],
     }
-
-
-async def produce(run: Run, items: list[StatusChanged]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=run.bootstrap, acks="all")
-    await producer.start()
-    try:
-        for event in items:
-            await producer.send_and_wait(
-                run.topic("orders.status"), internal.encode(event), key=event.oms_order_id.encode()
-            )
-    finally:
-        await producer.stop()
 
 
 async def write_details(dsn: str, numbers: range) -> None:
@@ -135,15 +123,6 @@ def start_sink(run: Run, dsn: str, url: str, mode: str) -> Worker:
     return run.start_edge("sink", "shopify", name=f"sink-shopify-{mode}", env=env)
 
 
-async def entries(dsn: str, state: str) -> int:
-    conn = await asyncpg.connect(dsn)
-    try:
-        query = "SELECT count(*) FROM delivery_log WHERE sink = 'shopify' AND state = $1"
-        return int(await conn.fetchval(query, state))
-    finally:
-        await conn.close()
-
-
 async def odd_entries(dsn: str) -> int:
     conn = await asyncpg.connect(dsn)
     try:
@@ -154,22 +133,13 @@ async def odd_entries(dsn: str) -> int:
         await conn.close()
 
 
-async def until(check: Callable[[], Awaitable[bool]], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await check():
-            return True
-        await asyncio.sleep(0.2)
-    return False
-
-
 async def test_each_shipped_parcel_and_cancellation_reaches_shopify_once(
     run: Run, store_dsn: str
 ) -> None:
     await asyncio.to_thread(run.create_topics)
     even = [event for event in events() if int(event.oms_order_id.split(":")[1]) % 2 == 0]
     odd = [event for event in events() if event not in even]
-    await produce(run, even)
+    await produce_status(run, even)
     await write_details(store_dsn, range(0, ORDERS, 2))
     async with shop() as channel:
 
@@ -180,7 +150,7 @@ async def test_each_shipped_parcel_and_cancellation_reaches_shopify_once(
         assert await until(some_fulfilled, 30), run.logs()
         await asyncio.to_thread(first.kill)  # SIGKILL mid-run
         second = start_sink(run, store_dsn, channel.url, "write")
-        await produce(run, odd)  # their details are not in the store yet: the sink waits
+        await produce_status(run, odd)  # their details are not in the store yet: the sink waits
 
         async def waiting() -> bool:
             return "waiting for the store" in second.log.read_text()
@@ -195,7 +165,7 @@ async def test_each_shipped_parcel_and_cancellation_reaches_shopify_once(
         await channel.call("POST", "faults", {"outage": False})
 
         async def all_done() -> bool:
-            return await entries(store_dsn, "done") == ORDERS
+            return await log_entries(store_dsn, SINK, "done") == ORDERS
 
         assert await until(all_done, 30), run.logs()
         report = (await channel.effects())["effects"]
@@ -207,17 +177,17 @@ async def test_each_shipped_parcel_and_cancellation_reaches_shopify_once(
     assert report["per_tracking_number"] == {f"{shop_id(n)}:3S{n:010d}": 1 for n in range(SHIPPED)}
     assert report["units"] == {f"{shop_id(n)}:1": 1 for n in range(SHIPPED)}
     assert report["cancellations"] == CANCELLED
-    assert await entries(store_dsn, "dead_lettered") == 0
+    assert await log_entries(store_dsn, SINK, "dead_lettered") == 0
 
 
 async def test_shadow_mode_logs_every_effect_and_sends_nothing(run: Run, store_dsn: str) -> None:
     await asyncio.to_thread(run.create_topics)
-    await produce(run, events())
+    await produce_status(run, events())
     await write_details(store_dsn, range(ORDERS))
     async with shop() as channel:
 
         async def all_shadowed() -> bool:
-            return await entries(store_dsn, "shadowed") == ORDERS
+            return await log_entries(store_dsn, SINK, "shadowed") == ORDERS
 
         sink = start_sink(run, store_dsn, channel.url, "shadow")
         assert await until(all_shadowed, 30), run.logs()

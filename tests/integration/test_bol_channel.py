@@ -18,6 +18,7 @@ from orderstream.agents.api import listening
 from orderstream.agents.samples import sample_carrier_codes_path
 from orderstream.agents.sinks.bol import BolClient
 from orderstream.agents.sinks.bol_channel import BolChannel
+from orderstream.agents.sinks.ports import ChannelBusyError
 from orderstream.benchmarks.channels.bol_sim import BolSimulator
 from orderstream.codecs.bol import BolOrder
 from orderstream.codecs.bol_actions import CancelItems, ShipParcel, encode_action
@@ -305,3 +306,19 @@ async def test_a_settle_read_without_an_answer_raises_so_it_is_asked_again(bol: 
         await bol.faults(outage=True)
         with pytest.raises(ConnectionError):
             await BolChannel(client).settle(effect(ShipParcel(ORDER, parcel("s1", {MUGS: 4}))))
+
+
+async def test_a_change_still_pending_at_bol_is_waited_for_not_sent_twice(bol: Bol) -> None:
+    bol.simulator.process_delay = 0.4
+    first = effect(ShipParcel(ORDER, parcel("s1", {MUGS: 1})))  # a split parcel: units stay open
+    async with bol.client(poll_for=0.05) as client:
+        channel = BolChannel(client)
+        sent = await channel.send(first)
+        with pytest.raises(ChannelBusyError, match="still runs process"):
+            await channel.settle(first)
+        await asyncio.sleep(0.45)
+        settled = await channel.settle(first)
+    assert isinstance(sent, Retryable) and "still PENDING" in sent.reason
+    assert settled is True
+    effects = await bol.effects()
+    assert effects["shipments"] == 1 and effects["per_track_and_trace"] == {"3SS1": 1}

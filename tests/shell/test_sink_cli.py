@@ -1,14 +1,17 @@
 """`orderstream sinks diff`: what shadow mode would have sent, without personal data unless
-asked for."""
+asked for; `orderstream sink bol`'s settings."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 from typer.testing import CliRunner
 
 from orderstream.agents.cli import build_app
+from orderstream.agents.settings import load_settings
+from orderstream.agents.sinks.bol_sink import retry
 from orderstream.agents.sinks.cli import diff_lines
 from orderstream.streams.delivery import Entry, EntryState, Lifetimes, SinkMode, recorded
 from tests.builders import SINK_EPOCH, sink_effect
@@ -46,3 +49,19 @@ def test_a_since_that_is_no_time_is_an_unusable_argument() -> None:
     result = CliRunner().invoke(build_app(), ["sinks", "diff", "--since", "soon"])
     assert result.exit_code == 2
     assert "--since 'soon'" in result.output
+
+
+def test_the_bol_sink_without_its_client_credentials_is_unusable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("ORDERSTREAM_BOL_CLIENT_ID", raising=False)
+    monkeypatch.setenv("ORDERSTREAM_BOL_CLIENT_SECRET", "secret")
+    result = CliRunner().invoke(build_app(), ["sink", "bol"])
+    assert result.exit_code == 2
+    assert "ORDERSTREAM_BOL_CLIENT_ID" in result.output
+
+
+def test_one_bol_action_has_time_for_its_calls_and_its_process_wait() -> None:
+    settings = load_settings(sink_request_timeout_s=2.0, bol_process_wait_s=30.0)
+    assert retry(settings).timeout_s > 30.0 + 2.0 * 3
+    assert retry(settings).initial_s == settings.sink_retry_initial_s

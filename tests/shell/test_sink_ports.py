@@ -5,7 +5,7 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from orderstream.agents.sinks.ports import failed, failure, failure_kind
+from orderstream.agents.sinks.ports import ChannelBusyError, failed, failure, failure_kind
 from orderstream.codecs.channel_outcomes import Retryable
 
 
@@ -29,3 +29,9 @@ def test_only_a_refused_connection_is_known_to_have_done_nothing() -> None:
     assert failure(ConnectionRefusedError()).kind == "unreachable"
     with pytest.raises(KeyError):
         failure(KeyError("a bug in the adapter"))
+
+
+def test_a_channel_still_running_the_change_is_asked_again_and_labelled_pending() -> None:
+    busy = failure(ChannelBusyError("Bol.com still runs process 7 (CONFIRM_SHIPMENT)"))
+    assert busy.maybe_applied and busy.kind == "pending"
+    assert "still runs process 7" in busy.outcome.reason

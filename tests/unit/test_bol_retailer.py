@@ -136,3 +136,19 @@ def test_a_cancellation_bol_sent_is_answered_and_ours_is_sent() -> None:
         ("bol:1043965710:5", CancelItems("1043965710", customer_request=True))
     ]
     assert actions(ours) == [("bol:1043965710:5", CancelItems("1043965710", reason="out of stock"))]
+
+
+def test_an_items_change_is_running_while_one_of_its_processes_is_pending() -> None:
+    def listed(*states: str) -> bytes:
+        processes = [
+            {"processStatusId": str(n), "status": state, "eventType": "CONFIRM_SHIPMENT"}
+            for n, state in enumerate(states, start=1)
+        ]
+        return json.dumps({"processStatuses": processes}).encode()
+
+    running = wire.read_statuses(200, None, listed("SUCCESS", "PENDING"), NOW)
+    ended = wire.read_statuses(200, None, listed("FAILURE", "SUCCESS"), NOW)
+    assert isinstance(running, wire.ProcessStatuses) and wire.still_running(running) == "2"
+    assert isinstance(ended, wire.ProcessStatuses) and wire.still_running(ended) is None
+    assert wire.still_running(wire.ProcessStatuses()) is None
+    assert isinstance(wire.read_statuses(200, None, b"[]", NOW), Retryable)
