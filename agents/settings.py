@@ -187,6 +187,9 @@ class Settings(BaseSettings):
     # contact) this long, and lives itself, keeping its event from going twice, this long.
     sink_request_retention_days: int = Field(default=30, ge=1)
     sink_log_retention_days: int = Field(default=90, ge=1)
+    # Each sink process serves its `orderstream_sink_*` metrics on web_bind:this/metrics;
+    # 0 is any free port (logged at start): give each sink on one host its own.
+    sink_metrics_port: int = Field(default=0, ge=0, le=65535)
     # The Shopify sink (`orderstream sink shopify`): the shop's URL (`https://{shop}.myshopify.com`
     # or a simulator), its Admin API access token and version, and a request limit a second
     # on top of Shopify's query-cost bucket, which the client follows by itself. An event whose

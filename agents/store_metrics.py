@@ -6,15 +6,9 @@ The page is served by aiohttp on `web_bind`:`store_metrics_port` (0: any free po
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-
-from .exits import UnusableError
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -59,32 +53,3 @@ class StoreMetrics:
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
-
-
-async def serve(metrics: StoreMetrics, host: str, port: int) -> Any:
-    """Start serving `/metrics`; the aiohttp runner, to clean up when the writer stops."""
-    from aiohttp import web
-
-    async def page(request: web.Request) -> web.Response:
-        return web.Response(body=metrics.exposition(), content_type="text/plain", charset="utf-8")
-
-    app = web.Application()
-    app.router.add_get("/metrics", page)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    try:
-        await site.start()
-    except OSError as error:
-        await runner.cleanup()
-        raise UnusableError(
-            f"the store writer cannot serve /metrics on {host}:{port} "
-            f"(ORDERSTREAM_STORE_METRICS_PORT): {error.strerror or error}"
-        ) from None
-    log.info("store: metrics on http://%s:%d/metrics", host, bound_port(runner))
-    return runner
-
-
-def bound_port(runner: Any) -> int:
-    """The port the metrics page listens on (the chosen one when 0 was asked for)."""
-    return int(runner.addresses[0][1])

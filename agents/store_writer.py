@@ -168,8 +168,8 @@ async def write_until_stopped(
     from aiokafka.errors import CommitFailedError
 
     from .kafka_admin import ensure_topics
+    from .metrics_page import serve
     from .postgres import Reconnecting, connect, require_migrated
-    from .store_metrics import serve
     from .topics import TopicNames
 
     metrics = metrics or StoreMetrics()
@@ -180,7 +180,13 @@ async def write_until_stopped(
     page = None
     try:
         await require_migrated(conn)
-        page = await serve(metrics, settings.web_bind, settings.store_metrics_port)
+        page = await serve(
+            metrics.exposition,
+            settings.web_bind,
+            settings.store_metrics_port,
+            setting="ORDERSTREAM_STORE_METRICS_PORT",
+            what="the store writer",
+        )
         topics = [settings.topic(base) for base in TOPICS]
         names = TopicNames(settings.topic_prefix)
         await ensure_topics(

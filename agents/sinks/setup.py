@@ -37,7 +37,8 @@ async def opened_deliverer(
     retry: RetryPolicy | None = None,
     stop: asyncio.Event | None = None,
 ) -> AsyncIterator[Deliverer]:
-    """The sink's `Deliverer`, started (its pending entries settled); closed on exit.
+    """The sink's `Deliverer`, started (its pending entries settled), its metrics served;
+    closed on exit.
     `rate_limit` is the channel's published limit, applied unless `sink_rate_limits` is off;
     `retry` replaces the settings' policy (a channel whose one call takes longer)."""
     import asyncpg
@@ -49,9 +50,19 @@ async def opened_deliverer(
         await require_migrated(conn)
     finally:
         await conn.close()
+    from ..metrics_page import serve
+
     pool = await asyncpg.create_pool(settings.postgres_dsn, min_size=1, max_size=4)
     letters = await open_letters(settings, name)
+    page = None
     try:
+        page = await serve(
+            metrics.exposition,
+            settings.web_bind,
+            settings.sink_metrics_port,
+            setting="ORDERSTREAM_SINK_METRICS_PORT",
+            what=f"the {name} sink",
+        )
         deliverer = Deliverer(
             name,
             channel,
@@ -68,6 +79,8 @@ async def opened_deliverer(
         await deliverer.start()
         yield deliverer
     finally:
+        if page is not None:
+            await page.cleanup()
         await letters.stop()
         await pool.close()
 

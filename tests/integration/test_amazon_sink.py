@@ -30,6 +30,7 @@ from orderstream.agents.sinks.metrics import SinkMetrics
 from orderstream.agents.sinks.ports import Channel, RetryPolicy
 from orderstream.agents.topics import ORDERS_STATUS
 from orderstream.benchmarks.channels.amazon_sim import TOKEN_PATH, AmazonSimulator
+from orderstream.benchmarks.localrun import free_port
 from orderstream.benchmarks.scratch_db import scratch_database
 from orderstream.codecs import internal
 from orderstream.codecs.carrier_codes import CarrierCodes, load_carrier_codes
@@ -200,6 +201,7 @@ async def test_the_sink_process_confirms_a_parcel_from_orders_status_once(
             amazon_lwa_client_id=CLIENT_ID,
             amazon_lwa_client_secret=SECRET,
             amazon_lwa_refresh_token=REFRESH,
+            sink_metrics_port=free_port(),
         )
         topic = settings.topic(ORDERS_STATUS)
         await ensure_topics(kafka_bootstrap, [topic], 1, 1)
@@ -216,7 +218,12 @@ async def test_the_sink_process_confirms_a_parcel_from_orders_status_once(
             while simulator.effects.packages < 1:
                 await asyncio.sleep(0.1)
         await asyncio.sleep(0.5)
+        page = f"http://127.0.0.1:{settings.sink_metrics_port}/metrics"
+        async with aiohttp.ClientSession() as session, session.get(page) as response:
+            metrics = await response.text()
         stop.set()
         counts = await running
+    assert 'orderstream_sink_effects_total{outcome="delivered",sink="amazon"} 1.0' in metrics
+    assert 'orderstream_sink_effects_total{outcome="duplicate",sink="amazon"} 1.0' in metrics
     assert counts.records == 2
     assert simulator.effects.packages == 1 and simulator.effects.edits == 0
