@@ -33,3 +33,18 @@ class FaustTable(CodecTable[K, V]):
 
     def _count(self) -> int:
         return len(self.raw)
+
+    def _scan(self, prefix: bytes) -> list[bytes]:
+        """From the current event's partition's RocksDB, seeking to `prefix`; a store
+        without partitions (Faust's memory store, in tests) is read whole."""
+        from faust.streams import current_event
+
+        store, event = self.raw.data, current_event()
+        if event is None or not hasattr(store, "_db_for_partition"):
+            return sorted(key for key in self.raw if key.startswith(prefix))
+        keys: list[bytes] = []
+        for key in store._db_for_partition(event.message.partition).keys(from_key=prefix):
+            if not key.startswith(prefix):
+                break
+            keys.append(key)
+        return keys

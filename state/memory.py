@@ -35,3 +35,6 @@ class MemoryTable(CodecTable[K, V]):
 
     def _count(self) -> int:
         return len(self.rows)
+
+    def _scan(self, prefix: bytes) -> list[bytes]:
+        return sorted(key for key in self.rows if key.startswith(prefix))

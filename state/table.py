@@ -4,7 +4,8 @@ Key and value codecs are built once, with the table, so every writer writes the 
 every reader decodes them alike. A stored value that does not decode is never taken for a missing
 one: `get` raises `StateUndecodableError` (key and raw bytes) for the key's quarantine. A value
 codec may refuse a value (`ValueRefusedError`, with the refusal) before anything is written.
-`put_again` is a replay's write: the effect may be in the local store only, so it is written again.
+`put_again` is a replay's write: the effect may be in the local store only, so it is written again;
+`write_again` does so for every stored value under a key prefix.
 """
 
 from __future__ import annotations
@@ -94,6 +95,12 @@ class Table(Protocol[K, V]):
         """Write `value` although it may be stored already: a replay's write."""
         ...
 
+    def write_again(self, prefix: bytes) -> int:
+        """Write every stored value whose key's stored form starts with `prefix` again, as it
+        is (in a worker: of the current event's partition): a replay's repair, when writes
+        may be in the local store only. How many were written."""
+        ...
+
     def delete(self, key: K) -> None:
         """Remove `key`; nothing happens when it is not there."""
         ...
@@ -137,6 +144,10 @@ class CodecTable(Generic[K, V]):
     def _count(self) -> int:
         raise NotImplementedError
 
+    def _scan(self, prefix: bytes) -> list[bytes]:
+        """The stored keys that start with `prefix`."""
+        raise NotImplementedError
+
     def encode_key(self, key: K) -> bytes:
         return self.keys.encode(key)
 
@@ -158,6 +169,15 @@ class CodecTable(Generic[K, V]):
 
     def put_again(self, key: K, value: V) -> None:
         self.put(key, value)
+
+    def write_again(self, prefix: bytes) -> int:
+        written = 0
+        for stored in self._scan(prefix):
+            raw = self._read(stored)
+            if raw is not None:
+                self._write(stored, raw)
+                written += 1
+        return written
 
     def delete(self, key: K) -> None:
         stored = self.encode_key(key)

@@ -55,5 +55,11 @@ def _row_of(stored: bytes) -> tuple[str, str]:
 ROW_KEYS: Codec[tuple[str, str]] = Codec(_row_key, _row_of, (ValueError, UnicodeDecodeError))
 """A spilled row's key in `sku_to_ledger`: (SKU, row id)."""
 
+
+def rows_of(sku: str) -> bytes:
+    """The stored prefix of every spilled row of `sku`."""
+    return sku.encode() + ROW_SEPARATOR
+
+
 LEDGER_ROWS: Codec[StoredRow] = json_codec(internal.ledger_row)
 """`sku_to_ledger` values under a `ROW_KEYS` key: one spilled reservation or marker."""

@@ -227,6 +227,24 @@ async def test_a_write_again_keeps_the_value_and_reaches_the_changelog(
     assert backend.changelog() == [(b"a", internal.encode(Row(5)))] * 2
 
 
+async def test_writing_a_prefix_again_sends_exactly_the_stored_values_under_it(
+    backend: Backend,
+) -> None:
+    table = backend.table(TEXT_KEY, ROWS)
+    counts: list[int] = []
+
+    def body() -> None:
+        for key, count in (("s\x00b", 2), ("s", 9), ("s\x00a", 1), ("t\x00a", 3), ("sa", 4)):
+            table.put(key, Row(count))
+        counts.append(table.write_again(b"s\x00"))
+        counts.append(table.write_again(b"u\x00"))
+
+    await backend.run(body)
+    assert counts == [2, 0]
+    again = backend.changelog()[5:]
+    assert again == [(b"s\x00a", internal.encode(Row(1))), (b"s\x00b", internal.encode(Row(2)))]
+
+
 async def test_a_stored_value_that_does_not_decode_raises_state_undecodable(
     backend: Backend,
 ) -> None:
