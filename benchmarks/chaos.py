@@ -33,8 +33,21 @@ import typer
 from orderstream.agents.topics import ORDERS_STATUS
 
 from .chaos_lifecycle import Fulfilment, late_cancellations, orders_of
-from .chaos_verdict import ChaosReport, explain_stock, stock_mismatches, violations
-from .drive import collect, fulfilment, ledger_heads, wait_until_quiet, wait_until_settled
+from .chaos_verdict import (
+    ChaosReport,
+    explain_reserved,
+    explain_stock,
+    stock_mismatches,
+    violations,
+)
+from .drive import (
+    collect,
+    fulfilment,
+    ledger_heads,
+    ledger_reservations,
+    wait_until_quiet,
+    wait_until_settled,
+)
 from .loadgen import Expected, Mix, RawRecord, generate
 from .loadgen.send import Produced, produce
 from .localrun import Run, Worker, broker, wait_until
@@ -200,6 +213,10 @@ def judge(
         )
         heads = asyncio.run(ledger_heads(run, {sku for sku, *_ in mismatched}))
         details.extend(explain_stock(mismatched, heads))
+    if found["reserved_mismatch"]:
+        skus = {d.split(" ", 2)[1].split("@")[0] for d in details if d.startswith("reserved_")}
+        held = asyncio.run(ledger_reservations(run, skus))
+        details.extend(explain_reserved(details, held, collected.statuses))
     late = late_cancellations(orders_of(collected.statuses), expected.cancellations)
     return Verdict(summary, found, details, len(late), resent)
 

@@ -14,7 +14,7 @@ import msgspec
 
 from orderstream.codecs.sources import Source, normalize_payload
 from orderstream.streams.events import StockAdjusted, StockSnapshotted
-from orderstream.streams.ledger import SkuLedger
+from orderstream.streams.ledger import Reservation, SkuLedger
 from orderstream.streams.order_messages import StatusChanged
 from orderstream.streams.status import OrderStatus
 from orderstream.streams.validation import HoldReason
@@ -192,6 +192,35 @@ def explain_stock(
             f"{sku}@{location}: published {published}, ledger head {held} "
             f"(feed sequences {sequences}), feed {units}: {verdict}"
         )
+    return lines
+
+
+def explain_reserved(
+    details: Iterable[str],
+    held: Mapping[str, Mapping[str, Reservation]],
+    consumed: Iterable[tuple[StatusChanged, int]],
+) -> list[str]:
+    """For each SKU x location whose reserved count is off, the reservations the ledger holds
+    there and how each one's order ended, by its status events."""
+    orders = orders_of(consumed)
+    lines = []
+    for detail in details:
+        if not detail.startswith("reserved_mismatch: "):
+            continue
+        where = detail.removeprefix("reserved_mismatch: ").split(" ", 1)[0]
+        sku, _, location = where.partition("@")
+        for rid, reservation in sorted(held.get(sku, {}).items()):
+            if reservation.location != location:
+                continue
+            history = orders.get(reservation.oms_order_id)
+            events = history.events if history else ()
+            parcels = {
+                s.shipment_id: f"{s.location} {s.status.value}" for e in events for s in e.shipments
+            }
+            lines.append(
+                f"{where}: the ledger holds {rid} ({reservation.qty}); its order went "
+                f"{' > '.join(e.status.value for e in events) or 'nowhere'}, parcels {parcels}"
+            )
     return lines
 
 

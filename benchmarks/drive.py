@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.structs import ConsumerRecord
 
 from orderstream.agents.topic_reader import READ_FETCH_WAIT_MS, read_topic, true_end_offsets
 from orderstream.agents.topics import (
@@ -29,8 +30,9 @@ from orderstream.agents.topics import (
 from orderstream.codecs import internal
 from orderstream.codecs.deadletter import DeadLetter, decode_dead_letter
 from orderstream.codecs.sources import Source, normalize_payload
+from orderstream.state.tables import ROW_SEPARATOR
 from orderstream.streams.events import FulfilmentStatus, ShipmentUpdated
-from orderstream.streams.ledger import SkuLedger
+from orderstream.streams.ledger import Reservation, SkuLedger
 from orderstream.streams.order_messages import StatusChanged
 
 from .chaos_lifecycle import Fulfilment, fulfilment_of
@@ -79,6 +81,33 @@ async def ledger_heads(run: Run, skus: Iterable[str]) -> dict[str, SkuLedger]:
         if record.key is not None:
             last[record.key.decode()] = record.value  # None: a tombstone deleted the head
     return {sku: internal.sku_ledger.decode(raw) for sku, raw in last.items() if raw}
+
+
+async def ledger_reservations(run: Run, skus: Iterable[str]) -> dict[str, dict[str, Reservation]]:
+    """Each SKU's active reservations by id as its last changelog records hold them: the
+    head's and the spilled rows' (a row the head holds again, or one deleted, is left out)."""
+    wanted = {sku.encode() for sku in skus}
+    last: dict[bytes, bytes | None] = {}
+    changelog = f"{run.app_id}-sku_to_ledger-changelog"
+
+    def ours(record: ConsumerRecord[bytes, bytes]) -> bool:
+        return record.key is not None and record.key.split(ROW_SEPARATOR, 1)[0] in wanted
+
+    for record in await read_topic(run.bootstrap, changelog, keep=ours):
+        last[record.key] = record.value
+    held: dict[str, dict[str, Reservation]] = {}
+    for key, raw in last.items():
+        if not raw:
+            continue
+        sku, _, rid = key.decode().partition(ROW_SEPARATOR.decode())
+        if not rid:
+            head = internal.sku_ledger.decode(raw)
+            held.setdefault(sku, {}).update(head.reservations)
+            continue
+        row = internal.ledger_row.decode(raw).reservation
+        if row is not None:
+            held.setdefault(sku, {}).setdefault(rid, row)
+    return held
 
 
 def wait_for_outcomes(

@@ -13,6 +13,7 @@ import pytest
 from orderstream.benchmarks.chaos_lifecycle import Fulfilment, late_cancellations, orders_of
 from orderstream.benchmarks.chaos_verdict import (
     KINDS,
+    explain_reserved,
     explain_stock,
     final_outcomes,
     stock_mismatches,
@@ -24,7 +25,7 @@ from orderstream.benchmarks.loadgen.payloads import stock_adjustment
 from orderstream.benchmarks.pipeline_sim import simulate
 from orderstream.benchmarks.simulator.decide import COUNT_FEED
 from orderstream.benchmarks.summary import summarize
-from orderstream.streams.ledger import LocationStock, SkuLedger
+from orderstream.streams.ledger import LocationStock, Reservation, SkuLedger
 from orderstream.streams.order_messages import AllocatedShipment, StatusChanged
 from orderstream.streams.order_shipments import ShipmentStatus
 from orderstream.streams.status import OrderStatus
@@ -372,3 +373,21 @@ def test_a_placement_only_run_judges_reserved_units_too(load) -> None:  # type: 
     found = verdict(records, expected, ledger_edit=stale)
     assert found["reserved_mismatch"] == 1
     assert sum(found.values()) == 1
+
+
+def test_a_reserved_mismatch_is_explained_by_the_reservations_the_ledger_holds(load) -> None:  # type: ignore[no-untyped-def]
+    records, _ = load
+    simulated = simulate(records, START)
+    event = next(e for e, _ in simulated.consumed if e.shipments)
+    shipment = event.shipments[0]
+    line = shipment.lines[0]
+    held = {
+        line.sku: {
+            "r-here": Reservation(event.oms_order_id, line.line_id, shipment.location, 2),
+            "r-elsewhere": Reservation(event.oms_order_id, line.line_id, "NOWHERE", 1),
+        }
+    }
+    detail = f"reserved_mismatch: {line.sku}@{shipment.location} reserved 2 != 0"
+    (explained,) = explain_reserved([detail, "oversold: x"], held, simulated.consumed)
+    assert explained.startswith(f"{line.sku}@{shipment.location}: the ledger holds r-here (2)")
+    assert event.status.value in explained and shipment.shipment_id in explained
