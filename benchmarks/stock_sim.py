@@ -19,10 +19,10 @@ from typing import Annotated
 import msgspec
 import typer
 
+from orderstream.streams.inventory import AvailabilityChanged
 from orderstream.streams.model import Channel
 from orderstream.streams.routing import StockBuffers
 from orderstream.streams.stock_push import (
-    AtpChanged,
     PushContext,
     SaleRecorded,
     SkuStock,
@@ -96,7 +96,7 @@ def run(scenario: Scenario, *, lag_aware: bool) -> Outcome:
                 _, sold_before, push = queue.popleft()
                 shown[channel] = max(0, push.quantity - (own_sales[channel] - sold_before))
 
-    decide(0, AtpChanged(_SKU, _LOCATION, on_hand), warm=True)
+    decide(0, AvailabilityChanged(_SKU, _LOCATION, on_hand), warm=True)
     for now_s in range(scenario.duration_s):
         show(now_s)
         buyers = [channel for channel in (FAST, SLOW) if rng.randrange(1000) < chance[channel]]
@@ -113,7 +113,7 @@ def run(scenario: Scenario, *, lag_aware: bool) -> Outcome:
                 oversold += 1
             at = _START + timedelta(seconds=now_s)
             decide(now_s, SaleRecorded(f"{channel}:{now_s}", _SKU, channel, 1, at))
-            decide(now_s, AtpChanged(_SKU, _LOCATION, on_hand))
+            decide(now_s, AvailabilityChanged(_SKU, _LOCATION, on_hand))
         decide(now_s, Tick(_SKU))
         show(now_s)
     return Outcome(sold=sold, oversold=oversold, unsold=on_hand, pushes=pushes)

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 import msgspec
 
+from .inventory import AvailabilityChanged
 from .model import Channel
 from .order_messages import StatusChanged
 from .routing import RuleSet, StockBuffers
@@ -34,21 +35,13 @@ class SaleRecorded(msgspec.Struct, frozen=True):
     at: datetime
 
 
-class AtpChanged(msgspec.Struct, frozen=True):
-    """A location's ATP for a SKU (what `inventory.availability` says)."""
-
-    sku: str
-    location: str
-    atp: int
-
-
 class Tick(msgspec.Struct, frozen=True):
     """Look again: sales leave the window and lags change without any stock event."""
 
     sku: str
 
 
-StockInput = SaleRecorded | AtpChanged | Tick
+StockInput = SaleRecorded | AvailabilityChanged | Tick
 
 
 class Pushed(msgspec.Struct, frozen=True):
@@ -165,7 +158,7 @@ def step(
 def _absorb(state: SkuStock, event: StockInput, context: PushContext) -> SkuStock:
     start = context.now - context.window
     sales = tuple(sale for sale in state.sales if sale.at > start)
-    if isinstance(event, AtpChanged):
+    if isinstance(event, AvailabilityChanged):
         return msgspec.structs.replace(
             state, atp={**state.atp, event.location: event.atp}, sales=sales
         )

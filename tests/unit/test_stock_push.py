@@ -8,12 +8,12 @@ import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from orderstream.streams.inventory import AvailabilityChanged
 from orderstream.streams.model import Channel
 from orderstream.streams.order_messages import AllocatedShipment, LineQty, StatusChanged
 from orderstream.streams.routing import StockBuffers
 from orderstream.streams.status import OrderStatus
 from orderstream.streams.stock_push import (
-    AtpChanged,
     PushContext,
     SaleRecorded,
     SkuStock,
@@ -47,19 +47,19 @@ def _sale(sale_id: str, channel: Channel, qty: int, at: datetime) -> SaleRecorde
 
 def test_a_channel_is_pushed_the_atp_of_the_locations_serving_it_less_its_base_buffer() -> None:
     state = SkuStock("SKU-1")
-    state, _ = step(state, AtpChanged("SKU-1", "WH-AMS", 10), _context())
-    state, pushes = step(state, AtpChanged("SKU-1", "STORE-AMS-01", 3), _context())
+    state, _ = step(state, AvailabilityChanged("SKU-1", "WH-AMS", 10), _context())
+    state, pushes = step(state, AvailabilityChanged("SKU-1", "STORE-AMS-01", 3), _context())
     assert pushes == (StockPush(Channel.SHOPIFY, "SKU-1", 13, 2),)
     assert quantity_for(state, Channel.BOL, _context()) == 9
 
 
 def test_nothing_is_pushed_when_no_channels_quantity_changed() -> None:
-    state, first = step(SkuStock("SKU-1"), AtpChanged("SKU-1", "WH-AMS", 10), _context())
+    state, first = step(SkuStock("SKU-1"), AvailabilityChanged("SKU-1", "WH-AMS", 10), _context())
     assert {push.version for push in first} == {1}
-    again, pushes = step(state, AtpChanged("SKU-1", "WH-AMS", 10), _context())
+    again, pushes = step(state, AvailabilityChanged("SKU-1", "WH-AMS", 10), _context())
     assert pushes == ()
     assert again == state
-    _, pushes = step(state, AtpChanged("SKU-1", "WH-X", 4), _context())
+    _, pushes = step(state, AvailabilityChanged("SKU-1", "WH-X", 4), _context())
     assert pushes == ()  # a location serving neither channel
 
 
@@ -174,7 +174,7 @@ def test_the_buffer_grows_with_the_other_channels_sell_rate(
 def _inputs() -> st.SearchStrategy[tuple[int, StockInput]]:
     offsets = st.integers(min_value=0, max_value=1200)
     atp = st.builds(
-        AtpChanged,
+        AvailabilityChanged,
         st.just("SKU-1"),
         st.sampled_from(["WH-AMS", "STORE-AMS-01", "WH-X"]),
         st.integers(min_value=-5, max_value=50),
