@@ -168,6 +168,7 @@ class Settings(BaseSettings):
     # `sink_resend_shadowed` sends, in write mode, the events shadow mode logged (once each).
     sink_mode: SinkMode = SinkMode.SHADOW
     sink_mode_shopify: SinkMode | None = None
+    sink_mode_shopify_stock: SinkMode | None = None
     sink_mode_bol: SinkMode | None = None
     sink_mode_amazon: SinkMode | None = None
     sink_mode_fulfilment: SinkMode | None = None
@@ -198,6 +199,8 @@ class Settings(BaseSettings):
     shopify_access_token: SecretStr | None = None
     shopify_api_version: str = "2026-10"
     shopify_rate_limit_per_s: float = Field(default=10.0, gt=0)
+    # The shop's location the stock sink sets available units at (legacy id or global id).
+    shopify_stock_location_id: str = ""
     sink_store_poll_s: float = Field(default=0.5, gt=0)
 
     # The Amazon sink (`orderstream sink amazon`): the SP-API endpoint of the seller's region,

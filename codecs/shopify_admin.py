@@ -207,6 +207,45 @@ class FulfillmentOrderReleased(_Wire, frozen=True):
     fulfillment_order_release_hold: FulfillmentOrderReleaseHoldPayload | None = None
 
 
+# Inventory: an item found by SKU with its available units at one location, and a set.
+
+
+class InventoryQuantity(_Wire, frozen=True):
+    name: str
+    quantity: int
+
+
+class InventoryLevel(_Wire, frozen=True):
+    quantities: list[InventoryQuantity] = []
+
+
+class InventoryItem(_Wire, frozen=True):
+    id: str
+    sku: str | None = None
+    inventory_level: InventoryLevel | None = None
+
+
+class InventoryItems(_Wire, frozen=True):
+    nodes: list[InventoryItem] = []
+
+
+class InventoryItemsRead(_Wire, frozen=True):
+    inventory_items: InventoryItems | None = None
+
+
+class InventoryAdjustmentGroup(_Wire, frozen=True):
+    id: str
+
+
+class InventorySetQuantitiesPayload(_Wire, frozen=True):
+    inventory_adjustment_group: InventoryAdjustmentGroup | None = None
+    user_errors: list[UserError] = []
+
+
+class InventoryQuantitiesSet(_Wire, frozen=True):
+    inventory_set_quantities: InventorySetQuantitiesPayload | None = None
+
+
 DECODERS: dict[type[Any], msgspec.json.Decoder[Any]] = {
     kind: msgspec.json.Decoder(Response[kind])  # type: ignore[valid-type]
     for kind in (
@@ -215,6 +254,8 @@ DECODERS: dict[type[Any], msgspec.json.Decoder[Any]] = {
         OrderCancelled,
         FulfillmentOrderHeld,
         FulfillmentOrderReleased,
+        InventoryItemsRead,
+        InventoryQuantitiesSet,
     )
 }
 """One decoder per answer type, built once."""

@@ -23,6 +23,7 @@ from orderstream.streams.order_messages import AllocatedShipment
 
 from .channel_outcomes import Delivered, Rejected
 from .shopify_admin import MAX_RESPONSE_KEPT, Order, UserError, gid, legacy_id
+from .shopify_inventory import InventoryItemVariables, InventorySetQuantitiesVariables
 
 ORDER_STATE = """\
 query OrderState($id: ID!) {
@@ -167,7 +168,9 @@ class FulfillmentOrderReleaseHoldVariables(_Input, frozen=True):
 
 
 Variables = (
-    OrderStateVariables
+    InventoryItemVariables
+    | InventorySetQuantitiesVariables
+    | OrderStateVariables
     | FulfillmentCreateVariables
     | OrderCancelVariables
     | FulfillmentOrderHoldVariables

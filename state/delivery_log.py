@@ -141,6 +141,19 @@ async def pending(conn: Any, sink: str) -> list[Entry]:
     return [_entry(row) for row in await conn.fetch(_PENDING, sink)]
 
 
+_LATEST = """
+SELECT DISTINCT ON (oms_order_id) oms_order_id, seq, request FROM delivery_log
+ WHERE sink = $1 ORDER BY oms_order_id, seq DESC
+"""
+
+
+async def latest(conn: Any, sink: str) -> list[tuple[str, int, bytes | None]]:
+    """Per key (`oms_order_id`), the sink's entry with the highest seq: its seq and request
+    (None once the request's lifetime is over). A stock sink resumes its versions from it."""
+    rows = await conn.fetch(_LATEST, sink)
+    return [(str(row[0]), int(row[1]), None if row[2] is None else bytes(row[2])) for row in rows]
+
+
 async def open_before(conn: Any, sink: str, oms_order_id: str, seq: int) -> list[Entry]:
     """The order's pending entries earlier than `seq`: they go first (per-order ordering)."""
     return [_entry(row) for row in await conn.fetch(_OPEN_BEFORE, sink, oms_order_id, seq)]

@@ -22,6 +22,7 @@ FORMAT_VERSION = 1
 """The only rule-set format this code reads; a new format gets a new number, never a reuse."""
 
 NonNegative = Annotated[int, msgspec.Meta(ge=0)]
+Positive = Annotated[int, msgspec.Meta(ge=1)]
 
 
 class Weekday(enum.StrEnum):
@@ -160,6 +161,23 @@ class StalePolicy(_Rule, frozen=True):
         return self.channels.get(channel, self.default)
 
 
+class StockBuffers(_Rule, frozen=True):
+    """Units held back from what each sales channel is told it may sell.
+
+    A channel not listed gets `default`. On top of its base buffer, a channel whose stock feed
+    lags holds back what the other channels sell meanwhile: their units sold over the last
+    `sell_rate_window_s` seconds, as a rate, times the feed's measured lag
+    (`orderstream.streams.stock_push`).
+    """
+
+    default: NonNegative = 0
+    channels: dict[Channel, NonNegative] = {}
+    sell_rate_window_s: Positive = 900
+
+    def base_for(self, channel: Channel) -> int:
+        return self.channels.get(channel, self.default)
+
+
 class AllocationPolicy(_Rule, frozen=True):
     """Partial allocation, and whether one line's units may leave from several locations."""
 
@@ -188,6 +206,7 @@ class RuleSet(_Rule, frozen=True):
     priority: PriorityRules = PriorityRules()
     backorders: BackorderPolicy = BackorderPolicy()
     stale_orders: StalePolicy = StalePolicy()
+    stock_buffers: StockBuffers = StockBuffers()
     allocation: AllocationPolicy = AllocationPolicy()
     bundling: Bundling = Bundling()
 

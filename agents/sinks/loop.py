@@ -50,8 +50,12 @@ async def run_sink(
     topics: Sequence[str],
     build: Build,
     stop: asyncio.Event,
+    *,
+    coalesce: Callable[[list[Effect]], list[Effect]] | None = None,
 ) -> LoopCounts:
-    """Consume `topics` (base names) as `{app_id}.sink.{name}` until `stop` is set."""
+    """Consume `topics` (base names) as `{app_id}.sink.{name}` until `stop` is set;
+    `coalesce` thins a batch's effects before they are delivered (a stock sink keeps the
+    latest push per SKU)."""
     from aiokafka.errors import CommitFailedError
 
     counts = LoopCounts()
@@ -68,6 +72,8 @@ async def run_sink(
                 continue
             records = [record for batch in fetched.values() for record in batch]
             effects = [e for record in records for e in await _built(build, record, counts)]
+            if coalesce is not None:
+                effects = coalesce(effects)
             try:
                 await deliverer.deliver_all(effects)
             except SinkStoppedError:

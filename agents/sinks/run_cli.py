@@ -42,6 +42,29 @@ def shopify(
     asyncio.run(run_shopify(settings))
 
 
+@sink_app.command(name="shopify-stock")
+def shopify_stock(
+    loglevel: Annotated[str, typer.Option(help="debug, info, warning, error")] = "info",
+) -> None:
+    """Each SKU's sellable quantity, to the shop's location with inventorySetQuantities."""
+    from ..worker import read_rules
+    from .shopify_stock_run import run_shopify_stock
+
+    logging.basicConfig(level=loglevel.upper(), format="%(asctime)s %(levelname)s %(message)s")
+    settings = load_settings()
+    if settings.shopify_access_token is None:
+        raise UnusableError("ORDERSTREAM_SHOPIFY_ACCESS_TOKEN is not set")
+    if not settings.shopify_stock_location_id:
+        raise UnusableError("ORDERSTREAM_SHOPIFY_STOCK_LOCATION_ID is not set")
+    rules = read_rules(settings.rules_path, setting="ORDERSTREAM_RULES_PATH")
+
+    async def main() -> None:
+        counts = await run_shopify_stock(settings, rules, _stopped_by_signals())
+        log.info("shopify-stock sink: %d records, %d effects", counts.records, counts.effects)
+
+    asyncio.run(main())
+
+
 @sink_app.command()
 def amazon(
     loglevel: Annotated[str, typer.Option(help="debug, info, warning, error")] = "info",

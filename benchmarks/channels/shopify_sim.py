@@ -12,8 +12,10 @@ THROTTLED error. Faults are switches (`Faults`): an outage (503 to everything), 
 answers 5xx, the next N answers 429 with `Retry-After`, and a delay before every answer.
 
 Simulator-only paths, never Shopify's: `POST /_simulator/orders` seeds orders (the REST
-`Order` JSON our webhook codec reads, one or a list), `POST /_simulator/faults` sets faults,
-`GET /_simulator/effects` reports what the shop did (`Effects`) and how it answered.
+`Order` JSON our webhook codec reads, one or a list), `POST /_simulator/inventory` seeds
+inventory items by SKU (`shopify_inventory.StockItem`), `POST /_simulator/faults` sets faults,
+`GET /_simulator/effects` reports what the shop did (`Effects`, `InventoryEffects`) and how it
+answered.
 """
 
 from __future__ import annotations
@@ -39,8 +41,13 @@ from orderstream.codecs.shopify_admin_documents import (
     OrderCancelVariables,
     OrderStateVariables,
 )
+from orderstream.codecs.shopify_inventory import (
+    InventoryItemVariables,
+    InventorySetQuantitiesVariables,
+)
 from orderstream.codecs.shopify_wire import ShopifyOrder
 
+from .shopify_inventory import InventoryEffects, ShopifyInventory, StockItem
 from .shopify_store import Effects, ShopifyStore
 
 SIM_PREFIX = "/_simulator"
@@ -51,13 +58,16 @@ REQUESTED_COST = {
     "orderCancel": 10,
     "fulfillmentOrderHold": 10,
     "fulfillmentOrderReleaseHold": 10,
+    "inventoryItems": 4,
+    "inventorySetQuantities": 10,
 }
 """What each operation asks of the bucket before it runs (a mutation costs 10)."""
-ACTUAL_COST = {**REQUESTED_COST, "order": 14}
+ACTUAL_COST = {**REQUESTED_COST, "order": 14, "inventoryItems": 3}
 """What it is charged after: the difference is refunded."""
 
 _ROOT = re.compile(
-    r"\b(fulfillmentOrderReleaseHold|fulfillmentOrderHold|fulfillmentCreate|orderCancel|order)\s*\("
+    r"\b(fulfillmentOrderReleaseHold|fulfillmentOrderHold|fulfillmentCreate|orderCancel|order"
+    r"|inventoryItems|inventorySetQuantities)\s*\("
 )
 _VARIABLES: dict[str, type[msgspec.Struct]] = {
     "order": OrderStateVariables,
@@ -65,6 +75,8 @@ _VARIABLES: dict[str, type[msgspec.Struct]] = {
     "orderCancel": OrderCancelVariables,
     "fulfillmentOrderHold": FulfillmentOrderHoldVariables,
     "fulfillmentOrderReleaseHold": FulfillmentOrderReleaseHoldVariables,
+    "inventoryItems": InventoryItemVariables,
+    "inventorySetQuantities": InventorySetQuantitiesVariables,
 }
 
 
@@ -75,6 +87,7 @@ class _Request(msgspec.Struct, frozen=True):
 
 
 _ORDERS = msgspec.json.Decoder(ShopifyOrder | list[ShopifyOrder])
+_ITEMS = msgspec.json.Decoder(list[StockItem])
 
 
 class Faults(msgspec.Struct, kw_only=True):
@@ -103,6 +116,7 @@ class Answers(msgspec.Struct, frozen=True):
 class Report(msgspec.Struct, frozen=True):
     effects: Effects
     answers: Answers
+    inventory: InventoryEffects
 
 
 @dataclass
@@ -158,6 +172,7 @@ class ShopifySimulator:
         self.token = token
         self.path = f"/admin/api/{api_version}/graphql.json"
         self.store = ShopifyStore()
+        self.inventory = ShopifyInventory()
         self.bucket = Bucket(maximum, restore_rate)
         self.faults = Faults()
         self.requested_cost = {**REQUESTED_COST, **(requested_cost or {})}
@@ -169,6 +184,7 @@ class ShopifySimulator:
         app = web.Application(client_max_size=1024 * 1024)
         app.router.add_post(self.path, self._graphql)
         app.router.add_post(f"{SIM_PREFIX}/orders", self._seed)
+        app.router.add_post(f"{SIM_PREFIX}/inventory", self._seed_inventory)
         app.router.add_post(f"{SIM_PREFIX}/faults", self._set_faults)
         app.router.add_get(f"{SIM_PREFIX}/effects", self._effects)
         return app
@@ -185,6 +201,7 @@ class ShopifySimulator:
                 refused_token=counted["refused_token"],
                 outage=counted["outage"],
             ),
+            inventory=self.inventory.effects(),
         )
 
     # Shopify's endpoint.
@@ -203,7 +220,8 @@ class ShopifySimulator:
         if found is None:
             message = (
                 "This simulator answers order, fulfillmentCreate, orderCancel, "
-                "fulfillmentOrderHold and fulfillmentOrderReleaseHold"
+                "fulfillmentOrderHold, fulfillmentOrderReleaseHold, inventoryItems and "
+                "inventorySetQuantities"
             )
             return _errors(message, "undefinedField")
         operation = found[1]
@@ -259,16 +277,17 @@ class ShopifySimulator:
         return _json({"data": msgspec.to_builtins(data), "extensions": extensions})
 
     def _operate(self, operation: str, variables: Any) -> msgspec.Struct:
-        store = self.store
-        if operation == "order":
-            return store.order_state(variables)
-        if operation == "fulfillmentCreate":
-            return store.fulfillment_create(variables)
-        if operation == "orderCancel":
-            return store.order_cancel(variables)
-        if operation == "fulfillmentOrderHold":
-            return store.fulfillment_order_hold(variables)
-        return store.fulfillment_order_release_hold(variables)
+        store, inventory = self.store, self.inventory
+        operations: dict[str, Callable[[Any], msgspec.Struct]] = {
+            "order": store.order_state,
+            "fulfillmentCreate": store.fulfillment_create,
+            "orderCancel": store.order_cancel,
+            "fulfillmentOrderHold": store.fulfillment_order_hold,
+            "fulfillmentOrderReleaseHold": store.fulfillment_order_release_hold,
+            "inventoryItems": inventory.items,
+            "inventorySetQuantities": inventory.set_quantities,
+        }
+        return operations[operation](variables)
 
     def _status(self) -> dict[str, Any]:
         built: dict[str, Any] = msgspec.to_builtins(self.bucket.status())
@@ -283,6 +302,13 @@ class ShopifySimulator:
             return _json({"errors": f"not a Shopify order: {error}"}, 400)
         orders = decoded if isinstance(decoded, list) else [decoded]
         return _json({"ids": [self.store.seed(order) for order in orders]}, 201)
+
+    async def _seed_inventory(self, request: web.Request) -> web.Response:
+        try:
+            items = _ITEMS.decode(await request.read())
+        except (msgspec.DecodeError, msgspec.ValidationError) as error:
+            return _json({"errors": f"not a list of inventory items: {error}"}, 400)
+        return _json({"ids": [self.inventory.seed(item) for item in items]}, 201)
 
     async def _set_faults(self, request: web.Request) -> web.Response:
         try:

@@ -34,6 +34,7 @@ TOOLING = {
     "store-bench",
     "simulate",
     "channel-sim",
+    "stock-sim",
 }
 
 

@@ -1,5 +1,5 @@
 """`orderstream sinks diff`: what shadow mode would have sent, without personal data unless
-asked for; `orderstream sink bol`'s settings."""
+asked for; the settings `orderstream sink bol` and `sink shopify-stock` cannot start without."""
 
 from __future__ import annotations
 
@@ -65,3 +65,30 @@ def test_one_bol_action_has_time_for_its_calls_and_its_process_wait() -> None:
     settings = load_settings(sink_request_timeout_s=2.0, bol_process_wait_s=30.0)
     assert retry(settings).timeout_s > 30.0 + 2.0 * 3
     assert retry(settings).initial_s == settings.sink_retry_initial_s
+
+
+@pytest.mark.parametrize(
+    ("env", "missing"),
+    [
+        ({}, "ORDERSTREAM_SHOPIFY_ACCESS_TOKEN"),
+        ({"ORDERSTREAM_SHOPIFY_ACCESS_TOKEN": "t"}, "ORDERSTREAM_SHOPIFY_STOCK_LOCATION_ID"),
+        (
+            {"ORDERSTREAM_SHOPIFY_ACCESS_TOKEN": "t", "ORDERSTREAM_SHOPIFY_STOCK_LOCATION_ID": "1"},
+            "ORDERSTREAM_RULES_PATH",
+        ),
+    ],
+)
+def test_the_shopify_stock_sink_without_its_settings_is_unusable(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], missing: str
+) -> None:
+    for name in (
+        "ORDERSTREAM_SHOPIFY_ACCESS_TOKEN",
+        "ORDERSTREAM_SHOPIFY_STOCK_LOCATION_ID",
+        "ORDERSTREAM_RULES_PATH",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(build_app(), ["sink", "shopify-stock"])
+    assert result.exit_code == 2
+    assert missing in result.output

@@ -165,6 +165,19 @@ def test_the_base_document_of_these_tests_is_valid() -> None:
             _edit("name: tiny\n", "name: tiny\n  oops: [\n"),
             "rules.yaml:3: not valid YAML: mapping values are not allowed here",
         ),
+        (
+            BASE + "stock_buffers: {default: -1}\n",
+            "rules.yaml:28: stock_buffers.default: expected int >= 0, got -1",
+        ),
+        (
+            BASE + "stock_buffers: {sell_rate_window_s: 0}\n",
+            "rules.yaml:28: stock_buffers.sell_rate_window_s: expected int >= 1, got 0",
+        ),
+        (
+            BASE + "stock_buffers:\n  channels: {ebay: 2}\n",
+            "rules.yaml:29: stock_buffers.channels.ebay: unknown key 'ebay'; "
+            "expected one of shopify, bol, amazon, pos",
+        ),
         ("", "rules.yaml:1: the document is empty"),
         ("- 1\n- 2\n", "rules.yaml:1: expected object, got array"),
         (b"name: \xff\n", "rules.yaml: not UTF-8 text (byte 6)"),
@@ -286,3 +299,12 @@ def test_the_sample_network_loads_with_its_documented_rules() -> None:
     assert rules.backorders.action_for(Channel.AMAZON) is ShortageAction.HOLD
     assert rules.bundling.enabled
     assert rules.priority.vip > 0
+    assert rules.stock_buffers.base_for(Channel.AMAZON) == 2
+    assert rules.stock_buffers.base_for(Channel.POS) == 0
+    assert rules.stock_buffers.sell_rate_window_s == 900
+
+
+def test_a_rule_set_without_stock_buffers_holds_nothing_back() -> None:
+    buffers = _loaded(BASE).stock_buffers
+    assert buffers.base_for(Channel.BOL) == 0
+    assert buffers.sell_rate_window_s == 900
