@@ -1,5 +1,7 @@
-"""A generic channel on 127.0.0.1 (aiohttp) for the delivery mechanism's tests, and the
-adapter a sink would write for it.
+"""A generic channel on 127.0.0.1 (aiohttp) for the delivery mechanism's tests, the adapter a
+sink would write for it, and the sink tests' shared setup: a migrated scratch database, the
+sink's dead letters under a topic prefix of their own, a deliverer in write mode, an adapter
+that hangs between the channel's answer and the log.
 
 The channel identifies an effect by its own identity (order, action, tracking number), never
 by an id we send: a repeated request is answered as already applied (200) and applies nothing
@@ -13,16 +15,27 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from collections import Counter, defaultdict, deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
+import asyncpg
 from aiohttp import web
 
+from orderstream.agents.settings import load_settings
+from orderstream.agents.sinks.delivery import Deliverer
+from orderstream.agents.sinks.letters import KafkaLetters, open_letters
+from orderstream.agents.sinks.metrics import SinkMetrics
+from orderstream.agents.sinks.ports import Channel, RetryPolicy
+from orderstream.benchmarks.scratch_db import scratch_database
 from orderstream.codecs.channel_outcomes import Delivered, Outcome, Rejected, Retryable
-from orderstream.streams.delivery import Effect, parse_retry_after
+from orderstream.state.schema import migrate
+from orderstream.streams.delivery import Effect, Lifetimes, SinkMode, parse_retry_after
 
 Identity = tuple[str, str, str]
 
@@ -139,10 +152,10 @@ class HttpChannel:
 
 
 class HangAfterSend:
-    """The adapter, stalled between the channel's 2xx and the log's commit: the test cancels
+    """An adapter, stalled between the channel's 2xx and the log's commit: the test cancels
     the delivery there, as a crash would end it."""
 
-    def __init__(self, inner: HttpChannel) -> None:
+    def __init__(self, inner: Channel) -> None:
         self.inner = inner
         self.sent = asyncio.Event()
 
@@ -154,3 +167,64 @@ class HangAfterSend:
 
     async def settle(self, effect: Effect) -> bool:
         return await self.inner.settle(effect)
+
+
+LIFETIMES = Lifetimes(request=timedelta(days=30), entry=timedelta(days=90))
+
+
+@asynccontextmanager
+async def migrated_database(postgres_dsn: str, label: str) -> AsyncIterator[str]:
+    """A scratch database of the test's own with every migration applied: the delivery log
+    and the store."""
+    async with scratch_database(postgres_dsn, label) as dsn:
+        await migrate(dsn)
+        yield dsn
+
+
+@asynccontextmanager
+async def pool_on(dsn: str, max_size: int = 4) -> AsyncIterator[Any]:
+    connections = await asyncpg.create_pool(dsn, min_size=1, max_size=max_size)
+    try:
+        yield connections
+    finally:
+        await connections.close()
+
+
+@asynccontextmanager
+async def scratch_pool(postgres_dsn: str, label: str, max_size: int = 4) -> AsyncIterator[Any]:
+    """A pool on a migrated scratch database (`migrated_database`)."""
+    async with migrated_database(postgres_dsn, label) as dsn, pool_on(dsn, max_size) as pool:
+        yield pool
+
+
+@asynccontextmanager
+async def sink_letters(kafka_bootstrap: str, sink: str) -> AsyncIterator[KafkaLetters]:
+    """The sink's dead letters under a topic prefix of the test's own."""
+    settings = load_settings(
+        kafka_bootstrap=kafka_bootstrap,
+        topic_prefix=f"t{uuid.uuid4().hex[:8]}.",
+        topic_partitions=1,
+    )
+    opened = await open_letters(settings, sink)
+    try:
+        yield opened
+    finally:
+        await opened.stop()
+
+
+def deliverer_for(
+    sink: str,
+    pool: Any,
+    channel: Channel,
+    letters: KafkaLetters,
+    *,
+    retry: RetryPolicy,
+    mode: SinkMode = SinkMode.WRITE,
+    **options: Any,
+) -> Deliverer:
+    """The sink's deliverer on `pool`'s delivery log (`LIFETIMES`), in write mode unless
+    `mode` says otherwise; `options` as `Deliverer` takes them (`metrics` too)."""
+    return Deliverer(
+        sink, channel, pool, letters, options.pop("metrics", SinkMetrics()),
+        mode=mode, lifetimes=LIFETIMES, retry=retry, **options,
+    )  # fmt: skip

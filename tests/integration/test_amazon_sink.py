@@ -8,11 +8,10 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
-import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
 from msgspec.structs import replace
@@ -25,8 +24,7 @@ from orderstream.agents.sinks.amazon import AmazonClient, LwaCredentials
 from orderstream.agents.sinks.amazon_channel import NAME, AmazonChannel, effects
 from orderstream.agents.sinks.amazon_sink import run_amazon_sink
 from orderstream.agents.sinks.delivery import Deliverer
-from orderstream.agents.sinks.letters import KafkaLetters, open_letters
-from orderstream.agents.sinks.metrics import SinkMetrics
+from orderstream.agents.sinks.letters import KafkaLetters
 from orderstream.agents.sinks.ports import Channel, RetryPolicy
 from orderstream.agents.topics import ORDERS_STATUS
 from orderstream.benchmarks.channels.amazon_sim import TOKEN_PATH, AmazonSimulator
@@ -34,45 +32,31 @@ from orderstream.benchmarks.localrun import free_port
 from orderstream.benchmarks.scratch_db import scratch_database
 from orderstream.codecs import internal
 from orderstream.codecs.carrier_codes import CarrierCodes, load_carrier_codes
-from orderstream.codecs.channel_outcomes import Outcome
 from orderstream.state.schema import migrate
-from orderstream.streams.delivery import Effect, EntryState, Lifetimes, SinkMode
+from orderstream.streams.delivery import EntryState, SinkMode
 from orderstream.streams.order_messages import StatusChanged
 from orderstream.streams.order_shipments import ShipmentStatus
 from orderstream.streams.status import OrderStatus
 from tests.builders import AMAZON_CANDLE, AMAZON_MUG, AMAZON_ORDER_ID, FIXTURES, amazon_parcel
+from tests.integration.sink_channel import HangAfterSend, deliverer_for, scratch_pool, sink_letters
 
 pytestmark = pytest.mark.integration
 
 CLIENT_ID, SECRET, REFRESH = "amzn1.application-oa2-client.sink", "secret", "Atzr|sink"
 FAST = RetryPolicy(timeout_s=2.0, initial_s=0.05, max_s=0.2, retry_after_max_s=2.0)
-LIFETIMES = Lifetimes(request=timedelta(days=30), entry=timedelta(days=90))
 ORDER = f"amazon:{AMAZON_ORDER_ID}"
 
 
 @pytest.fixture
 async def pool(postgres_dsn: str) -> AsyncIterator[Any]:
-    async with scratch_database(postgres_dsn, "amazonsink") as dsn:
-        await migrate(dsn)
-        connections = await asyncpg.create_pool(dsn, min_size=1, max_size=4)
-        try:
-            yield connections
-        finally:
-            await connections.close()
+    async with scratch_pool(postgres_dsn, "amazonsink") as connections:
+        yield connections
 
 
 @pytest.fixture
 async def letters(kafka_bootstrap: str) -> AsyncIterator[KafkaLetters]:
-    settings = load_settings(
-        kafka_bootstrap=kafka_bootstrap,
-        topic_prefix=f"t{uuid.uuid4().hex[:8]}.",
-        topic_partitions=1,
-    )
-    opened = await open_letters(settings, NAME)
-    try:
+    async with sink_letters(kafka_bootstrap, NAME) as opened:
         yield opened
-    finally:
-        await opened.stop()
 
 
 @pytest.fixture
@@ -93,10 +77,7 @@ async def amazon() -> AsyncIterator[tuple[AmazonSimulator, AmazonClient]]:
 
 
 def deliverer(pool: Any, channel: Channel, letters: KafkaLetters) -> Deliverer:
-    return Deliverer(
-        NAME, channel, pool, letters, SinkMetrics(),
-        mode=SinkMode.WRITE, lifetimes=LIFETIMES, retry=FAST,
-    )  # fmt: skip
+    return deliverer_for(NAME, pool, channel, letters, retry=FAST)
 
 
 def shipped(seq: int, *parcels: Any) -> StatusChanged:
@@ -115,23 +96,6 @@ def shipped(seq: int, *parcels: Any) -> StatusChanged:
 CANDLES = amazon_parcel("s1", {AMAZON_CANDLE: 2})
 REST = amazon_parcel("s2", {AMAZON_CANDLE: 1, AMAZON_MUG: 1}, carrier="dhl-express")
 WHOLE = amazon_parcel("s4", {AMAZON_CANDLE: 3, AMAZON_MUG: 1})
-
-
-class HangAfterSend:
-    """Stalled between Amazon's 204 and the log's commit: cancelled there, as a crash."""
-
-    def __init__(self, inner: AmazonChannel) -> None:
-        self.inner = inner
-        self.sent = asyncio.Event()
-
-    async def send(self, effect: Effect) -> Outcome:
-        outcome = await self.inner.send(effect)
-        self.sent.set()
-        await asyncio.Event().wait()
-        return outcome
-
-    async def settle(self, effect: Effect) -> bool:
-        return await self.inner.settle(effect)
 
 
 def test_only_an_amazon_parcel_that_has_left_with_a_tracking_number_makes_an_effect() -> None:

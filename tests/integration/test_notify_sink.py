@@ -7,40 +7,33 @@ whose customer was erased meanwhile is not sent again."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import asyncpg
 import pytest
 
 from orderstream.agents.notify.render import load_templates
 from orderstream.agents.notify.smtp import SmtpSender, SmtpSettings
-from orderstream.agents.settings import load_settings
 from orderstream.agents.sinks.delivery import Deliverer
-from orderstream.agents.sinks.letters import KafkaLetters, open_letters
-from orderstream.agents.sinks.metrics import SinkMetrics
+from orderstream.agents.sinks.letters import KafkaLetters
 from orderstream.agents.sinks.notify_sink import Composer, EmailChannel
 from orderstream.agents.sinks.ports import Channel, RetryPolicy
 from orderstream.benchmarks.channels.smtp_sink import SmtpSink
-from orderstream.benchmarks.scratch_db import scratch_database
-from orderstream.codecs.channel_outcomes import Outcome
 from orderstream.state import delivery_log
-from orderstream.state.schema import migrate
-from orderstream.streams.delivery import Effect, EntryState, Lifetimes, SinkMode
+from orderstream.streams.delivery import Effect, EntryState
 from orderstream.streams.notifications import Medium, NotificationRules, QuietHours, notice_for
 from orderstream.streams.notify_plan import CustomerContact
 from orderstream.streams.order_shipments import ShipmentStatus
 from orderstream.streams.status import OrderStatus
 from tests.builders import notify_event, parcel
+from tests.integration.sink_channel import HangAfterSend, deliverer_for, scratch_pool, sink_letters
 
 pytestmark = pytest.mark.integration
 
 FAST = RetryPolicy(timeout_s=2.0, initial_s=0.05, max_s=0.2, retry_after_max_s=2.0)
-LIFETIMES = Lifetimes(request=timedelta(days=30), entry=timedelta(days=90))
 SANNE = CustomerContact(email="sanne@example.nl", name="Sanne", country="NL", order_name="#1001")
 SHIPPED = notify_event(
     OrderStatus.SHIPPED,
@@ -52,27 +45,14 @@ AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 @pytest.fixture
 async def pool(postgres_dsn: str) -> AsyncIterator[Any]:
-    async with scratch_database(postgres_dsn, "notifysink") as dsn:
-        await migrate(dsn)
-        connections = await asyncpg.create_pool(dsn, min_size=1, max_size=4)
-        try:
-            yield connections
-        finally:
-            await connections.close()
+    async with scratch_pool(postgres_dsn, "notifysink") as connections:
+        yield connections
 
 
 @pytest.fixture
 async def letters(kafka_bootstrap: str) -> AsyncIterator[KafkaLetters]:
-    settings = load_settings(
-        kafka_bootstrap=kafka_bootstrap,
-        topic_prefix=f"t{uuid.uuid4().hex[:8]}.",
-        topic_partitions=1,
-    )
-    opened = await open_letters(settings, "email")
-    try:
+    async with sink_letters(kafka_bootstrap, "email") as opened:
         yield opened
-    finally:
-        await opened.stop()
 
 
 def composer(rules: NotificationRules) -> Composer:
@@ -91,27 +71,7 @@ def channel_of(smtp: SmtpSink, quiet: QuietHours | None = None) -> EmailChannel:
 
 
 def deliverer(pool: Any, channel: Channel, letters: KafkaLetters) -> Deliverer:
-    return Deliverer(
-        "email", channel, pool, letters, SinkMetrics(),
-        mode=SinkMode.WRITE, lifetimes=LIFETIMES, retry=FAST,
-    )  # fmt: skip
-
-
-class DiesAfterSend:
-    """The sink dying between the server's 250 and the log's `done`: cancelled there."""
-
-    def __init__(self, inner: EmailChannel) -> None:
-        self.inner = inner
-        self.sent = asyncio.Event()
-
-    async def send(self, effect: Effect) -> Outcome:
-        outcome = await self.inner.send(effect)
-        self.sent.set()
-        await asyncio.Event().wait()
-        return outcome
-
-    async def settle(self, effect: Effect) -> bool:
-        return await self.inner.settle(effect)
+    return deliverer_for("email", pool, channel, letters, retry=FAST)
 
 
 async def test_a_pending_email_is_sent_again_at_start_byte_for_byte(
@@ -119,7 +79,7 @@ async def test_a_pending_email_is_sent_again_at_start_byte_for_byte(
 ) -> None:
     effect = email_effect(NotificationRules(), datetime.now(UTC))
     async with SmtpSink(directory=tmp_path) as smtp:
-        dying = DiesAfterSend(channel_of(smtp))
+        dying = HangAfterSend(channel_of(smtp))
         task = asyncio.create_task(deliverer(pool, dying, letters).deliver(effect))
         await asyncio.wait_for(dying.sent.wait(), 5)
         task.cancel()
@@ -139,7 +99,7 @@ async def test_a_pending_email_of_a_customer_erased_meanwhile_is_withheld_at_sta
 ) -> None:
     effect = email_effect(NotificationRules(), datetime.now(UTC))
     async with SmtpSink() as smtp:
-        dying = DiesAfterSend(channel_of(smtp))
+        dying = HangAfterSend(channel_of(smtp))
         task = asyncio.create_task(deliverer(pool, dying, letters).deliver(effect))
         await asyncio.wait_for(dying.sent.wait(), 5)
         task.cancel()

@@ -8,19 +8,17 @@ from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import Any
 
-import asyncpg
 import msgspec
 import pytest
 
 from orderstream.agents.sinks.delivery import SinkStoppedError
 from orderstream.agents.sinks.shopify_sink import builder, store_lookup
-from orderstream.benchmarks.scratch_db import scratch_database
 from orderstream.codecs import internal
 from orderstream.codecs.shopify_effects import ShopifyRequest
-from orderstream.state.schema import migrate
 from orderstream.streams.order_messages import StatusChanged
 from orderstream.streams.status import OrderStatus
 from tests.builders import status_step
+from tests.integration.sink_channel import scratch_pool
 
 pytestmark = pytest.mark.integration
 
@@ -29,13 +27,8 @@ CANCELLED = status_step("shopify:1", 3, OrderStatus.CANCELLED, OrderStatus.ALLOC
 
 @pytest.fixture
 async def pool(postgres_dsn: str) -> AsyncIterator[Any]:
-    async with scratch_database(postgres_dsn, "shopifysink") as dsn:
-        await migrate(dsn)
-        connections = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
-        try:
-            yield connections
-        finally:
-            await connections.close()
+    async with scratch_pool(postgres_dsn, "shopifysink", max_size=2) as connections:
+        yield connections
 
 
 def record(event: StatusChanged) -> SimpleNamespace:

@@ -10,14 +10,12 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
-import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
 
@@ -27,39 +25,42 @@ from orderstream.agents.kafka_admin import ensure_topics
 from orderstream.agents.settings import load_settings
 from orderstream.agents.sinks.cli import diff_lines
 from orderstream.agents.sinks.delivery import Deliverer
-from orderstream.agents.sinks.letters import KafkaLetters, open_letters
+from orderstream.agents.sinks.letters import KafkaLetters
 from orderstream.agents.sinks.metrics import SinkMetrics
 from orderstream.agents.sinks.ports import Channel, RateLimit, RetryPolicy, source_record
 from orderstream.agents.topic_reader import read_topic
 from orderstream.agents.topics import TopicNames
-from orderstream.benchmarks.scratch_db import scratch_database
 from orderstream.state import delivery_log
-from orderstream.state.schema import migrate
-from orderstream.streams.delivery import EntryState, Lifetimes, SinkMode, recorded
+from orderstream.streams.delivery import EntryState, SinkMode, recorded
 from tests.builders import SINK_EPOCH, sink_effect
-from tests.integration.sink_channel import ChannelServer, Fault, HangAfterSend, HttpChannel
+from tests.integration.sink_channel import (
+    LIFETIMES,
+    ChannelServer,
+    Fault,
+    HangAfterSend,
+    HttpChannel,
+    deliverer_for,
+    migrated_database,
+    pool_on,
+    sink_letters,
+)
 
 pytestmark = pytest.mark.integration
 
 SINK = "generic"
-LIFETIMES = Lifetimes(request=timedelta(days=30), entry=timedelta(days=90))
 FAST = RetryPolicy(timeout_s=1.0, initial_s=0.05, max_s=0.3, retry_after_max_s=5.0)
 
 
 @pytest.fixture
 async def log_dsn(postgres_dsn: str) -> AsyncIterator[str]:
-    async with scratch_database(postgres_dsn, "sink") as dsn:
-        await migrate(dsn)
+    async with migrated_database(postgres_dsn, "sink") as dsn:
         yield dsn
 
 
 @pytest.fixture
 async def pool(log_dsn: str) -> AsyncIterator[Any]:
-    connections = await asyncpg.create_pool(log_dsn, min_size=1, max_size=4)
-    try:
+    async with pool_on(log_dsn) as connections:
         yield connections
-    finally:
-        await connections.close()
 
 
 @pytest.fixture
@@ -80,16 +81,8 @@ async def http(server: ChannelServer) -> AsyncIterator[HttpChannel]:
 
 @pytest.fixture
 async def letters(kafka_bootstrap: str) -> AsyncIterator[KafkaLetters]:
-    settings = load_settings(
-        kafka_bootstrap=kafka_bootstrap,
-        topic_prefix=f"t{uuid.uuid4().hex[:8]}.",
-        topic_partitions=1,
-    )
-    opened = await open_letters(settings, SINK)
-    try:
+    async with sink_letters(kafka_bootstrap, SINK) as opened:
         yield opened
-    finally:
-        await opened.stop()
 
 
 def deliverer(
@@ -99,10 +92,7 @@ def deliverer(
     mode: SinkMode = SinkMode.WRITE,
     **options: Any,
 ) -> Deliverer:
-    return Deliverer(
-        SINK, channel, pool, letters, options.pop("metrics", SinkMetrics()),
-        mode=mode, lifetimes=LIFETIMES, retry=FAST, **options,
-    )  # fmt: skip
+    return deliverer_for(SINK, pool, channel, letters, retry=FAST, mode=mode, **options)
 
 
 async def states(pool: Any) -> dict[str, EntryState]:
