@@ -1,6 +1,6 @@
 """Shared steps of the e2e tests: the `orderstream dlq` command as an operator runs it, the
-invariant check of a run's outcome, the store writer's process and input, and the channel
-sinks' input and wait."""
+invariant check of a run's outcome, the store writer's process and input, and the sinks'
+process, input and wait."""
 
 from __future__ import annotations
 
@@ -12,16 +12,16 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-import asyncpg
 from aiokafka import AIOKafkaProducer
 
 from orderstream.benchmarks.drive import Collected
 from orderstream.benchmarks.loadgen import Mix, RawRecord
-from orderstream.benchmarks.localrun import FAST_GROUP, TANSU_FETCH_WAIT_MS, Run, free_port
+from orderstream.benchmarks.localrun import FAST_GROUP, TANSU_FETCH_WAIT_MS, Run, Worker, free_port
 from orderstream.benchmarks.summary import Summary, render, summarize
 from orderstream.codecs import internal
 from orderstream.streams.order_messages import StatusChanged
 from tests.builders import status_events
+from tests.integration.sink_channel import fetch_value
 
 
 def plain_mix(**changes: object) -> Mix:
@@ -120,6 +120,13 @@ def store_writer_env(bootstrap: str, dsn: str, prefix: str) -> dict[str, str]:
     }
 
 
+def start_sink_edge(run: Run, sink: str, dsn: str, mode: str, env: dict[str, str]) -> Worker:
+    """`orderstream sink SINK` as its own process on the run's deployment, its delivery log
+    in the store at `dsn`, in `mode` (`write`, `shadow`), with `env` besides."""
+    settings = {"ORDERSTREAM_POSTGRES_DSN": dsn, "ORDERSTREAM_SINK_MODE": mode, **env}
+    return run.start_edge("sink", sink, name=f"sink-{sink}-{mode}", env=settings)
+
+
 async def produce_status(run: Run, items: list[StatusChanged]) -> None:
     """`items` on the run's `orders.status`, each keyed by its order, acknowledged by all."""
     producer = AIOKafkaProducer(bootstrap_servers=run.bootstrap, acks="all")
@@ -145,9 +152,5 @@ async def until(check: Callable[[], Awaitable[bool]], timeout: float, every: flo
 
 async def log_entries(dsn: str, sink: str, state: str) -> int:
     """How many of `sink`'s delivery log entries are in `state`."""
-    conn = await asyncpg.connect(dsn)
-    try:
-        query = "SELECT count(*) FROM delivery_log WHERE sink = $1 AND state = $2"
-        return int(await conn.fetchval(query, sink, state))
-    finally:
-        await conn.close()
+    query = "SELECT count(*) FROM delivery_log WHERE sink = $1 AND state = $2"
+    return int(await fetch_value(dsn, query, sink, state))

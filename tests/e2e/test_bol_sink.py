@@ -12,18 +12,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import aiohttp
 import msgspec
 import pytest
 
-from orderstream.agents.api import listening
 from orderstream.benchmarks.channels.bol_sim import BolSimulator
 from orderstream.benchmarks.localrun import Run, Worker
 from orderstream.streams.order_messages import AllocatedShipment, LineQty, StatusChanged
 from orderstream.streams.order_shipments import ShipmentStatus
 from orderstream.streams.status import OrderStatus
 from tests.builders import status_events
-from tests.e2e.support import log_entries, produce_status, until
+from tests.e2e.support import log_entries, produce_status, start_sink_edge, until
+from tests.integration.sink_channel import SimulatorPaths, simulating
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -110,36 +109,15 @@ def bol_order(n: int) -> dict[str, Any]:
     }
 
 
-class Bol:
-    def __init__(self, simulator: BolSimulator, url: str) -> None:
-        self.simulator, self.url = simulator, url
-
-    async def call(self, method: str, path: str, body: object = None) -> Any:
-        async with (
-            aiohttp.ClientSession() as session,
-            session.request(method, f"{self.url}/_simulator/{path}", json=body) as reply,
-        ):
-            assert reply.status < 300, await reply.text()
-            return await reply.json()
-
-    async def effects(self) -> dict[str, Any]:
-        report: dict[str, Any] = await self.call("GET", "effects")
-        return report
-
-
 @asynccontextmanager
-async def bol() -> AsyncIterator[Bol]:
+async def bol() -> AsyncIterator[SimulatorPaths[BolSimulator]]:
     simulator = BolSimulator(CLIENT_ID, SECRET, process_delay=0.05)
-    async with listening(simulator.app(), "127.0.0.1", 0) as url:
-        opened = Bol(simulator, url)
-        await opened.call("POST", "orders", [bol_order(n) for n in range(ORDERS)])
+    async with simulating(simulator, [bol_order(n) for n in range(ORDERS)]) as opened:
         yield opened
 
 
 def start_sink(run: Run, dsn: str, url: str, mode: str) -> Worker:
     env = {
-        "ORDERSTREAM_POSTGRES_DSN": dsn,
-        "ORDERSTREAM_SINK_MODE": mode,
         "ORDERSTREAM_BOL_API_URL": url,
         "ORDERSTREAM_BOL_TOKEN_URL": f"{url}/token",
         "ORDERSTREAM_BOL_CLIENT_ID": CLIENT_ID,
@@ -153,7 +131,7 @@ def start_sink(run: Run, dsn: str, url: str, mode: str) -> Worker:
         "ORDERSTREAM_HEARTBEAT_INTERVAL_S": "0.3",
         "ORDERSTREAM_REBALANCE_TIMEOUT_S": "1.5",
     }
-    return run.start_edge("sink", SINK, name=f"sink-bol-{mode}", env=env)
+    return start_sink_edge(run, SINK, dsn, mode, env)
 
 
 async def test_each_shipped_parcel_reaches_bol_once_through_a_kill_while_pending(

@@ -15,18 +15,17 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-import aiohttp
 import asyncpg
 import msgspec
 import pytest
 
-from orderstream.agents.api import listening
 from orderstream.benchmarks.channels.shopify_sim import ShopifySimulator
 from orderstream.benchmarks.localrun import Run, Worker
 from orderstream.streams.order_messages import StatusChanged
 from orderstream.streams.status import OrderStatus
 from tests.builders import status_events
-from tests.e2e.support import log_entries, produce_status, until
+from tests.e2e.support import log_entries, produce_status, start_sink_edge, until
+from tests.integration.sink_channel import SimulatorPaths, fetch_value, simulating
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -84,53 +83,28 @@ async def write_details(dsn: str, numbers: range) -> None:
         await conn.close()
 
 
-class Shop:
-    def __init__(self, simulator: ShopifySimulator, url: str) -> None:
-        self.simulator, self.url = simulator, url
-
-    async def call(self, method: str, path: str, body: object = None) -> Any:
-        async with (
-            aiohttp.ClientSession() as session,
-            session.request(method, f"{self.url}/_simulator/{path}", json=body) as reply,
-        ):
-            assert reply.status < 300, await reply.text()
-            return await reply.json()
-
-    async def effects(self) -> dict[str, Any]:
-        report: dict[str, Any] = await self.call("GET", "effects")
-        return report
-
-
 @asynccontextmanager
-async def shop() -> AsyncIterator[Shop]:
+async def shop() -> AsyncIterator[SimulatorPaths[ShopifySimulator]]:
     simulator = ShopifySimulator(TOKEN)
-    async with listening(simulator.app(), "127.0.0.1", 0) as url:
-        opened = Shop(simulator, url)
-        await opened.call("POST", "orders", [shop_order(number) for number in range(ORDERS)])
+    async with simulating(simulator, [shop_order(number) for number in range(ORDERS)]) as opened:
         yield opened
 
 
 def start_sink(run: Run, dsn: str, url: str, mode: str) -> Worker:
     env = {
-        "ORDERSTREAM_POSTGRES_DSN": dsn,
-        "ORDERSTREAM_SINK_MODE": mode,
         "ORDERSTREAM_SHOPIFY_SHOP_URL": url,
         "ORDERSTREAM_SHOPIFY_ACCESS_TOKEN": TOKEN,
         "ORDERSTREAM_SINK_RETRY_INITIAL_S": "0.05",
         "ORDERSTREAM_SINK_RETRY_MAX_S": "0.5",
         "ORDERSTREAM_SINK_STORE_POLL_S": "0.2",
     }
-    return run.start_edge("sink", "shopify", name=f"sink-shopify-{mode}", env=env)
+    return start_sink_edge(run, SINK, dsn, mode, env)
 
 
 async def odd_entries(dsn: str) -> int:
-    conn = await asyncpg.connect(dsn)
-    try:
-        numbers = [f"shopify:{n}" for n in range(1, ORDERS, 2)]
-        query = "SELECT count(*) FROM delivery_log WHERE oms_order_id = ANY($1::text[])"
-        return int(await conn.fetchval(query, numbers))
-    finally:
-        await conn.close()
+    numbers = [f"shopify:{n}" for n in range(1, ORDERS, 2)]
+    query = "SELECT count(*) FROM delivery_log WHERE oms_order_id = ANY($1::text[])"
+    return int(await fetch_value(dsn, query, numbers))
 
 
 async def test_each_shipped_parcel_and_cancellation_reaches_shopify_once(

@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import time
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from typing import Any
@@ -22,18 +20,17 @@ import asyncpg
 import msgspec
 import pytest
 from aiohttp import web
-from aiokafka import AIOKafkaProducer
 
 from orderstream.agents.api import listening
 from orderstream.agents.notify.smtp import KIND_HEADER
 from orderstream.agents.sinks.cli import diff_lines
 from orderstream.benchmarks.channels.smtp_sink import SmtpSink
 from orderstream.benchmarks.localrun import Run, Worker
-from orderstream.codecs import internal
 from orderstream.state.delivery_log import shadowed_since
 from orderstream.streams.notify_plan import message_id
 from orderstream.streams.order_messages import StatusChanged
 from tests.builders import status_events
+from tests.e2e.support import produce_status, start_sink_edge, until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -50,18 +47,6 @@ CUSTOMER_KINDS = ["order_confirmed", "order_shipped", "order_delivered"]
 def events() -> list[StatusChanged]:
     made = [e for n in range(len(COUNTRIES)) for e in status_events(n)]
     return [*made, *status_events(9, channel="bol")]  # bol mails its own customers
-
-
-async def produce(run: Run, items: list[StatusChanged]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=run.bootstrap, acks="all")
-    await producer.start()
-    try:
-        for event in items:
-            await producer.send_and_wait(
-                run.topic("orders.status"), internal.encode(event), key=event.oms_order_id.encode()
-            )
-    finally:
-        await producer.stop()
 
 
 async def write_contacts(dsn: str, numbers: range) -> None:
@@ -90,8 +75,6 @@ async def write_contacts(dsn: str, numbers: range) -> None:
 
 def start_sink(run: Run, medium: str, dsn: str, mode: str, **env: str) -> Worker:
     settings = {
-        "ORDERSTREAM_POSTGRES_DSN": dsn,
-        "ORDERSTREAM_SINK_MODE": mode,
         "ORDERSTREAM_SINK_STORE_POLL_S": "0.2",
         "ORDERSTREAM_SINK_RETRY_INITIAL_S": "0.05",
         "ORDERSTREAM_SINK_RETRY_MAX_S": "0.5",
@@ -99,7 +82,7 @@ def start_sink(run: Run, medium: str, dsn: str, mode: str, **env: str) -> Worker
         "ORDERSTREAM_NOTIFY_SHOP_NAME": "Fietsen",
         **env,
     }
-    return run.start_edge("sink", medium, name=f"sink-{medium}-{mode}", env=settings)
+    return start_sink_edge(run, medium, dsn, mode, settings)
 
 
 async def entries(dsn: str, sink: str) -> dict[str, str]:
@@ -131,20 +114,11 @@ def provider(received: list[tuple[dict[str, Any], str]]) -> web.Application:
     return app
 
 
-async def until(check: Callable[[], Awaitable[bool]], timeout: float = 30) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await check():
-            return True
-        await asyncio.sleep(0.1)
-    return False
-
-
 async def test_each_customer_event_is_one_email_in_the_customers_language(
     run: Run, store_dsn: str
 ) -> None:
     await asyncio.to_thread(run.create_topics)
-    await produce(run, events())
+    await produce_status(run, events())
     await write_contacts(store_dsn, range(LATE))
     await write_contacts(store_dsn, range(LATE + 1, len(COUNTRIES)))
     async with SmtpSink() as smtp:
@@ -155,14 +129,14 @@ async def test_each_customer_event_is_one_email_in_the_customers_language(
         async def waiting() -> bool:
             return "waiting for the store" in sink.log.read_text()
 
-        assert await until(waiting), run.logs()
+        assert await until(waiting, 30, every=0.1), run.logs()
         assert not any(r.rcpt_tos == ("customer3@example.org",) for r in smtp.received)
         await write_contacts(store_dsn, range(LATE, LATE + 1))
 
         async def all_logged() -> bool:
             return len(await entries(store_dsn, "email")) == 3 * len(COUNTRIES)
 
-        assert await until(all_logged), run.logs()
+        assert await until(all_logged, 30, every=0.1), run.logs()
         logged = await entries(store_dsn, "email")
         await asyncio.to_thread(sink.stop)
     by_order: dict[str, list[Any]] = {}
@@ -191,7 +165,7 @@ async def test_in_shadow_mode_no_email_goes_while_each_shipped_parcel_is_one_sig
     none; SMS in write mode (`ORDERSTREAM_SINK_MODE_SMS`) sends each shipped parcel once,
     signed, with its Idempotency-Key. Both sinks run side by side on the same events."""
     await asyncio.to_thread(run.create_topics)
-    await produce(run, events())
+    await produce_status(run, events())
     await write_contacts(store_dsn, range(len(COUNTRIES)))
     since = datetime.now(UTC) - timedelta(minutes=1)
     received: list[tuple[dict[str, Any], str]] = []
@@ -216,7 +190,7 @@ async def test_in_shadow_mode_no_email_goes_while_each_shipped_parcel_is_one_sig
             counts = [len(await entries(store_dsn, name)) for name in ("email", "sms")]
             return counts == [3 * len(COUNTRIES)] * 2
 
-        assert await until(all_logged), run.logs()
+        assert await until(all_logged, 30, every=0.1), run.logs()
         logged = await entries(store_dsn, "sms")
         await asyncio.gather(asyncio.to_thread(email.stop), asyncio.to_thread(sms.stop))
     assert smtp.received == []

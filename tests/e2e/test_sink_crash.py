@@ -7,17 +7,14 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-import asyncpg
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from orderstream.benchmarks.localrun import Run
-from orderstream.codecs import internal
 from tests.builders import status_events
-from tests.integration.sink_channel import ChannelServer
+from tests.e2e.support import produce_status, until
+from tests.integration.sink_channel import ChannelServer, fetch_value
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -43,20 +40,7 @@ def start_sink(run: Run, dsn: str, url: str, *hang: str) -> subprocess.Popen[byt
 
 
 async def done_rows(dsn: str) -> int:
-    conn = await asyncpg.connect(dsn)
-    try:
-        return int(await conn.fetchval("SELECT count(*) FROM delivery_log WHERE state = 'done'"))
-    finally:
-        await conn.close()
-
-
-async def until(check: Callable[[], Awaitable[bool]], timeout: float) -> bool:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
-        if await check():
-            return True
-        await asyncio.sleep(0.2)
-    return False
+    return int(await fetch_value(dsn, "SELECT count(*) FROM delivery_log WHERE state = 'done'"))
 
 
 async def test_a_sink_killed_after_the_channel_s_2xx_settles_and_sends_nothing_twice(
@@ -64,17 +48,7 @@ async def test_a_sink_killed_after_the_channel_s_2xx_settles_and_sends_nothing_t
 ) -> None:
     await asyncio.to_thread(run.create_topics)
     events = [event for order in range(ORDERS) for event in status_events(order)]
-    producer = AIOKafkaProducer(bootstrap_servers=run.bootstrap, acks="all")
-    await producer.start()
-    try:
-        for event in events:
-            await producer.send_and_wait(
-                run.topic("orders.status"),
-                internal.encode(event),
-                key=event.oms_order_id.encode(),
-            )
-    finally:
-        await producer.stop()
+    await produce_status(run, events)
     server = ChannelServer()
     await server.start()
     marker = run.root / "hung"
@@ -100,13 +74,8 @@ async def test_a_sink_killed_after_the_channel_s_2xx_settles_and_sends_nothing_t
 
 
 async def _state_of(dsn: str, event_id: str) -> str:
-    conn = await asyncpg.connect(dsn)
-    try:
-        return str(
-            await conn.fetchval("SELECT state FROM delivery_log WHERE event_id = $1", event_id)
-        )
-    finally:
-        await conn.close()
+    query = "SELECT state FROM delivery_log WHERE event_id = $1"
+    return str(await fetch_value(dsn, query, event_id))
 
 
 async def _exists(path: Path) -> bool:

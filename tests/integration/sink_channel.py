@@ -1,7 +1,8 @@
 """A generic channel on 127.0.0.1 (aiohttp) for the delivery mechanism's tests, the adapter a
 sink would write for it, and the sink tests' shared setup: a migrated scratch database, the
 sink's dead letters under a topic prefix of their own, a deliverer in write mode, an adapter
-that hangs between the channel's answer and the log.
+that hangs between the channel's answer and the log, a channel simulator served and driven
+through its `/_simulator` paths, a value read on a connection of its own.
 
 The channel identifies an effect by its own identity (order, action, tracking number), never
 by an id we send: a repeated request is answered as already applied (200) and applies nothing
@@ -21,12 +22,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 import aiohttp
 import asyncpg
 from aiohttp import web
 
+from orderstream.agents.api import listening
 from orderstream.agents.settings import load_settings
 from orderstream.agents.sinks.delivery import Deliverer
 from orderstream.agents.sinks.letters import KafkaLetters, open_letters
@@ -228,3 +230,47 @@ def deliverer_for(
         sink, channel, pool, letters, options.pop("metrics", SinkMetrics()),
         mode=mode, lifetimes=LIFETIMES, retry=retry, **options,
     )  # fmt: skip
+
+
+async def fetch_value(dsn: str, query: str, *args: object) -> Any:
+    """The first value of `query`'s first row, on a connection of its own."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        return await conn.fetchval(query, *args)
+    finally:
+        await conn.close()
+
+
+class Simulator(Protocol):
+    def app(self) -> web.Application: ...
+
+
+S = TypeVar("S", bound=Simulator)
+
+
+class SimulatorPaths(Generic[S]):
+    """A channel simulator on 127.0.0.1 as a test drives it: its own `/_simulator` paths."""
+
+    def __init__(self, simulator: S, url: str) -> None:
+        self.simulator, self.url = simulator, url
+
+    async def call(self, method: str, path: str, body: object = None) -> Any:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.request(method, f"{self.url}/_simulator/{path}", json=body) as reply,
+        ):
+            assert reply.status < 300, await reply.text()
+            return await reply.json()
+
+    async def effects(self) -> dict[str, Any]:
+        report: dict[str, Any] = await self.call("GET", "effects")
+        return report
+
+
+@asynccontextmanager
+async def simulating(simulator: S, orders: list[Any]) -> AsyncIterator[SimulatorPaths[S]]:
+    """`simulator` listening on 127.0.0.1, seeded with `orders` (its own order JSON)."""
+    async with listening(simulator.app(), "127.0.0.1", 0) as url:
+        opened = SimulatorPaths(simulator, url)
+        await opened.call("POST", "orders", orders)
+        yield opened

@@ -8,7 +8,6 @@ import asyncio
 import uuid
 from datetime import UTC, datetime
 
-import asyncpg
 import msgspec
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -30,6 +29,7 @@ from orderstream.streams.order_messages import AllocatedShipment, LineQty, Statu
 from orderstream.streams.order_shipments import ShipmentStatus
 from orderstream.streams.status import OrderStatus
 from tests.builders import FIXTURES
+from tests.integration.sink_channel import fetch_value
 
 pytestmark = pytest.mark.integration
 
@@ -67,15 +67,10 @@ def fixture_order() -> BolOrder:
 
 
 async def finished(dsn: str) -> int:
-    conn = await asyncpg.connect(dsn)
-    try:
-        query = (
-            "SELECT count(*) FROM delivery_log WHERE sink = $1"
-            " AND state IN ('done', 'dead_lettered')"
-        )
-        return int(await conn.fetchval(query, NAME))
-    finally:
-        await conn.close()
+    query = (
+        "SELECT count(*) FROM delivery_log WHERE sink = $1 AND state IN ('done', 'dead_lettered')"
+    )
+    return int(await fetch_value(dsn, query, NAME))
 
 
 async def test_the_sink_ships_a_repeated_event_once_and_dead_letters_a_refusal(
