@@ -43,7 +43,8 @@ from orderstream.codecs.amazon_sp import (
 from orderstream.codecs.amazon_wire import AmazonOrderWithItems
 from orderstream.codecs.carrier_codes import AMAZON_OTHER
 
-SIM_PREFIX = "/_simulator"
+from .simulator_paths import add_simulator_paths
+
 TOKEN_PATH = "/auth/o2/token"
 PLANS = {"confirmShipment": (CONFIRM_RATE, CONFIRM_BURST), "getOrder": (READ_RATE, READ_BURST)}
 PLANS["getOrderItems"] = PLANS["getOrder"]
@@ -138,9 +139,7 @@ class AmazonSimulator:
         app.router.add_get(ORDERS_PATH + "/{order}", self._get_order)
         app.router.add_get(ORDERS_PATH + "/{order}/orderItems", self._get_items)
         app.router.add_post(ORDERS_PATH + "/{order}/shipmentConfirmation", self._confirm)
-        app.router.add_post(SIM_PREFIX + "/orders", self._seed)
-        app.router.add_post(SIM_PREFIX + "/faults", self._set_faults)
-        app.router.add_get(SIM_PREFIX + "/effects", self._report)
+        add_simulator_paths(app, seed=self._seed, faults=self._set_faults, effects=self._report)
         return app
 
     # Simulator-only.

@@ -35,7 +35,8 @@ from aiohttp import web
 from orderstream.codecs import bol_retailer as wire
 from orderstream.codecs.bol import BolOrder
 
-SIM_PREFIX = "/_simulator"
+from .simulator_paths import add_simulator_paths, switch_faults
+
 _ORDERS = msgspec.json.Decoder(BolOrder | list[BolOrder])
 
 
@@ -112,9 +113,7 @@ class BolSimulator:
         app.router.add_get(wire.SHIPMENTS_PATH, self._shipment_list)
         app.router.add_get("/shared/process-status/{process_id}", self._process)
         app.router.add_get(wire.PROCESS_STATUSES_PATH, self._processes_of)
-        app.router.add_post(f"{SIM_PREFIX}/orders", self._seed)
-        app.router.add_post(f"{SIM_PREFIX}/faults", self._set_faults)
-        app.router.add_get(f"{SIM_PREFIX}/effects", self._effects)
+        add_simulator_paths(app, seed=self._seed, faults=self._set_faults, effects=self._effects)
         return app
 
     def effects(self) -> Effects:
@@ -356,12 +355,8 @@ class BolSimulator:
             return _json({"errors": str(error)}, 400)
 
     async def _set_faults(self, request: web.Request) -> web.Response:
-        try:
-            changes = msgspec.json.decode(await request.read(), type=dict[str, Any])
-            self.faults = msgspec.convert({**msgspec.to_builtins(self.faults), **changes}, Faults)
-        except (msgspec.DecodeError, msgspec.ValidationError) as error:
-            return _json({"errors": str(error)}, 400)
-        return _json(msgspec.to_builtins(self.faults))
+        self.faults, answer = await switch_faults(request, self.faults, _json)
+        return answer
 
     async def _effects(self, request: web.Request) -> web.Response:
         return _json(

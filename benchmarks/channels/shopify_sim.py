@@ -49,8 +49,7 @@ from orderstream.codecs.shopify_wire import ShopifyOrder
 
 from .shopify_inventory import InventoryEffects, ShopifyInventory, StockItem
 from .shopify_store import Effects, ShopifyStore
-
-SIM_PREFIX = "/_simulator"
+from .simulator_paths import SIM_PREFIX, add_simulator_paths, switch_faults
 
 REQUESTED_COST = {
     "order": 250,
@@ -183,10 +182,8 @@ class ShopifySimulator:
     def app(self) -> web.Application:
         app = web.Application(client_max_size=1024 * 1024)
         app.router.add_post(self.path, self._graphql)
-        app.router.add_post(f"{SIM_PREFIX}/orders", self._seed)
         app.router.add_post(f"{SIM_PREFIX}/inventory", self._seed_inventory)
-        app.router.add_post(f"{SIM_PREFIX}/faults", self._set_faults)
-        app.router.add_get(f"{SIM_PREFIX}/effects", self._effects)
+        add_simulator_paths(app, seed=self._seed, faults=self._set_faults, effects=self._effects)
         return app
 
     def report(self) -> Report:
@@ -311,12 +308,8 @@ class ShopifySimulator:
         return _json({"ids": [self.inventory.seed(item) for item in items]}, 201)
 
     async def _set_faults(self, request: web.Request) -> web.Response:
-        try:
-            changes = msgspec.json.decode(await request.read(), type=dict[str, Any])
-            self.faults = msgspec.convert({**msgspec.to_builtins(self.faults), **changes}, Faults)
-        except (msgspec.DecodeError, msgspec.ValidationError) as error:
-            return _json({"errors": str(error)}, 400)
-        return _json(msgspec.to_builtins(self.faults))
+        self.faults, answer = await switch_faults(request, self.faults, _json)
+        return answer
 
     async def _effects(self, request: web.Request) -> web.Response:
         return _json(msgspec.to_builtins(self.report()))
