@@ -112,7 +112,9 @@ def bol_order(n: int) -> dict[str, Any]:
 @asynccontextmanager
 async def bol() -> AsyncIterator[SimulatorPaths[BolSimulator]]:
     simulator = BolSimulator(CLIENT_ID, SECRET, process_delay=0.05)
-    async with simulating(simulator, [bol_order(n) for n in range(ORDERS)]) as opened:
+    async with simulating(
+        simulator, [bol_order(n) for n in range(ORDERS)], SimulatorPaths
+    ) as opened:
         yield opened
 
 

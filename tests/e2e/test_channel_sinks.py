@@ -86,7 +86,9 @@ async def write_details(dsn: str, numbers: range) -> None:
 @asynccontextmanager
 async def shop() -> AsyncIterator[SimulatorPaths[ShopifySimulator]]:
     simulator = ShopifySimulator(TOKEN)
-    async with simulating(simulator, [shop_order(number) for number in range(ORDERS)]) as opened:
+    async with simulating(
+        simulator, [shop_order(number) for number in range(ORDERS)], SimulatorPaths
+    ) as opened:
         yield opened
 
 

@@ -2,7 +2,8 @@
 sink would write for it, and the sink tests' shared setup: a migrated scratch database, the
 sink's dead letters under a topic prefix of their own, a deliverer in write mode, an adapter
 that hangs between the channel's answer and the log, a channel simulator served and driven
-through its `/_simulator` paths, a value read on a connection of its own.
+through its `/_simulator` paths, the sample carrier codes, a value read on a connection of
+its own.
 
 The channel identifies an effect by its own identity (order, action, tracking number), never
 by an id we send: a repeated request is answered as already applied (200) and applies nothing
@@ -18,7 +19,7 @@ import json
 import time
 import uuid
 from collections import Counter, defaultdict, deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -29,12 +30,14 @@ import asyncpg
 from aiohttp import web
 
 from orderstream.agents.api import listening
+from orderstream.agents.samples import sample_carrier_codes_path
 from orderstream.agents.settings import load_settings
 from orderstream.agents.sinks.delivery import Deliverer
 from orderstream.agents.sinks.letters import KafkaLetters, open_letters
 from orderstream.agents.sinks.metrics import SinkMetrics
 from orderstream.agents.sinks.ports import Channel, RetryPolicy
 from orderstream.benchmarks.scratch_db import scratch_database
+from orderstream.codecs.carrier_codes import CarrierCodes, load_carrier_codes
 from orderstream.codecs.channel_outcomes import Delivered, Outcome, Rejected, Retryable
 from orderstream.state.schema import migrate
 from orderstream.streams.delivery import Effect, Lifetimes, SinkMode, parse_retry_after
@@ -262,15 +265,41 @@ class SimulatorPaths(Generic[S]):
             assert reply.status < 300, await reply.text()
             return await reply.json()
 
+    async def seed(self, *orders: object) -> None:
+        """`orders` in the simulator's own order JSON."""
+        await self._post("orders", list(orders), 201)
+
+    async def faults(self, **changes: object) -> None:
+        await self._post("faults", changes, 200)
+
     async def effects(self) -> dict[str, Any]:
         report: dict[str, Any] = await self.call("GET", "effects")
         return report
 
+    async def _post(self, path: str, body: object, status: int) -> None:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(f"{self.url}/_simulator/{path}", json=body) as reply,
+        ):
+            assert reply.status == status, await reply.text()
+
+
+P = TypeVar("P", bound=SimulatorPaths[Any])
+
 
 @asynccontextmanager
-async def simulating(simulator: S, orders: list[Any]) -> AsyncIterator[SimulatorPaths[S]]:
-    """`simulator` listening on 127.0.0.1, seeded with `orders` (its own order JSON)."""
+async def simulating(
+    simulator: S, orders: list[Any], paths: Callable[[S, str], P]
+) -> AsyncIterator[P]:
+    """`simulator` listening on 127.0.0.1, seeded with `orders`, driven through `paths`."""
     async with listening(simulator.app(), "127.0.0.1", 0) as url:
-        opened = SimulatorPaths(simulator, url)
-        await opened.call("POST", "orders", orders)
+        opened = paths(simulator, url)
+        await opened.seed(*orders)
         yield opened
+
+
+def sample_carriers() -> CarrierCodes:
+    """The sample carrier codes (agents/samples) the channel clients map carriers with."""
+    codes = load_carrier_codes(sample_carrier_codes_path().read_text(), "carrier_codes.yaml")
+    assert isinstance(codes, CarrierCodes)
+    return codes

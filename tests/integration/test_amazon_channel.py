@@ -8,27 +8,18 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
 import pytest
 
-from orderstream.agents.api import listening
-from orderstream.agents.samples import sample_carrier_codes_path
 from orderstream.agents.sinks.amazon import AmazonClient, LwaCredentials
 from orderstream.benchmarks.channels.amazon_sim import TOKEN_PATH, AmazonSimulator
 from orderstream.codecs.amazon_sp import AmazonShipState
-from orderstream.codecs.carrier_codes import CarrierCodes, load_carrier_codes
 from orderstream.codecs.channel_outcomes import Delivered, Rejected, Retryable
 from tests.builders import AMAZON_CANDLE, AMAZON_MUG, AMAZON_ORDER_ID, FIXTURES, amazon_parcel
+from tests.integration.sink_channel import SimulatorPaths, sample_carriers, simulating
 
 pytestmark = pytest.mark.integration
 
 CLIENT_ID, SECRET, REFRESH = "amzn1.application-oa2-client.test", "secret", "Atzr|test"
-
-
-def carriers() -> CarrierCodes:
-    codes = load_carrier_codes(sample_carrier_codes_path().read_text(), "carrier_codes.yaml")
-    assert isinstance(codes, CarrierCodes)
-    return codes
 
 
 def fixture_order() -> dict[str, Any]:
@@ -36,41 +27,22 @@ def fixture_order() -> dict[str, Any]:
     return document
 
 
-class Seller:
-    def __init__(self, simulator: AmazonSimulator, url: str) -> None:
-        self.simulator = simulator
-        self.url = url
-
-    async def post(self, path: str, document: object) -> None:
-        async with (
-            aiohttp.ClientSession() as session,
-            session.post(f"{self.url}/_simulator/{path}", json=document) as reply,
-        ):
-            assert reply.status in (200, 201), await reply.text()
-
-    async def faults(self, **changes: object) -> None:
-        await self.post("faults", changes)
-
+class Seller(SimulatorPaths[AmazonSimulator]):
     async def effects(self) -> dict[str, Any]:
-        async with (
-            aiohttp.ClientSession() as session,
-            session.get(f"{self.url}/_simulator/effects") as reply,
-        ):
-            report: dict[str, Any] = (await reply.json())["effects"]
-            return report
+        """What Amazon did: the report's `effects`."""
+        report: dict[str, Any] = (await super().effects())["effects"]
+        return report
 
     def client(self, refresh_token: str = REFRESH, **options: Any) -> AmazonClient:
         credentials = LwaCredentials(CLIENT_ID, SECRET, refresh_token, f"{self.url}{TOKEN_PATH}")
-        return AmazonClient(self.url, credentials, carriers=carriers(), **options)
+        return AmazonClient(self.url, credentials, carriers=sample_carriers(), **options)
 
 
 @pytest.fixture
 async def seller() -> AsyncIterator[Seller]:
     simulator = AmazonSimulator(CLIENT_ID, SECRET, REFRESH)
-    async with listening(simulator.app(), "127.0.0.1", 0) as url:
-        seller = Seller(simulator, url)
-        await seller.post("orders", [fixture_order()])
-        yield seller
+    async with simulating(simulator, [fixture_order()], Seller) as opened:
+        yield opened
 
 
 CANDLES = amazon_parcel("s1", {AMAZON_CANDLE: 2}, carrier="postnl")

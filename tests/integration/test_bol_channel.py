@@ -14,31 +14,23 @@ from typing import Any
 import aiohttp
 import pytest
 
-from orderstream.agents.api import listening
-from orderstream.agents.samples import sample_carrier_codes_path
 from orderstream.agents.sinks.bol import BolClient
 from orderstream.agents.sinks.bol_channel import BolChannel
 from orderstream.agents.sinks.ports import ChannelBusyError
 from orderstream.benchmarks.channels.bol_sim import BolSimulator
 from orderstream.codecs.bol import BolOrder
 from orderstream.codecs.bol_actions import CancelItems, ShipParcel, encode_action
-from orderstream.codecs.carrier_codes import CarrierCodes, load_carrier_codes
 from orderstream.codecs.channel_outcomes import Delivered, Rejected, Retryable
 from orderstream.streams.delivery import Effect
 from orderstream.streams.order_messages import AllocatedShipment, LineQty, ShipmentStatus
 from tests.builders import FIXTURES
+from tests.integration.sink_channel import SimulatorPaths, sample_carriers, simulating
 
 pytestmark = pytest.mark.integration
 
 CLIENT_ID, SECRET = "bol-client", "bol-secret"
 ORDER = "1043965710"
 MUGS, TOWELS = "3214567890", "3214567891"
-
-
-def carriers() -> CarrierCodes:
-    codes = load_carrier_codes(sample_carrier_codes_path().read_text(), "carrier_codes.yaml")
-    assert isinstance(codes, CarrierCodes)
-    return codes
 
 
 def fixture_order(order_id: str = ORDER, name: str = "order.json") -> dict[str, Any]:
@@ -65,47 +57,24 @@ def parcel(shipment_id: str, lines: dict[str, int], carrier: str = "postnl") -> 
     )
 
 
-class Bol:
-    def __init__(self, simulator: BolSimulator, url: str) -> None:
-        self.simulator = simulator
-        self.url = url
-
-    async def seed(self, *orders: dict[str, Any]) -> None:
-        async with (
-            aiohttp.ClientSession() as session,
-            session.post(f"{self.url}/_simulator/orders", json=list(orders)) as reply,
-        ):
-            assert reply.status == 201, await reply.text()
-
-    async def faults(self, **changes: object) -> None:
-        async with (
-            aiohttp.ClientSession() as session,
-            session.post(f"{self.url}/_simulator/faults", json=changes) as reply,
-        ):
-            assert reply.status == 200, await reply.text()
-
+class Bol(SimulatorPaths[BolSimulator]):
     async def effects(self) -> dict[str, Any]:
-        async with (
-            aiohttp.ClientSession() as session,
-            session.get(f"{self.url}/_simulator/effects") as reply,
-        ):
-            report: dict[str, Any] = (await reply.json())["effects"]
-            return report
+        """What Bol.com did: the report's `effects`."""
+        report: dict[str, Any] = (await super().effects())["effects"]
+        return report
 
     def client(self, secret: str = SECRET, **options: Any) -> BolClient:
         options.setdefault("poll_interval", 0.02)
         return BolClient(
-            self.url, f"{self.url}/token", CLIENT_ID, secret, carriers=carriers(), **options
+            self.url, f"{self.url}/token", CLIENT_ID, secret, carriers=sample_carriers(), **options
         )
 
 
 @pytest.fixture
 async def bol() -> AsyncIterator[Bol]:
     simulator = BolSimulator(CLIENT_ID, SECRET, process_delay=0.05)
-    async with listening(simulator.app(), "127.0.0.1", 0) as url:
-        bol = Bol(simulator, url)
-        await bol.seed(fixture_order())
-        yield bol
+    async with simulating(simulator, [fixture_order()], Bol) as opened:
+        yield opened
 
 
 async def test_a_split_orders_parcels_are_shipped_per_order_item_at_process_success(

@@ -13,10 +13,8 @@ import aiohttp
 import pytest
 
 from orderstream.agents.api import listening
-from orderstream.agents.samples import sample_carrier_codes_path
 from orderstream.agents.sinks.shopify import Answered, ShopifyClient
 from orderstream.benchmarks.channels.shopify_sim import ShopifySimulator
-from orderstream.codecs.carrier_codes import CarrierCodes, load_carrier_codes
 from orderstream.codecs.channel_outcomes import Delivered, Rejected, Retryable
 from orderstream.codecs.shopify_admin import FulfillmentCreated
 from orderstream.codecs.shopify_admin_documents import (
@@ -33,16 +31,11 @@ from tests.builders import (
     SHOPIFY_SCARF,
     shopify_parcel,
 )
+from tests.integration.sink_channel import SimulatorPaths, sample_carriers, simulating
 
 pytestmark = pytest.mark.integration
 
 TOKEN = "shpat_test_token"
-
-
-def carriers() -> CarrierCodes:
-    codes = load_carrier_codes(sample_carrier_codes_path().read_text(), "carrier_codes.yaml")
-    assert isinstance(codes, CarrierCodes)
-    return codes
 
 
 def fixture_order(order_id: str = SHOPIFY_ORDER_ID) -> dict[str, Any]:
@@ -51,44 +44,15 @@ def fixture_order(order_id: str = SHOPIFY_ORDER_ID) -> dict[str, Any]:
     return document
 
 
-class Shop:
-    def __init__(self, simulator: ShopifySimulator, url: str) -> None:
-        self.simulator = simulator
-        self.url = url
-
-    async def seed(self, *orders: dict[str, Any]) -> None:
-        async with (
-            aiohttp.ClientSession() as session,
-            session.post(f"{self.url}/_simulator/orders", json=list(orders)) as reply,
-        ):
-            assert reply.status == 201, await reply.text()
-
-    async def faults(self, **changes: object) -> None:
-        async with (
-            aiohttp.ClientSession() as session,
-            session.post(f"{self.url}/_simulator/faults", json=changes) as reply,
-        ):
-            assert reply.status == 200, await reply.text()
-
-    async def effects(self) -> dict[str, Any]:
-        async with (
-            aiohttp.ClientSession() as session,
-            session.get(f"{self.url}/_simulator/effects") as reply,
-        ):
-            report: dict[str, Any] = await reply.json()
-            return report
-
+class Shop(SimulatorPaths[ShopifySimulator]):
     def client(self, **options: Any) -> ShopifyClient:
-        return ShopifyClient(self.url, TOKEN, carriers=carriers(), **options)
+        return ShopifyClient(self.url, TOKEN, carriers=sample_carriers(), **options)
 
 
 @pytest.fixture
 async def shop() -> AsyncIterator[Shop]:
-    simulator = ShopifySimulator(TOKEN)
-    async with listening(simulator.app(), "127.0.0.1", 0) as url:
-        shop = Shop(simulator, url)
-        await shop.seed(fixture_order())
-        yield shop
+    async with simulating(ShopifySimulator(TOKEN), [fixture_order()], Shop) as opened:
+        yield opened
 
 
 JACKET = shopify_parcel("s1", {SHOPIFY_JACKET: 1}, carrier="postnl", tracking_url="https://t/1")
