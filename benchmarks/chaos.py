@@ -31,6 +31,8 @@ import msgspec
 import typer
 
 from orderstream.agents.topics import ORDERS_STATUS
+from orderstream.codecs.deadletter import DeadLetter
+from orderstream.streams.order_messages import StatusChanged
 
 from .chaos_lifecycle import Fulfilment, late_cancellations, orders_of
 from .chaos_verdict import (
@@ -53,7 +55,7 @@ from .loadgen.send import Produced, produce
 from .localrun import Run, Worker, broker, wait_until
 from .simulator.cli import options_of
 from .simulator.decide import Behaviour, longest_gap_wall_seconds
-from .summary import Summary, summarize
+from .summary import LedgerView, Summary, summarize
 from .tail import outcome_watcher
 
 NAMES = ("w1", "w2")
@@ -179,6 +181,38 @@ class Verdict:
     resent: int
 
 
+def checked(
+    records: Sequence[RawRecord],
+    expected: Expected,
+    produced: Produced,
+    *,
+    consumed: Sequence[tuple[StatusChanged, int]],
+    dead_letters: Sequence[DeadLetter],
+    ledger: LedgerView,
+    fulfilment: Fulfilment | None,
+) -> tuple[Summary, dict[str, int], list[str]]:
+    """A run's summary and each invariant's count of violations with the first findings, from
+    what its topics held (`fulfilment`: what the locations and carriers did; None: nothing,
+    orders stop at their allocation)."""
+    summary = summarize(
+        produced=produced,
+        consumed=consumed,
+        dead_letters=dead_letters,
+        ledger=ledger,
+        duplicates_dropped=0,
+        rejected=(fulfilment or Fulfilment()).rejected,
+    )
+    found, details = violations(
+        summary=summary,
+        expected=expected,
+        records=records,
+        consumed=consumed,
+        ledger=ledger,
+        fulfilment=fulfilment,
+    )
+    return summary, found, details
+
+
 def judge(
     run: Run,
     records: Sequence[RawRecord],
@@ -191,19 +225,12 @@ def judge(
     read what the locations and carriers did too)."""
     collected = asyncio.run(collect(run))
     done, resent = asyncio.run(fulfilment(run)) if lifecycle else (Fulfilment(), 0)
-    summary = summarize(
-        produced=produced,
+    summary, found, details = checked(
+        records,
+        expected,
+        produced,
         consumed=collected.statuses,
         dead_letters=collected.dead_letters,
-        ledger=collected.ledger,
-        duplicates_dropped=0,
-        rejected=done.rejected,
-    )
-    found, details = violations(
-        summary=summary,
-        expected=expected,
-        records=records,
-        consumed=collected.statuses,
         ledger=collected.ledger,
         fulfilment=done if lifecycle else None,
     )

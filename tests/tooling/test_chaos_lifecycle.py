@@ -11,17 +11,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from orderstream.benchmarks.chaos import checked
 from orderstream.benchmarks.chaos_lifecycle import (
     fulfilment_of,
     late_cancellations,
     orders_of,
 )
-from orderstream.benchmarks.chaos_verdict import KINDS, violations
+from orderstream.benchmarks.chaos_verdict import KINDS
 from orderstream.benchmarks.loadgen import Expected, Mix, RawRecord, generate, sample_network
 from orderstream.benchmarks.pipeline_sim import SimulatedRun, simulate
 from orderstream.benchmarks.simulator.decide import Behaviour, plan_parcel
 from orderstream.benchmarks.simulator.service import default_provider
-from orderstream.benchmarks.summary import summarize
 from orderstream.streams.order_messages import FulfilmentRequested
 
 START = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
@@ -55,19 +55,12 @@ def judged(
         [r.value for r in replies if r.topic == "raw.carrier"],
         [r.value for r in replies if r.topic == "raw.stock"],
     )
-    summary = summarize(
-        produced=[(r, r.offset_ms) for r in records],
+    _, found, details = checked(
+        records,
+        expected,
+        [(r, r.offset_ms) for r in records],
         consumed=run.consumed,
         dead_letters=run.dead_letters,
-        ledger=run.ledger,
-        duplicates_dropped=0,
-        rejected=done.rejected,
-    )
-    found, details = violations(
-        summary=summary,
-        expected=expected,
-        records=records,
-        consumed=run.consumed,
         ledger=run.ledger,
         fulfilment=done,
     )
