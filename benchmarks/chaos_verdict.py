@@ -209,9 +209,14 @@ def explain_reserved(
             continue
         where = detail.removeprefix("reserved_mismatch: ").split(" ", 1)[0]
         sku, _, location = where.partition("@")
-        for rid, reservation in sorted(held.get(sku, {}).items()):
-            if reservation.location != location:
-                continue
+        here = {r: v for r, v in held.get(sku, {}).items() if v.location == location}
+        if not here:
+            elsewhere = len(held.get(sku, {}))
+            lines.append(
+                f"{where}: the ledger holds no reservation there ({elsewhere} of the SKU "
+                "elsewhere): its reserved count outlived the reservation"
+            )
+        for rid, reservation in sorted(here.items()):
             history = orders.get(reservation.oms_order_id)
             events = history.events if history else ()
             parcels = {
