@@ -18,7 +18,7 @@ from .inventory import UNREADABLE, ReservationAnswered, StockArrived
 from .order_allocation import after_attempt, attempt_of, plan_lines
 from .order_state import EarlyAnswer, LineReservation, LineState, OrderState
 from .order_step import OrderContext, Step, pending, release
-from .status import OrderStatus
+from .status import ORDER_TRANSITIONS, OrderStatus
 
 _S = OrderStatus
 
@@ -65,7 +65,8 @@ def _may_ask(state: OrderState, rid: str) -> bool:
     if state.order is None:
         return True
     attempt = attempt_of(state.oms_order_id, rid)
-    if attempt is None or state.status is _S.CANCELLED or state.retired_at is not None:
+    final = not ORDER_TRANSITIONS.get(state.status)  # delivered or cancelled: no more plans
+    if attempt is None or final or state.retired_at is not None:
         return False
     return attempt > state.attempt or (attempt == state.attempt and pending(state))
 

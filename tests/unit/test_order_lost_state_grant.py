@@ -72,3 +72,20 @@ def test_an_early_refusal_is_applied_when_the_order_asks() -> None:
     assert state.reservations[refusal.reservation_id].state is LineState.REFUSED
     assert state.attempt > 1  # the refused line was planned again
     assert state.early_answers == {}
+
+
+def test_an_early_grant_is_given_back_once_the_order_can_plan_no_more() -> None:
+    """A grant of a later attempt is kept while the order may still plan again; once it is
+    delivered (or cancelled) it never will, and the next input gives the grant back."""
+    sim, order_id, _ = split_order()
+    grant = next(answer for answer in sim.answers if answer.granted)
+    later = msgspec.structs.replace(grant, reservation_id=f"{order_id}|9|{grant.line_id}|0")
+    sim.send([later])
+    assert set(sim.order(order_id).early_answers) == {later.reservation_id}
+    delivered = msgspec.structs.replace(sim.order(order_id), status=OrderStatus.DELIVERED)
+    sim.orders.put(order_id, delivered)
+    after = msgspec.structs.replace(later, reservation_id=f"{order_id}|9|{grant.line_id}|1")
+    sim.send([after])  # given back at once, and the kept one with it
+    released = {c.reservation_id for c in sim.commands if isinstance(c, Release)}
+    assert released == {later.reservation_id, after.reservation_id}
+    assert sim.order(order_id).early_answers == {}
