@@ -69,6 +69,9 @@ def execute(app: Any, loglevel: str) -> None:
     # Faust's start-up spinner sets the root logger to DEBUG (at WARNING and above) so every
     # debug call spins it: ~10% of the worker's CPU under load, measured with py-spy.
     worker.spinner = None
+    from .task_dump import install
+
+    install(worker.loop)
     worker.execute_from_commandline()
 
 
