@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -18,6 +19,8 @@ from ..settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from orderstream.streams.notifications import Medium
+
+    from .loop import LoopCounts
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +38,7 @@ def shopify(
     loglevel: Annotated[str, typer.Option(help="debug, info, warning, error")] = "info",
 ) -> None:
     """Shipments, cancellations and holds of Shopify orders, to the shop's Admin GraphQL API."""
-    logging.basicConfig(level=loglevel.upper(), format="%(asctime)s %(levelname)s %(message)s")
-    settings = load_settings()
+    settings = _started(loglevel)
     if settings.shopify_access_token is None:
         raise UnusableError("ORDERSTREAM_SHOPIFY_ACCESS_TOKEN is not set")
     asyncio.run(run_shopify(settings))
@@ -50,19 +52,13 @@ def shopify_stock(
     from ..worker import read_rules
     from .shopify_stock_run import run_shopify_stock
 
-    logging.basicConfig(level=loglevel.upper(), format="%(asctime)s %(levelname)s %(message)s")
-    settings = load_settings()
+    settings = _started(loglevel)
     if settings.shopify_access_token is None:
         raise UnusableError("ORDERSTREAM_SHOPIFY_ACCESS_TOKEN is not set")
     if not settings.shopify_stock_location_id:
         raise UnusableError("ORDERSTREAM_SHOPIFY_STOCK_LOCATION_ID is not set")
     rules = read_rules(settings.rules_path, setting="ORDERSTREAM_RULES_PATH")
-
-    async def main() -> None:
-        counts = await run_shopify_stock(settings, rules, _stopped_by_signals())
-        log.info("shopify-stock sink: %d records, %d effects", counts.records, counts.effects)
-
-    asyncio.run(main())
+    _run("shopify-stock", lambda stop: run_shopify_stock(settings, rules, stop))
 
 
 @sink_app.command()
@@ -72,14 +68,8 @@ def amazon(
     """Amazon parcels, confirmed through SP-API Orders v0 confirmShipment."""
     from .amazon_sink import run_amazon_sink
 
-    logging.basicConfig(level=loglevel.upper(), format="%(asctime)s %(levelname)s %(message)s")
-    settings = load_settings()
-
-    async def main() -> None:
-        counts = await run_amazon_sink(settings, _stopped_by_signals())
-        log.info("amazon sink: %d records, %d effects", counts.records, counts.effects)
-
-    asyncio.run(main())
+    settings = _started(loglevel)
+    _run("amazon", lambda stop: run_amazon_sink(settings, stop))
 
 
 @sink_app.command()
@@ -107,8 +97,7 @@ def _run_notifications(medium: Medium, loglevel: str) -> None:
 
     from .notify_sink import NAMES, run_notify_sink
 
-    logging.basicConfig(level=loglevel.upper(), format="%(asctime)s %(levelname)s %(message)s")
-    settings = load_settings()
+    settings = _started(loglevel)
     if medium is Medium.SMS:
         if not settings.notify_webhook_url:
             raise UnusableError("ORDERSTREAM_NOTIFY_WEBHOOK_URL is not set")
@@ -116,15 +105,7 @@ def _run_notifications(medium: Medium, loglevel: str) -> None:
             settings.webhook_secret()
         except ValueError as error:
             raise UnusableError(str(error)) from None
-
-    async def main() -> None:
-        counts = await run_notify_sink(settings, medium, _stopped_by_signals())
-        log.info(
-            "%s sink: %d records, %d effects, %d skipped",
-            NAMES[medium], counts.records, counts.effects, counts.skipped,
-        )  # fmt: skip
-
-    asyncio.run(main())
+    _run(NAMES[medium], lambda stop: run_notify_sink(settings, medium, stop))
 
 
 @sink_app.command()
@@ -134,22 +115,31 @@ def bol(
     """Bol.com shipments and cancellations, through the Retailer API v10 (done at SUCCESS)."""
     from .bol_sink import run_bol_sink
 
-    logging.basicConfig(level=loglevel.upper(), format="%(asctime)s %(levelname)s %(message)s")
-    settings = load_settings()
+    settings = _started(loglevel)
     if not settings.bol_client_id or settings.bol_client_secret is None:
         raise UnusableError("set ORDERSTREAM_BOL_CLIENT_ID and ORDERSTREAM_BOL_CLIENT_SECRET")
+    _run("bol", lambda stop: run_bol_sink(settings, stop))
+
+
+def _started(loglevel: str) -> Settings:
+    """The process's logging set up and its settings read."""
+    logging.basicConfig(level=loglevel.upper(), format="%(asctime)s %(levelname)s %(message)s")
+    return load_settings()
+
+
+def _run(name: str, sink: Callable[[asyncio.Event], Awaitable[LoopCounts]]) -> None:
+    """Run `sink` until SIGTERM or SIGINT; log what it did."""
+    from .delivery import SinkStoppedError
 
     async def main() -> None:
-        from .delivery import SinkStoppedError
-
         try:
-            counts = await run_bol_sink(settings, _stopped_by_signals())
+            counts = await sink(_stopped_by_signals())
         except SinkStoppedError:
-            log.info("bol sink: stopped with a batch unfinished")
+            log.info("%s sink: stopped with a batch unfinished", name)
             return
         log.info(
-            "bol sink: %d records, %d effects, %d skipped",
-            counts.records, counts.effects, counts.skipped,
+            "%s sink: %d records, %d effects, %d skipped",
+            name, counts.records, counts.effects, counts.skipped,
         )  # fmt: skip
 
     asyncio.run(main())
