@@ -8,7 +8,6 @@ the stream, the producer). Written to the worker's standard error.
 from __future__ import annotations
 
 import asyncio
-import signal
 import sys
 from collections.abc import Iterator
 from typing import Any, TextIO
@@ -47,12 +46,15 @@ def dump_lines(tasks: Iterator[asyncio.Task[Any]] | set[asyncio.Task[Any]]) -> I
             yield f"    {step}"
 
 
-def install(loop: asyncio.AbstractEventLoop, out: TextIO = sys.stderr) -> None:
-    """Dump the loop's tasks on SIGUSR2."""
+def dump(loop: asyncio.AbstractEventLoop, out: TextIO) -> None:
+    for line in dump_lines(asyncio.all_tasks(loop)):
+        print(line, file=out)
+    out.flush()
 
-    def dump() -> None:
-        for line in dump_lines(asyncio.all_tasks(loop)):
-            print(line, file=out)
-        out.flush()
 
-    loop.add_signal_handler(signal.SIGUSR2, dump)
+def install(worker: Any, out: TextIO = sys.stderr) -> None:
+    """Make SIGUSR2 dump the worker's tasks. mode's worker enters pdb on SIGUSR2, which in a
+    worker with no terminal ends it (BdbQuit): its handler is replaced before it is installed."""
+    if not callable(getattr(worker, "_on_sigusr2", None)):
+        raise RuntimeError("mode's Worker has no _on_sigusr2 any more: the SIGUSR2 dump is lost")
+    worker._on_sigusr2 = lambda: dump(worker.loop, out)

@@ -71,7 +71,7 @@ def execute(app: Any, loglevel: str) -> None:
     worker.spinner = None
     from .task_dump import install
 
-    install(worker.loop)
+    install(worker)
     worker.execute_from_commandline()
 
 
