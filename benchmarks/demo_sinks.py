@@ -118,7 +118,7 @@ class DemoSinks:
                 "sink",
                 sink,
                 "--loglevel",
-                "warning",
+                run.loglevel,
                 name=f"sink-{sink}",
                 env={
                     "ORDERSTREAM_POSTGRES_DSN": dsn,
