@@ -2,7 +2,9 @@
 
 Starts (or finds) the broker, PostgreSQL and Redis; starts one worker process with the sample
 network's routing rules and the fulfilment simulator (`orderstream simulate`: the locations
-and carriers that pick, ship and deliver); sends a stock snapshot and a few thousand
+and carriers that pick, ship and deliver), the event store writer and the API, and the
+channel sinks in write mode against the Shopify, Amazon and Bol.com simulators and an SMTP
+server (`demo_sinks.py`); sends a stock snapshot and a few thousand
 generated orders across the four channels (with duplicates, malformed payloads, payment holds
 and cancellations); shows live progress; waits until every order has its outcome and the
 parcels have played out; prints the summary (and writes it as JSON); stops everything it
@@ -26,6 +28,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from orderstream.agents.store_cli import render_kpis, render_order
 
+from .demo_sinks import DemoSinks
 from .demo_store import DemoStore, Readback, shown_order
 from .drive import collect, duplicates_counted, wait_for_outcomes, wait_until_quiet
 from .loadgen import Mix, generate
@@ -34,6 +37,9 @@ from .localrun import Run
 from .simulator.cli import options_of
 from .simulator.decide import Behaviour, longest_gap_wall_seconds
 from .summary import DemoKpis, Summary, render, summarize
+
+SINKS_SETTLE_S = 120.0
+"""How long the sinks may take to finish their delivery logs once the run is quiet."""
 
 STORE_CATCH_UP_S = 120.0
 """How long the event store may take to hold every status event once the run is quiet."""
@@ -53,13 +59,18 @@ def run_demo(
     keep_logs: Path | None = None,
     fulfilment: Behaviour | None = None,
     postgres_dsn: str | None = None,
+    sinks: bool = False,
 ) -> tuple[Summary, Readback | None]:
     """One demo run against `bootstrap`; returns the summary. With `fulfilment`, the
     simulator answers the fulfilment requests so orders go on to be delivered, and the run
     waits until their statuses have played out. With `postgres_dsn`, the event store writer
     and the API run beside the worker on a database of the run's own, the summary holds the
     store's check and KPIs, and the KPIs and one order's record are returned as the API gave
-    them. The logs are copied to `keep_logs` when given, else removed with the run."""
+    them. With `sinks` too, the channel simulators, an SMTP server and the shopify, amazon,
+    bol and email sinks in write mode run beside them, and the summary holds what each sink
+    logged and each channel counted (`sink_duplicates`: effects beyond one per event) and
+    the messages sent per template. The logs are copied to `keep_logs` when given, else
+    removed with the run."""
     # Each record carries its event time: the channels' order times and the pipeline's
     # clock then agree, and the KPIs measure the run's own (compressed) time.
     records, expected = generate(
@@ -69,10 +80,12 @@ def run_demo(
     root = Path(tempfile.mkdtemp(prefix="orderstream-demo-"))
     run = Run(bootstrap, root, loglevel=loglevel)
     store: DemoStore | None = None
+    channels: DemoSinks | None = None
     try:
         run.start_worker("worker-1")
         if postgres_dsn is not None:
             store = DemoStore.start(run, postgres_dsn)
+            channels = DemoSinks.start(run, store.dsn, records) if sinks else None
         if fulfilment is not None:
             run.start_simulator(*options_of(fulfilment))
         with Progress(
@@ -116,6 +129,8 @@ def run_demo(
         summary = msgspec.structs.replace(
             summary, event_store=checked, kpis=DemoKpis.of(readback.kpis.kpis)
         )
+        if channels is not None:
+            summary = _with_sinks(summary, channels)
         return summary, readback
     finally:
         run.stop_all()
@@ -126,6 +141,26 @@ def run_demo(
             for process in (*run.workers, *run.edges):
                 shutil.copy(process.log, keep_logs / process.log.name)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _with_sinks(summary: Summary, channels: DemoSinks) -> Summary:
+    """`summary` with what the sinks logged and the channels counted, once they settled."""
+    typer.echo("waiting for the sinks to finish their delivery logs")
+    if not channels.settle(SINKS_SETTLE_S):
+        typer.echo(f"sinks still delivering after {SINKS_SETTLE_S:.0f}s", err=True)
+    counts = channels.log_counts()
+    repeats = channels.channel_duplicates()
+    notifications, repeats["email"] = channels.notifications()
+    counts = {
+        name: msgspec.structs.replace(sink, duplicates=repeats.get(name, 0))
+        for name, sink in counts.items()
+    }
+    return msgspec.structs.replace(
+        summary,
+        sinks=counts,
+        notifications=notifications,
+        sink_duplicates=sum(sink.duplicates for sink in counts.values()),
+    )
 
 
 def demo(
@@ -165,6 +200,13 @@ def demo(
             "own, and end with the KPIs and one order's record read back through the API."
         ),
     ] = True,
+    sinks: Annotated[
+        bool,
+        typer.Option(
+            help="With the store: start the Shopify, Amazon and Bol.com simulators and an SMTP "
+            "server, and the shopify, amazon, bol and email sinks in write mode against them."
+        ),
+    ] = True,
 ) -> None:
     """Run the pipeline on the embedded stack under a generated peak-season load."""
     from orderstream.deploy.embedded import DevStack
@@ -192,6 +234,7 @@ def demo(
                 else None
             ),
             postgres_dsn=urls.postgres_dsn if store else None,
+            sinks=sinks,
         )
     typer.echo(render(summary))
     if readback is not None:

@@ -170,17 +170,23 @@ class Run:
         return worker
 
     def start_edge(
-        self, command: str, *options: str, name: str, env: dict[str, str] | None = None
+        self,
+        command: str,
+        *options: str,
+        name: str,
+        env: dict[str, str] | None = None,
+        module: bool = False,
     ) -> Worker:
         """`orderstream COMMAND OPTIONS` on the run's topics, with the run's settings and
-        `env` on top, logging to the run's folder. (`web_port` is 0: the process says its own
-        port, if it serves one.)"""
+        `env` on top, logging to the run's folder (with `module`, COMMAND is a module to run
+        instead). (`web_port` is 0: the process says its own port, if it serves one.)"""
         if not self.topics_created:
             self.create_topics()
         log = self.root / f"{name}.{len([e for e in self.edges if e.name == name])}.log"
+        target = (command,) if module else ("orderstream.agents", command)
         with log.open("wb") as out:
             process = subprocess.Popen(
-                [sys.executable, "-m", "orderstream.agents", command, *options],
+                [sys.executable, "-m", *target, *options],
                 env={**self.env(), **(env or {})},
                 stdout=out,
                 stderr=subprocess.STDOUT,

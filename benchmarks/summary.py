@@ -9,7 +9,7 @@ each is defined at its field of `Summary`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Protocol
 
@@ -146,6 +146,26 @@ class DemoKpis(msgspec.Struct, frozen=True):
         )
 
 
+class SinkCounts(msgspec.Struct, frozen=True):
+    """One sink's delivery log by state (`delivered`: done; `withheld`: a message the customer
+    opted out of or could not be reached for), the attempts it made again, and `duplicates`:
+    effects its channel counted beyond one per event (must be 0)."""
+
+    delivered: int
+    shadowed: int
+    retried: int
+    dead_lettered: int
+    withheld: int
+    pending: int
+    duplicates: int
+
+
+class Notifications(msgspec.Struct, frozen=True):
+    """Messages the SMTP server received, per template (`order_shipped`, ...)."""
+
+    sent: dict[str, int]
+
+
 class Summary(msgspec.Struct, frozen=True):
     """The demo's numbers; the key names are stable for scripts and tests."""
 
@@ -200,12 +220,21 @@ class Summary(msgspec.Struct, frozen=True):
     """The event store against `orders.status`, when the run had one."""
     kpis: DemoKpis | None = None
     """The KPIs the API gave from the event store, when the run had one."""
+    sinks: dict[str, SinkCounts] | None = None
+    """Per sink (shopify, amazon, bol, email), when the run had them."""
+    notifications: Notifications | None = None
+    """What the e-mail sink's SMTP server received, when the run had it."""
+    sink_duplicates: int | None = None
+    """Effects at the channels (and messages at the SMTP server) beyond one per event."""
 
     @property
     def invariants_hold(self) -> bool:
         stored = self.event_store is None or self.event_store.holds
         return stored and not (
-            self.oversold_skus or self.double_reservations or self.lines_without_outcome
+            self.oversold_skus
+            or self.double_reservations
+            or self.lines_without_outcome
+            or self.sink_duplicates
         )
 
 
@@ -505,6 +534,24 @@ def _check(count: int) -> str:
     return "ok" if count == 0 else "FAIL"
 
 
+def _render_sinks(
+    summary: Summary, rows: list[str], row: Callable[[str, int | str | None, str], None]
+) -> None:
+    if summary.sinks is not None:
+        rows.append("Sinks (write mode, against the simulators)")
+        row("", "delivered", f"{'retried':>10}{'dead':>10}{'dupes':>10}")
+        for name, sink in summary.sinks.items():
+            row(
+                f"  {name}",
+                sink.delivered,
+                f"{sink.retried:>10,}{sink.dead_lettered:>10,}{sink.duplicates:>10,}",
+            )
+    if summary.notifications is not None:
+        rows.append("Notifications sent (SMTP)")
+        for kind, count in summary.notifications.sent.items():
+            row(f"  {kind}", count, "")
+
+
 def render(summary: Summary) -> str:
     """The summary as a table for people: one number per row, right-aligned, then notes."""
     rows: list[str] = []
@@ -560,6 +607,7 @@ def render(summary: Summary) -> str:
                 cost.with_bundling,
                 f"{_n(cost.without_bundling)} without bundling",
             )
+    _render_sinks(summary, rows, row)
     rows.append("Invariants")
     checks: tuple[tuple[str, int], ...] = (
         ("oversold SKU x locations", len(summary.oversold_skus)),
@@ -571,6 +619,8 @@ def render(summary: Summary) -> str:
             ("status events missing from the store", summary.event_store.missing),
             ("status events stored twice", summary.event_store.duplicates),
         )
+    if summary.sink_duplicates is not None:
+        checks += (("sink effects beyond one per event", summary.sink_duplicates),)
     for label, count in checks:
         row(label, count, _check(count))
     rows += [

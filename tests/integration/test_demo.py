@@ -60,3 +60,16 @@ def test_the_demo_runs_the_pipeline_and_writes_a_summary_with_stable_keys(
     (cost,) = kpis["cost_per_shipment_minor"]
     assert cost["currency"] == "EUR" and cost["with_bundling"] and cost["without_bundling"]
     assert "DELIVERED" in result.output and "status events stored" in result.output
+    # the sinks ran in write mode against the simulators and the SMTP server: each
+    # delivered, none dead-lettered, and no channel saw an effect twice
+    sinks = summary["sinks"]
+    assert set(sinks) == {"shopify", "amazon", "bol", "email"}, sinks
+    for name, counts in sinks.items():
+        assert set(counts) >= {"delivered", "shadowed", "retried", "dead_lettered", "duplicates"}
+        assert counts["delivered"] > 0 and counts["shadowed"] == 0, (name, counts)
+        assert counts["dead_lettered"] == 0 and counts["duplicates"] == 0, (name, counts)
+    assert summary["sink_duplicates"] == 0
+    sent = summary["notifications"]["sent"]
+    assert sent.get("order_confirmed", 0) > 0 and sent.get("order_shipped", 0) > 0, sent
+    assert sum(sent.values()) == sinks["email"]["delivered"], (sent, sinks["email"])
+    assert "sink effects beyond one per event" in result.output

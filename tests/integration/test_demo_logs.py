@@ -1,5 +1,5 @@
-"""At debug level, the demo's logs (the worker's and the demo's own output) carry none of the
-generated customers' e-mails, phone numbers or streets (DESIGN invariant 6)."""
+"""At debug level, the demo's logs (the worker's, the sinks' and the demo's own output) carry
+none of the generated customers' e-mails, phone numbers or streets (DESIGN invariant 6)."""
 
 from __future__ import annotations
 

@@ -7,13 +7,16 @@ from datetime import UTC, datetime, timedelta
 
 import msgspec
 
+from orderstream.benchmarks.demo_sinks import seeds
 from orderstream.benchmarks.demo_store import shown_order
 from orderstream.benchmarks.loadgen import Kind, Mix, RawRecord, generate, sample_network
 from orderstream.benchmarks.pipeline_sim import simulate
 from orderstream.benchmarks.summary import (
     DemoKpis,
     EventStoreCheck,
+    Notifications,
     ParcelCostMinor,
+    SinkCounts,
     Summary,
     percentile,
     render,
@@ -381,6 +384,36 @@ def test_an_event_store_missing_or_doubling_an_event_breaks_the_invariants() -> 
     for check in (EventStoreCheck(1, 1, 0), EventStoreCheck(3, 0, 1)):
         broken = msgspec.structs.replace(summary, event_store=check)
         assert not broken.invariants_hold and "FAIL" in render(broken)
+
+
+def test_an_effect_a_channel_saw_twice_breaks_the_invariants() -> None:
+    summary = run([], allocated_order("1", 5))
+    once = SinkCounts(
+        delivered=3, shadowed=0, retried=1, dead_lettered=0, withheld=0, pending=0, duplicates=0
+    )
+    sent = Notifications(sent={"order_shipped": 3})
+    clean = msgspec.structs.replace(
+        summary, sinks={"shopify": once}, notifications=sent, sink_duplicates=0
+    )
+    assert clean.invariants_hold
+    shown = render(clean)
+    assert "FAIL" not in shown and "order_shipped" in shown and "shopify" in shown
+    keys = msgspec.to_builtins(clean)
+    assert keys["sinks"]["shopify"]["retried"] == 1 and keys["sink_duplicates"] == 0
+    twice = msgspec.structs.replace(
+        clean, sinks={"shopify": msgspec.structs.replace(once, duplicates=1)}, sink_duplicates=1
+    )
+    assert not twice.invariants_hold and "FAIL" in render(twice)
+
+
+def test_the_demo_seeds_each_channel_simulator_with_the_orders_of_its_channel() -> None:
+    start = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
+    records, expected = generate(Mix(orders=60), seed=3, start=start)
+    seeded = seeds(records)
+    for channel in ("shopify", "amazon", "bol"):
+        orders = expected.order_ids[channel]  # duplicates and malformed records seed nothing
+        assert orders and len(seeded[channel]) == len(orders), channel
+    assert seeded["bol"][0]["orderId"] and seeded["amazon"][0]["order"]["AmazonOrderId"]
 
 
 def test_the_demo_shows_an_order_delivered_parcel_by_parcel_when_there_is_one() -> None:
