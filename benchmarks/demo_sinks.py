@@ -11,7 +11,6 @@ the channel counted beyond one per event, and per template the messages the SMTP
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 import socket
@@ -26,6 +25,7 @@ from typing import Any
 
 from orderstream.agents.notify.smtp import KIND_HEADER
 
+from .demo_store import fetch_rows
 from .loadgen import RawRecord
 from .localrun import Run, free_port, wait_until
 from .summary import Notifications, SinkCounts
@@ -229,13 +229,4 @@ class DemoSinks:
         return Notifications(sent=dict(sorted(kinds.items()))), repeats
 
     def _fetch(self, sql: str) -> list[Any]:
-        async def fetch() -> list[Any]:
-            import asyncpg
-
-            conn = await asyncpg.connect(self.dsn)
-            try:
-                return list(await conn.fetch(sql))
-            finally:
-                await conn.close()
-
-        return asyncio.run(fetch())
+        return fetch_rows(self.dsn, sql)

@@ -141,13 +141,19 @@ class DemoStore:
         return {row[0] for row in self._fetch("SELECT event_id FROM order_status_events")}
 
     def _fetch(self, sql: str) -> list[Any]:
-        async def fetch() -> list[Any]:
-            import asyncpg
+        return fetch_rows(self.dsn, sql)
 
-            conn = await asyncpg.connect(self.dsn)
-            try:
-                return list(await conn.fetch(sql))
-            finally:
-                await conn.close()
 
-        return asyncio.run(fetch())
+def fetch_rows(dsn: str, sql: str) -> list[Any]:
+    """The rows of one query, on a connection of its own (the demo's synchronous reads)."""
+
+    async def fetch() -> list[Any]:
+        import asyncpg
+
+        conn = await asyncpg.connect(dsn)
+        try:
+            return list(await conn.fetch(sql))
+        finally:
+            await conn.close()
+
+    return asyncio.run(fetch())

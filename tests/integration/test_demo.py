@@ -1,28 +1,88 @@
-"""`orderstream demo` end to end on the session's broker: summary keys and invariants."""
+"""`orderstream demo` end to end on the session's broker, run once at debug level: its
+summary's keys and invariants, and logs (the worker's, the sinks' and the demo's own output)
+that carry none of the generated customers' e-mails, phone numbers or streets (DESIGN
+invariant 6)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from orderstream.agents.cli import build_app
+from orderstream.benchmarks.loadgen import generator
+from orderstream.benchmarks.loadgen.people import Person
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
-def test_the_demo_runs_the_pipeline_and_writes_a_summary_with_stable_keys(
-    kafka_bootstrap: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("ORDERSTREAM_KAFKA_BOOTSTRAP", kafka_bootstrap)
-    target = tmp_path / "summary.json"
-    result = CliRunner().invoke(
-        build_app(), ["demo", "--orders", "200", "--seed", "5", "--summary-json", str(target)]
-    )
+@dataclass
+class Demo:
+    output: Result
+    summary: dict[str, Any]
+    logs: Path
+    people: list[Person]
+
+
+@pytest.fixture(scope="module")
+def demo(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """One demo run of 200 orders at debug level, its generated customers recorded."""
+    people: list[Person] = []
+    original = generator.person
+
+    def recorded(*args: object, **kwargs: object) -> Person:
+        buyer = original(*args, **kwargs)  # type: ignore[arg-type]
+        people.append(buyer)
+        return buyer
+
+    root = tmp_path_factory.mktemp("demo")
+    target, logs = root / "summary.json", root / "logs"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(generator, "person", recorded)
+        patch.setenv("ORDERSTREAM_KAFKA_BOOTSTRAP", kafka_bootstrap)
+        result = CliRunner().invoke(
+            build_app(),
+            [
+                "demo", "--orders", "200", "--seed", "5", "--summary-json", str(target),
+                "--loglevel", "debug", "--keep-logs", str(logs),
+            ],
+        )  # fmt: skip
     assert result.exit_code == 0, result.output
-    summary = json.loads(target.read_text())
+    yield Demo(result, json.loads(target.read_text()), logs, people)
+
+
+def spellings(value: str) -> set[str]:
+    """The value as a log line could hold it: plain, JSON-escaped, or in a bytes repr."""
+    return {value, json.dumps(value)[1:-1], repr(value.encode())[2:-1]}
+
+
+def test_the_demo_at_debug_level_logs_no_customer_email_phone_or_street(demo: Demo) -> None:
+    texts = {path.name: path.read_text(errors="replace") for path in demo.logs.glob("*.log")}
+    assert texts, "the demo kept no worker log"
+    assert sum(len(text) for text in texts.values()) > 100_000, "not a debug-level log"
+    texts["demo output"] = demo.output.output
+    assert len(demo.people) > 100  # store sales have no customer
+    private = {
+        kind: {spelling for person in demo.people for spelling in spellings(getattr(person, kind))}
+        for kind in ("email", "phone", "street")
+    }
+    leaks = [
+        f"{where}: {kind} {value!r}"
+        for where, text in texts.items()
+        for kind, values in private.items()
+        for value in values
+        if value in text
+    ]
+    assert not leaks, "\n".join(sorted(set(leaks))[:20])
+
+
+def test_the_demo_runs_the_pipeline_and_writes_a_summary_with_stable_keys(demo: Demo) -> None:
+    result, summary = demo.output, demo.summary
     for key in (
         "orders",
         "outcomes",
