@@ -339,3 +339,15 @@ def retry_after_seconds(value: str | None, now: datetime) -> float | None:
 
 def _kept(body: bytes) -> str:
     return body.decode("utf-8", "replace")[:MAX_RESPONSE_KEPT]
+
+
+class AdminInput(
+    msgspec.Struct,
+    frozen=True,
+    kw_only=True,
+    rename="camel",
+    omit_defaults=True,
+    forbid_unknown_fields=True,
+):
+    """Variables as the documented input objects; unknown fields are refused (the simulator
+    decodes what the client sends with these same types)."""

@@ -22,7 +22,7 @@ import msgspec
 from orderstream.streams.order_messages import AllocatedShipment
 
 from .channel_outcomes import Delivered, Rejected
-from .shopify_admin import MAX_RESPONSE_KEPT, Order, UserError, gid, legacy_id
+from .shopify_admin import MAX_RESPONSE_KEPT, AdminInput, Order, UserError, gid, legacy_id
 from .shopify_inventory import InventoryItemVariables, InventorySetQuantitiesVariables
 
 ORDER_STATE = """\
@@ -95,53 +95,41 @@ HOLD_HANDLE = "orderstream"
 """Our handle on the holds we place, so we release only ours (at most 64 characters)."""
 
 
-class _Input(
-    msgspec.Struct,
-    frozen=True,
-    kw_only=True,
-    rename="camel",
-    omit_defaults=True,
-    forbid_unknown_fields=True,
-):
-    """Variables as the documented input objects; unknown fields are refused (the simulator
-    decodes what the client sends with these same types)."""
-
-
-class FulfillmentOrderLineItemInput(_Input, frozen=True):
+class FulfillmentOrderLineItemInput(AdminInput, frozen=True):
     id: str
     quantity: int
 
 
-class FulfillmentOrderLineItemsInput(_Input, frozen=True):
+class FulfillmentOrderLineItemsInput(AdminInput, frozen=True):
     fulfillment_order_id: str
     fulfillment_order_line_items: list[FulfillmentOrderLineItemInput] | None = None
 
 
-class FulfillmentTrackingInput(_Input, frozen=True):
+class FulfillmentTrackingInput(AdminInput, frozen=True):
     company: str | None = None
     number: str | None = None
     url: str | None = None
 
 
-class FulfillmentInput(_Input, frozen=True):
+class FulfillmentInput(AdminInput, frozen=True):
     line_items_by_fulfillment_order: list[FulfillmentOrderLineItemsInput]
     tracking_info: FulfillmentTrackingInput | None = None
     notify_customer: bool = False
 
 
-class FulfillmentCreateVariables(_Input, frozen=True):
+class FulfillmentCreateVariables(AdminInput, frozen=True):
     fulfillment: FulfillmentInput
 
 
-class OrderStateVariables(_Input, frozen=True):
+class OrderStateVariables(AdminInput, frozen=True):
     id: str
 
 
-class OrderCancelRefundMethodInput(_Input, frozen=True):
+class OrderCancelRefundMethodInput(AdminInput, frozen=True):
     original_payment_methods_refund: bool | None = None
 
 
-class OrderCancelVariables(_Input, frozen=True):
+class OrderCancelVariables(AdminInput, frozen=True):
     order_id: str
     reason: str  # OrderCancelReason: CUSTOMER, DECLINED, FRAUD, INVENTORY, STAFF, OTHER
     restock: bool
@@ -150,19 +138,19 @@ class OrderCancelVariables(_Input, frozen=True):
     staff_note: str | None = None
 
 
-class FulfillmentOrderHoldInput(_Input, frozen=True):
+class FulfillmentOrderHoldInput(AdminInput, frozen=True):
     reason: str  # FulfillmentHoldReason
     reason_notes: str | None = None
     handle: str | None = None
     notify_merchant: bool = False
 
 
-class FulfillmentOrderHoldVariables(_Input, frozen=True):
+class FulfillmentOrderHoldVariables(AdminInput, frozen=True):
     id: str
     fulfillment_hold: FulfillmentOrderHoldInput
 
 
-class FulfillmentOrderReleaseHoldVariables(_Input, frozen=True):
+class FulfillmentOrderReleaseHoldVariables(AdminInput, frozen=True):
     id: str
     hold_ids: list[str] | None = None
 

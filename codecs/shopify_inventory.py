@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import msgspec
 
-from .shopify_admin import InventoryItem, gid
+from .shopify_admin import AdminInput, InventoryItem, gid
 
 INVENTORY_ITEM = """\
 query InventoryItemBySku($query: String!, $locationId: ID!) {
@@ -38,18 +38,7 @@ AVAILABLE = "available"
 REASON = "correction"
 
 
-class _Input(
-    msgspec.Struct,
-    frozen=True,
-    kw_only=True,
-    rename="camel",
-    omit_defaults=True,
-    forbid_unknown_fields=True,
-):
-    """Variables as the documented input objects; unknown fields are refused."""
-
-
-class InventoryItemVariables(_Input, frozen=True):
+class InventoryItemVariables(AdminInput, frozen=True):
     query: str
     location_id: str
 
@@ -65,14 +54,14 @@ class InventoryQuantityInput(
     change_from_quantity: int | None
 
 
-class InventorySetQuantitiesInput(_Input, frozen=True):
+class InventorySetQuantitiesInput(AdminInput, frozen=True):
     name: str
     reason: str
     quantities: list[InventoryQuantityInput]
     reference_document_uri: str | None = None
 
 
-class InventorySetQuantitiesVariables(_Input, frozen=True):
+class InventorySetQuantitiesVariables(AdminInput, frozen=True):
     input: InventorySetQuantitiesInput
     idempotency_key: str
 
